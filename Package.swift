@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependency direction is one way (see docs/ARCHITECTURE in README):
+// FeatureExtractor -> Coordinator -> PluginHost -> PluginProtocol;
+// plugins depend on PluginKit -> PluginProtocol only.
+let package = Package(
+    name: "feature-extractor",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "feature-extractor", targets: ["FeatureExtractor"]),
+        .executable(name: "fe-encoder-ann", targets: ["EncoderANN"]),
+        .executable(name: "fe-decoder-ann", targets: ["DecoderANN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+    ],
+    targets: [
+        .target(name: "PluginProtocol"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(name: "CProcessSpawn"),
+        .target(name: "PluginKit", dependencies: ["PluginProtocol", "CBLAS"], path: "Plugins/PluginKit"),
+        .executableTarget(name: "EncoderANN", dependencies: ["PluginKit"], path: "Plugins/Encoders/ANN",
+                          exclude: ["plugin.json"]),
+        .executableTarget(name: "DecoderANN", dependencies: ["PluginKit"], path: "Plugins/Decoders/ANN",
+                          exclude: ["plugin.json"]),
+        .target(name: "PluginHost", dependencies: [
+            "PluginProtocol", "CProcessSpawn",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ], path: "PluginHost"),
+        .target(name: "Coordinator", dependencies: [
+            "PluginHost", "PluginProtocol",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .executableTarget(name: "FeatureExtractor", dependencies: [
+            "Coordinator", "PluginHost",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .target(name: "TestSupport", dependencies: ["PluginHost", "Coordinator"], path: "Tests/Support"),
+        .testTarget(name: "UnitTests", dependencies: ["PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Coordinator", "PluginHost", "PluginProtocol", "TestSupport"]),
+        .testTarget(name: "SystemTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "AcceptanceTests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,60 @@
+import PluginProtocol
+
+/// Everything that can go wrong with a plugin, worded for the person running the tool.
+///
+/// Plugin-supplied text (stderr, error messages) is sanitised before it is
+/// put in here: it may hold terminal escapes or lies, never secrets of ours.
+public enum PluginError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidName(String)
+    case notFound(name: String, role: PluginRole, searched: [String])
+    case badManifest(String, String)
+    case digestMismatch(path: String, expected: String, actual: String)
+    case launchFailed(plugin: String, reason: String)
+    /// The process ended (exit code or signal) while the coordinator was talking to it.
+    case crashed(plugin: String, during: String, status: String, stderrTail: String)
+    case timedOut(plugin: String, method: String, seconds: Double)
+    /// The plugin broke the protocol (bad frame, wrong id, invalid result, oversized message).
+    case protocolViolation(plugin: String, during: String, reason: String)
+    /// The plugin answered with a JSON-RPC error.
+    case remoteError(plugin: String, method: String, error: RPCError)
+    /// The plugin is not what the coordinator needs (role, version, shapes).
+    case incompatible(plugin: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalidName(let n):
+            return "invalid plugin name '\(Sanitizer.clean(n, limit: 64))': use lower-case letters, digits, '-' or '_' (no paths)"
+        case .notFound(let name, let role, let searched):
+            return "\(role) plugin '\(name)' not found; looked in: \(searched.isEmpty ? "(no plugin directories)" : searched.joined(separator: ", ")). Use --plugins-dir or run the set-up script."
+        case .badManifest(let path, let why): return "plugin manifest \(path): \(why)"
+        case .digestMismatch(let path, let expected, let actual):
+            return "plugin executable \(path) does not match its manifest (sha256 \(actual.prefix(16))..., manifest says \(expected.prefix(16))...): refusing to run it"
+        case .launchFailed(let p, let why): return "could not start plugin \(p): \(why)"
+        case .crashed(let p, let during, let status, let tail):
+            return "plugin \(p) \(status) during \(during)" + (tail.isEmpty ? "" : "; its last stderr: \(tail)")
+        case .timedOut(let p, let method, let s): return "plugin \(p) did not answer \(method) within \(s) s; it was stopped"
+        case .protocolViolation(let p, let during, let why): return "plugin \(p) broke the protocol during \(during): \(why); it was stopped"
+        case .remoteError(let p, let method, let e): return "plugin \(p) refused \(method): \(Sanitizer.clean(e.message, limit: 500)) (code \(e.code))"
+        case .incompatible(let p, let why): return "plugin \(p) cannot be used: \(why)"
+        }
+    }
+}
+
+/// Makes untrusted text safe to print: control characters and escapes are
+/// replaced, length is capped.
+public enum Sanitizer {
+    public static func clean(_ text: String, limit: Int) -> String {
+        var out = ""
+        var count = 0
+        for s in text.unicodeScalars {
+            if count >= limit { out += "…"; break }
+            switch s.value {
+            case 0x0A, 0x09: out += " "
+            case 0..<0x20, 0x7F, 0x80..<0xA0, 0x202A...0x202E, 0x2066...0x2069: out += "?"
+            default: out.unicodeScalars.append(s)
+            }
+            count += 1
+        }
+        return out
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import PluginProtocol
+
+/// A plugin package found on disk, manifest checked and executable verified.
+public struct PluginPackage: Sendable, Equatable {
+    public var directory: String
+    public var manifest: PluginManifest
+    public var executablePath: String
+}
+
+/// Finds plugins by name in the plugin directories.
+///
+/// Layout: `<dir>/<role>s/<name>/plugin.json` plus the executable it names.
+/// Names are validated before they touch the file system, so a name can never
+/// be a path, and the package must resolve to a place inside its directory.
+public struct PluginLocator: Sendable {
+    public var directories: [String]
+
+    public init(directories: [String]) {
+        self.directories = directories
+    }
+
+    public func locate(name: String, role: PluginRole) throws -> PluginPackage {
+        guard PluginName.isValid(name) else { throw PluginError.invalidName(name) }
+        let fm = FileManager.default
+        for dir in directories {
+            let root = URL(fileURLWithPath: dir).standardizedFileURL.resolvingSymlinksInPath()
+            let package = root.appendingPathComponent("\(role.rawValue)s").appendingPathComponent(name)
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: package.path, isDirectory: &isDir), isDir.boolValue else { continue }
+            let resolved = package.resolvingSymlinksInPath().path
+            guard resolved.hasPrefix(root.path + "/") else {
+                throw PluginError.badManifest(package.path, "the package resolves outside its plugin directory (\(resolved))")
+            }
+            return try load(packageDirectory: resolved, expectedName: name, role: role)
+        }
+        throw PluginError.notFound(name: name, role: role, searched: directories)
+    }
+
+    /// Reads and checks a package directory: manifest fields, name and role, executable digest.
+    public func load(packageDirectory dir: String, expectedName: String?, role: PluginRole?) throws -> PluginPackage {
+        let manifestPath = dir + "/" + PluginManifest.fileName
+        let manifest = try PluginManifest.parse(try Self.readLimited(manifestPath, limit: PluginManifest.maxBytes), source: manifestPath)
+        if let expectedName, manifest.name != expectedName {
+            throw PluginError.badManifest(manifestPath, "names plugin '\(manifest.name)' but sits in directory '\(expectedName)'")
+        }
+        if let role, manifest.role != role {
+            throw PluginError.badManifest(manifestPath, "is a \(manifest.role) plugin, not a \(role)")
+        }
+        let executable = dir + "/" + manifest.executable
+        var st = stat()
+        guard lstat(executable, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw PluginError.badManifest(manifestPath, "executable '\(manifest.executable)' is missing or not a regular file")
+        }
+        guard access(executable, X_OK) == 0 else {
+            throw PluginError.badManifest(manifestPath, "'\(manifest.executable)' is not executable")
+        }
+        guard let expected = manifest.sha256 else {
+            throw PluginError.badManifest(manifestPath, "has no sha256 for its executable; install it with 'feature-extractor plugin install'")
+        }
+        let actual = try FileDigest.sha256Hex(path: executable)
+        guard actual == expected else { throw PluginError.digestMismatch(path: executable, expected: expected, actual: actual) }
+        return PluginPackage(directory: dir, manifest: manifest, executablePath: executable)
+    }
+
+    /// Every valid package under the directories, for listings.
+    public func all() -> [(role: PluginRole, name: String)] {
+        var out: [(PluginRole, String)] = []
+        for dir in directories {
+            for role in PluginRole.allCases {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir)/\(role.rawValue)s")) ?? []
+                out += names.filter(PluginName.isValid).sorted().map { (role, $0) }
+            }
+        }
+        return out
+    }
+
+    static func readLimited(_ path: String, limit: Int) throws -> Data {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw PluginError.badManifest(path, "cannot be read") }
+        defer { try? handle.close() }
+        let data = try handle.read(upToCount: limit + 1) ?? Data()
+        guard data.count <= limit else { throw PluginError.badManifest(path, "larger than \(limit) bytes") }
+        return data
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// Drains a plugin's stderr on a background thread.
+///
+/// A plugin may write without end: only the last `tailBytes` are kept (for
+/// crash reports), lines go to the log handler up to `maxForwardedBytes`, and
+/// the rest is counted and dropped. The pipe is always drained so the plugin
+/// never blocks on a full stderr.
+final class StderrCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var tail: [UInt8] = []
+    private var total = 0
+    private var forwarded = 0
+    private let tailBytes: Int
+    private let maxForwardedBytes: Int
+    private let onLine: @Sendable (String) -> Void
+    private let done = DispatchSemaphore(value: 0)
+
+    init(fd: Int32, tailBytes: Int = 8 * 1024, maxForwardedBytes: Int, onLine: @escaping @Sendable (String) -> Void) {
+        self.tailBytes = tailBytes
+        self.maxForwardedBytes = maxForwardedBytes
+        self.onLine = onLine
+        let thread = Thread { [self] in
+            self.run(fd: fd)
+        }
+        thread.name = "plugin-stderr"
+        thread.start()
+    }
+
+    private func run(fd: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        var pending: [UInt8] = []
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            let chunk = buffer[0..<n]
+            lock.lock()
+            total += n
+            tail.append(contentsOf: chunk)
+            if tail.count > tailBytes { tail.removeFirst(tail.count - tailBytes) }
+            let forward = forwarded < maxForwardedBytes
+            if forward { forwarded += n }
+            lock.unlock()
+            guard forward else { pending.removeAll(); continue }
+            pending.append(contentsOf: chunk)
+            while let nl = pending.firstIndex(of: 10) {
+                onLine(Sanitizer.clean(String(decoding: pending[..<nl], as: UTF8.self), limit: 1000))
+                pending.removeSubrange(...nl)
+            }
+            if pending.count > 4096 {
+                onLine(Sanitizer.clean(String(decoding: pending, as: UTF8.self), limit: 1000))
+                pending.removeAll()
+            }
+        }
+        if !pending.isEmpty { onLine(Sanitizer.clean(String(decoding: pending, as: UTF8.self), limit: 1000)) }
+        close(fd)
+        done.signal()
+    }
+
+    /// Waits briefly for the writer's end to close, so a crash report has the last words.
+    func waitForEnd(timeout: Double) {
+        _ = done.wait(timeout: .now() + timeout)
+    }
+
+    /// The last bytes written, sanitised, on one line.
+    var tailText: String {
+        lock.lock()
+        defer { lock.unlock() }
+        let text = String(decoding: tail, as: UTF8.self)
+        let lines = text.split(separator: "\n").suffix(5).joined(separator: " | ")
+        return Sanitizer.clean(lines, limit: 600)
+    }
+
+    var totalBytes: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return total
+    }
+}

@@ -1,0 +1,73 @@
+/// Element-wise activation functions of a `Dense` layer.
+///
+/// The raw values are the names used in plugin configuration (Keras spelling),
+/// hence `String` + `Codable`.
+public enum Activation: String, CaseIterable, Sendable, Codable {
+    case linear, tanh, relu, sigmoid
+
+    /// Applies f in place.
+    public func apply(_ m: inout Matrix) {
+        precondition(m.isConsistent, "Activation.apply: matrix data count does not match its shape")
+        m.data.withUnsafeMutableBufferPointer { apply(to: $0) }
+    }
+
+    /// Given the layer's OUTPUT y = f(z), multiplies `gradient` in place by f'(z).
+    ///
+    /// All four derivatives are expressible through y alone (tanh' = 1 - y²,
+    /// sigmoid' = y(1 - y), relu' = [y > 0]), so layers keep only their output
+    /// and never need to cache the pre-activation z.
+    public func backward(output: Matrix, gradient: inout Matrix) {
+        precondition(output.rows == gradient.rows && output.cols == gradient.cols,
+                     "Activation.backward: output is \(output.rows)x\(output.cols), gradient is \(gradient.rows)x\(gradient.cols)")
+        precondition(output.isConsistent && gradient.isConsistent,
+                     "Activation.backward: matrix data count does not match its shape")
+        if self == .linear { return }
+        output.data.withUnsafeBufferPointer { y in
+            gradient.data.withUnsafeMutableBufferPointer { g in
+                multiplyByDerivative(output: y, gradient: UnsafeBufferPointer(g), into: g)
+            }
+        }
+    }
+
+    /// In-place f over raw storage; the switch sits outside the loops so each
+    /// loop body is branch-free and vectorises (see `FastMath` for tanh/sigmoid).
+    func apply(to buffer: UnsafeMutableBufferPointer<Float>) {
+        guard let p = buffer.baseAddress else { return }
+        let n = buffer.count
+        switch self {
+        case .linear:
+            return
+        case .tanh:
+            for i in 0..<n { p[i] = FastMath.tanh(p[i]) }
+        case .relu:
+            for i in 0..<n { p[i] = max(p[i], 0) }
+        case .sigmoid:
+            for i in 0..<n { p[i] = FastMath.sigmoid(p[i]) }
+        }
+    }
+
+    /// `result[i] = gradient[i] * f'(z_i)` with f' written via `output[i] = f(z_i)`.
+    ///
+    /// `result` may be the same memory as `gradient` (in-place use); each element
+    /// is read before it is written. Having a separate destination lets `Dense`
+    /// fuse "copy the incoming gradient" and "multiply by f'" into one pass
+    /// without mutating the caller's matrix.
+    func multiplyByDerivative(output: UnsafeBufferPointer<Float>,
+                              gradient: UnsafeBufferPointer<Float>,
+                              into result: UnsafeMutableBufferPointer<Float>) {
+        precondition(output.count == gradient.count && gradient.count == result.count,
+                     "Activation: buffer sizes differ")
+        guard let y = output.baseAddress, let g = gradient.baseAddress, let r = result.baseAddress else { return }
+        let n = result.count
+        switch self {
+        case .linear:
+            if UnsafePointer(r) != g { r.update(from: g, count: n) }
+        case .tanh:
+            for i in 0..<n { let yi = y[i]; r[i] = g[i] * (1 - yi * yi) }
+        case .relu:
+            for i in 0..<n { r[i] = y[i] > 0 ? g[i] : 0 }
+        case .sigmoid:
+            for i in 0..<n { let yi = y[i]; r[i] = g[i] * (yi * (1 - yi)) }
+        }
+    }
+}

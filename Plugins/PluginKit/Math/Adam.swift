@@ -1,0 +1,95 @@
+/// Adam optimiser (Kingma & Ba), in the form Keras implements it.
+///
+/// Per step t, with g = gradient + l2 * value:
+///     m = β1·m + (1-β1)·g
+///     v = β2·v + (1-β2)·g²
+///     value -= lr_t · m / (sqrt(v) + ε),   lr_t = lr · sqrt(1-β2^t) / (1-β1^t)
+/// The bias correction is folded into lr_t (Keras / TF `Adam`), so ε acts on the
+/// uncorrected sqrt(v); the paper's per-element m̂ / (sqrt(v̂) + ε) differs only
+/// in ε's effective scale. The default ε = 1e-7 is also the Keras default.
+///
+/// The L2 term `l2 * value` is the gradient of the loss term (l2/2)·‖value‖²;
+/// a Keras `regularizers.l2(λ)` (loss λ·‖w‖²) corresponds to `l2: 2λ`. It is
+/// applied to every parameter handed to `step`, biases included.
+public final class Adam {
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    public let l2: Float
+    public private(set) var stepCount: Int = 0
+
+    /// β^t kept as running products in Double: exact enough, and pure
+    /// arithmetic rather than libm `pow`, so it is identical on every platform.
+    private var beta1Power: Double = 1
+    private var beta2Power: Double = 1
+
+    /// Moment estimates per parameter. The state holds the parameter strongly, so
+    /// its ObjectIdentifier cannot be recycled by a new object while the entry exists.
+    private final class Moments {
+        let parameter: Parameter
+        var m: [Float]
+        var v: [Float]
+        init(_ parameter: Parameter) {
+            self.parameter = parameter
+            m = [Float](repeating: 0, count: parameter.value.data.count)
+            v = m
+        }
+    }
+    private var moments: [ObjectIdentifier: Moments] = [:]
+
+    public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7, l2: Float = 0) {
+        precondition(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1, "Adam: betas must lie in [0, 1)")
+        precondition(epsilon >= 0 && l2 >= 0, "Adam: epsilon and l2 must be non-negative")
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.l2 = l2
+    }
+
+    /// Applies one bias-corrected Adam update to every parameter, then zeros their
+    /// gradients (fused into the same pass). Pass each parameter once per step.
+    public func step(_ parameters: [Parameter]) {
+        stepCount += 1
+        beta1Power *= Double(beta1)
+        beta2Power *= Double(beta2)
+        let lrT = Float(Double(learningRate) * (1 - beta2Power).squareRoot() / (1 - beta1Power))
+        let b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2, eps = epsilon, decay = l2
+
+        for p in parameters {
+            precondition(p.gradient.rows == p.value.rows && p.gradient.cols == p.value.cols
+                            && p.value.isConsistent && p.gradient.isConsistent,
+                         "Adam: parameter \(p.name) has a gradient of a different shape")
+            let state: Moments
+            if let existing = moments[ObjectIdentifier(p)] {
+                state = existing
+            } else {
+                state = Moments(p)
+                moments[ObjectIdentifier(p)] = state
+            }
+            let n = p.value.data.count
+            precondition(state.m.count == n, "Adam: parameter \(p.name) changed size between steps")
+
+            p.value.data.withUnsafeMutableBufferPointer { wBuf in
+                p.gradient.data.withUnsafeMutableBufferPointer { gBuf in
+                    state.m.withUnsafeMutableBufferPointer { mBuf in
+                        state.v.withUnsafeMutableBufferPointer { vBuf in
+                            guard let w = wBuf.baseAddress, let g = gBuf.baseAddress,
+                                  let m = mBuf.baseAddress, let v = vBuf.baseAddress else { return }
+                            for i in 0..<n {
+                                let gi = g[i] + decay * w[i]
+                                let mi = b1 * m[i] + c1 * gi
+                                let vi = b2 * v[i] + c2 * gi * gi
+                                m[i] = mi
+                                v[i] = vi
+                                w[i] -= lrT * mi / (vi.squareRoot() + eps)
+                                g[i] = 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import CBLAS
+
+/// Thin, shape-checked wrapper over the CBLAS routines the layers need.
+///
+/// Every matrix product in PluginKit goes through here so that shape checks,
+/// the row-major convention and the `Int` -> `blasint` (32-bit) narrowing live
+/// in one place.
+public enum BLAS {
+    /// One-time set-up: pins OpenBLAS to one thread.
+    ///
+    /// Plugins may not create threads. The Debian serial build never does, but
+    /// if a threaded OpenBLAS is installed instead this keeps it on the calling
+    /// thread. Idempotent, so calling it more than once is harmless.
+    public static func configureSingleThreaded() {
+        openblas_set_num_threads(1)
+    }
+
+    /// `c = alpha * op(a) * op(b) + beta * c`, row-major, via `cblas_sgemm`.
+    ///
+    /// When `beta == 0` the old contents of `c` are ignored, and `c` is reshaped
+    /// to `op(a).rows x op(b).cols` if needed (reusing its storage when the element
+    /// count already matches). When `beta != 0`, `c` must already have that shape.
+    public static func gemm(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool,
+                            into c: inout Matrix, alpha: Float = 1, beta: Float = 0) {
+        precondition(a.isConsistent && b.isConsistent && c.isConsistent,
+                     "gemm: matrix data count does not match its shape")
+        let m = transposeA ? a.cols : a.rows
+        let k = transposeA ? a.rows : a.cols
+        let kB = transposeB ? b.cols : b.rows
+        let n = transposeB ? b.rows : b.cols
+        precondition(k == kB, "gemm: inner dimensions differ (op(a) is \(m)x\(k), op(b) is \(kB)x\(n))")
+
+        if beta == 0 {
+            if c.rows != m || c.cols != n { c.reshapeDiscardingContents(rows: m, cols: n) }
+        } else {
+            precondition(c.rows == m && c.cols == n,
+                         "gemm: c is \(c.rows)x\(c.cols), expected \(m)x\(n) when accumulating (beta != 0)")
+        }
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {
+            // Empty inner dimension: the product is zero, only the beta term remains.
+            // Handled here because CBLAS' treatment of k == 0 and the lda >= 1 rule
+            // for empty operands is easy to get wrong.
+            scale(&c, by: beta)
+            return
+        }
+        let limit = Int(Int32.max)
+        precondition(m <= limit && n <= limit && k <= limit && a.cols <= limit && b.cols <= limit,
+                     "gemm: dimension exceeds the 32-bit BLAS interface")
+
+        a.data.withUnsafeBufferPointer { pa in
+            b.data.withUnsafeBufferPointer { pb in
+                c.data.withUnsafeMutableBufferPointer { pc in
+                    cblas_sgemm(CblasRowMajor,
+                                transposeA ? CblasTrans : CblasNoTrans,
+                                transposeB ? CblasTrans : CblasNoTrans,
+                                Int32(m), Int32(n), Int32(k),
+                                alpha, pa.baseAddress, Int32(a.cols),
+                                pb.baseAddress, Int32(b.cols),
+                                beta, pc.baseAddress, Int32(n))
+                }
+            }
+        }
+    }
+
+    /// `m *= factor`, with `factor == 0` meaning "clear" (so stale NaNs vanish,
+    /// matching BLAS' beta == 0 semantics).
+    private static func scale(_ m: inout Matrix, by factor: Float) {
+        if factor == 0 { m.setZero(); return }
+        if factor == 1 { return }
+        m.data.withUnsafeMutableBufferPointer { buffer in
+            for i in buffer.indices { buffer[i] *= factor }
+        }
+    }
+}

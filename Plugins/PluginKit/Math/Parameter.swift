@@ -1,0 +1,30 @@
+/// A trainable tensor with its accumulated gradient.
+///
+/// A reference type so that a layer, the optimiser and serialisation code all
+/// see (and update) the same storage without copying weights around.
+public final class Parameter {
+    /// Stable identifier, e.g. `"encoder.0.weight"`; used to save and load weights.
+    public let name: String
+    public var value: Matrix
+    /// Same shape as `value`. Layers ADD into it during backward; the optimiser
+    /// (or `zeroGradient()`) clears it, which is what makes gradient accumulation
+    /// over several batches possible.
+    public var gradient: Matrix
+
+    /// Creates a parameter with a zero gradient of the same shape as `value`.
+    public init(name: String, value: Matrix) {
+        precondition(value.isConsistent, "Parameter \(name): matrix data count does not match its shape")
+        self.name = name
+        self.value = value
+        self.gradient = Matrix(rows: value.rows, cols: value.cols)
+    }
+
+    /// Clears the accumulated gradient in place (keeps the allocation).
+    public func zeroGradient() {
+        if gradient.rows != value.rows || gradient.cols != value.cols {
+            gradient = Matrix(rows: value.rows, cols: value.cols)
+        } else {
+            gradient.setZero()
+        }
+    }
+}

@@ -1,0 +1,52 @@
+/// A chain of layers applied in order; itself a `Layer`, so encoders and
+/// decoders can be nested or trained end to end.
+public final class Sequential: Layer {
+    public var layers: [any Layer]
+
+    public init(_ layers: [any Layer]) {
+        self.layers = layers
+    }
+
+    /// All parameters, layer by layer in order (stable, so it can key saved weights).
+    public var parameters: [Parameter] { layers.flatMap { $0.parameters } }
+
+    /// Total number of trainable scalars.
+    public var parameterCount: Int {
+        parameters.reduce(0) { $0 + $1.value.count }
+    }
+
+    /// Clears every accumulated gradient in place.
+    public func zeroGradients() {
+        for p in parameters { p.zeroGradient() }
+    }
+
+    public func forward(_ input: Matrix, training: Bool) -> Matrix {
+        var x = input
+        for layer in layers {
+            // Reassigning `x` drops the previous activation right away, so each
+            // layer's buffers stay uniquely referenced and are reused in place.
+            x = layer.forward(x, training: training)
+        }
+        return x
+    }
+
+    /// Every layer but the first must produce an input gradient for the layer
+    /// before it; the first one only does when the caller asks (e.g. a decoder
+    /// feeding the gradient back into its encoder).
+    public func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
+        var grad = gradOutput
+        var index = layers.count - 1
+        while index >= 0 {
+            let need = index > 0 || needInputGradient
+            let result = layers[index].backward(grad, needInputGradient: need)
+            if need {
+                guard let g = result else {
+                    preconditionFailure("Sequential: layer \(index) returned no input gradient although asked")
+                }
+                grad = g
+            }
+            index -= 1
+        }
+        return needInputGradient ? grad : nil
+    }
+}

@@ -1,0 +1,199 @@
+import PluginProtocol
+
+/// The state machine behind `PluginServer`: one plugin's life from
+/// `initialize` to `shutdown`. Kept apart from the I/O so it can be driven by tests.
+final class PluginSession<Plugin: NeuralNetworkPlugin> {
+    private(set) var codec = MessageCodec(transport: .base64)
+    private(set) var finished = false
+    private var initialized = false
+    private var configuration: ModelConfiguration?
+    private var model: Sequential?
+    private var optimizer: Adam?
+    /// Set by a training forward, cleared by backward's consumer: backward needs a forward first.
+    private var haveTrainingForward = false
+    private var batchOfLastForward = 0
+
+    /// Handles one frame; returns the reply frame, or nil for a notification.
+    func handle(_ frame: Frame) -> Frame? {
+        let head: RPCHead
+        do {
+            head = try codec.decodeHead(frame)
+        } catch {
+            return encodeError(id: nil, error)
+        }
+        guard let method = head.method else {
+            return encodeError(id: head.id, .init(code: RPCErrorCode.invalidRequest, message: "plugins accept requests only"))
+        }
+        guard let id = head.id else { return nil }  // notifications from the host: none defined in v1
+        do {
+            return try dispatch(method, id: id, frame: frame)
+        } catch let error as RPCError {
+            return encodeError(id: id, error)
+        } catch {
+            return encodeError(id: id, RPCError(code: RPCErrorCode.internalError, message: "\(error)"))
+        }
+    }
+
+    private func dispatch(_ method: String, id: RPCID, frame: Frame) throws -> Frame {
+        if method != MethodName.initialize && !initialized {
+            throw RPCError.wrongState("'\(method)' before initialize")
+        }
+        switch method {
+        case MethodName.initialize:
+            let p = try codec.decode(RPCRequest<InitializeParams>.self, from: frame).params
+            return try reply(id, initialize(p))
+        case MethodName.configure:
+            let p = try codec.decode(RPCRequest<ConfigureParams>.self, from: frame).params
+            return try reply(id, configure(p))
+        case MethodName.forward:
+            let p = try codec.decode(RPCRequest<ForwardParams>.self, from: frame).params
+            return try reply(id, forward(p))
+        case MethodName.backward:
+            let p = try codec.decode(RPCRequest<BackwardParams>.self, from: frame).params
+            return try reply(id, backward(p))
+        case MethodName.step:
+            _ = try codec.decode(RPCRequest<Empty>.self, from: frame)
+            let (model, optimizer) = try configured()
+            optimizer.step(model.parameters)
+            return try reply(id, StepResult(steps: optimizer.stepCount))
+        case MethodName.exportState:
+            _ = try codec.decode(RPCRequest<Empty>.self, from: frame)
+            let (model, _) = try configured()
+            var tensors: [String: Tensor] = [:]
+            for p in model.parameters {
+                tensors[p.name] = Tensor(rows: p.value.rows, cols: p.value.cols, values: p.value.data)
+            }
+            return try reply(id, ModelState(tensors: tensors))
+        case MethodName.importState:
+            let state = try codec.decode(RPCRequest<ModelState>.self, from: frame).params
+            try importState(state)
+            return try reply(id, Empty())
+        case MethodName.debugInfo:
+            _ = try codec.decode(RPCRequest<Empty>.self, from: frame)
+            return try reply(id, DebugInfoResult(variables: debugVariables()))
+        case MethodName.shutdown:
+            finished = true
+            return try reply(id, Empty())
+        default:
+            throw RPCError(code: RPCErrorCode.methodNotFound, message: "no method '\(method.prefix(64))'")
+        }
+    }
+
+    private func initialize(_ p: InitializeParams) throws(RPCError) -> InitializeResult {
+        guard !initialized else { throw .wrongState("initialize sent twice") }
+        let range = ProtocolRange(min: 1, max: 1)
+        guard range.contains(p.protocolVersion) else {
+            throw .invalidParams("protocol version \(p.protocolVersion) not supported (this plugin speaks \(range))")
+        }
+        guard p.role == Plugin.role else { throw .invalidParams("this plugin is a \(Plugin.role), not a \(p.role)") }
+        let offered = p.transports.compactMap(TensorTransport.init(rawValue:))
+        guard let transport = offered.first else { throw .invalidParams("no known tensor transport offered (\(p.transports))") }
+        initialized = true
+        defer { codec = MessageCodec(transport: transport) }  // the reply itself has no tensors
+        return InitializeResult(name: Plugin.name, version: Plugin.version, role: Plugin.role, protocol: range,
+                                transport: transport, parameters: Plugin.parameters, debugVariables: Plugin.debugVariables)
+    }
+
+    private func configure(_ p: ConfigureParams) throws(RPCError) -> ConfigureResult {
+        try p.validate()
+        let values = try Plugin.parameters.resolve(p.parameters)
+        let configuration = ModelConfiguration(inputShape: p.inputShape, outputShape: p.outputShape, seed: p.seed, parameters: values)
+        var rng = SeededGenerator(seed: p.seed)
+        let model = try Plugin.build(configuration, rng: &rng)
+        self.configuration = configuration
+        self.model = model
+        self.optimizer = Plugin.optimizer(configuration)
+        haveTrainingForward = false
+        return ConfigureResult(parameterCount: model.parameterCount, parameters: values)
+    }
+
+    private func forward(_ p: ForwardParams) throws -> ForwardResult {
+        let (model, _) = try configured()
+        let c = configuration!
+        let input = p.input
+        guard input.shape.count == c.inputShape.count + 1, Array(input.shape.dropFirst()) == c.inputShape, input.shape[0] >= 1 else {
+            throw RPCError.invalidParams("input shape \(input.shape) is not [batch] + \(c.inputShape)")
+        }
+        let batch = input.shape[0]
+        let output = model.forward(Matrix(rows: batch, cols: c.inputSize, data: input.values), training: p.training)
+        guard output.data.allSatisfy(\.isFinite) else {
+            throw RPCError(code: RPCErrorCode.numericalError, message: "forward produced NaN or infinity")
+        }
+        haveTrainingForward = p.training
+        batchOfLastForward = batch
+        return ForwardResult(output: Tensor(shape: [batch] + c.outputShape, values: output.data))
+    }
+
+    private func backward(_ p: BackwardParams) throws -> BackwardResult {
+        let (model, _) = try configured()
+        let c = configuration!
+        guard haveTrainingForward else { throw RPCError.wrongState("backward needs a training forward first") }
+        let expected = [batchOfLastForward] + c.outputShape
+        guard p.gradOutput.shape == expected else {
+            throw RPCError.invalidParams("grad_output shape \(p.gradOutput.shape) is not \(expected)")
+        }
+        let grad = model.backward(Matrix(rows: batchOfLastForward, cols: c.outputSize, data: p.gradOutput.values),
+                                  needInputGradient: p.needInputGrad)
+        guard let grad, p.needInputGrad else { return BackwardResult(gradInput: nil) }
+        guard grad.data.allSatisfy(\.isFinite) else {
+            throw RPCError(code: RPCErrorCode.numericalError, message: "backward produced NaN or infinity")
+        }
+        return BackwardResult(gradInput: Tensor(shape: [batchOfLastForward] + c.inputShape, values: grad.data))
+    }
+
+    private func importState(_ state: ModelState) throws {
+        try state.validate()
+        let (model, _) = try configured()
+        let params = model.parameters
+        let expected = Set(params.map(\.name))
+        let given = Set(state.tensors.keys)
+        guard expected == given else {
+            let missing = expected.subtracting(given).sorted().prefix(5), extra = given.subtracting(expected).sorted().prefix(5)
+            throw RPCError(code: RPCErrorCode.stateMismatch,
+                           message: "state does not fit this model (missing: \(missing.joined(separator: ", ")); unexpected: \(extra.joined(separator: ", ")))")
+        }
+        for p in params {
+            let t = state.tensors[p.name]!
+            guard t.shape == [p.value.rows, p.value.cols] else {
+                throw RPCError(code: RPCErrorCode.stateMismatch,
+                               message: "tensor '\(p.name)' has shape \(t.shape), the model needs [\(p.value.rows), \(p.value.cols)]")
+            }
+        }
+        // Only after every tensor fitted: a failed import leaves the model as it was.
+        for p in params { p.value = Matrix(rows: p.value.rows, cols: p.value.cols, data: state.tensors[p.name]!.values) }
+        model.zeroGradients()
+        haveTrainingForward = false
+    }
+
+    private func debugVariables() -> [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
+        let c = configuration
+        for name in Plugin.debugVariables {
+            switch name {
+            case "input_shape": out[name] = c.map { .array($0.inputShape.map { .number(Double($0)) }) } ?? .null
+            case "output_shape": out[name] = c.map { .array($0.outputShape.map { .number(Double($0)) }) } ?? .null
+            case "parameter_count": out[name] = model.map { .number(Double($0.parameterCount)) } ?? .null
+            case "steps": out[name] = .number(Double(optimizer?.stepCount ?? 0))
+            case "layer_sizes":
+                out[name] = model.map { m in .array(m.layers.compactMap { ($0 as? Dense).map { .number(Double($0.outputSize)) } }) } ?? .null
+            default: out[name] = c?.parameters[name] ?? Plugin.parameters[name]?.defaultValue ?? .null
+            }
+        }
+        return out
+    }
+
+    private func configured() throws(RPCError) -> (Sequential, Adam) {
+        guard let model, let optimizer else { throw .wrongState("not configured yet") }
+        return (model, optimizer)
+    }
+
+    private func reply<R: Codable & Sendable>(_ id: RPCID, _ result: R) throws -> Frame {
+        try codec.encode(RPCResult(id: id, result: result))
+    }
+
+    private func encodeError(id: RPCID?, _ error: RPCError) -> Frame {
+        // Encoding a plain error object cannot fail; fall back to a fixed text anyway.
+        (try? codec.encode(RPCErrorResponse(id: id, error: error)))
+            ?? Frame(json: Array(#"{"jsonrpc":"2.0","id":null,"error":{"code":-32603,"message":"internal error"}}"#.utf8))
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import PluginProtocol
+
+/// Layers configuration: built-in defaults < a JSON file < the command line.
+///
+/// A file is untrusted input: it is size-limited, must be a JSON object, and
+/// every key must be known; a misspelt key is an error, never silently ignored.
+public enum ConfigurationLoader {
+    public static let maxFileBytes = 1 << 20
+
+    /// Reads a config file as a JSON object, checking its keys.
+    public static func readFile(_ path: String) throws -> [String: JSONValue] {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ConfigurationError.badFile(path: path, reason: "cannot be read (missing or no permission)")
+        }
+        defer { try? handle.close() }
+        let data = try handle.read(upToCount: maxFileBytes + 1) ?? Data()
+        guard data.count <= maxFileBytes else { throw ConfigurationError.badFile(path: path, reason: "larger than \(maxFileBytes) bytes") }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw ConfigurationError.badFile(path: path, reason: "not valid JSON (\(Self.position(of: error, in: data)))")
+        }
+        guard let object = value.objectValue else { throw ConfigurationError.badFile(path: path, reason: "must hold a JSON object") }
+        for key in object.keys.sorted() where !RunConfiguration.knownKeys.contains(key) {
+            throw ConfigurationError.unknownKey(key: key, source: path)
+        }
+        for key in ["encoder", "decoder"] {
+            if let v = object[key], v.objectValue == nil {
+                throw ConfigurationError.badFile(path: path, reason: "'\(key)' must be an object of plugin parameters")
+            }
+        }
+        return object
+    }
+
+    /// Applies `layer` over `base`: every key present in `layer` wins; plugin
+    /// namespaces merge key by key, so a file can set one encoder knob and the
+    /// command line another.
+    public static func merge(_ base: RunConfiguration, _ layer: [String: JSONValue], source: String) throws -> RunConfiguration {
+        var object = try asObject(base)
+        for (key, value) in layer {
+            guard RunConfiguration.knownKeys.contains(key) else { throw ConfigurationError.unknownKey(key: key, source: source) }
+            if key == "encoder" || key == "decoder", case .object(let given) = value, case .object(var current)? = object[key] {
+                for (k, v) in given { current[k] = v }
+                object[key] = .object(current)
+            } else {
+                object[key] = value
+            }
+        }
+        do {
+            return try JSONDecoder().decode(RunConfiguration.self, from: JSONEncoder().encode(JSONValue.object(object)))
+        } catch let error as DecodingError {
+            throw ConfigurationError.invalid(key: Self.key(of: error), reason: "\(source): wrong type of value")
+        }
+    }
+
+    /// The configuration as a JSON object with every key, nulls included.
+    public static func asObject(_ config: RunConfiguration) throws -> [String: JSONValue] {
+        var object = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(config)).objectValue ?? [:]
+        for key in RunConfiguration.knownKeys where object[key] == nil { object[key] = .null }
+        return object
+    }
+
+    /// Writes the configuration as pretty JSON, atomically.
+    public static func save(_ config: RunConfiguration, to path: String) throws {
+        var copy = config
+        copy.saveConfig = nil  // a saved config that saves itself again would overwrite on every load
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(copy)
+        let writer = try AtomicFileWriter(path: path)
+        try data.withUnsafeBytes { try writer.write($0) }
+        try writer.write("\n")
+        try writer.commit()
+    }
+
+    static func key(of error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): return c.codingPath.map(\.stringValue).joined(separator: ".")
+        case .keyNotFound(let k, _): return k.stringValue
+        @unknown default: return "?"
+        }
+    }
+
+    static func position(of error: any Error, in data: Data) -> String {
+        if let e = error as? DecodingError, case .dataCorrupted(let c) = e, let u = c.underlyingError {
+            let text = "\(u)"
+            if let r = text.range(of: "line [0-9]+", options: .regularExpression) { return String(text[r]) }
+        }
+        return "check brackets, commas and quotes"
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import PluginHost
+import PluginProtocol
+
+/// One run of the tool: read data, start the plugins, train (or load) the
+/// autoencoder, write features, reconstructions, models, config and log.
+///
+/// Outputs are staged and committed together at the end; if anything fails,
+/// no output of this run is left behind and the plugins are stopped.
+public final class FeatureExtractionRun {
+    public let config: RunConfiguration
+    private let env: RunEnvironment
+
+    public init(config: RunConfiguration, environment: RunEnvironment) {
+        self.config = config
+        self.env = environment
+    }
+
+    public func run() throws -> RunSummary {
+        let started = Date()
+        let clock = Deadline.now()
+        try config.validate()
+        let outputs = StagedOutputs()
+        try StagedOutputs.checkWritable([config.outputFile, config.evaluateEncoder, config.evaluateDecoder, config.saveEncoder,
+                                         config.saveDecoder, config.saveConfig, config.saveLog].compactMap { $0 })
+
+        // Models are read before anything starts, so a bad file fails fast.
+        let encoderModel = try config.loadEncoder.map(ModelFile.read(path:))
+        let decoderModel = try config.loadDecoder.map(ModelFile.read(path:))
+        if let e = encoderModel, let d = decoderModel, (e.windowSize, e.interfaceSize) != (d.windowSize, d.interfaceSize) {
+            throw ModelMismatch(path: config.loadDecoder!, reason:
+                "window \(d.windowSize) / interface \(d.interfaceSize) does not fit the encoder's window \(e.windowSize) / interface \(e.interfaceSize)")
+        }
+        let windowSize = encoderModel?.windowSize ?? config.windowSize
+        if let e = encoderModel, e.windowSize != config.windowSize {
+            env.info("using the model's window size \(e.windowSize) (the configuration says \(config.windowSize))")
+        }
+        let data = try PreparedData.load(config, windowSize: windowSize, modelStats: encoderModel?.normalization, info: env.info)
+        env.info("read \(data.input.rowCount) rows x \(data.input.columnNames.count) column(s) [\(data.input.columnNames.joined(separator: ", "))]: \(data.inputWindows.count) windows of \(windowSize)")
+
+        let needDecoder = encoderModel == nil || decoderModel != nil
+        let model = try launch(needDecoder: needDecoder)
+        defer { model.shutdown() }
+
+        var trainingResults: [TrainingResult] = []
+        var searchSteps: [InterfaceSearch.Step]?
+        if let encoderModel {
+            try encoderModel.checkCompatible(with: model.encoder.info!, path: config.loadEncoder!)
+            if let decoderModel, let d = model.decoder { try decoderModel.checkCompatible(with: d.info!, path: config.loadDecoder!) }
+            try model.configure(windowSize: windowSize, interfaceSize: encoderModel.interfaceSize, seed: config.seed,
+                                encoderParameters: encoderModel.parameters, decoderParameters: decoderModel?.parameters ?? [:])
+            do {
+                try model.importState(encoder: encoderModel.state, decoder: decoderModel?.state)
+            } catch let PluginError.remoteError(plugin, _, error) where error.code == RPCErrorCode.stateMismatch {
+                throw ModelMismatch(path: plugin.hasPrefix("encoder") ? config.loadEncoder! : config.loadDecoder!, reason: error.message)
+            }
+            env.info("loaded \(config.loadEncoder!)" + (config.loadDecoder.map { " and \($0)" } ?? ""))
+        } else {
+            let encoderParameters = try parameters(config.encoder, for: model.encoder, key: "encoder")
+            let decoderParameters = try parameters(config.decoder, for: model.decoder!, key: "decoder")
+            var trainer = Trainer(epochs: config.epochs, batchSize: config.batchSize, seed: config.seed, patience: config.earlyStoppingPatience)
+            trainer.onEpoch = env.progress
+            let training = data.training!
+            func train(_ size: Int) throws -> Double {
+                try model.configure(windowSize: windowSize, interfaceSize: size, seed: config.seed,
+                                    encoderParameters: encoderParameters, decoderParameters: decoderParameters)
+                let result = try trainer.train(model, training: training, validation: data.validation)
+                trainingResults.append(result)
+                let mse = try result.validationMSE ?? trainer.evaluate(model, training)
+                env.info("interface \(size): \(result.epochs.count) epoch(s), validation MSE \(Self.format(mse))")
+                return mse
+            }
+            if let threshold = config.thresholdError {
+                let search = InterfaceSearch(initial: config.initialSize, step: config.stepSize, threshold: threshold,
+                                             growing: config.incrementalSearch, windowSize: windowSize)
+                let (steps, chosen) = try search.run(train)
+                searchSteps = steps
+                if model.interfaceSize != chosen { _ = try train(chosen) }  // same seed: the same model again
+                env.info("interface size search chose \(chosen)")
+            } else {
+                _ = try train(config.initialSize)
+            }
+        }
+
+        let writers = ResultWriters(model: model, batch: 4096)
+        var written: [String] = []
+        if let path = config.outputFile {
+            try writers.writeFeatures(data.inputWindows, table: data.input, forceDate: config.forceDate, to: outputs.stage(path))
+            written.append(path)
+        }
+        if let path = config.evaluateEncoder {
+            try writers.writeFeatures(data.evaluationWindows, table: data.evaluation, forceDate: config.forceDate, to: outputs.stage(path))
+            written.append(path)
+        }
+        var metrics: [ColumnMetrics] = []
+        if model.decoder != nil {
+            metrics = try writers.reconstruct(data.evaluationWindows, table: data.evaluation, stats: data.stats,
+                                              forceDate: config.forceDate, to: config.evaluateDecoder.map(outputs.stage))
+            if let path = config.evaluateDecoder { written.append(path) }
+        }
+
+        let debug = try model.debugInfo()
+        let state = (config.saveEncoder != nil || config.saveDecoder != nil) ? try model.exportState() : nil
+        let digest = try config.inputFile.map(FileDigest.sha256Hex(path:))
+        let stamp = ISO8601DateFormatter().string(from: started)
+        func modelFile(_ role: PluginRole, _ plugin: PluginConnection, _ setup: ConfigureResult?, _ s: ModelState) -> ModelFile {
+            ModelFile(role: role, pluginName: plugin.info!.name, pluginVersion: plugin.info!.version, windowSize: model.windowSize,
+                      interfaceSize: model.interfaceSize, parameters: setup?.parameters ?? [:], normalization: data.stats,
+                      createdAt: stamp, trainingDataSHA256: digest, state: s)
+        }
+        if let path = config.saveEncoder, let s = state?.encoder {
+            try modelFile(.encoder, model.encoder, model.encoderSetup, s).write(path: outputs.stage(path))
+            written.append(path)
+        }
+        if let path = config.saveDecoder, let s = state?.decoder, let d = model.decoder {
+            try modelFile(.decoder, d, model.decoderSetup, s).write(path: outputs.stage(path))
+            written.append(path)
+        }
+        if let path = config.saveConfig {
+            try ConfigurationLoader.save(config, to: outputs.stage(path))
+            written.append(path)
+        }
+
+        func summary(_ p: PluginConnection, _ setup: ConfigureResult?, _ debug: [String: JSONValue]) -> PluginSummary {
+            PluginSummary(name: p.info!.name, version: p.info!.version, transport: p.info!.transport.rawValue,
+                          parameterCount: setup?.parameterCount, parameters: setup?.parameters ?? [:], debugInfo: debug)
+        }
+        var result = RunSummary(
+            startedAt: stamp, executionSeconds: 0, configuration: try ConfigurationLoader.asObject(config),
+            encoder: summary(model.encoder, model.encoderSetup, debug.encoder),
+            decoder: model.decoder.map { summary($0, model.decoderSetup, debug.decoder ?? [:]) },
+            training: trainingResults, search: searchSteps, interfaceSize: model.interfaceSize,
+            windows: data.inputWindows.count, metrics: metrics, outputs: written)
+        result.executionSeconds = Double(Deadline.now().nanoseconds - clock.nanoseconds) / 1e9
+        if let path = config.saveLog {
+            try RunLog.write(result, to: outputs.stage(path))
+            result.outputs.append(path)
+        }
+        try outputs.commit()
+        return result
+    }
+
+    /// Starts and handshakes the plugins; the decoder only when the run needs one.
+    private func launch(needDecoder: Bool) throws -> Autoencoder {
+        let locator = PluginLocator(directories: env.pluginDirectories)
+        let log = env.pluginLog
+        let encoder = try PluginConnection(package: try locator.locate(name: config.encoderPlugin, role: .encoder),
+                                           role: .encoder, limits: env.limits, onLog: log)
+        try encoder.initialize()
+        var decoder: PluginConnection?
+        if needDecoder {
+            decoder = try PluginConnection(package: try locator.locate(name: config.decoderPlugin, role: .decoder),
+                                           role: .decoder, limits: env.limits, onLog: log)
+            do {
+                try decoder!.initialize()
+            } catch {
+                encoder.shutdown()
+                decoder!.shutdown()
+                throw error
+            }
+        }
+        return Autoencoder(encoder: encoder, decoder: decoder)
+    }
+
+    /// A plugin's namespace checked against its schema; the run-wide learning rate
+    /// fills `learning_rate` where the plugin declares it and the namespace is silent.
+    private func parameters(_ given: [String: JSONValue], for plugin: PluginConnection, key: String) throws -> [String: JSONValue] {
+        var values = given
+        let schema = plugin.info!.parameters
+        if let lr = config.learningRate, values["learning_rate"] == nil, schema["learning_rate"] != nil {
+            values["learning_rate"] = .number(lr)
+        }
+        do {
+            _ = try schema.resolve(values)
+        } catch {
+            throw ConfigurationError.invalid(key: key, reason: "\(plugin.label): \(error.message)")
+        }
+        return values
+    }
+
+    static func format(_ x: Double) -> String {
+        let e = x == 0 ? 0 : Int(floor(log10(abs(x))))
+        let m = x / pow(10, Double(e))
+        return "\((m * 1000).rounded() / 1000)e\(e)"
+    }
+}
+
+/// `--save-log`: the run summary as pretty JSON.
+enum RunLog {
+    static func write(_ summary: RunSummary, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(summary)
+        let writer = try AtomicFileWriter(path: path)
+        try data.withUnsafeBytes { try writer.write($0) }
+        try writer.write("\n")
+        try writer.commit()
+    }
+}

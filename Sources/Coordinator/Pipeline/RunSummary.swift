@@ -1,0 +1,51 @@
+import PluginProtocol
+
+/// Errors of one column's reconstruction.
+public struct ColumnMetrics: Codable, Sendable, Equatable {
+    public var column: String
+    /// Mean squared error over every window value, in normalised units (what training minimises).
+    public var windowMSE: Double
+    /// The same for the trivial model that reconstructs each window by its mean.
+    public var baselineWindowMeanMSE: Double
+    /// Errors of the folded reconstruction against the series, in the data's own units.
+    public var mse: Double
+    public var mae: Double
+
+    enum CodingKeys: String, CodingKey {
+        case column, windowMSE = "window_mse", baselineWindowMeanMSE = "baseline_window_mean_mse", mse, mae
+    }
+}
+
+/// What a run did: written by `--save-log`, and the source of the closing report.
+public struct RunSummary: Codable, Sendable {
+    public var startedAt: String
+    public var executionSeconds: Double
+    public var configuration: [String: JSONValue]
+    public var encoder: PluginSummary
+    public var decoder: PluginSummary?
+    public var training: [TrainingResult]
+    public var search: [InterfaceSearch.Step]?
+    public var interfaceSize: Int
+    public var windows: Int
+    public var metrics: [ColumnMetrics]
+    public var outputs: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case startedAt = "started_at", executionSeconds = "execution_seconds", configuration, encoder, decoder
+        case training, search, interfaceSize = "interface_size", windows, metrics, outputs
+    }
+}
+
+/// One plugin as it was used.
+public struct PluginSummary: Codable, Sendable {
+    public var name: String
+    public var version: String
+    public var transport: String
+    public var parameterCount: Int?
+    public var parameters: [String: JSONValue]
+    public var debugInfo: [String: JSONValue]
+
+    enum CodingKeys: String, CodingKey {
+        case name, version, transport, parameterCount = "parameter_count", parameters, debugInfo = "debug_info"
+    }
+}

@@ -1,0 +1,159 @@
+import PluginHost
+import PluginProtocol
+
+/// An encoder and a decoder plugin driven as one autoencoder.
+///
+/// The coordinator owns the loss: per batch it runs encoder forward, decoder
+/// forward, the MSE and its gradient, decoder backward, encoder backward, and
+/// both optimiser steps. Every tensor a plugin returns is checked for shape
+/// here (the codec already refused NaN and infinity).
+public final class Autoencoder {
+    public let encoder: PluginConnection
+    /// Absent when only features are computed with a loaded encoder.
+    public let decoder: PluginConnection?
+    public private(set) var windowSize = 0
+    public private(set) var interfaceSize = 0
+    public private(set) var encoderSetup: ConfigureResult?
+    public private(set) var decoderSetup: ConfigureResult?
+
+    /// Requests sent but not yet answered (optimiser steps are pipelined ahead of the next call).
+    private var pendingEncoderStep: Int?
+    private var pendingDecoderStep: Int?
+    private var gradient: [Float] = []
+
+    public init(encoder: PluginConnection, decoder: PluginConnection?) {
+        self.encoder = encoder
+        self.decoder = decoder
+    }
+
+    /// (Re)builds both models for a window and interface size. Parameters are the
+    /// plugins' own namespaces; each is checked against that plugin's schema first.
+    public func configure(windowSize: Int, interfaceSize: Int, seed: UInt64,
+                          encoderParameters: [String: JSONValue], decoderParameters: [String: JSONValue]) throws {
+        try settle()
+        let e = try encoder.call(MethodName.configure, ConfigureParams(inputShape: [windowSize], outputShape: [interfaceSize],
+                                                                       seed: seed, parameters: encoderParameters),
+                                 as: ConfigureResult.self)
+        // The decoder's seed differs so its weights are not a copy of the encoder's draws.
+        let d = try decoder?.call(MethodName.configure, ConfigureParams(inputShape: [interfaceSize], outputShape: [windowSize],
+                                                                        seed: seed &+ 1, parameters: decoderParameters),
+                                  as: ConfigureResult.self)
+        self.windowSize = windowSize
+        self.interfaceSize = interfaceSize
+        encoderSetup = e
+        decoderSetup = d
+    }
+
+    /// One optimisation step on `batch` (`[rows, windowSize]`); returns the batch's MSE.
+    public func trainStep(_ batch: Tensor) throws -> Double {
+        guard let decoder else { throw PluginError.incompatible(plugin: encoder.label, reason: "training needs a decoder") }
+        let rows = batch.shape[0]
+        let features = try forward(encoder, batch, training: true, pending: &pendingEncoderStep, expect: [rows, interfaceSize])
+        let output = try forward(decoder, features, training: true, pending: &pendingDecoderStep, expect: [rows, windowSize])
+
+        let loss = Autoencoder.mseGradient(output.values, batch.values, into: &gradient)
+        let gradFeatures = try decoder.call(MethodName.backward,
+                                            BackwardParams(gradOutput: Tensor(shape: output.shape, values: gradient), needInputGrad: true),
+                                            as: BackwardResult.self)
+        guard let gz = gradFeatures.gradInput, gz.shape == features.shape else {
+            throw PluginError.protocolViolation(plugin: decoder.label, during: MethodName.backward,
+                                                reason: "grad_input missing or not shaped \(features.shape)")
+        }
+        // The decoder's step runs while the encoder computes its backward pass.
+        pendingDecoderStep = try decoder.send(MethodName.step, Empty())
+        let encoderBackward = try encoder.send(MethodName.backward, BackwardParams(gradOutput: gz, needInputGrad: false))
+        _ = try encoder.receive(encoderBackward, method: MethodName.backward, as: BackwardResult.self)
+        pendingEncoderStep = try encoder.send(MethodName.step, Empty())
+        return loss
+    }
+
+    /// Features of `batch` (inference).
+    public func encode(_ batch: Tensor) throws -> Tensor {
+        try forward(encoder, batch, training: false, pending: &pendingEncoderStep, expect: [batch.shape[0], interfaceSize])
+    }
+
+    /// Reconstructed windows of `features` (inference).
+    public func decode(_ features: Tensor) throws -> Tensor {
+        guard let decoder else { throw PluginError.incompatible(plugin: encoder.label, reason: "no decoder loaded") }
+        return try forward(decoder, features, training: false, pending: &pendingDecoderStep, expect: [features.shape[0], windowSize])
+    }
+
+    /// Waits for pipelined steps, so that the models are quiescent.
+    public func settle() throws {
+        if let id = pendingEncoderStep {
+            pendingEncoderStep = nil
+            _ = try encoder.receive(id, method: MethodName.step, as: StepResult.self)
+        }
+        if let id = pendingDecoderStep {
+            pendingDecoderStep = nil
+            _ = try decoder?.receive(id, method: MethodName.step, as: StepResult.self)
+        }
+    }
+
+    public func exportState() throws -> (encoder: ModelState, decoder: ModelState?) {
+        try settle()
+        return (try encoder.call(MethodName.exportState, Empty(), as: ModelState.self),
+                try decoder?.call(MethodName.exportState, Empty(), as: ModelState.self))
+    }
+
+    public func importState(encoder e: ModelState?, decoder d: ModelState?) throws {
+        try settle()
+        if let e { _ = try encoder.call(MethodName.importState, e, as: Empty.self) }
+        if let d, let decoder { _ = try decoder.call(MethodName.importState, d, as: Empty.self) }
+    }
+
+    public func debugInfo() throws -> (encoder: [String: JSONValue], decoder: [String: JSONValue]?) {
+        try settle()
+        return (try encoder.call(MethodName.debugInfo, Empty(), as: DebugInfoResult.self).variables,
+                try decoder?.call(MethodName.debugInfo, Empty(), as: DebugInfoResult.self).variables)
+    }
+
+    public func shutdown() {
+        try? settle()
+        encoder.shutdown()
+        decoder?.shutdown()
+    }
+
+    private func forward(_ plugin: PluginConnection, _ input: Tensor, training: Bool, pending: inout Int?,
+                         expect shape: [Int]) throws -> Tensor {
+        let id = try plugin.send(MethodName.forward, ForwardParams(input: input, training: training))
+        if let step = pending {
+            pending = nil
+            _ = try plugin.receive(step, method: MethodName.step, as: StepResult.self)
+        }
+        let output = try plugin.receive(id, method: MethodName.forward, as: ForwardResult.self).output
+        guard output.shape == shape else {
+            throw PluginError.protocolViolation(plugin: plugin.label, during: MethodName.forward,
+                                                reason: "output shape \(output.shape), expected \(shape)")
+        }
+        return output
+    }
+
+    /// Mean squared error of `prediction` against `target`, and its gradient `2 (p - t) / n`.
+    static func mseGradient(_ prediction: [Float], _ target: [Float], into gradient: inout [Float]) -> Double {
+        let n = prediction.count
+        if gradient.count != n { gradient = [Float](repeating: 0, count: n) }
+        let scale = Float(2) / Float(n)
+        var sum: Double = 0
+        prediction.withUnsafeBufferPointer { p in
+            target.withUnsafeBufferPointer { t in
+                gradient.withUnsafeMutableBufferPointer { g in
+                    // Accumulate in Float blocks, then Double: fast and accurate enough.
+                    var i = 0
+                    while i < n {
+                        let end = min(i + 1024, n)
+                        var block: Float = 0
+                        for j in i..<end {
+                            let d = p[j] - t[j]
+                            g[j] = d * scale
+                            block += d * d
+                        }
+                        sum += Double(block)
+                        i = end
+                    }
+                }
+            }
+        }
+        return sum / Double(n)
+    }
+}

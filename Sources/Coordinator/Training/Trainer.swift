@@ -1,0 +1,117 @@
+import PluginProtocol
+
+/// What happened in one epoch, for progress displays, logs and statistics.
+public struct EpochReport: Sendable, Codable, Equatable {
+    public var interfaceSize: Int
+    public var epoch: Int
+    public var epochs: Int
+    public var trainingMSE: Double
+    public var validationMSE: Double?
+    public var seconds: Double
+    public var windowsPerSecond: Double
+
+    enum CodingKeys: String, CodingKey {
+        case interfaceSize = "interface_size", epoch, epochs, trainingMSE = "training_mse"
+        case validationMSE = "validation_mse", seconds, windowsPerSecond = "windows_per_second"
+    }
+}
+
+/// The outcome of training one interface size.
+public struct TrainingResult: Sendable, Codable, Equatable {
+    public var interfaceSize: Int
+    public var epochs: [EpochReport]
+    /// Validation MSE of the weights kept (the best epoch's when early stopping restored them).
+    public var validationMSE: Double?
+    public var trainingWindows: Int
+    public var trainingSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case interfaceSize = "interface_size", epochs, validationMSE = "validation_mse"
+        case trainingWindows = "training_windows", trainingSeconds = "training_seconds"
+    }
+}
+
+/// Mini-batch training with seeded shuffling, per-epoch validation and early stopping.
+public struct Trainer {
+    public var epochs: Int
+    public var batchSize: Int
+    public var seed: UInt64
+    public var patience: Int
+    /// Windows per inference call; large batches keep the protocol's overhead low.
+    public var inferenceBatch = 4096
+    public var onEpoch: (EpochReport) -> Void = { _ in }
+
+    public init(epochs: Int, batchSize: Int, seed: UInt64, patience: Int) {
+        self.epochs = epochs
+        self.batchSize = batchSize
+        self.seed = seed
+        self.patience = patience
+    }
+
+    public func train(_ model: Autoencoder, training: WindowCatalog, validation: WindowCatalog?) throws -> TrainingResult {
+        var order = Array(0..<training.count)
+        var rng = ShuffleGenerator(seed: seed)
+        var buffer: [Float] = []
+        var reports: [EpochReport] = []
+        var best: (mse: Double, state: (encoder: ModelState, decoder: ModelState?)?)?
+        var sinceBest = 0
+        let started = Deadline.now()
+
+        for epoch in 1...max(epochs, 1) where epochs > 0 {
+            let t0 = Deadline.now()
+            order.shuffle(using: &rng)
+            var lossSum = 0.0
+            var start = 0
+            while start < order.count {
+                let end = min(start + batchSize, order.count)
+                training.fill(order[start..<end], into: &buffer)
+                lossSum += try model.trainStep(Tensor(rows: end - start, cols: training.windowSize, values: buffer)) * Double(end - start)
+                start = end
+            }
+            try model.settle()
+            let seconds = Double(Deadline.now().nanoseconds - t0.nanoseconds) / 1e9
+            let validationMSE = try validation.map { try evaluate(model, $0) }
+            let report = EpochReport(interfaceSize: model.interfaceSize, epoch: epoch, epochs: epochs,
+                                     trainingMSE: lossSum / Double(max(order.count, 1)), validationMSE: validationMSE,
+                                     seconds: seconds, windowsPerSecond: Double(order.count) / max(seconds, 1e-9))
+            reports.append(report)
+            onEpoch(report)
+
+            guard let v = validationMSE, patience > 0 else { continue }
+            if best == nil || v < best!.mse {
+                // Keep the best weights only when we may need to restore them.
+                best = (v, epoch < epochs ? try model.exportState() : nil)
+                sinceBest = 0
+            } else {
+                sinceBest += 1
+                if sinceBest >= patience { break }
+            }
+        }
+        var finalMSE = reports.last?.validationMSE
+        if let b = best, let state = b.state, let last = reports.last?.validationMSE, b.mse < last {
+            try model.importState(encoder: state.encoder, decoder: state.decoder)
+            finalMSE = b.mse
+        }
+        return TrainingResult(interfaceSize: model.interfaceSize, epochs: reports, validationMSE: finalMSE,
+                              trainingWindows: training.count,
+                              trainingSeconds: Double(Deadline.now().nanoseconds - started.nanoseconds) / 1e9)
+    }
+
+    /// Mean squared reconstruction error over every window of `windows` (normalised units).
+    public func evaluate(_ model: Autoencoder, _ windows: WindowCatalog) throws -> Double {
+        var sum = 0.0
+        var buffer: [Float] = []
+        var unused: [Float] = []
+        let all = Array(0..<windows.count)
+        var start = 0
+        while start < all.count {
+            let end = min(start + inferenceBatch, all.count)
+            windows.fill(all[start..<end], into: &buffer)
+            let input = Tensor(rows: end - start, cols: windows.windowSize, values: buffer)
+            let output = try model.decode(try model.encode(input))
+            sum += Autoencoder.mseGradient(output.values, buffer, into: &unused) * Double(end - start)
+            start = end
+        }
+        return sum / Double(max(all.count, 1))
+    }
+}

@@ -1,0 +1,46 @@
+/// The windows of every selected column, numbered as one sequence so batches
+/// can mix columns: window `i` is column `i / perColumn`, start `i % perColumn`.
+public struct WindowCatalog: Sendable {
+    public let columns: [WindowSet]
+    public let windowSize: Int
+
+    /// - Parameter series: normalised columns of equal length, each at least `windowSize` long.
+    public init(series: [[Float]], windowSize: Int) {
+        self.columns = series.map { WindowSet(series: $0, windowSize: windowSize) }
+        self.windowSize = windowSize
+    }
+
+    /// Windows per column (the columns share one length).
+    public var perColumn: Int { columns.first?.count ?? 0 }
+    public var count: Int { perColumn * columns.count }
+
+    /// Copies windows `indices` row after row into `buffer` (resized to fit).
+    public func fill(_ indices: ArraySlice<Int>, into buffer: inout [Float]) {
+        let needed = indices.count * windowSize
+        if buffer.count != needed { buffer = [Float](repeating: 0, count: needed) }
+        let per = perColumn
+        buffer.withUnsafeMutableBufferPointer { out in
+            var row = 0
+            for i in indices {
+                let slice = UnsafeMutableBufferPointer(rebasing: out[(row * windowSize)..<((row + 1) * windowSize)])
+                columns[i / per].fill(CollectionOfOne(i % per), into: slice)
+                row += 1
+            }
+        }
+    }
+}
+
+/// SplitMix64: a tiny deterministic generator for shuffling, the same on every platform.
+struct ShuffleGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

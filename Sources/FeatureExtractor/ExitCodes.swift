@@ -1,0 +1,29 @@
+import ArgumentParser
+import Coordinator
+import Foundation
+import PluginHost
+
+/// The documented exit codes (BSD sysexits values), and which errors map to them.
+enum ExitCodes {
+    static let usage: Int32 = 64
+    static let badData: Int32 = 65
+    static let plugin: Int32 = 69
+    static let software: Int32 = 70
+    static let io: Int32 = 74
+
+    static func code(for error: any Error) -> Int32 {
+        switch error {
+        case is ConfigurationError: usage
+        case is DataError, is ModelMismatch: badData
+        case is PluginError: plugin
+        case is OutputError, is CocoaError: io
+        default: software
+        }
+    }
+
+    /// Prints `error` to stderr and turns it into the matching exit.
+    static func fail(_ error: any Error) -> ExitCode {
+        FileHandle.standardError.write(Data("feature-extractor: error: \(error)\n".utf8))
+        return ExitCode(code(for: error))
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+@main
+struct FeatureExtractorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feature-extractor",
+        abstract: "Train autoencoders on time series and write each window's learned features.",
+        discussion: """
+        The encoder and decoder are plugins: separate programs driven over JSON-RPC \
+        (see docs/PROTOCOL.md). Without a subcommand, `run` is assumed:
+
+          feature-extractor data.csv --columns CLOSE --window-size 128 --initial-size 32
+
+        Exit codes: 0 success, 64 usage or configuration error, 65 bad input data \
+        or model file, 69 plugin failure, 70 internal error, 74 file I/O failure.
+        """,
+        subcommands: [RunCommand.self, PluginCommand.self],
+        defaultSubcommand: RunCommand.self)
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import PluginHost
+import PluginProtocol
+
+struct PluginCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plugin",
+        abstract: "Install, list and inspect plugin packages.",
+        subcommands: [Install.self, List.self, Info.self])
+
+    struct Install: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a built plugin into a plugin directory and pin its executable's SHA-256 in the manifest.")
+
+        @Option(help: "The plugin's manifest template (plugin.json).")
+        var manifest: String
+        @Option(help: "The built executable.")
+        var executable: String
+        @Option(help: "The plugin directory to install into.")
+        var into: String
+
+        func run() throws {
+            do {
+                let dir = try PluginInstaller.install(manifestTemplate: manifest, executable: executable, into: into)
+                print("installed \(dir)")
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the plugins found in the plugin directories.")
+        @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages (repeatable).")
+        var pluginsDirs: [String] = []
+
+        func run() {
+            let locator = PluginLocator(directories: PluginDirectories.resolve(pluginsDirs))
+            for (role, name) in locator.all() { print("\(role)\t\(name)") }
+        }
+    }
+
+    struct Info: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Verify a plugin, start it, and show its parameters.")
+        @Argument(help: "encoder or decoder") var role: String
+        @Argument(help: "Plugin name") var name: String
+        @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages (repeatable).")
+        var pluginsDirs: [String] = []
+
+        func run() throws {
+            guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
+            do {
+                let package = try PluginLocator(directories: PluginDirectories.resolve(pluginsDirs)).locate(name: name, role: r)
+                let connection = try PluginConnection(package: package, role: r)
+                defer { connection.shutdown() }
+                let info = try connection.initialize()
+                print("\(info.role) \(info.name) \(info.version) (protocol \(info.protocol), transport \(info.transport.rawValue))")
+                print("package: \(package.directory)  sha256: \(package.manifest.sha256 ?? "-")")
+                for key in info.parameters.keys.sorted() {
+                    let p = info.parameters[key]!
+                    print("  \(key) (\(p.type.rawValue), default \(p.defaultValue)): \(p.description)")
+                }
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+}

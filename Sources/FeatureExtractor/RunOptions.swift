@@ -1,0 +1,143 @@
+import Foundation
+import ArgumentParser
+import PluginProtocol
+
+/// The run's options, named as in the original tool (its underscore spellings still work).
+/// Every option is optional here: only what is given overrides the config file.
+struct RunOptions: ParsableArguments {
+    @Argument(help: "The CSV file to train on and extract features from.")
+    var input: String?
+
+    @Option(name: [.customLong("input-file"), .customLong("input_file")], help: .hidden)
+    var inputFile: String?
+
+    @Option(name: [.customLong("validation-file"), .customLong("validation_file")],
+            help: "CSV file to validate on. Without it, the last --validation-split of the input is held out.")
+    var validationFile: String?
+
+    @Option(name: [.customLong("validation-split"), .customLong("validation_split")], help: "Fraction held out for validation (default 0.2).")
+    var validationSplit: Double?
+
+    @Option(name: [.customLong("output-file"), .customLong("output_file")], help: "Features CSV, one row per window (default features.csv).")
+    var outputFile: String?
+
+    @Option(name: [.customLong("save-encoder"), .customLong("save_encoder")], help: "Save the trained encoder (safetensors).")
+    var saveEncoder: String?
+    @Option(name: [.customLong("save-decoder"), .customLong("save_decoder")], help: "Save the trained decoder (safetensors).")
+    var saveDecoder: String?
+    @Option(name: [.customLong("load-encoder"), .customLong("load_encoder")], help: "Load an encoder instead of training.")
+    var loadEncoder: String?
+    @Option(name: [.customLong("load-decoder"), .customLong("load_decoder")], help: "Load a decoder (with --load-encoder).")
+    var loadDecoder: String?
+    @Option(name: [.customLong("evaluate-encoder"), .customLong("evaluate_encoder")],
+            help: "Write the features of the evaluation data (the validation file, else the input).")
+    var evaluateEncoder: String?
+    @Option(name: [.customLong("evaluate-decoder"), .customLong("evaluate_decoder")],
+            help: "Write the reconstruction of the evaluation data, windows folded back into the series.")
+    var evaluateDecoder: String?
+
+    @Option(name: [.customLong("encoder-plugin"), .customLong("encoder_plugin")], help: "Encoder plugin name (default ann).")
+    var encoderPlugin: String?
+    @Option(name: [.customLong("decoder-plugin"), .customLong("decoder_plugin")], help: "Decoder plugin name (default ann).")
+    var decoderPlugin: String?
+    @Option(name: .customLong("encoder-param"), help: ArgumentHelp("An encoder parameter, e.g. activation=relu (repeatable).", valueName: "key=value"))
+    var encoderParams: [String] = []
+    @Option(name: .customLong("decoder-param"), help: ArgumentHelp("A decoder parameter, e.g. intermediate_layers=2 (repeatable).", valueName: "key=value"))
+    var decoderParams: [String] = []
+    @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages, searched first (repeatable).")
+    var pluginsDirs: [String] = []
+
+    @Option(name: [.customLong("window-size"), .customLong("window_size")], help: "Sliding window length (default 128).")
+    var windowSize: Int?
+    @Option(name: [.customLong("initial-size"), .customLong("initial_size")], help: "Interface (feature) size, or the search's first (default 32).")
+    var initialSize: Int?
+    @Option(name: [.customLong("step-size"), .customLong("step_size")], help: "Interface size change per search step (default 8).")
+    var stepSize: Int?
+    @Option(name: [.customLong("threshold-error"), .customLong("threshold_error")],
+            help: "Validation MSE the interface-size search aims for; without it there is no search.")
+    var thresholdError: Double?
+    @Flag(name: [.customLong("incremental-search"), .customLong("incremental_search")], inversion: .prefixedNo,
+          help: "Grow the interface until the threshold is met (default), or shrink it while it holds.")
+    var incrementalSearch: Bool?
+
+    @Option(help: "Training epochs (default 5).")
+    var epochs: Int?
+    @Option(name: [.customLong("batch-size"), .customLong("batch_size")], help: "Windows per training step (default 128).")
+    var batchSize: Int?
+    @Option(name: [.customLong("learning-rate"), .customLong("learning_rate")], help: "Learning rate of both plugins, unless a plugin parameter sets one.")
+    var learningRate: Double?
+    @Option(name: [.customLong("early-stopping-patience"), .customLong("early_stopping_patience")],
+            help: "Epochs without validation improvement before stopping; 0 disables (default 5).")
+    var earlyStoppingPatience: Int?
+    @Option(help: "Seed of every random choice; the same seed gives the same model (default 42).")
+    var seed: UInt64?
+    @Option(help: "minmax (default), zscore or none; statistics come from the training data.")
+    var normalization: String?
+    @Option(help: "Columns to use, by header name or 1-based number, comma-separated (default: every numeric column).")
+    var columns: String?
+    @Flag(inversion: .prefixedNo, help: "Whether the CSV has a header row (default: detect).")
+    var headers: Bool?
+    @Option(name: [.customLong("max-steps"), .customLong("max_steps")], help: "Use at most this many input rows.")
+    var maxSteps: Int?
+    @Flag(name: [.customLong("force-date"), .customLong("force_date")], inversion: .prefixedNo,
+          help: "Put the window's end date first in output rows.")
+    var forceDate: Bool?
+    @Flag(name: [.customLong("quiet-mode"), .customLong("quiet_mode"), .customShort("q")], inversion: .prefixedNo,
+          help: "Print errors only.")
+    var quietMode: Bool?
+
+    @Option(name: [.customLong("load-config"), .customLong("load_config")], help: "JSON configuration file, applied under the command line.")
+    var loadConfig: String?
+    @Option(name: [.customLong("save-config"), .customLong("save_config")], help: "Save the merged configuration as JSON.")
+    var saveConfig: String?
+    @Option(name: [.customLong("save-log"), .customLong("save_log")],
+            help: "Save a JSON summary: timings, final configuration, metrics, plugins' debug variables.")
+    var saveLog: String?
+
+    /// The options given, as a configuration layer (config-file key names).
+    func layer() throws -> [String: JSONValue] {
+        var l: [String: JSONValue] = [:]
+        func set(_ key: String, _ v: String?) { if let v { l[key] = .string(v) } }
+        func set(_ key: String, _ v: Int?) { if let v { l[key] = .number(Double(v)) } }
+        func set(_ key: String, _ v: Double?) { if let v { l[key] = .number(v) } }
+        func set(_ key: String, _ v: Bool?) { if let v { l[key] = .bool(v) } }
+        if input != nil && inputFile != nil { throw ValidationError("give the input file once: as the argument or as --input-file") }
+        set("input_file", input ?? inputFile)
+        set("validation_file", validationFile); set("validation_split", validationSplit); set("output_file", outputFile)
+        set("save_encoder", saveEncoder); set("save_decoder", saveDecoder)
+        set("load_encoder", loadEncoder); set("load_decoder", loadDecoder)
+        set("evaluate_encoder", evaluateEncoder); set("evaluate_decoder", evaluateDecoder)
+        set("encoder_plugin", encoderPlugin); set("decoder_plugin", decoderPlugin)
+        set("window_size", windowSize); set("initial_size", initialSize); set("step_size", stepSize)
+        set("threshold_error", thresholdError); set("incremental_search", incrementalSearch)
+        set("epochs", epochs); set("batch_size", batchSize); set("learning_rate", learningRate)
+        set("early_stopping_patience", earlyStoppingPatience)
+        if let seed { l["seed"] = .number(Double(seed)) }
+        set("normalization", normalization); set("headers", headers); set("max_steps", maxSteps)
+        set("force_date", forceDate); set("quiet_mode", quietMode)
+        set("save_config", saveConfig); set("save_log", saveLog)
+        if let columns {
+            l["columns"] = .array(columns.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
+        }
+        if !encoderParams.isEmpty { l["encoder"] = .object(try Self.parameters(encoderParams, option: "--encoder-param")) }
+        if !decoderParams.isEmpty { l["decoder"] = .object(try Self.parameters(decoderParams, option: "--decoder-param")) }
+        return l
+    }
+
+    /// `key=value` pairs; values read as JSON numbers or booleans when they are, else as strings.
+    static func parameters(_ pairs: [String], option: String) throws -> [String: JSONValue] {
+        var out: [String: JSONValue] = [:]
+        for pair in pairs {
+            guard let eq = pair.firstIndex(of: "="), PluginName.isValidKey(String(pair[..<eq])) else {
+                throw ValidationError("\(option) takes key=value with a key like learning_rate, got '\(pair.prefix(64))'")
+            }
+            let text = String(pair[pair.index(after: eq)...])
+            let value: JSONValue
+            if text == "true" || text == "false" { value = .bool(text == "true") }
+            else if let n = Double(text), n.isFinite, text.first != "+" { value = .number(n) }
+            else { value = .string(text) }
+            out[String(pair[..<eq])] = value
+        }
+        return out
+    }
+}
