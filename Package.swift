@@ -37,6 +37,8 @@ let package = Package(
             "Coordinator", "PluginHost",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Misbehaving plugins for tests; the behaviour is chosen by the executable's file name.
+        .executableTarget(name: "FixturePlugin", dependencies: ["PluginKit", "PluginProtocol"], path: "Tests/Fixtures/FixturePlugin"),
         .target(name: "TestSupport", dependencies: ["PluginHost", "Coordinator"], path: "Tests/Support"),
         .testTarget(name: "UnitTests", dependencies: ["PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Coordinator", "PluginHost", "PluginProtocol", "TestSupport"]),

@@ -38,6 +38,8 @@ final class ChildProcess {
     /// Parent ends: write to the child's stdin, read its stdout and stderr.
     let stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32
     private(set) var status: ExitStatus?
+    /// The child's peak resident set size, known once it has been reaped.
+    private(set) var peakRSSKilobytes: Int?
 
     private init(pid: pid_t, stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32) {
         self.pid = pid
@@ -85,8 +87,10 @@ final class ChildProcess {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             var raw: Int32 = 0
-            let r = waitpid(pid, &raw, WNOHANG)
+            var usage = rusage()
+            let r = wait4(pid, &raw, WNOHANG, &usage)
             if r == pid {
+                peakRSSKilobytes = Int(usage.ru_maxrss)
                 let s = raw & 0x7f
                 status = s == 0 ? .exited((raw >> 8) & 0xff) : .signaled(s)
                 return status

@@ -34,6 +34,7 @@ public final class PluginConnection {
     private var logBudget: Double
     private var logBudgetTime = Deadline.now()
     public private(set) var droppedLogs = 0
+    private var isShutDown = false
 
     /// Starts the plugin's process. The handshake is `initialize(transports:)`.
     public init(package: PluginPackage, role: PluginRole, limits: RPCLimits = RPCLimits(),
@@ -49,8 +50,11 @@ public final class PluginConnection {
         }
         workingDirectory = String(cString: dir)
         do {
-            // No environment: a plugin gets nothing of the coordinator's (tokens, paths, locale).
-            process = try ChildProcess.spawn(executable: package.executablePath, arguments: [], environment: [:],
+            // Nothing of the coordinator's environment (tokens, paths, locale) reaches a plugin.
+            // Swift's crash backtracer is off: it would start a helper process and bury
+            // the plugin's own last words under pages of registers.
+            process = try ChildProcess.spawn(executable: package.executablePath, arguments: [],
+                                             environment: ["SWIFT_BACKTRACE": "enable=no"],
                                              workingDirectory: workingDirectory)
         } catch {
             rmdir(workingDirectory)
@@ -169,6 +173,8 @@ public final class PluginConnection {
 
     /// Asks the plugin to exit, then makes sure it has.
     public func shutdown() {
+        guard !isShutDown else { return }
+        isShutDown = true
         if failure == nil {
             _ = try? call(MethodName.shutdown, Empty(), as: Empty.self, timeout: 5)
         }
@@ -180,6 +186,8 @@ public final class PluginConnection {
     /// Statistics for reports.
     public var stderrBytes: Int { stderr.totalBytes }
     public var processID: Int32 { process.pid }
+    /// Peak resident memory of the plugin process, known after `shutdown`.
+    public var peakRSSKilobytes: Int? { process.peakRSSKilobytes }
 
     private func handleLog(_ frame: Frame, during method: String) throws {
         let now = Deadline.now()

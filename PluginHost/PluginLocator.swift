@@ -45,7 +45,7 @@ public struct PluginLocator: Sendable {
             throw PluginError.badManifest(manifestPath, "names plugin '\(manifest.name)' but sits in directory '\(expectedName)'")
         }
         if let role, manifest.role != role {
-            throw PluginError.badManifest(manifestPath, "is a \(manifest.role) plugin, not a \(role)")
+            throw PluginError.badManifest(manifestPath, "declares role \(manifest.role.rawValue), but it was looked up as a \(role.rawValue)")
         }
         let executable = dir + "/" + manifest.executable
         var st = stat()

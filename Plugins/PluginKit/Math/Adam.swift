@@ -18,6 +18,9 @@ public final class Adam {
     public let epsilon: Float
     public let l2: Float
     public private(set) var stepCount: Int = 0
+    /// Inverse-time decay, as Keras's legacy `decay`: step t uses `learningRate / (1 + decay * t)`.
+    /// Late steps then move less, which lowers the noise floor that a constant rate leaves.
+    public var decay: Float = 0
 
     /// β^t kept as running products in Double: exact enough, and pure
     /// arithmetic rather than libm `pow`, so it is identical on every platform.
@@ -54,7 +57,8 @@ public final class Adam {
         stepCount += 1
         beta1Power *= Double(beta1)
         beta2Power *= Double(beta2)
-        let lrT = Float(Double(learningRate) * (1 - beta2Power).squareRoot() / (1 - beta1Power))
+        let rate = Double(learningRate) / (1 + Double(decay) * Double(stepCount - 1))
+        let lrT = Float(rate * (1 - beta2Power).squareRoot() / (1 - beta1Power))
         let b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2, eps = epsilon, decay = l2
 
         for p in parameters {

@@ -6,9 +6,13 @@
 ///   when step t+1 starts, so writing into that same buffer would trigger a
 ///   copy-on-write copy; the other buffer is by then only referenced here, so
 ///   it is overwritten in place with no allocation.
-/// - The input is cached by reference (no copy); backward only reads it.
+/// - The input is cached by reference (no copy); backward only reads it. A
+///   caller that refills one batch matrix in place therefore pays one
+///   copy-on-write copy per step (the first layer still holds the previous
+///   batch); alternating two batch matrices avoids it.
 /// - dL/dz and dL/dx have their own buffers, resized only when the batch size
-///   changes.
+///   changes. Inference uses a separate output buffer, so an inference pass
+///   between a training forward and its backward does not disturb the caches.
 public final class Dense: Layer {
     public let inputSize: Int
     public let outputSize: Int

@@ -2,15 +2,17 @@
 /// arithmetic so the compiler can vectorise the activation loops.
 ///
 /// Why not libm: glibc's `tanhf` is an opaque call costing ~5 ns per element,
-/// which made tanh ~40% of a Dense(128->64) forward pass; these versions
-/// vectorise and are an order of magnitude faster. Being pure IEEE arithmetic
-/// (Swift never contracts `a * b + c` into an FMA), they also give bit-identical
-/// results on every platform, which libm does not promise.
+/// which made tanh ~60% of a Dense(128->64) inference pass; these versions
+/// vectorise (4-wide even at the x86-64 SSE2 baseline) and are ~4x faster.
+/// Being pure IEEE arithmetic (Swift never contracts `a * b + c` into an FMA),
+/// they also give bit-identical results on every platform, which libm does not
+/// promise.
 ///
 /// Algorithms are the Cephes single-precision ones (S. L. Moshier): range
 /// reduction by ln 2 plus a degree-6 polynomial for `exp`; an odd polynomial for
-/// |x| < 0.625 and 1 - 2 / (e^{2|x|} + 1) above it for `tanh`. Errors measured
-/// over every Float in the relevant ranges are listed in the unit tests.
+/// |x| < 0.625 and 1 - 2 / (e^{2|x|} + 1) above it for `tanh`. Measured over
+/// every finite Float against Double: max 1.33 ulp (tanh), 2.49 ulp (sigmoid,
+/// x > -87), 0.99 ulp (exp on [-87, 88]); FastMathTests re-checks a sample.
 /// NaN propagates; nothing traps.
 enum FastMath {
     /// 1.5 * 2^23: adding it rounds a Float of magnitude < 2^22 to an integer

@@ -26,7 +26,7 @@ public protocol NeuralNetworkPlugin {
     /// Builds the network for the configured shapes; throw `RPCError.invalidParams`
     /// for a combination of parameters that cannot work.
     static func build(_ configuration: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential
-    /// The optimiser; by default Adam with the `learning_rate` and `l2_reg` parameters if declared.
+    /// The optimiser; by default Adam with the `learning_rate`, `learning_rate_decay` and `l2_reg` parameters if declared.
     static func optimizer(_ configuration: ModelConfiguration) -> Adam
 }
 
@@ -34,8 +34,10 @@ extension NeuralNetworkPlugin {
     public static var debugVariables: [String] { ModelConfiguration.standardDebugVariables }
 
     public static func optimizer(_ configuration: ModelConfiguration) -> Adam {
-        Adam(learningRate: Float(configuration.number("learning_rate") ?? 1e-3),
-             l2: Float(configuration.number("l2_reg") ?? 0))
+        let adam = Adam(learningRate: Float(configuration.number("learning_rate") ?? 1e-3),
+                        l2: Float(configuration.number("l2_reg") ?? 0))
+        adam.decay = Float(configuration.number("learning_rate_decay") ?? 0)
+        return adam
     }
 }
 

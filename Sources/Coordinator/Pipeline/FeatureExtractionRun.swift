@@ -84,8 +84,10 @@ public final class FeatureExtractionRun {
 
         let writers = ResultWriters(model: model, batch: 4096)
         var written: [String] = []
+        var encodeRate: Double?
         if let path = config.outputFile {
-            try writers.writeFeatures(data.inputWindows, table: data.input, forceDate: config.forceDate, to: outputs.stage(path))
+            let seconds = try writers.writeFeatures(data.inputWindows, table: data.input, forceDate: config.forceDate, to: outputs.stage(path))
+            encodeRate = Double(data.inputWindows.count) / max(seconds, 1e-9)
             written.append(path)
         }
         if let path = config.evaluateEncoder {
@@ -121,16 +123,19 @@ public final class FeatureExtractionRun {
             written.append(path)
         }
 
+        model.shutdown()  // before the summary, so the plugins' peak memory is known
         func summary(_ p: PluginConnection, _ setup: ConfigureResult?, _ debug: [String: JSONValue]) -> PluginSummary {
             PluginSummary(name: p.info!.name, version: p.info!.version, transport: p.info!.transport.rawValue,
-                          parameterCount: setup?.parameterCount, parameters: setup?.parameters ?? [:], debugInfo: debug)
+                          parameterCount: setup?.parameterCount, parameters: setup?.parameters ?? [:], debugInfo: debug,
+                          peakRSSKilobytes: p.peakRSSKilobytes)
         }
         var result = RunSummary(
             startedAt: stamp, executionSeconds: 0, configuration: try ConfigurationLoader.asObject(config),
             encoder: summary(model.encoder, model.encoderSetup, debug.encoder),
             decoder: model.decoder.map { summary($0, model.decoderSetup, debug.decoder ?? [:]) },
             training: trainingResults, search: searchSteps, interfaceSize: model.interfaceSize,
-            windows: data.inputWindows.count, metrics: metrics, outputs: written)
+            windows: data.inputWindows.count, metrics: metrics, encodeWindowsPerSecond: encodeRate,
+            coordinatorPeakRSSKilobytes: Self.peakRSSKilobytes(), outputs: written)
         result.executionSeconds = Double(Deadline.now().nanoseconds - clock.nanoseconds) / 1e9
         if let path = config.saveLog {
             try RunLog.write(result, to: outputs.stage(path))
@@ -176,6 +181,12 @@ public final class FeatureExtractionRun {
             throw ConfigurationError.invalid(key: key, reason: "\(plugin.label): \(error.message)")
         }
         return values
+    }
+
+    static func peakRSSKilobytes() -> Int {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Int(usage.ru_maxrss)
     }
 
     static func format(_ x: Double) -> String {

@@ -7,8 +7,12 @@ struct ResultWriters {
 
     /// The features of every window: one row per window position, each column's
     /// `interfaceSize` features side by side; the window's end date first when asked.
-    func writeFeatures(_ windows: WindowCatalog, table: TimeSeriesTable, forceDate: Bool, to path: String) throws {
+    /// - Returns: the seconds spent encoding (the plugin round trips, not the CSV).
+    @discardableResult
+    func writeFeatures(_ windows: WindowCatalog, table: TimeSeriesTable, forceDate: Bool, to path: String) throws -> Double {
+        let t0 = Deadline.now()
         let features = try encodeAll(windows)
+        let seconds = Double(Deadline.now().nanoseconds - t0.nanoseconds) / 1e9
         let k = model.interfaceSize
         let columns = table.columnNames
         let header = columns.count == 1
@@ -23,6 +27,7 @@ struct ResultWriters {
                 for j in 0..<k { values[c * k + j] = Double(features[base + j]) }
             }
         }
+        return seconds
     }
 
     /// Every window's features, window `i` at `[i * interfaceSize ..< (i + 1) * interfaceSize]`.

@@ -28,11 +28,16 @@ public struct RunSummary: Codable, Sendable {
     public var interfaceSize: Int
     public var windows: Int
     public var metrics: [ColumnMetrics]
+    /// Encoder throughput over the input's windows (inference, large batches).
+    public var encodeWindowsPerSecond: Double?
+    public var coordinatorPeakRSSKilobytes: Int
     public var outputs: [String]
 
     enum CodingKeys: String, CodingKey {
         case startedAt = "started_at", executionSeconds = "execution_seconds", configuration, encoder, decoder
-        case training, search, interfaceSize = "interface_size", windows, metrics, outputs
+        case training, search, interfaceSize = "interface_size", windows, metrics
+        case encodeWindowsPerSecond = "encode_windows_per_second"
+        case coordinatorPeakRSSKilobytes = "coordinator_peak_rss_kb", outputs
     }
 }
 
@@ -44,8 +49,10 @@ public struct PluginSummary: Codable, Sendable {
     public var parameterCount: Int?
     public var parameters: [String: JSONValue]
     public var debugInfo: [String: JSONValue]
+    public var peakRSSKilobytes: Int?
 
     enum CodingKeys: String, CodingKey {
         case name, version, transport, parameterCount = "parameter_count", parameters, debugInfo = "debug_info"
+        case peakRSSKilobytes = "peak_rss_kb"
     }
 }

@@ -1,0 +1,46 @@
+import Foundation
+import PluginHost
+import PluginProtocol
+
+/// A plugin directory with the bundled plugins and the fixtures, installed the
+/// way users install them (`PluginInstaller`, digest pinned), once per test process.
+public enum TestPlugins {
+    /// Fixture behaviours, installed as both encoder and decoder (see Tests/Fixtures/FixturePlugin).
+    public static let fixtures = ["crash-mid-training", "hang-on-forward", "lying-name"]
+
+    public static let directory: String = {
+        let dir = NSTemporaryDirectory() + "fe-test-plugins-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        do {
+            let root = BuiltProducts.repositoryRoot.path
+            try PluginInstaller.install(manifestTemplate: root + "/Plugins/Encoders/ANN/plugin.json",
+                                        executable: BuiltProducts.executable("fe-encoder-ann"), into: dir)
+            try PluginInstaller.install(manifestTemplate: root + "/Plugins/Decoders/ANN/plugin.json",
+                                        executable: BuiltProducts.executable("fe-decoder-ann"), into: dir)
+            for name in fixtures {
+                for role in PluginRole.allCases {
+                    let template = NSTemporaryDirectory() + "fe-fixture-\(getpid())-\(role)-\(name).json"
+                    let manifest = """
+                    {"schema_version": 1, "name": "\(name)", "role": "\(role.rawValue)", "version": "1.0.0",
+                     "description": "test fixture", "protocol": {"min": 1, "max": 1}, "executable": "\(name)"}
+                    """
+                    try Data(manifest.utf8).write(to: URL(fileURLWithPath: template))
+                    try PluginInstaller.install(manifestTemplate: template, executable: BuiltProducts.executable("FixturePlugin"), into: dir)
+                    try? FileManager.default.removeItem(atPath: template)
+                }
+            }
+        } catch {
+            preconditionFailure("cannot install the test plugins from \(BuiltProducts.directory.path): \(error); run `swift build --build-tests` first")
+        }
+        return dir
+    }()
+
+    public static var locator: PluginLocator { PluginLocator(directories: [directory]) }
+
+    /// A started, handshaken plugin.
+    public static func connect(_ name: String, _ role: PluginRole, limits: RPCLimits = RPCLimits()) throws -> PluginConnection {
+        let c = try PluginConnection(package: try locator.locate(name: name, role: role), role: role, limits: limits)
+        try c.initialize()
+        return c
+    }
+}
