@@ -26,13 +26,13 @@ final class FrameIOTests: XCTestCase {
     /// Feeds `raw` to a reader and returns the error it throws. With `keepOpen` the
     /// writer stays open and the read has a deadline, so a reader that waited for
     /// more input would fail with `timedOut` rather than hang the suite.
-    private func readError(_ raw: [UInt8], maxFrameBytes: Int = 1 << 20, keepOpen: Bool = false,
+    private func readError(_ raw: [UInt8], maxFrameBytes: Int = 1 << 20, keepOpen: Bool = false, seconds: Double = 2,
                            file: StaticString = #filePath, line: UInt = #line) -> FramingError? {
         let pipe = Support.Pipe()
         pipe.write(raw)
         if keepOpen { pipe.makeReadNonBlocking() } else { pipe.closeWriter() }
         let reader = FrameReader(fd: pipe.readFD, maxFrameBytes: maxFrameBytes)
-        return Support.framingError({ _ = try reader.readFrame(deadline: keepOpen ? .after(seconds: 2) : nil) },
+        return Support.framingError({ _ = try reader.readFrame(deadline: keepOpen ? .after(seconds: seconds) : nil) },
                                     file: file, line: line)
     }
 
@@ -301,7 +301,7 @@ final class FrameIOTests: XCTestCase {
     }
 
     func testReadWithDeadlineTimesOutWhenTheBodyNeverComes() {
-        XCTAssertEqual(readError(Array("Content-Length: 20\r\n\r\n{\"a".utf8), keepOpen: true) , .timedOut)
+        XCTAssertEqual(readError(Array("Content-Length: 20\r\n\r\n{\"a".utf8), keepOpen: true, seconds: 0.05), .timedOut)
     }
 
     func testReadWithDeadlineSucceedsWhenDataArrivesLater() throws {

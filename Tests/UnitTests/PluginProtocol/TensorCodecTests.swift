@@ -198,9 +198,14 @@ final class TensorCodecTests: XCTestCase {
     }
 
     func testInvalidBase64IsRejected() {
-        for text in ["!!!!!!!!", "AACAPw", "AACA Pw==", "AACA\\nPw==", "AAC-Pw==", "AACAPw=", "====", "AACAPw==AACAPw=="] {
+        for text in ["!!!!!!!!", "AACAPw", "AACA Pw==", "AACA\\nPw==", "AAC-Pw==", "AACAPw=", "AACAPw==AACAPw=="] {
             assertRejected(#"{"dtype":"f32","shape":[1],"data":"\#(text)"}"#, mention: "base64")
         }
+    }
+
+    func testPaddingOnlyBase64IsRejected() {
+        // Foundation decodes "====" as one byte; the byte count check still refuses it.
+        assertRejected(#"{"dtype":"f32","shape":[1],"data":"===="}"#, mention: "needs 4 bytes")
     }
 
     func testOverlongBase64IsRejectedBeforeDecoding() {

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""The project's training benchmark, with its baselines measured in the same run.
+
+Runs feature-extractor (release build, bundled ANN plugins) on eurusd_1h_d1.csv CLOSE
+with window 128, interface 32, batch 128, 5 epochs, seed 42, validating on
+eurusd_1h_d2.csv, and reports wall time, training and encode windows/s, validation
+MSE (normalised) and the peak RSS of the coordinator and of each plugin. The same
+job then runs in the reference implementations of Benchmarks/reference_ann.py
+(numpy always; torch and keras when installed), and the window-mean baseline MSE is
+printed beside them.
+
+Two configurations of ours are measured: the defaults (spectral input, lr 3e-3) and
+the model identical to the references (no spectral layer, lr 1e-3).
+
+Usage: scripts/benchmark [--repeats N]   (the best of N runs counts for speed)
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+SAMPLE = os.path.join(REPO, "data", "sample")
+
+
+def run_ours(binary, extra, repeats):
+    """Best-of-N run of the CLI; returns the figures of the fastest run."""
+    best = None
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            log = os.path.join(tmp, "log.json")
+            args = [binary, os.path.join(SAMPLE, "eurusd_1h_d1.csv"),
+                    "--validation-file", os.path.join(SAMPLE, "eurusd_1h_d2.csv"), "--columns", "CLOSE",
+                    "--window-size", "128", "--initial-size", "32", "--batch-size", "128", "--epochs", "5",
+                    "--seed", "42", "--early-stopping-patience", "0",
+                    "--output-file", os.path.join(tmp, "features.csv"), "--save-log", log, "--quiet-mode"] + extra
+            t0 = time.perf_counter()
+            subprocess.run(args, check=True)
+            wall = time.perf_counter() - t0
+            with open(log) as f:
+                s = json.load(f)
+        t = s["training"][-1]
+        epochs = t["epochs"]
+        seconds = sum(e["seconds"] for e in epochs)
+        figures = {
+            "wall_s": wall,
+            "train_windows_per_s": t["training_windows"] * len(epochs) / seconds,
+            "encode_windows_per_s": s.get("encode_windows_per_second"),
+            "validation_mse": epochs[-1]["validation_mse"],
+            "rss_coordinator_mb": s["coordinator_peak_rss_kb"] / 1024,
+            "rss_encoder_mb": (s["encoder"].get("peak_rss_kb") or 0) / 1024,
+            "rss_decoder_mb": ((s.get("decoder") or {}).get("peak_rss_kb") or 0) / 1024,
+            "baseline_window_mean_mse": s["metrics"][0]["baseline_window_mean_mse"],
+        }
+        if best is None or figures["train_windows_per_s"] > best["train_windows_per_s"]:
+            best = figures
+    return best
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--binary", required=True, help="the release feature-extractor, with its plugins installed")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--json", help="write all figures here too")
+    a = p.parse_args()
+
+    ours = {
+        "feature-extractor (defaults)": run_ours(a.binary, [], a.repeats),
+        "feature-extractor (reference model)": run_ours(
+            a.binary, ["--learning-rate", "0.001", "--encoder-param", "spectral=false", "--decoder-param", "spectral=false"], a.repeats),
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "ref.json")
+        subprocess.run([sys.executable, os.path.join(HERE, "reference_ann.py"), "--json", out], check=True,
+                       stdout=subprocess.DEVNULL)
+        with open(out) as f:
+            ref = json.load(f)
+
+    print("ANN autoencoder, eurusd_1h_d1.csv CLOSE, window 128, interface 32, batch 128, 5 epochs, seed 42")
+    print(f"{'implementation':38} {'train win/s':>12} {'encode win/s':>13} {'val MSE':>10} {'wall s':>7}  peak RSS MB (coord/enc/dec)")
+    for name, f in ours.items():
+        print(f"{name:38} {f['train_windows_per_s']:12,.0f} {f['encode_windows_per_s']:13,.0f} {f['validation_mse']:10.3e} "
+              f"{f['wall_s']:7.2f}  {f['rss_coordinator_mb']:.0f}/{f['rss_encoder_mb']:.0f}/{f['rss_decoder_mb']:.0f}")
+    for name, f in ref["implementations"].items():
+        if "skipped" in f or "error" in f:
+            print(f"{'reference ' + name:38} {f.get('skipped') or f.get('error')}")
+            continue
+        print(f"{'reference ' + name:38} {f['train_windows_per_s']:12,.0f} {f['encode_windows_per_s']:13,.0f} "
+              f"{f['validation_mse']:10.3e} {f['seconds']:7.2f}  (training seconds)")
+    print(f"{'window-mean baseline':38} {'':12} {'':13} {ref['baseline_window_mean_mse']:10.3e}")
+    print("figures from the same machine, same run; speeds are the best of the repeats")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"ours": ours, "reference": ref}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
