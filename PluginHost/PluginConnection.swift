@@ -44,7 +44,7 @@ public final class PluginConnection {
         self.limits = limits
         self.onLog = onLog
         self.logBudget = limits.logsPerSecond * 2
-        var template = Array("\(NSTemporaryDirectory())/fe-plugin-XXXXXX".utf8CString)
+        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("fe-plugin-XXXXXX").utf8CString)
         guard let dir = mkdtemp(&template) else {
             throw PluginError.launchFailed(plugin: package.manifest.name, reason: "cannot create a working directory")
         }

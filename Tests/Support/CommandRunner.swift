@@ -48,7 +48,7 @@ public struct TemporaryDirectory {
     public let path: String
 
     public init() throws {
-        var template = Array("\(NSTemporaryDirectory())/fe-test-XXXXXX".utf8CString)
+        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("fe-test-XXXXXX").utf8CString)
         guard let p = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
         path = String(cString: p)
     }

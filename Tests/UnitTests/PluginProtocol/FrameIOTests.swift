@@ -113,10 +113,10 @@ final class FrameIOTests: XCTestCase {
         }
         let pipe = Support.Pipe()
         let done = Support.trickle(bytes, to: pipe.takeWriter(), closeWhenDone: true)
+        defer { done.wait() }
         let reader = FrameReader(fd: pipe.readFD, maxFrameBytes: 1 << 20)
         for f in frames { XCTAssertEqual(try reader.readFrame(), f) }
         XCTAssertNil(try reader.readFrame())
-        done.wait()
     }
 
     func testFrameLargerThanTheReadBufferFromAWriterThread() throws {
@@ -130,6 +130,7 @@ final class FrameIOTests: XCTestCase {
             close(fd)
             done.signal()
         }.start()
+        // If the read fails the pipe's read end closes and the writer stops with EPIPE.
         let reader = FrameReader(fd: pipe.readFD, maxFrameBytes: 1 << 20)
         let read = try XCTUnwrap(reader.readFrame())
         XCTAssertEqual(read.json, json)
@@ -246,10 +247,10 @@ final class FrameIOTests: XCTestCase {
         pipe.makeReadNonBlocking()
         let bytes = Array(("Content-Type: " + String(repeating: "b", count: 1100)).utf8)
         let done = Support.trickle(bytes, to: pipe.writeFD, maxChunk: 64, pauseMicroseconds: 50)
+        defer { done.wait() }
         let reader = FrameReader(fd: pipe.readFD, maxFrameBytes: 1 << 20)
         let error = Support.framingError { _ = try reader.readFrame(deadline: .after(seconds: 5)) }
         guard case .badHeader = error else { return XCTFail("expected badHeader, got \(String(describing: error))") }
-        done.wait()
     }
 
     func testBadHeaderDescriptionNamesTheProblem() {
@@ -308,9 +309,9 @@ final class FrameIOTests: XCTestCase {
         let pipe = Support.Pipe()
         pipe.makeReadNonBlocking()
         let done = Support.trickle(Support.frameBytes(json: #"{"late":true}"#), to: pipe.writeFD, maxChunk: 3, pauseMicroseconds: 500)
+        defer { done.wait() }
         let reader = FrameReader(fd: pipe.readFD, maxFrameBytes: 1024)
         XCTAssertEqual(try reader.readFrame(deadline: .after(seconds: 5)), Frame(json: Array(#"{"late":true}"#.utf8)))
-        done.wait()
     }
 
     func testNonBlockingReadWithoutDeadlineReportsEAGAIN() {

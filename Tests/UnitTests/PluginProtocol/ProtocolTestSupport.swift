@@ -12,6 +12,8 @@ enum ProtocolTestSupport {
         private(set) var writeFD: Int32
 
         init() {
+            // A writer thread may outlive a failed read; it must get EPIPE, not kill the test process.
+            signal(SIGPIPE, SIG_IGN)
             var fds: [Int32] = [0, 0]
             precondition(Glibc.pipe(&fds) == 0, "pipe failed (errno \(errno))")
             readFD = fds[0]
@@ -51,18 +53,25 @@ enum ProtocolTestSupport {
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+        precondition(tryWriteAll(fd, bytes), "write failed (errno \(errno))")
+    }
+
+    /// Writes every byte; false if the descriptor refused (e.g. the reader went away).
+    static func tryWriteAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var done = 0
         while done < bytes.count {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
             if n < 0 && errno == EINTR { continue }
-            precondition(n > 0, "write failed (errno \(errno))")
+            if n <= 0 { return false }
             done += n
         }
+        return true
     }
 
     /// Writes `bytes` from a background thread in chunks of 1...`maxChunk` bytes with a
     /// short pause between them, so the reader sees the data in many partial reads.
-    /// Closes `fd` when `closeWhenDone`. Returns a semaphore signalled at the end.
+    /// Closes `fd` when `closeWhenDone`. Returns a semaphore signalled at the end: wait for
+    /// it before the pipe is released (the small amounts written here never fill a pipe).
     static func trickle(_ bytes: [UInt8], to fd: Int32, maxChunk: Int = 7, pauseMicroseconds: UInt32 = 100,
                         closeWhenDone: Bool = false) -> DispatchSemaphore {
         let done = DispatchSemaphore(value: 0)
@@ -71,7 +80,7 @@ enum ProtocolTestSupport {
             var size = 1
             while i < bytes.count {
                 let end = min(i + size, bytes.count)
-                writeAll(fd, Array(bytes[i..<end]))
+                guard tryWriteAll(fd, Array(bytes[i..<end])) else { break }
                 i = end
                 size = size % maxChunk + 1
                 if pauseMicroseconds > 0 { usleep(pauseMicroseconds) }
