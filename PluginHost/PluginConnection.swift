@@ -33,7 +33,6 @@ public final class PluginConnection {
     private let onLog: @Sendable (PluginLogEvent) -> Void
     private var logBudget: Double
     private var logBudgetTime = Deadline.now()
-    public private(set) var droppedLogs = 0
     private var isShutDown = false
 
     /// Starts the plugin's process. The handshake is `initialize(transports:)`.
@@ -61,9 +60,10 @@ public final class PluginConnection {
             throw error
         }
         let name = "\(role) '\(package.manifest.name)'"
-        stderr = StderrCollector(fd: process.stderrFD, maxForwardedBytes: limits.maxStderrBytes) { line in
-            onLog(PluginLogEvent(plugin: name, source: .stderr, message: line))
-        }
+        let pid = process.pid
+        stderr = StderrCollector(fd: process.stderrFD, maxBytes: limits.maxStderrBytes,
+                                 onLine: { line in onLog(PluginLogEvent(plugin: name, source: .stderr, message: line)) },
+                                 onLimit: { kill(pid, SIGKILL) })
         reader = FrameReader(fd: process.stdoutFD, maxFrameBytes: limits.maxFrameBytes)
         writer = FrameWriter(fd: process.stdinFD)
     }
@@ -194,7 +194,10 @@ public final class PluginConnection {
         logBudget = min(limits.logsPerSecond * 2,
                         logBudget + Double(now.nanoseconds - logBudgetTime.nanoseconds) / 1e9 * limits.logsPerSecond)
         logBudgetTime = now
-        guard logBudget >= 1 else { droppedLogs += 1; return }
+        guard logBudget >= 1 else {
+            throw fail(.limitExceeded(plugin: label, during: method,
+                                      limit: "it sent more than \(Int(limits.logsPerSecond)) log notifications per second"))
+        }
         logBudget -= 1
         guard let params = try? codec.decode(RPCRequest<LogParams>.self, from: frame).params else {
             throw fail(.protocolViolation(plugin: label, during: method, reason: "malformed 'log' notification"))
@@ -210,6 +213,9 @@ public final class PluginConnection {
             // Usually the process died; its exit status says how.
             let status = process.wait(timeout: 2)
             stderr.waitForEnd(timeout: 0.5)
+            if stderr.exceededLimit {
+                return .limitExceeded(plugin: label, during: method, limit: "it wrote more than \(limits.maxStderrBytes) bytes to stderr")
+            }
             let what = status?.description ?? "closed its output"
             return .crashed(plugin: label, during: method, status: what, stderrTail: stderr.tailText)
         case .badHeader, .tooLarge:

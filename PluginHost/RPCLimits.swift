@@ -6,9 +6,9 @@ public struct RPCLimits: Sendable, Equatable {
     public var callTimeout: Double = 120
     /// Limit for the start-up handshake.
     public var handshakeTimeout: Double = 15
-    /// Stderr bytes passed on to the log; the rest is drained and counted.
+    /// Stderr bytes a plugin may write; past that it is stopped.
     public var maxStderrBytes = 1 << 20
-    /// `log` notifications passed on per second (bursts up to twice that); the rest are dropped.
+    /// `log` notifications a plugin may send per second (bursts up to twice that); past that it is stopped.
     public var logsPerSecond: Double = 50
 
     public init() {}

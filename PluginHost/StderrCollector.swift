@@ -3,9 +3,9 @@ import Foundation
 /// Drains a plugin's stderr on a background thread.
 ///
 /// A plugin may write without end: only the last `tailBytes` are kept (for
-/// crash reports), lines go to the log handler up to `maxForwardedBytes`, and
-/// the rest is counted and dropped. The pipe is always drained so the plugin
-/// never blocks on a full stderr.
+/// crash reports), lines go to the log handler up to `maxBytes`, and past that
+/// the owner is told once (it stops the plugin). The pipe is always drained so
+/// the plugin never blocks on a full stderr.
 final class StderrCollector: @unchecked Sendable {
     private let lock = NSLock()
     private var tail: [UInt8] = []
@@ -14,12 +14,18 @@ final class StderrCollector: @unchecked Sendable {
     private let tailBytes: Int
     private let maxForwardedBytes: Int
     private let onLine: @Sendable (String) -> Void
+    private let onLimit: @Sendable () -> Void
+    private var limitHit = false
     private let done = DispatchSemaphore(value: 0)
 
-    init(fd: Int32, tailBytes: Int = 8 * 1024, maxForwardedBytes: Int, onLine: @escaping @Sendable (String) -> Void) {
+    /// - Parameters:
+    ///   - maxBytes: stderr volume allowed; past it `onLimit` runs once (the owner stops the plugin).
+    init(fd: Int32, tailBytes: Int = 8 * 1024, maxBytes: Int, onLine: @escaping @Sendable (String) -> Void,
+         onLimit: @escaping @Sendable () -> Void) {
         self.tailBytes = tailBytes
-        self.maxForwardedBytes = maxForwardedBytes
+        self.maxForwardedBytes = maxBytes
         self.onLine = onLine
+        self.onLimit = onLimit
         let thread = Thread { [self] in
             self.run(fd: fd)
         }
@@ -41,7 +47,10 @@ final class StderrCollector: @unchecked Sendable {
             if tail.count > tailBytes { tail.removeFirst(tail.count - tailBytes) }
             let forward = forwarded < maxForwardedBytes
             if forward { forwarded += n }
+            let firstBreach = !forward && !limitHit
+            if firstBreach { limitHit = true }
             lock.unlock()
+            if firstBreach { onLimit() }
             guard forward else { pending.removeAll(); continue }
             pending.append(contentsOf: chunk)
             while let nl = pending.firstIndex(of: 10) {
@@ -70,6 +79,13 @@ final class StderrCollector: @unchecked Sendable {
         let text = String(decoding: tail, as: UTF8.self)
         let lines = text.split(separator: "\n").suffix(5).joined(separator: " | ")
         return Sanitizer.clean(lines, limit: 600)
+    }
+
+    /// Whether the plugin wrote more than it may.
+    var exceededLimit: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return limitHit
     }
 
     var totalBytes: Int {

@@ -38,7 +38,8 @@ public enum TestPlugins {
     public static var locator: PluginLocator { PluginLocator(directories: [directory]) }
 
     /// A started, handshaken plugin.
-    public static func connect(_ name: String, _ role: PluginRole, limits: RPCLimits = RPCLimits()) throws -> PluginConnection {
+    public static func connect(_ name: String, _ role: PluginRole, limits: RPCLimits = RPCLimits(),
+                               resources: ResourceLimits? = nil) throws -> PluginConnection {
         let c = try PluginConnection(package: try locator.locate(name: name, role: role), role: role, limits: limits)
         try c.initialize()
         return c
