@@ -43,6 +43,9 @@ public final class FrameReader {
                     return nil
                 }
                 if let at = found {
+                    guard at - start <= Self.maxHeaderBytes else {
+                        throw FramingError.badHeader("header longer than \(Self.maxHeaderBytes) bytes")
+                    }
                     let header = Array(buffer[start..<at])
                     start = at + 4
                     return try parseHeader(header)
@@ -63,6 +66,7 @@ public final class FrameReader {
         }
         var contentLength: Int?
         var attachmentLength = 0
+        var sawAttachmentLength = false
         for line in text.split(separator: "\r\n", omittingEmptySubsequences: false) {
             guard let colon = line.firstIndex(of: ":") else { throw FramingError.badHeader("line without colon") }
             let name = line[..<colon].lowercased()
@@ -77,7 +81,10 @@ public final class FrameReader {
             case "content-length":
                 guard contentLength == nil else { throw FramingError.badHeader("content-length given twice") }
                 contentLength = try number()
-            case "attachment-length": attachmentLength = try number()
+            case "attachment-length":
+                guard !sawAttachmentLength else { throw FramingError.badHeader("attachment-length given twice") }
+                sawAttachmentLength = true
+                attachmentLength = try number()
             case "content-type": break
             default: throw FramingError.badHeader("unknown header field \"\(name.prefix(32))\"")
             }

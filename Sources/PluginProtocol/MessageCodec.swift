@@ -46,7 +46,7 @@ public struct MessageCodec: Sendable {
     /// Decodes the whole message as `T`; schema violations become `code` (default -32602).
     public func decode<T: Decodable>(_ type: T.Type, from frame: Frame, code: Int = RPCErrorCode.invalidParams) throws(RPCError) -> T {
         let decoder = JSONDecoder()
-        if !frame.attachment.isEmpty { decoder.userInfo[.attachmentReader] = AttachmentReader(frame.attachment) }
+        if transport == .binary { decoder.userInfo[.attachmentReader] = AttachmentReader(frame.attachment) }
         do {
             return try decoder.decode(T.self, from: Data(frame.json))
         } catch let error as DecodingError {

@@ -70,22 +70,28 @@ extension Tensor: Codable {
         guard !shape.isEmpty, shape.count <= Tensor.maxRank else { throw fail("rank must be 1...\(Tensor.maxRank), got \(shape.count)") }
         guard let count = Tensor.elementCount(shape), count <= Int.max / 4 else { throw fail("invalid shape \(shape)") }
         let byteCount = count * 4
-        var values = [Float](repeating: 0, count: count)
+        // The shape is the sender's claim: nothing is allocated for it until the
+        // bytes that back it are known to be there.
+        var values: [Float]
 
         if let text = try c.decodeIfPresent(String.self, forKey: .data) {
             guard c.contains(.offset) == false else { throw fail("has both data and offset") }
-            guard text.utf8.count <= (byteCount + 2) / 3 * 4 + 4, let data = Data(base64Encoded: text) else {
-                throw fail("data is not base64 of \(byteCount) bytes")
+            let expectedLength = (byteCount + 2) / 3 * 4
+            guard text.utf8.count >= expectedLength, text.utf8.count <= expectedLength + 4, let data = Data(base64Encoded: text) else {
+                throw fail("data is not base64 of the \(byteCount) bytes shape \(shape) needs (needs \(byteCount) bytes)")
             }
             guard data.count == byteCount else { throw fail("shape \(shape) needs \(byteCount) bytes, data has \(data.count)") }
+            values = [Float](repeating: 0, count: count)
             values.withUnsafeMutableBytes { _ = data.copyBytes(to: $0) }
         } else if let offset = try c.decodeIfPresent(Int.self, forKey: .offset) {
             guard let reader = decoder.userInfo[.attachmentReader] as? AttachmentReader else {
-                throw fail("offset given but the frame has no attachment (transport is base64)")
+                throw fail("offset given but the transport is base64 (no attachment)")
             }
-            guard offset >= 0, offset % 4 == 0, offset <= reader.bytes.count - byteCount else {
-                throw fail("bytes \(offset)..<\(offset + byteCount) are outside the \(reader.bytes.count)-byte attachment or misaligned")
+            guard offset >= 0, offset % 4 == 0, byteCount <= reader.bytes.count, offset <= reader.bytes.count - byteCount else {
+                if reader.bytes.isEmpty && byteCount > 0 { throw fail("offset given but the frame has no attachment") }
+                throw fail("\(byteCount) bytes at offset \(offset) are outside the \(reader.bytes.count)-byte attachment or misaligned")
             }
+            values = [Float](repeating: 0, count: count)
             reader.bytes.withUnsafeBytes { src in
                 values.withUnsafeMutableBytes { dst in
                     dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[offset..<(offset + byteCount)]))

@@ -9,7 +9,7 @@ final class PluginSession<Plugin: NeuralNetworkPlugin> {
     private var configuration: ModelConfiguration?
     private var model: Sequential?
     private var optimizer: Adam?
-    /// Set by a training forward, cleared by backward's consumer: backward needs a forward first.
+    /// Set by a training forward (and its batch size kept): backward needs one first.
     private var haveTrainingForward = false
     private var batchOfLastForward = 0
 
@@ -119,8 +119,11 @@ final class PluginSession<Plugin: NeuralNetworkPlugin> {
         guard output.data.allSatisfy(\.isFinite) else {
             throw RPCError(code: RPCErrorCode.numericalError, message: "forward produced NaN or infinity")
         }
-        haveTrainingForward = p.training
-        batchOfLastForward = batch
+        // An inference forward changes nothing: backward still refers to the last training forward.
+        if p.training {
+            haveTrainingForward = true
+            batchOfLastForward = batch
+        }
         return ForwardResult(output: Tensor(shape: [batch] + c.outputShape, values: output.data))
     }
 

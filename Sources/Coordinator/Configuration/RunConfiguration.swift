@@ -83,7 +83,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         if let lr = learningRate { guard lr.isFinite, lr > 0, lr <= 1 else { throw bad("learning_rate", "must be in (0, 1]") } }
         guard validationSplit >= 0, validationSplit < 1 else { throw bad("validation_split", "must be in [0, 1)") }
         guard earlyStoppingPatience >= 0 else { throw bad("early_stopping_patience", "must be 0 or more") }
-        guard seed <= 1 << 53 else { throw bad("seed", "must be at most 2^53") }
+        // The decoder is seeded with seed + 1, which must still fit the protocol's 2^53.
+        guard seed < 1 << 53 else { throw bad("seed", "must be below 2^53") }
         guard normalizationMethod != nil else { throw bad("normalization", "must be one of minmax, zscore, none") }
         if let m = maxSteps { guard m >= windowSize else { throw bad("max_steps", "must be at least window_size (\(windowSize))") } }
         guard PluginName.isValid(encoderPlugin) else { throw bad("encoder_plugin", "'\(encoderPlugin.prefix(64))' is not a plugin name") }

@@ -1,0 +1,58 @@
+// fe-sandbox: confines itself, then runs a plugin. See docs/SECURITY.md.
+#ifndef FE_SANDBOX_H
+#define FE_SANDBOX_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MAX_RULES 512
+#define MAX_PATHS 64
+
+/// Exit status when the sandbox itself cannot be set up (never a plugin's own status).
+#define EXIT_SANDBOX_SETUP 125
+
+/// A seccomp allow rule: a system call, optionally only when one argument equals a value.
+struct syscall_rule {
+    const char *name;
+    int arg;            // -1: any arguments
+    uint64_t value;
+};
+
+struct sandbox_options {
+    struct syscall_rule rules[MAX_RULES];
+    int rule_count;
+    const char *read_paths[MAX_PATHS];
+    int read_count;
+    const char *exec_paths[MAX_PATHS];
+    int exec_count;
+    // rlimits; UINT64_MAX: leave as is.
+    uint64_t rlimit_as, rlimit_cpu, rlimit_nofile, rlimit_fsize, rlimit_nproc;
+    // Mechanisms the policy requires; a missing one stops the launch unless allowed weaker.
+    int require_landlock, require_userns, require_netns;
+    int report_fd;      // where reports go (the coordinator's pipe), -1: stderr
+    char *const *plugin_argv;
+};
+
+/// Writes one report line ("violation socket", "weaker landlock ...") to the coordinator.
+void report(const struct sandbox_options *o, const char *fmt, ...);
+
+/// Landlock: read-only access beneath read_paths, execute only exec_paths, no TCP,
+/// no signals or abstract sockets outside the sandbox. Returns the ABI used, 0 if
+/// unavailable, -1 on error.
+int apply_landlock(const struct sandbox_options *o, char *why, size_t why_len);
+
+/// Loads the seccomp allow-list with user notification as the default action.
+/// Returns the listener descriptor, or -1 (why says why).
+int load_seccomp(const struct sandbox_options *o, char *why, size_t why_len);
+
+/// The parent's loop: reports and kills the child on a forbidden call, then
+/// ends the way the child ended. Never returns.
+void supervise(const struct sandbox_options *o, pid_t child, int listener) __attribute__((noreturn));
+
+/// Prints the mechanisms this kernel offers as one JSON object.
+int probe(void);
+
+/// Landlock ABI version of the running kernel, 0 when unavailable.
+int landlock_abi(void);
+
+#endif
