@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "feature-extractor", targets: ["FeatureExtractor"]),
         .executable(name: "fe-encoder-ann", targets: ["EncoderANN"]),
         .executable(name: "fe-decoder-ann", targets: ["DecoderANN"]),
+        .executable(name: "fe-sandbox", targets: ["SandboxLauncher"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
@@ -20,6 +21,8 @@ let package = Package(
         .target(name: "PluginProtocol"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(name: "CProcessSpawn"),
+        // The launcher that confines a plugin before executing it (C: it runs between fork and exec).
+        .executableTarget(name: "SandboxLauncher", linkerSettings: [.linkedLibrary("seccomp")]),
         .target(name: "PluginKit", dependencies: ["PluginProtocol", "CBLAS"], path: "Plugins/PluginKit"),
         .executableTarget(name: "EncoderANN", dependencies: ["PluginKit"], path: "Plugins/Encoders/ANN",
                           exclude: ["plugin.json"]),

@@ -38,6 +38,8 @@ final class ChildProcess {
     /// Parent ends: write to the child's stdin, read its stdout and stderr.
     let stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32
     private(set) var status: ExitStatus?
+    /// Read end of the sandbox launcher's report pipe, or -1.
+    private(set) var reportFD: Int32 = -1
     /// The child's peak resident set size, known once it has been reaped.
     private(set) var peakRSSKilobytes: Int?
 
@@ -49,8 +51,9 @@ final class ChildProcess {
     }
 
     /// Starts `executable` with an explicit environment in `workingDirectory`.
+    /// With `reportChannel`, the child also gets descriptor 3, a pipe whose read end is `reportFD`.
     static func spawn(executable: String, arguments: [String], environment: [String: String],
-                      workingDirectory: String) throws -> ChildProcess {
+                      workingDirectory: String, reportChannel: Bool = false) throws -> ChildProcess {
         var input: [Int32] = [0, 0], output: [Int32] = [0, 0], errors: [Int32] = [0, 0]
         guard fe_pipe_cloexec(&input) == 0 else { throw PluginError.launchFailed(plugin: executable, reason: "pipe failed (errno \(errno))") }
         guard fe_pipe_cloexec(&output) == 0 else {
@@ -65,19 +68,28 @@ final class ChildProcess {
         _ = fe_set_pipe_size(input[1], 1 << 20)
         _ = fe_set_pipe_size(output[1], 1 << 20)
 
+        var report: [Int32] = [-1, -1]
+        if reportChannel && fe_pipe_cloexec(&report) != 0 {
+            [input[0], input[1], output[0], output[1], errors[0], errors[1]].forEach { close($0) }
+            throw PluginError.launchFailed(plugin: executable, reason: "pipe failed (errno \(errno))")
+        }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = fe_spawn(executable, argv, envp, workingDirectory, input[0], output[1], errors[1], &pid)
+        let rc = fe_spawn(executable, argv, envp, workingDirectory, input[0], output[1], errors[1], report[1], &pid)
         close(input[0]); close(output[1]); close(errors[1])
+        if report[1] >= 0 { close(report[1]) }
         guard rc == 0 else {
             close(input[1]); close(output[0]); close(errors[0])
+            if report[0] >= 0 { close(report[0]) }
             throw PluginError.launchFailed(plugin: executable, reason: String(cString: strerror(rc)))
         }
         _ = fe_set_nonblocking(input[1], 1)
         _ = fe_set_nonblocking(output[0], 1)
-        return ChildProcess(pid: pid, stdinFD: input[1], stdoutFD: output[0], stderrFD: errors[0])
+        let child = ChildProcess(pid: pid, stdinFD: input[1], stdoutFD: output[0], stderrFD: errors[0])
+        child.reportFD = report[0]
+        return child
     }
 
     /// Reaps the child if it has ended, waiting up to `timeout` seconds.
@@ -121,5 +133,6 @@ final class ChildProcess {
     deinit {
         kill()
         closePipes()
+        if reportFD >= 0 { close(reportFD) }
     }
 }

@@ -35,14 +35,22 @@ public final class PluginConnection {
     private var logBudgetTime = Deadline.now()
     private var isShutDown = false
 
-    /// Starts the plugin's process. The handshake is `initialize(transports:)`.
-    public init(package: PluginPackage, role: PluginRole, limits: RPCLimits = RPCLimits(),
+    /// Mechanisms the sandbox ran without (not required by the policy, or allowed by the operator).
+    public private(set) var sandboxWeakenings: [String] = []
+    /// Whether the plugin runs through the sandbox launcher.
+    public let isSandboxed: Bool
+
+    /// Starts the plugin's process, through the sandbox launcher when `sandbox` is given.
+    /// The handshake is `initialize(transports:)`.
+    public init(package: PluginPackage, role: PluginRole, limits: RPCLimits = RPCLimits(), sandbox: SandboxSettings?,
                 onLog: @escaping @Sendable (PluginLogEvent) -> Void = { _ in }) throws {
         self.package = package
         self.role = role
         self.limits = limits
         self.onLog = onLog
         self.logBudget = limits.logsPerSecond * 2
+        self.isSandboxed = sandbox != nil
+        PluginConnection.ignoreBrokenPipes
         var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("fe-plugin-XXXXXX").utf8CString)
         guard let dir = mkdtemp(&template) else {
             throw PluginError.launchFailed(plugin: package.manifest.name, reason: "cannot create a working directory")
@@ -52,9 +60,14 @@ public final class PluginConnection {
             // Nothing of the coordinator's environment (tokens, paths, locale) reaches a plugin.
             // Swift's crash backtracer is off: it would start a helper process and bury
             // the plugin's own last words under pages of registers.
-            process = try ChildProcess.spawn(executable: package.executablePath, arguments: [],
-                                             environment: ["SWIFT_BACKTRACE": "enable=no"],
-                                             workingDirectory: workingDirectory)
+            let environment = ["SWIFT_BACKTRACE": "enable=no"]
+            if let sandbox {
+                process = try ChildProcess.spawn(executable: sandbox.launcher, arguments: sandbox.launcherArguments(for: package),
+                                                 environment: environment, workingDirectory: workingDirectory, reportChannel: true)
+            } else {
+                process = try ChildProcess.spawn(executable: package.executablePath, arguments: [], environment: environment,
+                                                 workingDirectory: workingDirectory)
+            }
         } catch {
             rmdir(workingDirectory)
             throw error
@@ -67,6 +80,12 @@ public final class PluginConnection {
         reader = FrameReader(fd: process.stdoutFD, maxFrameBytes: limits.maxFrameBytes)
         writer = FrameWriter(fd: process.stdinFD)
     }
+
+    /// A plugin that dies while we write to it must produce an error, not SIGPIPE
+    /// ending the coordinator. Process-wide, set once before the first plugin starts.
+    private static let ignoreBrokenPipes: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
 
     deinit {
         process.kill()
@@ -100,6 +119,11 @@ public final class PluginConnection {
         }
         codec = MessageCodec(transport: result.transport)
         info = result
+        // The launcher wrote any "weaker" notes before it started the plugin, so they are in the pipe now.
+        sandboxWeakenings = SandboxReport.read(fd: process.reportFD).weaker
+        for note in sandboxWeakenings {
+            onLog(PluginLogEvent(plugin: label, source: .notification(.warning), message: "sandbox runs without \(note)"))
+        }
         return result
     }
 
@@ -216,11 +240,27 @@ public final class PluginConnection {
             if stderr.exceededLimit {
                 return .limitExceeded(plugin: label, during: method, limit: "it wrote more than \(limits.maxStderrBytes) bytes to stderr")
             }
+            let report = SandboxReport.read(fd: process.reportFD)
+            if let call = report.violation { return .sandboxViolation(plugin: label, during: method, syscall: call) }
+            if let (mechanism, reason) = report.unavailable {
+                let m = SandboxMechanism(launcherName: mechanism)?.rawValue ?? mechanism
+                return .launchFailed(plugin: label, reason: "the sandbox policy requires \(m), which this system does not offer (\(reason)); "
+                                     + "to run with less confinement pass --allow-weaker-sandbox \(m)")
+            }
+            if case .signaled(SIGXCPU)? = status {
+                return .limitExceeded(plugin: label, during: method, limit: "it used up its CPU time limit")
+            }
             let what = status?.description ?? "closed its output"
             return .crashed(plugin: label, during: method, status: what, stderrTail: stderr.tailText)
         case .badHeader, .tooLarge:
             return .protocolViolation(plugin: label, during: method, reason: error.description)
         }
+    }
+
+    /// For checks made above this layer (a result of the wrong shape): records the
+    /// violation, stops the plugin, and returns the error to throw.
+    public func reject(during method: String, reason: String) -> PluginError {
+        fail(.protocolViolation(plugin: label, during: method, reason: reason))
     }
 
     /// Records the first fatal error and stops the process.

@@ -17,9 +17,11 @@ public struct PluginManifest: Codable, Sendable, Equatable {
     public var executable: String
     /// Lower-case hex SHA-256 of the executable; absent only in a source template.
     public var sha256: String?
+    /// Limits the plugin asks for; they can only make the policy's tighter.
+    public var limits: ResourceLimits?
 
     enum CodingKeys: String, CodingKey {
-        case schemaVersion = "schema_version", name, role, version, description, `protocol`, executable, sha256
+        case schemaVersion = "schema_version", name, role, version, description, `protocol`, executable, sha256, limits
     }
 
     public static let maxBytes = 64 * 1024

@@ -15,7 +15,7 @@ enum ExitCodes {
         switch error {
         case is ConfigurationError: usage
         case is DataError, is ModelMismatch: badData
-        case is PluginError: plugin
+        case is PluginError, is SandboxError: plugin
         case is OutputError, is CocoaError: io
         default: software
         }

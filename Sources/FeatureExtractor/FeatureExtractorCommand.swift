@@ -14,6 +14,6 @@ struct FeatureExtractorCommand: ParsableCommand {
         Exit codes: 0 success, 64 usage or configuration error, 65 bad input data \
         or model file, 69 plugin failure, 70 internal error, 74 file I/O failure.
         """,
-        subcommands: [RunCommand.self, PluginCommand.self],
+        subcommands: [RunCommand.self, PluginCommand.self, DoctorCommand.self],
         defaultSubcommand: RunCommand.self)
 }

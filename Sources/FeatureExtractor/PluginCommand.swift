@@ -47,12 +47,13 @@ struct PluginCommand: ParsableCommand {
         @Argument(help: "Plugin name") var name: String
         @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages (repeatable).")
         var pluginsDirs: [String] = []
+        @OptionGroup var sandbox: SandboxOptions
 
         func run() throws {
             guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
             do {
                 let package = try PluginLocator(directories: PluginDirectories.resolve(pluginsDirs)).locate(name: name, role: r)
-                let connection = try PluginConnection(package: package, role: r)
+                let connection = try PluginConnection(package: package, role: r, sandbox: try sandbox.settings())
                 defer { connection.shutdown() }
                 let info = try connection.initialize()
                 print("\(info.role) \(info.name) \(info.version) (protocol \(info.protocol), transport \(info.transport.rawValue))")

@@ -20,6 +20,7 @@ struct RunCommand: ParsableCommand {
         """)
 
     @OptionGroup var options: RunOptions
+    @OptionGroup var sandbox: SandboxOptions
 
     func run() throws {
         let config: RunConfiguration
@@ -36,8 +37,14 @@ struct RunCommand: ParsableCommand {
         let quiet = config.quietMode
         let progress = ProgressDisplay()
         let showProgress = !quiet && ProgressDisplay.isWanted
+        let sandboxSettings: SandboxSettings?
+        do {
+            sandboxSettings = try sandbox.settings()
+        } catch {
+            throw ExitCodes.fail(error)
+        }
         let env = RunEnvironment(
-            pluginDirectories: PluginDirectories.resolve(options.pluginsDirs),
+            pluginDirectories: PluginDirectories.resolve(options.pluginsDirs), sandbox: sandboxSettings,
             info: { line in if !quiet { print(line) } },
             progress: { r in if showProgress { progress.show(r) } },
             pluginLog: { e in if !quiet { FileHandle.standardError.write(Data("[\(e.plugin)] \(e.message)\n".utf8)) } })

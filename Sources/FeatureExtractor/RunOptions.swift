@@ -86,6 +86,10 @@ struct RunOptions: ParsableArguments {
           help: "Print errors only.")
     var quietMode: Bool?
 
+    @Option(name: .customLong("allow-weaker-sandbox"),
+            help: "Run even if this required sandbox mechanism is missing: landlock, user_namespace or network_namespace (repeatable).")
+    var allowWeakerSandbox: [String] = []
+
     @Option(name: [.customLong("load-config"), .customLong("load_config")], help: "JSON configuration file, applied under the command line.")
     var loadConfig: String?
     @Option(name: [.customLong("save-config"), .customLong("save_config")], help: "Save the merged configuration as JSON.")
@@ -119,6 +123,7 @@ struct RunOptions: ParsableArguments {
         if let columns {
             l["columns"] = .array(columns.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
         }
+        if !allowWeakerSandbox.isEmpty { l["allow_weaker_sandbox"] = .array(allowWeakerSandbox.map { .string($0) }) }
         if !encoderParams.isEmpty { l["encoder"] = .object(try Self.parameters(encoderParams, option: "--encoder-param")) }
         if !decoderParams.isEmpty { l["decoder"] = .object(try Self.parameters(decoderParams, option: "--decoder-param")) }
         return l

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 // Landlock through raw system calls: Debian 12's headers predate ABI 4-6, so the
 // newer constants are spelt out here.
 #include "sandbox.h"
@@ -6,6 +7,7 @@
 #include <linux/landlock.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 

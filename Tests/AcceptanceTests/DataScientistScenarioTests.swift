@@ -63,7 +63,8 @@ final class DataScientistScenarioTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("script(1) is not installed") }
         let command = ([BuiltProducts.executable("feature-extractor"), BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE",
                         "--max-steps", "2000", "--window-size", "32", "--initial-size", "4", "--epochs", "3",
-                        "--output-file", dir.file("f.csv"), "--plugins-dir", TestPlugins.directory])
+                        "--output-file", dir.file("f.csv"), "--plugins-dir", TestPlugins.directory,
+                        "--sandbox-policy", BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path])
             .map { "'\($0)'" }.joined(separator: " ")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/script")

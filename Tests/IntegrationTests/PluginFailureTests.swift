@@ -56,7 +56,7 @@ final class PluginFailureTests: XCTestCase {
         config.outputFile = dir.file("features.csv")
         config.saveEncoder = dir.file("enc.safetensors")
         config.saveLog = dir.file("log.json")
-        XCTAssertThrowsError(try FeatureExtractionRun(config: config, environment: RunEnvironment(pluginDirectories: [TestPlugins.directory])).run()) { error in
+        XCTAssertThrowsError(try FeatureExtractionRun(config: config, environment: RunEnvironment(pluginDirectories: [TestPlugins.directory], sandbox: TestPlugins.sandbox)).run()) { error in
             XCTAssertTrue(error is PluginError, "\(error)")
         }
         XCTAssertEqual(dir.contents(), [], "no output, staged or final, may survive a failed run")

@@ -17,7 +17,7 @@ final class PluginHandshakeTests: XCTestCase {
     }
 
     func testBase64OnlyOfferIsHonoured() throws {
-        let c = try PluginConnection(package: try TestPlugins.locator.locate(name: "ann", role: .decoder), role: .decoder)
+        let c = try PluginConnection(package: try TestPlugins.locator.locate(name: "ann", role: .decoder), role: .decoder, sandbox: TestPlugins.sandbox)
         defer { c.shutdown() }
         XCTAssertEqual(try c.initialize(transports: [.base64]).transport, .base64)
         let setup = try c.call(MethodName.configure, ConfigureParams(inputShape: [4], outputShape: [8], seed: 1, parameters: [:]),
@@ -29,7 +29,7 @@ final class PluginHandshakeTests: XCTestCase {
     }
 
     func testPluginLyingAboutItsNameIsRefused() throws {
-        let c = try PluginConnection(package: try TestPlugins.locator.locate(name: "lying-name", role: .encoder), role: .encoder)
+        let c = try PluginConnection(package: try TestPlugins.locator.locate(name: "lying-name", role: .encoder), role: .encoder, sandbox: TestPlugins.sandbox)
         defer { c.shutdown() }
         XCTAssertThrowsError(try c.initialize()) { error in
             guard case PluginError.incompatible(_, let reason) = error else { return XCTFail("\(error)") }

@@ -14,8 +14,8 @@ final class TrainingTests: XCTestCase {
     }
 
     private func train(seed: UInt64, transports: [TensorTransport] = [.binary, .base64], epochs: Int = 4) throws -> (TrainingResult, ModelState) {
-        let encoder = try PluginConnection(package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder)
-        let decoder = try PluginConnection(package: try TestPlugins.locator.locate(name: "ann", role: .decoder), role: .decoder)
+        let encoder = try PluginConnection(package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder, sandbox: TestPlugins.sandbox)
+        let decoder = try PluginConnection(package: try TestPlugins.locator.locate(name: "ann", role: .decoder), role: .decoder, sandbox: TestPlugins.sandbox)
         try encoder.initialize(transports: transports)
         try decoder.initialize(transports: transports)
         let model = Autoencoder(encoder: encoder, decoder: decoder)

@@ -15,6 +15,7 @@ public enum CommandRunner {
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["FEATURE_EXTRACTOR_PLUGINS"] = TestPlugins.directory
+        env["FEATURE_EXTRACTOR_POLICY"] = BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path
         for (k, v) in environment { env[k] = v }
         process.environment = env
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }

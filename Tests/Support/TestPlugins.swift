@@ -6,7 +6,10 @@ import PluginProtocol
 /// way users install them (`PluginInstaller`, digest pinned), once per test process.
 public enum TestPlugins {
     /// Fixture behaviours, installed as both encoder and decoder (see Tests/Fixtures/FixturePlugin).
-    public static let fixtures = ["crash-mid-training", "hang-on-forward", "lying-name"]
+    public static let fixtures = ["crash-mid-training", "hang-on-forward", "lying-name",
+                                  "garbage-stdout", "oversized-frame", "nan-output", "wrong-shape", "wrong-id", "log-flood",
+                                  "stderr-flood", "memory-hog", "cpu-spin", "fork-shell", "exec-shell", "tcp-connect",
+                                  "read-secret", "write-file"]
 
     public static let directory: String = {
         let dir = NSTemporaryDirectory() + "fe-test-plugins-\(getpid())"
@@ -37,10 +40,28 @@ public enum TestPlugins {
 
     public static var locator: PluginLocator { PluginLocator(directories: [directory]) }
 
+    /// The repository's sandbox policy with the freshly built launcher: tests run plugins confined, as users do.
+    public static let sandbox: SandboxSettings = {
+        do {
+            return try SandboxSettings.load(policyDirectory: BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path,
+                                            launcher: BuiltProducts.executable("fe-sandbox"))
+        } catch {
+            preconditionFailure("cannot load the sandbox policy: \(error)")
+        }
+    }()
+
+    /// The sandbox with the operator's `resources` on top.
+    public static func sandbox(_ resources: ResourceLimits?) -> SandboxSettings {
+        var s = sandbox
+        s.operatorLimits = resources
+        return s
+    }
+
     /// A started, handshaken plugin.
     public static func connect(_ name: String, _ role: PluginRole, limits: RPCLimits = RPCLimits(),
                                resources: ResourceLimits? = nil) throws -> PluginConnection {
-        let c = try PluginConnection(package: try locator.locate(name: name, role: role), role: role, limits: limits)
+        let c = try PluginConnection(package: try locator.locate(name: name, role: role), role: role, limits: limits,
+                                     sandbox: sandbox(resources))
         try c.initialize()
         return c
     }

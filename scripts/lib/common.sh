@@ -4,7 +4,7 @@
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 # Debian packages the build links against. Only missing ones are installed.
-APT_PACKAGES=(libopenblas-serial-dev)
+APT_PACKAGES=(libopenblas-serial-dev libseccomp-dev)
 
 ensure_system_packages() {
     local missing=()
@@ -27,10 +27,12 @@ ensure_python_packages() {
     python3 -m pip install -q safetensors numpy >/dev/null 2>&1 || echo "note: could not install safetensors for Python; its interop tests will be skipped" >&2
 }
 
-# Installs the bundled plugins next to the binaries of a build configuration,
-# where feature-extractor looks for them by default.
+# Installs the bundled plugins and the sandbox policy next to the binaries of a
+# build configuration, where feature-extractor looks for them by default.
 install_plugins() {
     local bin="$1"
+    rm -rf "$bin/Policies"
+    cp -R "$REPO/Policies" "$bin/Policies"
     for spec in Encoders/ANN:fe-encoder-ann Decoders/ANN:fe-decoder-ann; do
         "$bin/feature-extractor" plugin install --manifest "$REPO/Plugins/${spec%%:*}/plugin.json" \
             --executable "$bin/${spec##*:}" --into "$bin/plugins" >/dev/null

@@ -1,3 +1,4 @@
+import PluginHost
 import PluginProtocol
 
 /// Everything one run needs, after layering defaults, a config file and the command line.
@@ -49,6 +50,11 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var saveConfig: String?
     public var encoder: [String: JSONValue] = [:]
     public var decoder: [String: JSONValue] = [:]
+    /// The operator's plugin limits: they can only tighten the sandbox policy's.
+    public var pluginLimits: ResourceLimits?
+    /// Mechanisms the policy requires that the operator accepts to run without
+    /// (landlock, user_namespace, network_namespace). Never set by a plugin.
+    public var allowWeakerSandbox: [String] = []
 
     public init() {}
 
@@ -64,6 +70,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         case earlyStoppingPatience = "early_stopping_patience", seed, normalization, columns, headers
         case maxSteps = "max_steps", forceDate = "force_date", quietMode = "quiet_mode"
         case saveLog = "save_log", saveConfig = "save_config", encoder, decoder
+        case pluginLimits = "plugin_limits", allowWeakerSandbox = "allow_weaker_sandbox"
     }
 
     /// The names a config file may use.
@@ -89,6 +96,9 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         if let m = maxSteps { guard m >= windowSize else { throw bad("max_steps", "must be at least window_size (\(windowSize))") } }
         guard PluginName.isValid(encoderPlugin) else { throw bad("encoder_plugin", "'\(encoderPlugin.prefix(64))' is not a plugin name") }
         guard PluginName.isValid(decoderPlugin) else { throw bad("decoder_plugin", "'\(decoderPlugin.prefix(64))' is not a plugin name") }
+        for name in allowWeakerSandbox where SandboxMechanism(rawValue: name) == nil {
+            throw bad("allow_weaker_sandbox", "'\(name.prefix(32))' is not one of \(SandboxMechanism.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         if loadDecoder != nil && loadEncoder == nil {
             throw bad("load_decoder", "needs load_encoder too: the decoder reads the encoder's features")
         }

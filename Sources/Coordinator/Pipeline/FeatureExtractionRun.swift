@@ -149,13 +149,19 @@ public final class FeatureExtractionRun {
     private func launch(needDecoder: Bool) throws -> Autoencoder {
         let locator = PluginLocator(directories: env.pluginDirectories)
         let log = env.pluginLog
+        var sandbox = env.sandbox
+        if var s = sandbox {
+            s.operatorLimits = s.operatorLimits.map { $0.tightened(by: config.pluginLimits) } ?? config.pluginLimits
+            s.allowWeaker.formUnion(config.allowWeakerSandbox.compactMap(SandboxMechanism.init(rawValue:)))
+            sandbox = s
+        }
         let encoder = try PluginConnection(package: try locator.locate(name: config.encoderPlugin, role: .encoder),
-                                           role: .encoder, limits: env.limits, onLog: log)
+                                           role: .encoder, limits: env.limits, sandbox: sandbox, onLog: log)
         try encoder.initialize()
         var decoder: PluginConnection?
         if needDecoder {
             decoder = try PluginConnection(package: try locator.locate(name: config.decoderPlugin, role: .decoder),
-                                           role: .decoder, limits: env.limits, onLog: log)
+                                           role: .decoder, limits: env.limits, sandbox: sandbox, onLog: log)
             do {
                 try decoder!.initialize()
             } catch {

@@ -5,6 +5,8 @@ import PluginHost
 public struct RunEnvironment: Sendable {
     public var pluginDirectories: [String]
     public var limits: RPCLimits
+    /// How plugins are confined; nil runs them unconfined (only on the operator's explicit request).
+    public var sandbox: SandboxSettings?
     /// Informational lines (quiet mode silences them).
     public var info: @Sendable (String) -> Void
     /// Called after every epoch (the CLI's progress display).
@@ -12,11 +14,12 @@ public struct RunEnvironment: Sendable {
     /// Messages plugins wrote to stderr or sent as `log`.
     public var pluginLog: @Sendable (PluginLogEvent) -> Void
 
-    public init(pluginDirectories: [String], limits: RPCLimits = RPCLimits(),
+    public init(pluginDirectories: [String], sandbox: SandboxSettings?, limits: RPCLimits = RPCLimits(),
                 info: @escaping @Sendable (String) -> Void = { _ in },
                 progress: @escaping @Sendable (EpochReport) -> Void = { _ in },
                 pluginLog: @escaping @Sendable (PluginLogEvent) -> Void = { _ in }) {
         self.pluginDirectories = pluginDirectories
+        self.sandbox = sandbox
         self.limits = limits
         self.info = info
         self.progress = progress

@@ -56,8 +56,7 @@ public final class Autoencoder {
                                             BackwardParams(gradOutput: Tensor(shape: output.shape, values: gradient), needInputGrad: true),
                                             as: BackwardResult.self)
         guard let gz = gradFeatures.gradInput, gz.shape == features.shape else {
-            throw PluginError.protocolViolation(plugin: decoder.label, during: MethodName.backward,
-                                                reason: "grad_input missing or not shaped \(features.shape)")
+            throw decoder.reject(during: MethodName.backward, reason: "grad_input missing or not shaped \(features.shape)")
         }
         // The decoder's step runs while the encoder computes its backward pass.
         pendingDecoderStep = try decoder.send(MethodName.step, Empty())
@@ -123,8 +122,7 @@ public final class Autoencoder {
         }
         let output = try plugin.receive(id, method: MethodName.forward, as: ForwardResult.self).output
         guard output.shape == shape else {
-            throw PluginError.protocolViolation(plugin: plugin.label, during: MethodName.forward,
-                                                reason: "output shape \(output.shape), expected \(shape)")
+            throw plugin.reject(during: MethodName.forward, reason: "output shape \(output.shape), expected \(shape)")
         }
         return output
     }

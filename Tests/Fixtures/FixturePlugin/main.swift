@@ -3,48 +3,92 @@ import PluginKit
 import PluginProtocol
 
 /// A plugin that works like the ANN pair until its fixture behaviour kicks in.
-/// The behaviour is the executable's file name (tests install one copy per behaviour):
+/// The behaviour is the executable's file name (tests install one copy per behaviour
+/// and role, see Tests/Support/TestPlugins.swift). Unless noted, the attack runs at
+/// the FIRST `forward`, so the handshake and `configure` succeed first.
+///
+/// Faults:
 /// - `crash-mid-training`: aborts on its third training forward.
-/// - `hang-on-forward`: stops answering at its first forward.
+/// - `hang-on-forward`: stops answering.
 /// - `lying-name`: answers `initialize` with a name that is not its manifest's.
-/// Works as either role: the role is taken from the `initialize` request.
-let behaviour = String(CommandLine.arguments[0].split(separator: "/").last ?? "")
+///
+/// Attacks on the coordinator's protocol handling (WireAttacks.swift):
+/// - `garbage-stdout`: streams non-protocol bytes on the RPC output.
+/// - `oversized-frame`: announces a ~1 TB frame and starts streaming its body.
+/// - `log-flood`: sends `log` notifications as fast as it can, then answers.
+/// - `nan-output`, `wrong-shape`, `wrong-id`: answer forward with a forged
+///   response (NaN in the tensor / wrong shape / another request id).
+///
+/// Attacks on the machine (SystemAttacks.swift); parameters `path` and `port` say where:
+/// - `stderr-flood`: writes to stderr without end.
+/// - `memory-hog`: allocates and touches memory without end (stops at a safety cap).
+/// - `cpu-spin`: spins forever.
+/// - `fork-shell`: fork() and `/bin/sh -c 'touch <path>'` in the child.
+/// - `exec-shell`: execve `/bin/sh -c 'touch <path>'` in place of itself.
+/// - `tcp-connect`: connects to 127.0.0.1:<port> and sends "leak".
+/// - `read-secret`: reads <path> and leaks it on stderr and in a `log` notification.
+/// - `write-file`: creates <path>.
+/// The last four, when refused, say so on stderr ("<behaviour>: denied (errno N)" or
+/// "blocked"/"failed") and answer the forward normally.
 
 /// A pass-through layer that misbehaves on cue.
 final class Saboteur: Layer {
+    private let path: String
+    private let port: Int
+    private var forwards = 0
     private var trainingForwards = 0
     var parameters: [Parameter] { [] }
 
+    init(_ c: ModelConfiguration) {
+        path = c.string("path") ?? ""
+        port = c.integer("port") ?? 0
+    }
+
     func forward(_ input: Matrix, training: Bool) -> Matrix {
+        forwards += 1
         if training { trainingForwards += 1 }
-        switch behaviour {
-        case "crash-mid-training" where trainingForwards >= 3:
-            let note = "fixture: crashing on purpose\n"
-            _ = note.withCString { write(2, $0, strlen($0)) }
+        if Cue.behaviour == "crash-mid-training" && trainingForwards >= 3 {
+            say("fixture: crashing on purpose")
             abort()
-        case "hang-on-forward":
-            while true { sleep(1000) }
-        default:
-            return input
         }
+        if forwards == 1 { attack() }
+        return input
     }
 
     func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? { gradOutput }
+
+    private func attack() {
+        switch Cue.behaviour {
+        case "hang-on-forward": hang()
+        case "garbage-stdout": WireAttacks.garbage()
+        case "oversized-frame": WireAttacks.oversizedFrame()
+        case "log-flood": WireAttacks.logFlood()
+        case "stderr-flood": SystemAttacks.stderrFlood()
+        case "memory-hog": SystemAttacks.memoryHog()
+        case "cpu-spin": SystemAttacks.cpuSpin()
+        case "fork-shell": SystemAttacks.forkShell(touching: path)
+        case "exec-shell": SystemAttacks.execShell(touching: path)
+        case "tcp-connect": SystemAttacks.tcpConnect(port: port)
+        case "read-secret": SystemAttacks.readSecret(path)
+        case "write-file": SystemAttacks.writeFile(path)
+        default: break
+        }
+    }
 }
 
 protocol Fixture: NeuralNetworkPlugin {}
 
 extension Fixture {
-    static var name: String { behaviour == "lying-name" ? "someone-else" : behaviour }
+    static var name: String { Cue.behaviour == "lying-name" ? "someone-else" : Cue.behaviour }
     static var version: String { "1.0.0" }
-    static var parameters: ParameterSchema { DenseStackParameters.schema }
+    static var parameters: ParameterSchema { Cue.parameters }
 }
 
 enum FixtureEncoder: Fixture {
     static let role = PluginRole.encoder
     static func build(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
         let inner = try DenseStackParameters.stack([c.inputSize, c.outputSize], c, rng: &rng)
-        return Sequential([Saboteur()] + inner.layers)
+        return Sequential([Saboteur(c)] + inner.layers)
     }
 }
 
@@ -52,14 +96,20 @@ enum FixtureDecoder: Fixture {
     static let role = PluginRole.decoder
     static func build(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
         let inner = try DenseStackParameters.stack([c.inputSize, c.outputSize], c, rng: &rng)
-        return Sequential([Saboteur()] + inner.layers)
+        return Sequential([Saboteur(c)] + inner.layers)
     }
 }
 
-// The manifest says which role this copy plays: "<behaviour>" packages are installed
-// under encoders/ or decoders/, and the executable's directory tells which.
-if CommandLine.arguments[0].contains("/decoders/") {
+// A private copy of the RPC output for the attacks that write raw bytes on it
+// (PluginServer keeps its own copy, dup(1), to itself; both are the same pipe).
+WireAttacks.output = FrameWriter(fd: dup(1))
+
+switch (Cue.behaviour, Cue.role) {
+case ("nan-output", let role), ("wrong-shape", let role), ("wrong-id", let role):
+    // These need the forward's request id, which PluginKit keeps to itself.
+    ForgedReplies.serve(role: role)
+case (_, .decoder):
     PluginServer.serve(FixtureDecoder.self)
-} else {
+case (_, .encoder):
     PluginServer.serve(FixtureEncoder.self)
 }
