@@ -71,9 +71,15 @@ def main():
 
     ours = {
         "feature-extractor (defaults)": run_ours(a.binary, [], a.repeats),
+        "feature-extractor (no sandbox)": run_ours(a.binary, ["--no-sandbox"], a.repeats),
         "feature-extractor (reference model)": run_ours(
             a.binary, ["--learning-rate", "0.001", "--encoder-param", "spectral=false", "--decoder-param", "spectral=false"], a.repeats),
     }
+    startup = {}
+    for label, extra in (("sandboxed", []), ("no sandbox", ["--no-sandbox"])):
+        out = subprocess.run([a.binary, "plugin", "startup-time", "encoder", "ann", "--repeat", "30"] + extra,
+                             check=True, capture_output=True, text=True).stdout.strip()
+        startup[label] = out
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "ref.json")
         subprocess.run([sys.executable, os.path.join(HERE, "reference_ann.py"), "--json", out], check=True,
@@ -93,10 +99,15 @@ def main():
         print(f"{'reference ' + name:38} {f['train_windows_per_s']:12,.0f} {f['encode_windows_per_s']:13,.0f} "
               f"{f['validation_mse']:10.3e} {f['seconds']:7.2f}  (training seconds)")
     print(f"{'window-mean baseline':38} {'':12} {'':13} {ref['baseline_window_mean_mse']:10.3e}")
+    sandboxed, bare = ours["feature-extractor (defaults)"], ours["feature-extractor (no sandbox)"]
+    cost = (bare["train_windows_per_s"] / sandboxed["train_windows_per_s"] - 1) * 100
+    print(f"sandbox cost on training throughput: {cost:+.1f}% (best of {a.repeats} each)")
+    for label, line in startup.items():
+        print(f"plugin start-up (spawn to handshake), {label}: {line}")
     print("figures from the same machine, same run; speeds are the best of the repeats")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"ours": ours, "reference": ref}, f, indent=2)
+            json.dump({"ours": ours, "reference": ref, "startup": startup}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ public final class PluginConnection {
     private let writer: FrameWriter
     private var codec = MessageCodec(transport: .base64)
     private var nextID = 1
-    private var failure: PluginError?
+    /// The error that ended this plugin, if one did; every later call fails with it.
+    public private(set) var failure: PluginError?
     private let workingDirectory: String
     private let onLog: @Sendable (PluginLogEvent) -> Void
     private var logBudget: Double

@@ -7,7 +7,7 @@ struct PluginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugin",
         abstract: "Install, list and inspect plugin packages.",
-        subcommands: [Install.self, List.self, Info.self])
+        subcommands: [Install.self, List.self, Info.self, StartupTime.self])
 
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -62,6 +62,40 @@ struct PluginCommand: ParsableCommand {
                     let p = info.parameters[key]!
                     print("  \(key) (\(p.type.rawValue), default \(p.defaultValue)): \(p.description)")
                 }
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct StartupTime: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "startup-time",
+            abstract: "Measure a plugin's start-up: spawn to finished handshake, median of several starts (for benchmarks).")
+        @Argument(help: "encoder or decoder") var role: String
+        @Argument(help: "Plugin name") var name: String
+        @Option(name: .customLong("repeat"), help: "Starts to measure.") var count: Int = 20
+        @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages (repeatable).")
+        var pluginsDirs: [String] = []
+        @OptionGroup var sandbox: SandboxOptions
+
+        func run() throws {
+            guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
+            do {
+                let package = try PluginLocator(directories: PluginDirectories.resolve(pluginsDirs)).locate(name: name, role: r)
+                let settings = try sandbox.settings()
+                var times: [Double] = []
+                for _ in 0..<max(count, 1) {
+                    let t0 = Deadline.now()
+                    let c = try PluginConnection(package: package, role: r, sandbox: settings)
+                    try c.initialize()
+                    times.append(Double(Deadline.now().nanoseconds - t0.nanoseconds) / 1e6)
+                    c.shutdown()
+                }
+                times.sort()
+                print(String(format: "median %.2f ms, min %.2f ms, max %.2f ms over %d starts (%@)",
+                             times[times.count / 2], times[0], times[times.count - 1], times.count,
+                             settings == nil ? "no sandbox" : "sandboxed"))
             } catch {
                 throw ExitCodes.fail(error)
             }

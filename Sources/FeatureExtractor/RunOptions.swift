@@ -69,6 +69,9 @@ struct RunOptions: ParsableArguments {
     @Option(name: [.customLong("early-stopping-patience"), .customLong("early_stopping_patience")],
             help: "Epochs without validation improvement before stopping; 0 disables (default 5).")
     var earlyStoppingPatience: Int?
+    @Option(name: [.customLong("plugin-restarts"), .customLong("plugin_restarts")],
+            help: "Restart a failed plugin up to N times, resuming from the last completed epoch (default 0).")
+    var pluginRestarts: Int?
     @Option(help: "Seed of every random choice; the same seed gives the same model (default 42).")
     var seed: UInt64?
     @Option(help: "minmax (default), zscore or none; statistics come from the training data.")
@@ -115,7 +118,7 @@ struct RunOptions: ParsableArguments {
         set("window_size", windowSize); set("initial_size", initialSize); set("step_size", stepSize)
         set("threshold_error", thresholdError); set("incremental_search", incrementalSearch)
         set("epochs", epochs); set("batch_size", batchSize); set("learning_rate", learningRate)
-        set("early_stopping_patience", earlyStoppingPatience)
+        set("early_stopping_patience", earlyStoppingPatience); set("plugin_restarts", pluginRestarts)
         if let seed { l["seed"] = .number(Double(seed)) }
         set("normalization", normalization); set("headers", headers); set("max_steps", maxSteps)
         set("force_date", forceDate); set("quiet_mode", quietMode)

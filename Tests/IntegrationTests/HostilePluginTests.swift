@@ -99,6 +99,7 @@ final class HostilePluginTests: XCTestCase {
         let c = try TestPlugins.connect("hang-on-forward", .encoder, limits: limits(callTimeout: 1))
         defer { c.shutdown() }
         try configure(c)
+        XCTAssertEqual(liveProcesses(running: c.package.executablePath).count, 1, "assertGone's process scan must see a live plugin")
         let clock = Stopwatch()
         let error = try failure(of: forward(c))
         guard case .timedOut(_, let method, let seconds) = error else { return XCTFail("expected a timeout, got \(error)") }
@@ -273,6 +274,41 @@ final class HostilePluginTests: XCTestCase {
         assertGone(c)
     }
 
+    /// The control experiment: unconfined, the attacks on the machine succeed. It proves
+    /// that the fixtures really attack, so the tests above cannot pass because one did nothing.
+    /// (`memory-hog` and `cpu-spin` are left out: unconfined they take 4 GiB or 30 s of CPU.)
+    func testMachineAttacksSucceedWithoutTheSandbox() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        func attack(_ name: String, _ parameters: [String: JSONValue]) throws -> (Result<ForwardResult, any Error>, LogLines) {
+            let (c, log) = try connectWithLog(name, limits: limits(callTimeout: 10), sandboxed: false)
+            defer { c.shutdown() }
+            XCTAssertFalse(c.isSandboxed)
+            try configure(c, parameters)
+            let result = forward(c)
+            c.shutdown()
+            return (result, log)
+        }
+        for name in ["fork-shell", "exec-shell"] {
+            let marker = dir.file(name + "-was-here")
+            let (result, _) = try attack(name, ["path": .string(marker)])
+            XCTAssertTrue(FileManager.default.fileExists(atPath: marker), "\(name): no marker; result: \(result)")
+        }
+        let listener = try Listener()
+        let (connected, connectLog) = try attack("tcp-connect", ["port": .number(Double(listener.port))])
+        XCTAssertEqual(listener.takeConnection(), "leak", "tcp-connect: \(connected), \(connectLog.lines)")
+
+        let secret = "fe-secret-\(UUID().uuidString)"
+        let path = dir.file("secret.txt")
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]))
+        let (_, readLog) = try attack("read-secret", ["path": .string(path)])
+        XCTAssertEqual(readLog.lines.filter { $0.contains(secret) }.count, 2, "on stderr and in a log notification: \(readLog.lines)")
+
+        let target = dir.file("written-by-plugin")
+        _ = try attack("write-file", ["path": .string(target)])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: target))
+    }
+
     // MARK: - Helpers
 
     private static let input = ForwardParams(input: Tensor(rows: 2, cols: 8, values: (0..<16).map { Float($0) / 16 }), training: false)
@@ -283,12 +319,14 @@ final class HostilePluginTests: XCTestCase {
         return limits
     }
 
-    /// A started, handshaken encoder whose stderr lines and `log` notifications are collected.
-    private func connectWithLog(_ name: String, limits: RPCLimits = RPCLimits(),
-                                transports: [TensorTransport] = [.binary, .base64]) throws -> (PluginConnection, LogLines) {
+    /// A started, handshaken encoder whose stderr lines and `log` notifications are collected;
+    /// confined like `TestPlugins.connect` unless `sandboxed` is false.
+    private func connectWithLog(_ name: String, limits: RPCLimits = RPCLimits(), transports: [TensorTransport] = [.binary, .base64],
+                                sandboxed: Bool = true) throws -> (PluginConnection, LogLines) {
         let log = LogLines()
         let c = try PluginConnection(package: try TestPlugins.locator.locate(name: name, role: .encoder), role: .encoder,
-                                     limits: limits, sandbox: TestPlugins.sandbox, onLog: { log.append($0.message) })
+                                     limits: limits, sandbox: sandboxed ? TestPlugins.sandbox(nil) : nil,
+                                     onLog: { log.append($0.message) })
         try c.initialize(transports: transports)
         return (c, log)
     }
@@ -312,7 +350,6 @@ final class HostilePluginTests: XCTestCase {
             let stderr = log.map { "; the plugin's stderr: \($0.lines.suffix(5))" } ?? ""
             throw AttackSucceeded(description: "the attack succeeded: forward answered with shape \(answer.output.shape)\(stderr)")
         case .failure(let error):
-            print("DEBUG-ERROR", error, log?.lines ?? [])
             return try XCTUnwrap(error as? PluginError, "not a PluginError: \(error)", file: file, line: line)
         }
     }
@@ -321,7 +358,6 @@ final class HostilePluginTests: XCTestCase {
     /// plugin reported the refusal (`report` on stderr) and answered normally.
     private func assertRefused(_ result: Result<ForwardResult, any Error>, log: LogLines, syscalls: [String], report: String,
                                file: StaticString = #filePath, line: UInt = #line) {
-        print("DEBUG-OUTCOME", result, log.lines)
         switch result {
         case .success(let answer):
             XCTAssertEqual(answer.output.shape, [2, 2], file: file, line: line)
@@ -334,8 +370,28 @@ final class HostilePluginTests: XCTestCase {
         }
     }
 
+    /// The process the coordinator started is gone, and so is the plugin itself: under the
+    /// sandbox that is a child of the launcher, so no live process may still run its executable
+    /// (its kill is asynchronous: allow it two seconds).
     private func assertGone(_ c: PluginConnection, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(kill(c.processID, 0), -1, "plugin process \(c.processID) is still running", file: file, line: line)
+        let deadline = Date().addingTimeInterval(2)
+        var survivors = liveProcesses(running: c.package.executablePath)
+        while !survivors.isEmpty && Date() < deadline {
+            usleep(20_000)
+            survivors = liveProcesses(running: c.package.executablePath)
+        }
+        XCTAssertEqual(survivors, [], "processes still running \(c.package.executablePath)", file: file, line: line)
+    }
+
+    /// Pids whose command line starts with `executable` (a zombie's command line is empty).
+    private func liveProcesses(running executable: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                  let first = cmdline.split(separator: 0).first else { return false }
+            return String(decoding: first, as: UTF8.self) == executable
+        }
     }
 
     /// Later calls fail at once with the first error instead of talking to the plugin again.

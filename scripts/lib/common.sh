@@ -8,7 +8,7 @@ APT_PACKAGES=(libopenblas-serial-dev libseccomp-dev)
 
 ensure_system_packages() {
     local missing=()
-    for p in "${APT_PACKAGES[@]}"; do
+    for p in "${APT_PACKAGES[@]}" "$@"; do
         dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -18,6 +18,10 @@ ensure_system_packages() {
     $sudo apt-get update -qq >/dev/null
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
+
+# Extra tools the test suite uses: strace simulates a kernel without Landlock,
+# script(1) (bsdutils) gives the progress display a terminal.
+TEST_APT_PACKAGES=(strace bsdutils)
 
 # The Python side of the interoperability tests (safetensors files must load in Python).
 # Best effort: without Python those tests skip with a message.

@@ -60,6 +60,9 @@ public final class FeatureExtractionRun {
             let decoderParameters = try parameters(config.decoder, for: model.decoder!, key: "decoder")
             var trainer = Trainer(epochs: config.epochs, batchSize: config.batchSize, seed: config.seed, patience: config.earlyStoppingPatience)
             trainer.onEpoch = env.progress
+            trainer.restarts = config.pluginRestarts
+            let info = env.info
+            trainer.onRestart = { error, n in info("restart \(n) of \(self.config.pluginRestarts): \(error); resuming from the last completed epoch") }
             let training = data.training!
             func train(_ size: Int) throws -> Double {
                 try model.configure(windowSize: windowSize, interfaceSize: size, seed: config.seed,
@@ -170,7 +173,15 @@ public final class FeatureExtractionRun {
                 throw error
             }
         }
-        return Autoencoder(encoder: encoder, decoder: decoder)
+        let model = Autoencoder(encoder: encoder, decoder: decoder)
+        model.relaunch = { role in
+            let name = role == .encoder ? self.config.encoderPlugin : self.config.decoderPlugin
+            let c = try PluginConnection(package: try locator.locate(name: name, role: role), role: role, limits: self.env.limits,
+                                         sandbox: sandbox, onLog: log)
+            try c.initialize()
+            return c
+        }
+        return model
     }
 
     /// A plugin's namespace checked against its schema; the run-wide learning rate

@@ -8,9 +8,13 @@ import PluginProtocol
 /// both optimiser steps. Every tensor a plugin returns is checked for shape
 /// here (the codec already refused NaN and infinity).
 public final class Autoencoder {
-    public let encoder: PluginConnection
+    public private(set) var encoder: PluginConnection
     /// Absent when only features are computed with a loaded encoder.
-    public let decoder: PluginConnection?
+    public private(set) var decoder: PluginConnection?
+    /// Starts a fresh, handshaken plugin of a role; set to allow `recover`.
+    public var relaunch: ((PluginRole) throws -> PluginConnection)?
+    /// The last `configure` call's arguments, replayed on a relaunched plugin.
+    private var setup: (seed: UInt64, encoder: [String: JSONValue], decoder: [String: JSONValue])?
     public private(set) var windowSize = 0
     public private(set) var interfaceSize = 0
     public private(set) var encoderSetup: ConfigureResult?
@@ -42,6 +46,32 @@ public final class Autoencoder {
         self.interfaceSize = interfaceSize
         encoderSetup = e
         decoderSetup = d
+        setup = (seed, encoderParameters, decoderParameters)
+    }
+
+    /// After a plugin failed: starts a new process for each failed plugin, configures
+    /// it as before, and puts both models back to `checkpoint`. Optimiser moments
+    /// start afresh (they are not part of a model's state).
+    public func recover(restoring checkpoint: (encoder: ModelState, decoder: ModelState?)) throws {
+        guard let relaunch, let setup else { throw PluginError.incompatible(plugin: encoder.label, reason: "cannot be restarted") }
+        pendingEncoderStep = nil
+        pendingDecoderStep = nil
+        if encoder.failure != nil {
+            encoder.shutdown()
+            encoder = try relaunch(.encoder)
+            encoderSetup = try encoder.call(MethodName.configure, ConfigureParams(inputShape: [windowSize], outputShape: [interfaceSize],
+                                                                                  seed: setup.seed, parameters: setup.encoder),
+                                            as: ConfigureResult.self)
+        }
+        if let d = decoder, d.failure != nil {
+            d.shutdown()
+            let fresh = try relaunch(.decoder)
+            decoder = fresh
+            decoderSetup = try fresh.call(MethodName.configure, ConfigureParams(inputShape: [interfaceSize], outputShape: [windowSize],
+                                                                                seed: setup.seed &+ 1, parameters: setup.decoder),
+                                          as: ConfigureResult.self)
+        }
+        try importState(encoder: checkpoint.encoder, decoder: checkpoint.decoder)
     }
 
     /// One optimisation step on `batch` (`[rows, windowSize]`); returns the batch's MSE.

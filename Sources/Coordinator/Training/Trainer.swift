@@ -1,3 +1,4 @@
+import PluginHost
 import PluginProtocol
 
 /// What happened in one epoch, for progress displays, logs and statistics.
@@ -24,10 +25,12 @@ public struct TrainingResult: Sendable, Codable, Equatable {
     public var validationMSE: Double?
     public var trainingWindows: Int
     public var trainingSeconds: Double
+    /// Plugin restarts this training needed (see `Trainer.restarts`).
+    public var restarts: Int
 
     enum CodingKeys: String, CodingKey {
         case interfaceSize = "interface_size", epochs, validationMSE = "validation_mse"
-        case trainingWindows = "training_windows", trainingSeconds = "training_seconds"
+        case trainingWindows = "training_windows", trainingSeconds = "training_seconds", restarts
     }
 }
 
@@ -39,7 +42,11 @@ public struct Trainer {
     public var patience: Int
     /// Windows per inference call; large batches keep the protocol's overhead low.
     public var inferenceBatch = 4096
+    /// How many times a failed plugin may be restarted; each restart resumes from
+    /// the last completed epoch (which is checkpointed only when this is above 0).
+    public var restarts = 0
     public var onEpoch: (EpochReport) -> Void = { _ in }
+    public var onRestart: (PluginError, Int) -> Void = { _, _ in }
 
     public init(epochs: Int, batchSize: Int, seed: UInt64, patience: Int) {
         self.epochs = epochs
@@ -55,20 +62,36 @@ public struct Trainer {
         var reports: [EpochReport] = []
         var best: (mse: Double, state: (encoder: ModelState, decoder: ModelState?)?)?
         var sinceBest = 0
+        var restartsLeft = restarts
         let started = Deadline.now()
 
         for epoch in 1...max(epochs, 1) where epochs > 0 {
-            let t0 = Deadline.now()
-            order.shuffle(using: &rng)
+            // What a restart goes back to: the models, shuffle state and order as this epoch began.
+            let checkpoint = restartsLeft > 0 ? try model.exportState() : nil
+            let (orderAtStart, rngAtStart) = (order, rng)
+            var t0 = Deadline.now()
             var lossSum = 0.0
-            var start = 0
-            while start < order.count {
-                let end = min(start + batchSize, order.count)
-                training.fill(order[start..<end], into: &buffer)
-                lossSum += try model.trainStep(Tensor(rows: end - start, cols: training.windowSize, values: buffer)) * Double(end - start)
-                start = end
+            while true {
+                do {
+                    order.shuffle(using: &rng)
+                    lossSum = 0
+                    var start = 0
+                    while start < order.count {
+                        let end = min(start + batchSize, order.count)
+                        training.fill(order[start..<end], into: &buffer)
+                        lossSum += try model.trainStep(Tensor(rows: end - start, cols: training.windowSize, values: buffer)) * Double(end - start)
+                        start = end
+                    }
+                    try model.settle()
+                    break
+                } catch let error as PluginError where restartsLeft > 0 && checkpoint != nil && error.isRestartable {
+                    restartsLeft -= 1
+                    onRestart(error, restarts - restartsLeft)
+                    try model.recover(restoring: checkpoint!)
+                    (order, rng) = (orderAtStart, rngAtStart)
+                    t0 = Deadline.now()
+                }
             }
-            try model.settle()
             let seconds = Double(Deadline.now().nanoseconds - t0.nanoseconds) / 1e9
             let validationMSE = try validation.map { try evaluate(model, $0) }
             let report = EpochReport(interfaceSize: model.interfaceSize, epoch: epoch, epochs: epochs,
@@ -94,7 +117,8 @@ public struct Trainer {
         }
         return TrainingResult(interfaceSize: model.interfaceSize, epochs: reports, validationMSE: finalMSE,
                               trainingWindows: training.count,
-                              trainingSeconds: Double(Deadline.now().nanoseconds - started.nanoseconds) / 1e9)
+                              trainingSeconds: Double(Deadline.now().nanoseconds - started.nanoseconds) / 1e9,
+                              restarts: restarts - restartsLeft)
     }
 
     /// Mean squared reconstruction error over every window of `windows` (normalised units).
@@ -113,5 +137,16 @@ public struct Trainer {
             start = end
         }
         return sum / Double(max(all.count, 1))
+    }
+}
+
+extension PluginError {
+    /// Failures of the plugin process itself, which a fresh process may not repeat.
+    /// A plugin refusing our input, or being the wrong plugin, would only fail again.
+    var isRestartable: Bool {
+        switch self {
+        case .crashed, .timedOut, .protocolViolation, .sandboxViolation, .limitExceeded: true
+        default: false
+        }
     }
 }
