@@ -116,8 +116,16 @@ final class ChildProcess {
     /// Kills the child (if still running) and reaps it.
     func kill() {
         guard status == nil else { return }
-        Glibc.kill(pid, SIGKILL)
+        ChildProcess.kill(group: pid)
         wait(timeout: 5)
+    }
+
+    /// SIGKILL to the child's whole process group (it leads one of its own), so
+    /// that nothing it started outlives it; then to the child itself, in case it
+    /// left the group.
+    static func kill(group pid: pid_t) {
+        Glibc.kill(-pid, SIGKILL)
+        Glibc.kill(pid, SIGKILL)
     }
 
     private var pipesOpen = true

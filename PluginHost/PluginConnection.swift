@@ -77,7 +77,7 @@ public final class PluginConnection {
         let pid = process.pid
         stderr = StderrCollector(fd: process.stderrFD, maxBytes: limits.maxStderrBytes,
                                  onLine: { line in onLog(PluginLogEvent(plugin: name, source: .stderr, message: line)) },
-                                 onLimit: { kill(pid, SIGKILL) })
+                                 onLimit: { ChildProcess.kill(group: pid) })
         reader = FrameReader(fd: process.stdoutFD, maxFrameBytes: limits.maxFrameBytes)
         writer = FrameWriter(fd: process.stdinFD)
     }

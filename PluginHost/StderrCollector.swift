@@ -69,7 +69,8 @@ final class StderrCollector: @unchecked Sendable {
 
     /// Waits briefly for the writer's end to close, so a crash report has the last words.
     func waitForEnd(timeout: Double) {
-        _ = done.wait(timeout: .now() + timeout)
+        // Put the signal back, so that every later wait returns at once too.
+        if done.wait(timeout: .now() + timeout) == .success { done.signal() }
     }
 
     /// The last bytes written, sanitised, on one line.

@@ -123,9 +123,10 @@ static void set_limit(int resource, uint64_t value, const struct sandbox_options
 }
 
 /// Everything the child does before the plugin runs. Returns only to execute it.
-static void confine(const struct sandbox_options *o, int sync_write, int ack_read) {
+static void confine(const struct sandbox_options *o, pid_t supervisor, int sync_write, int ack_read) {
     char why[256];
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) _exit(EXIT_SANDBOX_SETUP);
+    // Die with the supervisor; if it already died before this took effect, stop now.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor) _exit(EXIT_SANDBOX_SETUP);
     set_limit(RLIMIT_AS, o->rlimit_as, o, "as");
     set_limit(RLIMIT_CPU, o->rlimit_cpu, o, "cpu");
     set_limit(RLIMIT_NOFILE, o->rlimit_nofile, o, "nofile");
@@ -177,6 +178,7 @@ int main(int argc, char **argv) {
         report(&o, "unavailable launcher pipe: %s", strerror(errno));
         return EXIT_SANDBOX_SETUP;
     }
+    pid_t supervisor = getpid();
     pid_t child = fork();
     if (child < 0) {
         report(&o, "unavailable launcher fork: %s", strerror(errno));
@@ -185,7 +187,7 @@ int main(int argc, char **argv) {
     if (child == 0) {
         close(sync[0]);
         close(ack[1]);
-        confine(&o, sync[1], ack[0]);
+        confine(&o, supervisor, sync[1], ack[0]);
         execve(o.plugin_argv[0], o.plugin_argv, environ);
         fprintf(stderr, "fe-sandbox: cannot execute %s: %s\n", o.plugin_argv[0], strerror(errno));
         _exit(126);

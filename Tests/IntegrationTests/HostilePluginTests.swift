@@ -13,6 +13,7 @@ import XCTest
 /// The attacks on the machine (memory, CPU, processes, network, files) are stopped by
 /// the plugin sandbox; without it those tests fail, and their messages show the attack
 /// really happened (the marker file exists, the listener got "leak", ...).
+/// `testMachineAttacksSucceedWithoutTheSandbox` is the control that keeps them honest.
 final class HostilePluginTests: XCTestCase {
     // MARK: - Attacks on the protocol
 

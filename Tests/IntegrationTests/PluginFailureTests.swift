@@ -62,3 +62,45 @@ final class PluginFailureTests: XCTestCase {
         XCTAssertEqual(dir.contents(), [], "no output, staged or final, may survive a failed run")
     }
 }
+
+/// `--plugin-restarts`: a plugin that dies mid-epoch is started again and training resumes.
+final class PluginRestartTests: XCTestCase {
+    private func config(_ dir: TemporaryDirectory, restarts: Int) -> RunConfiguration {
+        var c = RunConfiguration()
+        c.inputFile = BuiltProducts.sample("eurusd_1h_d1.csv")
+        c.columns = ["CLOSE"]
+        c.maxSteps = 1900          // 1520 training windows of 32: 16 batches of 100 per epoch
+        c.windowSize = 32
+        c.initialSize = 4
+        c.batchSize = 100
+        c.epochs = 2
+        c.pluginRestarts = restarts
+        c.encoderPlugin = "crash-mid-training"
+        c.encoder = ["crash_after": .number(20)]   // in epoch 2; a fresh process then finishes that epoch
+        c.outputFile = dir.file("features.csv")
+        return c
+    }
+
+    func testCrashedPluginIsRestartedAndTrainingResumesFromTheLastEpoch() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let notes = EventLog()
+        let env = RunEnvironment(pluginDirectories: [TestPlugins.directory], sandbox: TestPlugins.sandbox, info: { notes.append($0) })
+        let summary = try FeatureExtractionRun(config: config(dir, restarts: 1), environment: env).run()
+        let training = try XCTUnwrap(summary.training.last)
+        XCTAssertEqual(training.restarts, 1)
+        XCTAssertEqual(training.epochs.map(\.epoch), [1, 2], "epoch 2 was redone, not skipped")
+        XCTAssertTrue(notes.all.contains { $0.contains("restart 1 of 1") && $0.contains("SIGABRT") }, "\(notes.all)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.file("features.csv")))
+    }
+
+    func testWithoutRestartsTheSameCrashFailsTheRun() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let env = RunEnvironment(pluginDirectories: [TestPlugins.directory], sandbox: TestPlugins.sandbox)
+        XCTAssertThrowsError(try FeatureExtractionRun(config: config(dir, restarts: 0), environment: env).run()) { error in
+            guard case PluginError.crashed? = error as? PluginError else { return XCTFail("\(error)") }
+        }
+        XCTAssertEqual(dir.contents(), [])
+    }
+}

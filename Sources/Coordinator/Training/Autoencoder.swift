@@ -54,8 +54,10 @@ public final class Autoencoder {
     /// start afresh (they are not part of a model's state).
     public func recover(restoring checkpoint: (encoder: ModelState, decoder: ModelState?)) throws {
         guard let relaunch, let setup else { throw PluginError.incompatible(plugin: encoder.label, reason: "cannot be restarted") }
-        pendingEncoderStep = nil
-        pendingDecoderStep = nil
+        // A failed plugin's pipelined step is gone with it; a healthy one's answer is still on its way.
+        if encoder.failure != nil { pendingEncoderStep = nil }
+        if decoder?.failure != nil { pendingDecoderStep = nil }
+        try settle()
         if encoder.failure != nil {
             encoder.shutdown()
             encoder = try relaunch(.encoder)

@@ -8,7 +8,7 @@ import PluginProtocol
 /// the FIRST `forward`, so the handshake and `configure` succeed first.
 ///
 /// Faults:
-/// - `crash-mid-training`: aborts on its third training forward.
+/// - `crash-mid-training`: aborts on its `crash_after`-th (default third) training forward.
 /// - `hang-on-forward`: stops answering.
 /// - `lying-name`: answers `initialize` with a name that is not its manifest's.
 ///
@@ -35,6 +35,7 @@ import PluginProtocol
 final class Saboteur: Layer {
     private let path: String
     private let port: Int
+    private let crashAfter: Int
     private var forwards = 0
     private var trainingForwards = 0
     var parameters: [Parameter] { [] }
@@ -42,12 +43,13 @@ final class Saboteur: Layer {
     init(_ c: ModelConfiguration) {
         path = c.string("path") ?? ""
         port = c.integer("port") ?? 0
+        crashAfter = c.integer("crash_after") ?? 3
     }
 
     func forward(_ input: Matrix, training: Bool) -> Matrix {
         forwards += 1
         if training { trainingForwards += 1 }
-        if Cue.behaviour == "crash-mid-training" && trainingForwards >= 3 {
+        if Cue.behaviour == "crash-mid-training" && trainingForwards >= crashAfter {
             say("fixture: crashing on purpose")
             abort()
         }
