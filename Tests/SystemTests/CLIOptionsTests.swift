@@ -60,3 +60,40 @@ final class CLIOptionsTests: XCTestCase {
         }
     }
 }
+
+/// The sandbox as the operator meets it on the command line.
+final class CLISandboxTests: XCTestCase {
+    func testDoctorReportsMechanismsAndThatThePolicyIsMet() throws {
+        let r = try CommandRunner.run(["doctor"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        for line in ["seccomp", "landlock", "user namespace", "net namespace", "policy can be met"] {
+            XCTAssertTrue(r.stdout.contains(line), line)
+        }
+    }
+
+    func testMissingPolicyStopsTheRunInsteadOfRunningUnconfined() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let r = try CommandRunner.run([BuiltProducts.sample("eurusd_1h_d1.csv"), "--sandbox-policy", dir.file("nowhere"),
+                                       "--output-file", dir.file("f.csv")])
+        XCTAssertEqual(r.status, 69)
+        XCTAssertTrue(r.stderr.contains("sandbox policy") && r.stderr.contains("cannot be read"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("f.csv")))
+    }
+
+    func testNoSandboxIsLoud() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let r = try CommandRunner.run([BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1000",
+                                       "--window-size", "16", "--initial-size", "2", "--epochs", "1", "--no-sandbox",
+                                       "--output-file", dir.file("f.csv"), "--quiet-mode"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("WITHOUT the sandbox"), r.stderr)
+    }
+
+    func testUnknownWeakerMechanismIsAUsageError() throws {
+        let r = try CommandRunner.run([BuiltProducts.sample("eurusd_1h_d1.csv"), "--allow-weaker-sandbox", "seccomp"])
+        XCTAssertEqual(r.status, 64)
+        XCTAssertTrue(r.stderr.contains("allow_weaker_sandbox"), r.stderr)
+    }
+}
