@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         .target(name: "PluginProtocol"),
@@ -32,19 +33,28 @@ let package = Package(
             "PluginProtocol", "CProcessSpawn",
             .product(name: "Crypto", package: "swift-crypto"),
         ], path: "PluginHost"),
+        // All persistent state: users, tokens, trust, runs, statistics, the audit log (SQLite via GRDB).
+        .target(name: "AuditStore", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "CryptoExtras", package: "swift-crypto"),
+        ]),
         .target(name: "Coordinator", dependencies: [
-            "PluginHost", "PluginProtocol",
+            "PluginHost", "PluginProtocol", "AuditStore",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "FeatureExtractor", dependencies: [
-            "Coordinator", "PluginHost",
+            "Coordinator", "PluginHost", "AuditStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Misbehaving plugins for tests; the behaviour is chosen by the executable's file name.
         .executableTarget(name: "FixturePlugin", dependencies: ["PluginKit", "PluginProtocol"], path: "Tests/Fixtures/FixturePlugin"),
-        .target(name: "TestSupport", dependencies: ["PluginHost", "Coordinator"], path: "Tests/Support"),
-        .testTarget(name: "UnitTests", dependencies: ["PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Coordinator", "PluginHost", "PluginProtocol", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["PluginHost", "Coordinator", "AuditStore"], path: "Tests/Support"),
+        .testTarget(name: "UnitTests", dependencies: [
+            "PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "AuditStore", "TestSupport",
+            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Coordinator", "PluginHost", "PluginProtocol", "AuditStore", "TestSupport"]),
         .testTarget(name: "SystemTests", dependencies: ["TestSupport"]),
         .testTarget(name: "AcceptanceTests", dependencies: ["TestSupport"]),
     ]

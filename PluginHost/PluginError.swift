@@ -19,6 +19,9 @@ public enum PluginError: Error, Sendable, Equatable, CustomStringConvertible {
     case remoteError(plugin: String, method: String, error: RPCError)
     /// The plugin is not what the coordinator needs (role, version, shapes).
     case incompatible(plugin: String, reason: String)
+    /// The plugin's provenance is not acceptable: unsigned, unknown or revoked key, bad
+    /// signature, expired, a downgrade, or a protocol range this coordinator does not speak.
+    case refused(path: String, reason: String)
     /// The sandbox stopped the plugin for a system call its policy forbids.
     case sandboxViolation(plugin: String, during: String, syscall: String)
     /// The plugin went over one of its limits (stderr volume, log rate, memory, CPU time) and was stopped.
@@ -40,6 +43,7 @@ public enum PluginError: Error, Sendable, Equatable, CustomStringConvertible {
         case .protocolViolation(let p, let during, let why): return "plugin \(p) broke the protocol during \(during): \(why); it was stopped"
         case .remoteError(let p, let method, let e): return "plugin \(p) refused \(method): \(Sanitizer.clean(e.message, limit: 500)) (code \(e.code))"
         case .incompatible(let p, let why): return "plugin \(p) cannot be used: \(why)"
+        case .refused(let path, let why): return "plugin \(path) refused: \(why)"
         case .sandboxViolation(let p, let during, let call):
             return "plugin \(p) was stopped by the sandbox during \(during): it attempted the forbidden system call '\(call)'"
         case .limitExceeded(let p, let during, let limit): return "plugin \(p) was stopped during \(during): \(limit)"

@@ -5,8 +5,10 @@ import PluginProtocol
 /// the manifest with the executable's digest pinned.
 public enum PluginInstaller {
     /// - Returns: the installed package directory.
+    /// With `signingKey`, the manifest names it as publisher and is signed (`plugin.json.sig`).
     @discardableResult
-    public static func install(manifestTemplate: String, executable: String, into pluginsDirectory: String) throws -> String {
+    public static func install(manifestTemplate: String, executable: String, into pluginsDirectory: String,
+                               signingKey: SigningKey? = nil) throws -> String {
         var manifest = try PluginManifest.parse(try PluginLocator.readLimited(manifestTemplate, limit: PluginManifest.maxBytes),
                                                 source: manifestTemplate)
         let fm = FileManager.default
@@ -18,15 +20,41 @@ public enum PluginInstaller {
         try fm.copyItem(atPath: executable, toPath: temp)
         chmod(temp, 0o755)
         manifest.sha256 = try FileDigest.sha256Hex(path: temp)
+        manifest.publisherKey = signingKey?.id ?? manifest.publisherKey
         guard rename(temp, target) == 0 else {
             try? fm.removeItem(atPath: temp)
             throw PluginError.launchFailed(plugin: manifest.name, reason: "cannot install into \(package) (errno \(errno))")
         }
-        let manifestTemp = package + "/.plugin.json.tmp-\(getpid())"
-        try manifest.encoded().write(to: URL(fileURLWithPath: manifestTemp))
-        guard rename(manifestTemp, package + "/" + PluginManifest.fileName) == 0 else {
-            throw PluginError.launchFailed(plugin: manifest.name, reason: "cannot write the manifest in \(package) (errno \(errno))")
+        let manifestPath = package + "/" + PluginManifest.fileName
+        let bytes = try manifest.encoded()
+        try writeAtomically(bytes, to: manifestPath)
+        if let signingKey {
+            try writeAtomically(try DetachedSignature.sign(bytes, kind: .manifest, with: signingKey).encoded(), to: manifestPath + ".sig")
+        } else {
+            unlink(manifestPath + ".sig")  // a stale signature would not match the new manifest anyway
         }
         return package
+    }
+
+    /// Signs an installed package's manifest with `key`, making it the publisher.
+    public static func sign(packageDirectory dir: String, with key: SigningKey) throws {
+        let path = dir + "/" + PluginManifest.fileName
+        var manifest = try PluginManifest.parse(try PluginLocator.readLimited(path, limit: PluginManifest.maxBytes), source: path)
+        guard manifest.sha256 != nil else {
+            throw PluginError.badManifest(path, "has no sha256 for its executable; install the plugin first")
+        }
+        manifest.publisherKey = key.id
+        let bytes = try manifest.encoded()
+        try writeAtomically(bytes, to: path)
+        try writeAtomically(try DetachedSignature.sign(bytes, kind: .manifest, with: key).encoded(), to: path + ".sig")
+    }
+
+    static func writeAtomically(_ data: Data, to path: String) throws {
+        let temp = path + ".tmp-\(getpid())"
+        try data.write(to: URL(fileURLWithPath: temp))
+        guard rename(temp, path) == 0 else {
+            unlink(temp)
+            throw PluginError.badManifest(path, "cannot be written (errno \(errno))")
+        }
     }
 }

@@ -6,6 +6,15 @@ public struct PluginPackage: Sendable, Equatable {
     public var directory: String
     public var manifest: PluginManifest
     public var executablePath: String
+    /// Id of the trusted key whose signature was verified (nil when not verified).
+    public var signer: String?
+
+    public init(directory: String, manifest: PluginManifest, executablePath: String, signer: String? = nil) {
+        self.directory = directory
+        self.manifest = manifest
+        self.executablePath = executablePath
+        self.signer = signer
+    }
 }
 
 /// Finds plugins by name in the plugin directories.
@@ -13,11 +22,14 @@ public struct PluginPackage: Sendable, Equatable {
 /// Layout: `<dir>/<role>s/<name>/plugin.json` plus the executable it names.
 /// Names are validated before they touch the file system, so a name can never
 /// be a path, and the package must resolve to a place inside its directory.
-public struct PluginLocator: Sendable {
+public struct PluginLocator {
     public var directories: [String]
+    /// Provenance checks; nil only where nothing will be run (listing, installing).
+    public var verification: ManifestVerification?
 
-    public init(directories: [String]) {
+    public init(directories: [String], verification: ManifestVerification?) {
         self.directories = directories
+        self.verification = verification
     }
 
     public func locate(name: String, role: PluginRole) throws -> PluginPackage {
@@ -40,13 +52,15 @@ public struct PluginLocator: Sendable {
     /// Reads and checks a package directory: manifest fields, name and role, executable digest.
     public func load(packageDirectory dir: String, expectedName: String?, role: PluginRole?) throws -> PluginPackage {
         let manifestPath = dir + "/" + PluginManifest.fileName
-        let manifest = try PluginManifest.parse(try Self.readLimited(manifestPath, limit: PluginManifest.maxBytes), source: manifestPath)
+        let bytes = try Self.readLimited(manifestPath, limit: PluginManifest.maxBytes)
+        let manifest = try PluginManifest.parse(bytes, source: manifestPath)
         if let expectedName, manifest.name != expectedName {
             throw PluginError.badManifest(manifestPath, "names plugin '\(manifest.name)' but sits in directory '\(expectedName)'")
         }
         if let role, manifest.role != role {
             throw PluginError.badManifest(manifestPath, "declares role \(manifest.role.rawValue), but it was looked up as a \(role.rawValue)")
         }
+        let signer = try verification?.verify(manifest, bytes: bytes, path: manifestPath)
         let executable = dir + "/" + manifest.executable
         var st = stat()
         guard lstat(executable, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
@@ -60,7 +74,10 @@ public struct PluginLocator: Sendable {
         }
         let actual = try FileDigest.sha256Hex(path: executable)
         guard actual == expected else { throw PluginError.digestMismatch(path: executable, expected: expected, actual: actual) }
-        return PluginPackage(directory: dir, manifest: manifest, executablePath: executable)
+        if let signer, let verification {
+            try verification.trust.recordVersion(plugin: manifest.name, keyID: signer, version: manifest.version)
+        }
+        return PluginPackage(directory: dir, manifest: manifest, executablePath: executable, signer: signer)
     }
 
     /// Every valid package under the directories, for listings.
@@ -75,7 +92,8 @@ public struct PluginLocator: Sendable {
         return out
     }
 
-    static func readLimited(_ path: String, limit: Int) throws -> Data {
+    /// Reads a small file whole, refusing one over `limit` bytes (manifests, keys, signatures).
+    public static func readLimited(_ path: String, limit: Int) throws -> Data {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw PluginError.badManifest(path, "cannot be read") }
         defer { try? handle.close() }
         let data = try handle.read(upToCount: limit + 1) ?? Data()

@@ -19,9 +19,29 @@ public struct PluginManifest: Codable, Sendable, Equatable {
     public var sha256: String?
     /// Limits the plugin asks for; they can only make the policy's tighter.
     public var limits: ResourceLimits?
+    /// Id of the key that signs this manifest (set by `plugin sign`).
+    public var publisherKey: String?
+    /// After this date (`YYYY-MM-DD` or ISO 8601, UTC) the manifest is refused.
+    public var expires: String?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", name, role, version, description, `protocol`, executable, sha256, limits
+        case publisherKey = "publisher_key", expires
+    }
+
+    /// `expires` as a date; nil when absent.
+    public var expiryDate: Date? {
+        guard let expires else { return nil }
+        return Self.parseDate(expires)
+    }
+
+    static func parseDate(_ text: String) -> Date? {
+        let full = ISO8601DateFormatter()
+        if let d = full.date(from: text) { return d }
+        let day = ISO8601DateFormatter()
+        day.formatOptions = [.withFullDate]
+        // A bare date is valid through its whole day.
+        return day.date(from: text).map { $0.addingTimeInterval(86_400 - 0.001) }
     }
 
     public static let maxBytes = 64 * 1024
@@ -49,6 +69,14 @@ public struct PluginManifest: Codable, Sendable, Equatable {
         guard description.utf8.count <= 4096 else { throw bad("description is over 4096 bytes") }
         guard !executable.isEmpty, executable.utf8.count <= 128, !executable.contains("/"), executable != ".", executable != ".." else {
             throw bad("executable must be a plain file name inside the package")
+        }
+        if let publisherKey {
+            guard publisherKey.utf8.count == 16, publisherKey.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+                throw bad("publisher_key must be a 16-hex-digit key id")
+            }
+        }
+        if let expires, Self.parseDate(expires) == nil {
+            throw bad("expires '\(expires.prefix(40))' is not a date (YYYY-MM-DD or ISO 8601)")
         }
         if let sha256 {
             guard sha256.utf8.count == 64, sha256.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {

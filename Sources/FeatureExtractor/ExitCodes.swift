@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditStore
 import Coordinator
 import Foundation
 import PluginHost
@@ -10,13 +11,19 @@ enum ExitCodes {
     static let plugin: Int32 = 69
     static let software: Int32 = 70
     static let io: Int32 = 74
+    static let denied: Int32 = 77
 
     static func code(for error: any Error) -> Int32 {
         switch error {
-        case is ConfigurationError: usage
+        case is ConfigurationError, is ValidationError: usage
         case is DataError, is ModelMismatch: badData
+        case let e as ProvenanceError:
+            if case .untrusted = e { badData } else { usage }
         case is PluginError, is SandboxError: plugin
         case is OutputError, is CocoaError: io
+        case let e as StoreError:
+            if case .authenticationFailed = e { denied } else { io }
+        case is AccessDenied: denied
         default: software
         }
     }

@@ -12,8 +12,9 @@ struct FeatureExtractorCommand: ParsableCommand {
           feature-extractor data.csv --columns CLOSE --window-size 128 --initial-size 32
 
         Exit codes: 0 success, 64 usage or configuration error, 65 bad input data \
-        or model file, 69 plugin failure, 70 internal error, 74 file I/O failure.
+        or model file (or a broken audit log), 69 plugin failure, 70 internal error, \
+        74 file or database I/O failure, 77 permission denied.
         """,
-        subcommands: [RunCommand.self, PluginCommand.self, DoctorCommand.self],
+        subcommands: [RunCommand.self, PluginCommand.self, KeysCommand.self, UserCommand.self, AuditCommand.self, DoctorCommand.self],
         defaultSubcommand: RunCommand.self)
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Coordinator
 import Foundation
 import PluginHost
 import PluginProtocol
@@ -6,8 +7,8 @@ import PluginProtocol
 struct PluginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugin",
-        abstract: "Install, list and inspect plugin packages.",
-        subcommands: [Install.self, List.self, Info.self, StartupTime.self])
+        abstract: "Install, sign, verify, list and inspect plugin packages.",
+        subcommands: [Install.self, Sign.self, Verify.self, List.self, Info.self, StartupTime.self])
 
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -19,11 +20,49 @@ struct PluginCommand: ParsableCommand {
         var executable: String
         @Option(help: "The plugin directory to install into.")
         var into: String
+        @Option(name: .customLong("sign-with"), help: "Sign the installed manifest with this private key.")
+        var signWith: String?
 
         func run() throws {
             do {
-                let dir = try PluginInstaller.install(manifestTemplate: manifest, executable: executable, into: into)
-                print("installed \(dir)")
+                let key = try signWith.map(SigningKey.load(path:))
+                let dir = try PluginInstaller.install(manifestTemplate: manifest, executable: executable, into: into, signingKey: key)
+                print("installed \(dir)" + (key.map { ", signed by \($0.id)" } ?? ""))
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct Sign: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign an installed plugin package's manifest (it pins the executable's SHA-256) with an Ed25519 key.")
+        @Argument(help: "The package directory (…/encoders/<name> or …/decoders/<name>).") var package: String
+        @Option(help: "The private key file (mode 0600).") var key: String
+
+        func run() throws {
+            do {
+                let signingKey = try SigningKey.load(path: key)
+                try PluginInstaller.sign(packageDirectory: package, with: signingKey)
+                print("signed \(package) with \(signingKey.id) (\(signingKey.name))")
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a plugin package as a run would: signature, trusted key, expiry, protocol, digest, downgrade.")
+        @Argument(help: "The package directory.") var package: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            do {
+                let db = try store.open()
+                let locator = PluginLocator(directories: [], verification: ManifestVerification(trust: StoreTrust(store: db)))
+                let p = try locator.load(packageDirectory: package, expectedName: nil, role: nil)
+                print("ok: \(p.manifest.role) \(p.manifest.name) \(p.manifest.version), signed by \(p.signer ?? "-"), sha256 \(p.manifest.sha256 ?? "-")")
             } catch {
                 throw ExitCodes.fail(error)
             }
@@ -36,7 +75,7 @@ struct PluginCommand: ParsableCommand {
         var pluginsDirs: [String] = []
 
         func run() {
-            let locator = PluginLocator(directories: PluginDirectories.resolve(pluginsDirs))
+            let locator = PluginLocator(directories: PluginDirectories.resolve(pluginsDirs), verification: nil)
             for (role, name) in locator.all() { print("\(role)\t\(name)") }
         }
     }
@@ -48,11 +87,14 @@ struct PluginCommand: ParsableCommand {
         @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages (repeatable).")
         var pluginsDirs: [String] = []
         @OptionGroup var sandbox: SandboxOptions
+        @OptionGroup var store: StoreOptions
 
         func run() throws {
             guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
             do {
-                let package = try PluginLocator(directories: PluginDirectories.resolve(pluginsDirs)).locate(name: name, role: r)
+                let package = try PluginLocator(directories: PluginDirectories.resolve(pluginsDirs),
+                                                verification: ManifestVerification(trust: StoreTrust(store: try store.open())))
+                    .locate(name: name, role: r)
                 let connection = try PluginConnection(package: package, role: r, sandbox: try sandbox.settings())
                 defer { connection.shutdown() }
                 let info = try connection.initialize()
@@ -78,11 +120,14 @@ struct PluginCommand: ParsableCommand {
         @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages (repeatable).")
         var pluginsDirs: [String] = []
         @OptionGroup var sandbox: SandboxOptions
+        @OptionGroup var store: StoreOptions
 
         func run() throws {
             guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
             do {
-                let package = try PluginLocator(directories: PluginDirectories.resolve(pluginsDirs)).locate(name: name, role: r)
+                let package = try PluginLocator(directories: PluginDirectories.resolve(pluginsDirs),
+                                                verification: ManifestVerification(trust: StoreTrust(store: try store.open())))
+                    .locate(name: name, role: r)
                 let settings = try sandbox.settings()
                 var times: [Double] = []
                 for _ in 0..<max(count, 1) {

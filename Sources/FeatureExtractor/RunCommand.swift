@@ -1,4 +1,5 @@
 import ArgumentParser
+import AuditStore
 import Coordinator
 import Foundation
 import PluginHost
@@ -21,13 +22,23 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var options: RunOptions
     @OptionGroup var sandbox: SandboxOptions
+    @OptionGroup var store: StoreOptions
+    @Flag(name: .customLong("allow-downgrade"), help: "Accept a plugin manifest older than one already accepted from the same key.")
+    var allowDowngrade = false
 
     func run() throws {
         let config: RunConfiguration
+        var sources = ["defaults"]
         do {
             var c = RunConfiguration()
-            if let path = options.loadConfig { c = try ConfigurationLoader.merge(c, try ConfigurationLoader.readFile(path), source: path) }
-            c = try ConfigurationLoader.merge(c, try options.layer(), source: "command line")
+            if let path = options.loadConfig {
+                c = try ConfigurationLoader.merge(c, try ConfigurationLoader.readFile(path), source: path)
+                sources.append("file:\(path)")
+            }
+            var layer = try options.layer()
+            if allowDowngrade { layer["allow_downgrade"] = .bool(true) }
+            c = try ConfigurationLoader.merge(c, layer, source: "command line")
+            sources.append("command line")
             config = c
         } catch let error as ValidationError {
             throw error
@@ -38,22 +49,39 @@ struct RunCommand: ParsableCommand {
         let progress = ProgressDisplay()
         let showProgress = !quiet && ProgressDisplay.isWanted
         let sandboxSettings: SandboxSettings?
+        let db: AuditStore
+        let actor: String
+        let signingKey: SigningKey?
         do {
             sandboxSettings = try sandbox.settings()
+            db = try store.open()
+            actor = try store.actor(in: db, for: .run)
+            let keyPath = FeatureExtractorHome.localSigningKey()
+            signingKey = FileManager.default.fileExists(atPath: keyPath) ? try SigningKey.load(path: keyPath) : nil
+        } catch let error as ValidationError {
+            throw error
         } catch {
             throw ExitCodes.fail(error)
         }
-        let env = RunEnvironment(
+        var env = RunEnvironment(
             pluginDirectories: PluginDirectories.resolve(options.pluginsDirs), sandbox: sandboxSettings,
+            store: db, actor: actor, signingKey: signingKey,
             info: { line in if !quiet { print(line) } },
             progress: { r in if showProgress { progress.show(r) } },
             pluginLog: { e in if !quiet { FileHandle.standardError.write(Data("[\(e.plugin)] \(e.message)\n".utf8)) } })
+        env.configSources = sources
+        env.command = Self.accountingCommand(config)
         do {
             let summary = try FeatureExtractionRun(config: config, environment: env).run()
             if !quiet { Self.report(summary) }
         } catch {
             throw ExitCodes.fail(error)
         }
+    }
+
+    /// What the accounting records as "what was run": the plugins and files, no secrets.
+    static func accountingCommand(_ c: RunConfiguration) -> String {
+        "run \(c.inputFile ?? "-") encoder=\(c.encoderPlugin) decoder=\(c.decoderPlugin)" + (c.loadEncoder != nil ? " (evaluate)" : "")
     }
 
     static func report(_ s: RunSummary) {

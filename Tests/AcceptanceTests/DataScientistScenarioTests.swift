@@ -66,9 +66,10 @@ final class DataScientistScenarioTests: XCTestCase {
                         "--output-file", dir.file("f.csv"), "--plugins-dir", TestPlugins.directory,
                         "--sandbox-policy", BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path])
             .map { "'\($0)'" }.joined(separator: " ")
+        let withHome = "FEATURE_EXTRACTOR_HOME='\(TestPlugins.home)' " + command
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", command, "/dev/null"]
+        p.arguments = ["-qec", withHome, "/dev/null"]
         let out = Pipe()
         p.standardOutput = out
         p.standardInput = FileHandle.nullDevice

@@ -56,7 +56,7 @@ final class PluginFailureTests: XCTestCase {
         config.outputFile = dir.file("features.csv")
         config.saveEncoder = dir.file("enc.safetensors")
         config.saveLog = dir.file("log.json")
-        XCTAssertThrowsError(try FeatureExtractionRun(config: config, environment: RunEnvironment(pluginDirectories: [TestPlugins.directory], sandbox: TestPlugins.sandbox)).run()) { error in
+        XCTAssertThrowsError(try FeatureExtractionRun(config: config, environment: TestPlugins.environment()).run()) { error in
             XCTAssertTrue(error is PluginError, "\(error)")
         }
         XCTAssertEqual(dir.contents(), [], "no output, staged or final, may survive a failed run")
@@ -85,7 +85,7 @@ final class PluginRestartTests: XCTestCase {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let notes = EventLog()
-        let env = RunEnvironment(pluginDirectories: [TestPlugins.directory], sandbox: TestPlugins.sandbox, info: { notes.append($0) })
+        let env = TestPlugins.environment(info: { notes.append($0) })
         let summary = try FeatureExtractionRun(config: config(dir, restarts: 1), environment: env).run()
         let training = try XCTUnwrap(summary.training.last)
         XCTAssertEqual(training.restarts, 1)
@@ -97,7 +97,7 @@ final class PluginRestartTests: XCTestCase {
     func testWithoutRestartsTheSameCrashFailsTheRun() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let env = RunEnvironment(pluginDirectories: [TestPlugins.directory], sandbox: TestPlugins.sandbox)
+        let env = TestPlugins.environment()
         XCTAssertThrowsError(try FeatureExtractionRun(config: config(dir, restarts: 0), environment: env).run()) { error in
             guard case PluginError.crashed? = error as? PluginError else { return XCTFail("\(error)") }
         }

@@ -44,7 +44,7 @@ final class PluginHandshakeTests: XCTestCase {
         let pkg = try TestPlugins.locator.locate(name: "ann", role: .encoder)
         try FileManager.default.createDirectory(atPath: dir.path + "/decoders", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: pkg.directory, toPath: dir.path + "/decoders/ann")
-        XCTAssertThrowsError(try PluginLocator(directories: [dir.path]).locate(name: "ann", role: .decoder)) { error in
+        XCTAssertThrowsError(try PluginLocator(directories: [dir.path], verification: TestPlugins.verification).locate(name: "ann", role: .decoder)) { error in
             XCTAssertTrue("\(error)".contains("declares role encoder"), "\(error)")
         }
     }

@@ -20,7 +20,7 @@ final class RunTests: XCTestCase {
     }
 
     private func run(_ c: RunConfiguration) throws -> RunSummary {
-        try FeatureExtractionRun(config: c, environment: RunEnvironment(pluginDirectories: [TestPlugins.directory], sandbox: TestPlugins.sandbox)).run()
+        try FeatureExtractionRun(config: c, environment: TestPlugins.environment()).run()
     }
 
     func testEncoderParametersNeverReachTheDecoder() throws {

@@ -16,6 +16,8 @@ public enum CommandRunner {
         var env = ProcessInfo.processInfo.environment
         env["FEATURE_EXTRACTOR_PLUGINS"] = TestPlugins.directory
         env["FEATURE_EXTRACTOR_POLICY"] = BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path
+        env["FEATURE_EXTRACTOR_HOME"] = TestPlugins.home
+        env.removeValue(forKey: "FEATURE_EXTRACTOR_DB")
         for (k, v) in environment { env[k] = v }
         process.environment = env
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }

@@ -1,3 +1,5 @@
+import AuditStore
+import Coordinator
 import Foundation
 import PluginHost
 import PluginProtocol
@@ -11,15 +13,61 @@ public enum TestPlugins {
                                   "stderr-flood", "memory-hog", "cpu-spin", "fork-shell", "exec-shell", "tcp-connect",
                                   "read-secret", "write-file"]
 
+    /// The test process's `FEATURE_EXTRACTOR_HOME`: its database and its local signing key,
+    /// which signs every test plugin and is trusted in that database, as the set-up script does for users.
+    public static let home: String = {
+        let dir = NSTemporaryDirectory() + "fe-test-home-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        do {
+            try FeatureExtractorHome.ensure(dir + "/keys")
+            let key = SigningKey.generate(name: "local")
+            try key.write(to: FeatureExtractorHome.localSigningKey(["FEATURE_EXTRACTOR_HOME": dir]))
+            let store = try AuditStore.open(path: dir + "/feature-extractor.sqlite")
+            try store.trustKey(TrustedKey(id: key.id, publicKey: key.publicKey.raw.base64EncodedString(), name: "local",
+                                          addedAt: Date(), revokedAt: nil))
+        } catch {
+            preconditionFailure("cannot set up the test home: \(error)")
+        }
+        return dir
+    }()
+
+    public static var environmentVariables: [String: String] { ["FEATURE_EXTRACTOR_HOME": home] }
+
+    /// The local signing key (trusted in `store`).
+    public static let signingKey: SigningKey = {
+        do {
+            return try SigningKey.load(path: FeatureExtractorHome.localSigningKey(environmentVariables))
+        } catch {
+            preconditionFailure("cannot load the test signing key: \(error)")
+        }
+    }()
+
+    /// The test home's database (audit log, trust store).
+    public static let store: AuditStore = {
+        do {
+            return try AuditStore.open(path: home + "/feature-extractor.sqlite")
+        } catch {
+            preconditionFailure("cannot open the test database: \(error)")
+        }
+    }()
+
+    public static var verification: ManifestVerification { ManifestVerification(trust: StoreTrust(store: store)) }
+
+    /// A run environment as the CLI builds one: test plugins, sandbox, database, signing key.
+    public static func environment(info: @escaping @Sendable (String) -> Void = { _ in }) -> RunEnvironment {
+        RunEnvironment(pluginDirectories: [directory], sandbox: sandbox, store: store, actor: "tester", signingKey: signingKey, info: info)
+    }
+
     public static let directory: String = {
         let dir = NSTemporaryDirectory() + "fe-test-plugins-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         do {
             let root = BuiltProducts.repositoryRoot.path
+            let key = signingKey
             try PluginInstaller.install(manifestTemplate: root + "/Plugins/Encoders/ANN/plugin.json",
-                                        executable: BuiltProducts.executable("fe-encoder-ann"), into: dir)
+                                        executable: BuiltProducts.executable("fe-encoder-ann"), into: dir, signingKey: key)
             try PluginInstaller.install(manifestTemplate: root + "/Plugins/Decoders/ANN/plugin.json",
-                                        executable: BuiltProducts.executable("fe-decoder-ann"), into: dir)
+                                        executable: BuiltProducts.executable("fe-decoder-ann"), into: dir, signingKey: key)
             for name in fixtures {
                 for role in PluginRole.allCases {
                     let template = NSTemporaryDirectory() + "fe-fixture-\(getpid())-\(role)-\(name).json"
@@ -28,7 +76,8 @@ public enum TestPlugins {
                      "description": "test fixture", "protocol": {"min": 1, "max": 1}, "executable": "\(name)"}
                     """
                     try Data(manifest.utf8).write(to: URL(fileURLWithPath: template))
-                    try PluginInstaller.install(manifestTemplate: template, executable: BuiltProducts.executable("FixturePlugin"), into: dir)
+                    try PluginInstaller.install(manifestTemplate: template, executable: BuiltProducts.executable("FixturePlugin"), into: dir,
+                                                signingKey: key)
                     try? FileManager.default.removeItem(atPath: template)
                 }
             }
@@ -38,7 +87,7 @@ public enum TestPlugins {
         return dir
     }()
 
-    public static var locator: PluginLocator { PluginLocator(directories: [directory]) }
+    public static var locator: PluginLocator { PluginLocator(directories: [directory], verification: verification) }
 
     /// The repository's sandbox policy with the freshly built launcher: tests run plugins confined, as users do.
     public static let sandbox: SandboxSettings = {

@@ -31,14 +31,36 @@ ensure_python_packages() {
     python3 -m pip install -q safetensors numpy >/dev/null 2>&1 || echo "note: could not install safetensors for Python; its interop tests will be skipped" >&2
 }
 
-# Installs the bundled plugins and the sandbox policy next to the binaries of a
-# build configuration, where feature-extractor looks for them by default.
+# The tool's home (same rule as the Swift code): database, audit key, local signing key.
+fe_home() {
+    if [ -n "${FEATURE_EXTRACTOR_HOME:-}" ]; then echo "$FEATURE_EXTRACTOR_HOME"
+    elif [ -n "${XDG_DATA_HOME:-}" ]; then echo "$XDG_DATA_HOME/feature-extractor"
+    else echo "$HOME/.local/share/feature-extractor"; fi
+}
+
+# The machine's own signing key: created (0600) and trusted on first use. It signs
+# the bundled plugins at install and the models this machine saves.
+ensure_local_key() {
+    local bin="$1" key
+    key="$(fe_home)/keys/local.key"
+    if [ ! -f "$key" ]; then
+        "$bin/feature-extractor" keys generate --name local --trust >/dev/null
+    elif ! "$bin/feature-extractor" keys list | grep -q "$(sed -n 's/.*"id" *: *"\([0-9a-f]*\)".*/\1/p' "$key.pub")"; then
+        # A key without its trust entry (a new database): trust it again. A revoked key stays revoked.
+        "$bin/feature-extractor" keys trust "$key.pub" >/dev/null
+    fi
+    echo "$key"
+}
+
+# Installs the bundled plugins (signed with the local key) and the sandbox policy next
+# to the binaries of a build configuration, where feature-extractor looks by default.
 install_plugins() {
-    local bin="$1"
+    local bin="$1" key
     rm -rf "$bin/Policies"
     cp -R "$REPO/Policies" "$bin/Policies"
+    key="$(ensure_local_key "$bin")"
     for spec in Encoders/ANN:fe-encoder-ann Decoders/ANN:fe-decoder-ann; do
         "$bin/feature-extractor" plugin install --manifest "$REPO/Plugins/${spec%%:*}/plugin.json" \
-            --executable "$bin/${spec##*:}" --into "$bin/plugins" >/dev/null
+            --executable "$bin/${spec##*:}" --into "$bin/plugins" --sign-with "$key" >/dev/null
     done
 }

@@ -62,13 +62,18 @@ public enum ConfigurationLoader {
         return object
     }
 
+    /// The configuration as stable, pretty JSON (sorted keys): what is saved, stored and digested.
+    public static func encoded(_ config: RunConfiguration) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(config)
+    }
+
     /// Writes the configuration as pretty JSON, atomically.
     public static func save(_ config: RunConfiguration, to path: String) throws {
         var copy = config
         copy.saveConfig = nil  // a saved config that saves itself again would overwrite on every load
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(copy)
+        let data = try encoded(copy)
         let writer = try AtomicFileWriter(path: path)
         try data.withUnsafeBytes { try writer.write($0) }
         try writer.write("\n")

@@ -57,6 +57,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// Mechanisms the policy requires that the operator accepts to run without
     /// (landlock, user_namespace, network_namespace). Never set by a plugin.
     public var allowWeakerSandbox: [String] = []
+    /// Accept a plugin manifest older than one already accepted from the same key.
+    public var allowDowngrade = false
 
     public init() {}
 
@@ -72,7 +74,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         case earlyStoppingPatience = "early_stopping_patience", pluginRestarts = "plugin_restarts", seed, normalization, columns, headers
         case maxSteps = "max_steps", forceDate = "force_date", quietMode = "quiet_mode"
         case saveLog = "save_log", saveConfig = "save_config", encoder, decoder
-        case pluginLimits = "plugin_limits", allowWeakerSandbox = "allow_weaker_sandbox"
+        case pluginLimits = "plugin_limits", allowWeakerSandbox = "allow_weaker_sandbox", allowDowngrade = "allow_downgrade"
     }
 
     /// The names a config file may use.

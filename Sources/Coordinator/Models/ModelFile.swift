@@ -38,7 +38,8 @@ public struct ModelFile: Sendable, Equatable {
         self.state = state
     }
 
-    public func write(path: String) throws {
+    /// The safetensors bytes (signed and written by `SignedModel`).
+    public func serialized() throws -> [UInt8] {
         var tensors: [String: SafeTensors.Tensor] = [:]
         for (name, t) in state.tensors { tensors[name] = SafeTensors.Tensor(shape: t.shape, values: t.values) }
         var metadata = [
@@ -51,12 +52,12 @@ public struct ModelFile: Sendable, Equatable {
             "created_at": createdAt,
         ]
         if let d = trainingDataSHA256 { metadata["training_data_sha256"] = d }
-        try SafeTensors(tensors: tensors, metadata: metadata).write(path: path)
+        return try SafeTensors(tensors: tensors, metadata: metadata).serialized()
     }
 
-    /// Reads and checks a model file; `DataError`s name the file and the field.
-    public static func read(path: String) throws -> ModelFile {
-        let st = try SafeTensors.read(path: path)
+    /// Parses and checks a model file's bytes; `DataError`s name the file (`path`) and the field.
+    public static func parse(_ bytes: [UInt8], source path: String) throws -> ModelFile {
+        let st = try SafeTensors.parse(bytes, source: path)
         let m = st.metadata
         func field(_ key: String) throws -> String {
             guard let v = m[key] else { throw DataError(file: path, field: key, message: "model metadata lacks '\(key)'; not a feature-extractor model?") }

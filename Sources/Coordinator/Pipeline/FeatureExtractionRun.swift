@@ -1,3 +1,4 @@
+import AuditStore
 import Foundation
 import PluginHost
 import PluginProtocol
@@ -9,24 +10,52 @@ import PluginProtocol
 /// no output of this run is left behind and the plugins are stopped.
 public final class FeatureExtractionRun {
     public let config: RunConfiguration
-    private let env: RunEnvironment
+    let env: RunEnvironment
 
     public init(config: RunConfiguration, environment: RunEnvironment) {
         self.config = config
         self.env = environment
     }
 
+    /// Runs, with the run's accounting and audit trail around it.
     public func run() throws -> RunSummary {
+        try config.validate()
+        let audit = RunAuditor(store: env.store, actor: env.actor)
+        let runID = try env.store.beginRun(actor: env.actor, command: env.command)
+        let clock = Deadline.now()
+        let json = String(decoding: try ConfigurationLoader.encoded(config), as: UTF8.self)
+        let digest = try env.store.recordConfiguration(run: runID, json: json, sources: env.configSources)
+        for source in env.configSources where source.hasPrefix("file:") {
+            try audit.record("config.load", target: String(source.dropFirst(5)), .success, ["digest": digest])
+        }
+        try audit.record("run.start", target: config.inputFile ?? "-", .success, ["run": String(runID), "config_digest": digest])
+        do {
+            let summary = try body(audit: audit)
+            let seconds = Double(Deadline.now().nanoseconds - clock.nanoseconds) / 1e9
+            try env.store.recordStatistics(run: runID, RunAuditor.statistics(summary))
+            try env.store.finishRun(runID, outcome: "success", seconds: seconds, rows: summary.rows, bytes: summary.bytes)
+            try audit.record("run.finish", target: config.inputFile ?? "-", .success, ["run": String(runID)])
+            return summary
+        } catch {
+            let seconds = Double(Deadline.now().nanoseconds - clock.nanoseconds) / 1e9
+            // Record the failure, but report the run's own error, not a second one.
+            try? env.store.finishRun(runID, outcome: "failure", seconds: seconds, rows: 0, bytes: 0)
+            try? audit.record("run.finish", target: config.inputFile ?? "-", .failure,
+                              ["run": String(runID), "error": Sanitizer.clean("\(error)", limit: 500)])
+            throw error
+        }
+    }
+
+    private func body(audit: RunAuditor) throws -> RunSummary {
         let started = Date()
         let clock = Deadline.now()
-        try config.validate()
         let outputs = StagedOutputs()
         try StagedOutputs.checkWritable([config.outputFile, config.evaluateEncoder, config.evaluateDecoder, config.saveEncoder,
                                          config.saveDecoder, config.saveConfig, config.saveLog].compactMap { $0 })
 
-        // Models are read before anything starts, so a bad file fails fast.
-        let encoderModel = try config.loadEncoder.map(ModelFile.read(path:))
-        let decoderModel = try config.loadDecoder.map(ModelFile.read(path:))
+        // Models are read (and their signatures checked) before anything starts, so a bad file fails fast.
+        let encoderModel = try config.loadEncoder.map { try loadModel($0, audit: audit) }
+        let decoderModel = try config.loadDecoder.map { try loadModel($0, audit: audit) }
         if let e = encoderModel, let d = decoderModel, (e.windowSize, e.interfaceSize) != (d.windowSize, d.interfaceSize) {
             throw ModelMismatch(path: config.loadDecoder!, reason:
                 "window \(d.windowSize) / interface \(d.interfaceSize) does not fit the encoder's window \(e.windowSize) / interface \(e.interfaceSize)")
@@ -39,7 +68,7 @@ public final class FeatureExtractionRun {
         env.info("read \(data.input.rowCount) rows x \(data.input.columnNames.count) column(s) [\(data.input.columnNames.joined(separator: ", "))]: \(data.inputWindows.count) windows of \(windowSize)")
 
         let needDecoder = encoderModel == nil || decoderModel != nil
-        let model = try launch(needDecoder: needDecoder)
+        let model = try launch(needDecoder: needDecoder, audit: audit)
         defer { model.shutdown() }
 
         var trainingResults: [TrainingResult] = []
@@ -114,15 +143,16 @@ public final class FeatureExtractionRun {
                       createdAt: stamp, trainingDataSHA256: digest, state: s)
         }
         if let path = config.saveEncoder, let s = state?.encoder {
-            try modelFile(.encoder, model.encoder, model.encoderSetup, s).write(path: outputs.stage(path))
+            try saveModel(modelFile(.encoder, model.encoder, model.encoderSetup, s), to: path, outputs: outputs, audit: audit)
             written.append(path)
         }
         if let path = config.saveDecoder, let s = state?.decoder, let d = model.decoder {
-            try modelFile(.decoder, d, model.decoderSetup, s).write(path: outputs.stage(path))
+            try saveModel(modelFile(.decoder, d, model.decoderSetup, s), to: path, outputs: outputs, audit: audit)
             written.append(path)
         }
         if let path = config.saveConfig {
             try ConfigurationLoader.save(config, to: outputs.stage(path))
+            try audit.record("config.save", target: path, .success)
             written.append(path)
         }
 
@@ -138,7 +168,9 @@ public final class FeatureExtractionRun {
             decoder: model.decoder.map { summary($0, model.decoderSetup, debug.decoder ?? [:]) },
             training: trainingResults, search: searchSteps, interfaceSize: model.interfaceSize,
             windows: data.inputWindows.count, metrics: metrics, encodeWindowsPerSecond: encodeRate,
-            coordinatorPeakRSSKilobytes: Self.peakRSSKilobytes(), outputs: written)
+            coordinatorPeakRSSKilobytes: Self.peakRSSKilobytes(), outputs: written,
+            rows: data.input.rowCount + (config.validationFile != nil ? data.evaluation.rowCount : 0),
+            bytes: [config.inputFile, config.validationFile].compactMap { $0 }.reduce(0) { $0 + Self.fileSize($1) })
         result.executionSeconds = Double(Deadline.now().nanoseconds - clock.nanoseconds) / 1e9
         if let path = config.saveLog {
             try RunLog.write(result, to: outputs.stage(path))
@@ -148,56 +180,8 @@ public final class FeatureExtractionRun {
         return result
     }
 
-    /// Starts and handshakes the plugins; the decoder only when the run needs one.
-    private func launch(needDecoder: Bool) throws -> Autoencoder {
-        let locator = PluginLocator(directories: env.pluginDirectories)
-        let log = env.pluginLog
-        var sandbox = env.sandbox
-        if var s = sandbox {
-            s.operatorLimits = s.operatorLimits.map { $0.tightened(by: config.pluginLimits) } ?? config.pluginLimits
-            s.allowWeaker.formUnion(config.allowWeakerSandbox.compactMap(SandboxMechanism.init(rawValue:)))
-            sandbox = s
-        }
-        let encoder = try PluginConnection(package: try locator.locate(name: config.encoderPlugin, role: .encoder),
-                                           role: .encoder, limits: env.limits, sandbox: sandbox, onLog: log)
-        try encoder.initialize()
-        var decoder: PluginConnection?
-        if needDecoder {
-            decoder = try PluginConnection(package: try locator.locate(name: config.decoderPlugin, role: .decoder),
-                                           role: .decoder, limits: env.limits, sandbox: sandbox, onLog: log)
-            do {
-                try decoder!.initialize()
-            } catch {
-                encoder.shutdown()
-                decoder!.shutdown()
-                throw error
-            }
-        }
-        let model = Autoencoder(encoder: encoder, decoder: decoder)
-        model.relaunch = { role in
-            let name = role == .encoder ? self.config.encoderPlugin : self.config.decoderPlugin
-            let c = try PluginConnection(package: try locator.locate(name: name, role: role), role: role, limits: self.env.limits,
-                                         sandbox: sandbox, onLog: log)
-            try c.initialize()
-            return c
-        }
-        return model
-    }
-
-    /// A plugin's namespace checked against its schema; the run-wide learning rate
-    /// fills `learning_rate` where the plugin declares it and the namespace is silent.
-    private func parameters(_ given: [String: JSONValue], for plugin: PluginConnection, key: String) throws -> [String: JSONValue] {
-        var values = given
-        let schema = plugin.info!.parameters
-        if let lr = config.learningRate, values["learning_rate"] == nil, schema["learning_rate"] != nil {
-            values["learning_rate"] = .number(lr)
-        }
-        do {
-            _ = try schema.resolve(values)
-        } catch {
-            throw ConfigurationError.invalid(key: key, reason: "\(plugin.label): \(error.message)")
-        }
-        return values
+    static func fileSize(_ path: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
     }
 
     static func peakRSSKilobytes() -> Int {

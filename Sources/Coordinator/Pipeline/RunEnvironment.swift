@@ -1,3 +1,4 @@
+import AuditStore
 import PluginHost
 
 /// What a run gets from outside: where plugins live, limits, and where messages go.
@@ -7,6 +8,15 @@ public struct RunEnvironment: Sendable {
     public var limits: RPCLimits
     /// How plugins are confined; nil runs them unconfined (only on the operator's explicit request).
     public var sandbox: SandboxSettings?
+    /// Where the audit trail, accounting, statistics and trust live. A run without it is not possible.
+    public var store: AuditStore
+    /// Who is running: the authenticated user, else the OS user.
+    public var actor: String
+    /// What was run (the command line, for accounting), and where the configuration came from.
+    public var command: String = "run"
+    public var configSources: [String] = ["defaults"]
+    /// Signs saved models; nil when the machine has no signing key (saving a model then fails).
+    public var signingKey: SigningKey?
     /// Informational lines (quiet mode silences them).
     public var info: @Sendable (String) -> Void
     /// Called after every epoch (the CLI's progress display).
@@ -14,12 +24,16 @@ public struct RunEnvironment: Sendable {
     /// Messages plugins wrote to stderr or sent as `log`.
     public var pluginLog: @Sendable (PluginLogEvent) -> Void
 
-    public init(pluginDirectories: [String], sandbox: SandboxSettings?, limits: RPCLimits = RPCLimits(),
+    public init(pluginDirectories: [String], sandbox: SandboxSettings?, store: AuditStore, actor: String,
+                signingKey: SigningKey?, limits: RPCLimits = RPCLimits(),
                 info: @escaping @Sendable (String) -> Void = { _ in },
                 progress: @escaping @Sendable (EpochReport) -> Void = { _ in },
                 pluginLog: @escaping @Sendable (PluginLogEvent) -> Void = { _ in }) {
         self.pluginDirectories = pluginDirectories
         self.sandbox = sandbox
+        self.store = store
+        self.actor = actor
+        self.signingKey = signingKey
         self.limits = limits
         self.info = info
         self.progress = progress

@@ -32,12 +32,15 @@ public struct RunSummary: Codable, Sendable {
     public var encodeWindowsPerSecond: Double?
     public var coordinatorPeakRSSKilobytes: Int
     public var outputs: [String]
+    /// Accounting: data rows read and bytes of the data files.
+    public var rows: Int
+    public var bytes: Int
 
     enum CodingKeys: String, CodingKey {
         case startedAt = "started_at", executionSeconds = "execution_seconds", configuration, encoder, decoder
         case training, search, interfaceSize = "interface_size", windows, metrics
         case encodeWindowsPerSecond = "encode_windows_per_second"
-        case coordinatorPeakRSSKilobytes = "coordinator_peak_rss_kb", outputs
+        case coordinatorPeakRSSKilobytes = "coordinator_peak_rss_kb", outputs, rows, bytes
     }
 }
 

@@ -24,14 +24,14 @@ final class PluginLocatorTests: XCTestCase {
 
     func testInstalledPackageIsFoundWithDigestPinned() throws {
         let package = try install()
-        let found = try PluginLocator(directories: [dir.file("plugins")]).locate(name: "demo", role: .encoder)
+        let found = try PluginLocator(directories: [dir.file("plugins")], verification: nil).locate(name: "demo", role: .encoder)
         XCTAssertEqual(found.manifest.version, "1.2.3")
         XCTAssertEqual(found.manifest.sha256, try FileDigest.sha256Hex(path: package + "/run"))
         XCTAssertEqual(found.executablePath, package + "/run")
     }
 
     func testPathLikeNamesNeverReachTheFileSystem() {
-        let locator = PluginLocator(directories: [dir.path])
+        let locator = PluginLocator(directories: [dir.path], verification: nil)
         for name in ["../etc", "/bin/sh", "a/b", "", "UPPER", ".hidden", String(repeating: "a", count: 65)] {
             XCTAssertThrowsError(try locator.locate(name: name, role: .encoder)) { error in
                 XCTAssertEqual(error as? PluginError, .invalidName(name))
@@ -45,7 +45,7 @@ final class PluginLocatorTests: XCTestCase {
         try handle.seek(toOffset: 3)
         try handle.write(contentsOf: Data("X".utf8))
         try handle.close()
-        XCTAssertThrowsError(try PluginLocator(directories: [dir.file("plugins")]).locate(name: "demo", role: .encoder)) { error in
+        XCTAssertThrowsError(try PluginLocator(directories: [dir.file("plugins")], verification: nil).locate(name: "demo", role: .encoder)) { error in
             guard case .digestMismatch? = error as? PluginError else { return XCTFail("\(error)") }
         }
     }
@@ -53,7 +53,7 @@ final class PluginLocatorTests: XCTestCase {
     func testManifestNamingAnotherPluginIsRefused() throws {
         let package = try install(name: "demo")
         try FileManager.default.moveItem(atPath: package, toPath: dir.file("plugins/encoders/other"))
-        XCTAssertThrowsError(try PluginLocator(directories: [dir.file("plugins")]).locate(name: "other", role: .encoder)) { error in
+        XCTAssertThrowsError(try PluginLocator(directories: [dir.file("plugins")], verification: nil).locate(name: "other", role: .encoder)) { error in
             XCTAssertTrue("\(error)".contains("names plugin 'demo'"), "\(error)")
         }
     }
@@ -64,7 +64,7 @@ final class PluginLocatorTests: XCTestCase {
         let root = dir.file("other-root")
         try FileManager.default.createDirectory(atPath: root + "/encoders", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: root + "/encoders/real", withDestinationPath: outside)
-        XCTAssertThrowsError(try PluginLocator(directories: [root]).locate(name: "real", role: .encoder)) { error in
+        XCTAssertThrowsError(try PluginLocator(directories: [root], verification: nil).locate(name: "real", role: .encoder)) { error in
             XCTAssertTrue("\(error)".contains("outside its plugin directory"), "\(error)")
         }
     }

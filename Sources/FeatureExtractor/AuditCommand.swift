@@ -1,0 +1,112 @@
+import ArgumentParser
+import AuditStore
+import Foundation
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Read, verify and export the tamper-evident audit log.",
+        discussion: """
+        Entries are append-only and chained by SHA-256, each sealed with an HMAC keyed by a \
+        0600 file beside the database. `verify` names the first entry that was edited, deleted \
+        or reordered, and prints the chain's head: keep it elsewhere to detect truncation.
+        """,
+        subcommands: [List.self, Verify.self, Export.self])
+
+    struct Filter: ParsableArguments {
+        @Option(help: "Only this actor.") var actor: String?
+        @Option(help: "Only this action (e.g. model.save).") var action: String?
+        @Option(help: "Only entries at or after this time (ISO 8601).") var since: String?
+        @Option(help: "Only entries before this time (ISO 8601).") var until: String?
+        @Option(help: "At most this many entries.") var limit: Int?
+
+        func filter() throws -> AuditFilter {
+            func date(_ s: String?, _ name: String) throws -> Date? {
+                guard let s else { return nil }
+                let f = ISO8601DateFormatter()
+                if let d = f.date(from: s) { return d }
+                f.formatOptions = [.withFullDate]
+                guard let d = f.date(from: s) else { throw ValidationError("--\(name) must be ISO 8601, e.g. 2026-11-26 or 2026-11-26T10:00:00Z") }
+                return d
+            }
+            return AuditFilter(actor: actor, action: action, since: try date(since, "since"), until: try date(until, "until"), limit: limit)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List audit entries, oldest first.")
+        @OptionGroup var filter: Filter
+        @Flag(help: "JSON output (one array).") var json = false
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let f = try filter.filter()
+            do {
+                let db = try store.open()
+                _ = try store.actor(in: db, for: .readAudit)
+                let entries = try db.entries(f)
+                if json {
+                    print(String(decoding: try AuditCommand.encoder().encode(entries), as: UTF8.self))
+                } else {
+                    let df = ISO8601DateFormatter()
+                    for e in entries {
+                        print("\(e.id)\t\(df.string(from: e.timestamp))\t\(e.actor)\t\(e.action)\t\(e.target)\t\(e.outcome.rawValue)")
+                    }
+                }
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Check the whole chain; exit 65 and name the first broken entry if it was tampered with.")
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            do {
+                let db = try store.open()
+                _ = try store.actor(in: db, for: .readAudit)
+                switch try db.verify() {
+                case .intact(let count, let head):
+                    print("intact: \(count) entries, head \(head)")
+                case .broken(let id, let reason):
+                    print("BROKEN at entry \(id): \(reason)")
+                    throw ExitCode(ExitCodes.badData)
+                }
+            } catch let e as ExitCode {
+                throw e
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write the log as JSON Lines (one entry per line) to a file or stdout.")
+        @OptionGroup var filter: Filter
+        @Option(help: "Output file (default: stdout).") var output: String?
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let f = try filter.filter()
+            do {
+                let db = try store.open()
+                _ = try store.actor(in: db, for: .readAudit)
+                let e = AuditCommand.encoder(pretty: false)
+                var text = ""
+                for entry in try db.entries(f) { text += String(decoding: try e.encode(entry), as: UTF8.self) + "\n" }
+                if let output { try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic) } else { print(text, terminator: "") }
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    static func encoder(pretty: Bool = true) -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }
+}

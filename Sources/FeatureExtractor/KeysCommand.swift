@@ -1,0 +1,95 @@
+import ArgumentParser
+import AuditStore
+import Coordinator
+import Foundation
+import PluginHost
+
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Manage signing keys and the keys trusted to sign plugins and models.",
+        discussion: "Private keys are written with mode 0600 and never printed. Every trust change is audited.",
+        subcommands: [Generate.self, List.self, Trust.self, Revoke.self])
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an Ed25519 key pair (private key 0600, public key beside it as .pub).")
+        @Option(help: "A name for the key.") var name = "local"
+        @Option(help: "Where to write the private key (default: keys/<name>.key in the home directory).") var out: String?
+        @Flag(help: "Also trust the new key on this machine.") var trust = false
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            do {
+                let path = out ?? FeatureExtractorHome.directory() + "/keys/\(name).key"
+                try FeatureExtractorHome.ensure((path as NSString).deletingLastPathComponent)
+                let key = SigningKey.generate(name: name)
+                try key.write(to: path)
+                print("key \(key.id) (\(name)): private \(path), public \(path).pub")
+                if trust {
+                    let db = try store.open()
+                    let actor = try store.actor(in: db, for: .manageTrust)
+                    try db.trustKey(TrustedKey(id: key.id, publicKey: key.publicKey.raw.base64EncodedString(), name: name, addedAt: Date(), revokedAt: nil))
+                    try db.append(AuditEvent(actor: actor, action: "trust.add", target: key.id, outcome: .success, details: ["name": name]))
+                    print("trusted \(key.id)")
+                }
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List trusted (and revoked) keys.")
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            do {
+                let db = try store.open()
+                _ = try store.actor(in: db, for: .readAudit)
+                let f = ISO8601DateFormatter()
+                for k in try db.trustedKeys() {
+                    print("\(k.id)  \(k.name)  added \(f.string(from: k.addedAt))\(k.revokedAt.map { "  REVOKED \(f.string(from: $0))" } ?? "")")
+                }
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct Trust: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Trust a public key (.pub file) to sign plugins and models.")
+        @Argument(help: "The .pub file.") var publicKey: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            do {
+                let key = try PublicSigningKey.decode(try PluginLocator.readLimited(publicKey, limit: 4096), source: publicKey)
+                let db = try store.open()
+                let actor = try store.actor(in: db, for: .manageTrust)
+                try db.trustKey(TrustedKey(id: key.id, publicKey: key.raw.base64EncodedString(), name: key.name, addedAt: Date(), revokedAt: nil))
+                try db.append(AuditEvent(actor: actor, action: "trust.add", target: key.id, outcome: .success, details: ["name": key.name]))
+                print("trusted \(key.id) (\(key.name))")
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a trusted key: what it signed is refused from now on.")
+        @Argument(help: "The key id.") var id: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            do {
+                let db = try store.open()
+                let actor = try store.actor(in: db, for: .manageTrust)
+                try db.revokeKey(id: id)
+                try db.append(AuditEvent(actor: actor, action: "trust.revoke", target: id, outcome: .success))
+                print("revoked \(id)")
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import AuditStore
+import Foundation
+
+struct UserCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user",
+        abstract: "Manage users, roles and API tokens.",
+        discussion: """
+        Roles: viewer (read configs, models, the audit log), operator (also run, write configs, models \
+        and logs), admin (everything, including users and trust). Passwords come from \
+        $FEATURE_EXTRACTOR_PASSWORD or a 0600 --password-file; only salted slow hashes are stored. \
+        Every change is audited.
+        """,
+        subcommands: [Add.self, List.self, Disable.self, Grant.self, Token.self])
+
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a user.")
+        @Argument(help: "User name ([a-z][a-z0-9_.-]*).") var name: String
+        @Option(help: "admin, operator or viewer.") var role: String = "viewer"
+        @Option(name: .customLong("password-file"), help: "A 0600 file with the user's password (or $FEATURE_EXTRACTOR_PASSWORD).") var passwordFile: String?
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            do {
+                guard let r = Role(rawValue: role) else { throw ValidationError("role must be admin, operator or viewer") }
+                let db = try store.open()
+                let actor = try store.actor(in: db, for: .manageUsers)
+                let user = try db.addUser(name: name, role: r, password: try Secrets.password(file: passwordFile))
+                try db.append(AuditEvent(actor: actor, action: "user.add", target: user.name, outcome: .success, details: ["role": r.rawValue]))
+                print("added \(user.name) (\(r.rawValue))")
+            } catch let e as ValidationError {
+                throw e
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users.")
+        @Flag(help: "JSON output.") var json = false
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            do {
+                let db = try store.open()
+                _ = try store.actor(in: db, for: .readAudit)
+                let users = try db.users()
+                if json {
+                    let e = JSONEncoder()
+                    e.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    e.dateEncodingStrategy = .iso8601
+                    print(String(decoding: try e.encode(users), as: UTF8.self))
+                } else {
+                    for u in users { print("\(u.name)\t\(u.role.rawValue)\(u.disabled ? "\tdisabled" : "")") }
+                }
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a user: their tokens and password stop working.")
+        @Argument var name: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            do {
+                let db = try store.open()
+                let actor = try store.actor(in: db, for: .manageUsers)
+                try db.setDisabled(name, true)
+                try db.append(AuditEvent(actor: actor, action: "user.disable", target: name, outcome: .success))
+                print("disabled \(name)")
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct Grant: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Give a user another role.")
+        @Argument var name: String
+        @Option(help: "admin, operator or viewer.") var role: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            do {
+                guard let r = Role(rawValue: role) else { throw ValidationError("role must be admin, operator or viewer") }
+                let db = try store.open()
+                let actor = try store.actor(in: db, for: .manageUsers)
+                try db.grant(name, role: r)
+                try db.append(AuditEvent(actor: actor, action: "user.grant", target: name, outcome: .success, details: ["role": r.rawValue]))
+                print("\(name) is now \(r.rawValue)")
+            } catch let e as ValidationError {
+                throw e
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct Token: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue an API token for a user. It is printed once; only its hash is kept.")
+        @Argument var name: String
+        @Option(help: "What the token is for.") var label = "cli"
+        @Option(name: .customLong("expires-days"), help: "Days until it expires (default: never).") var expiresDays: Int?
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            do {
+                let db = try store.open()
+                let actor = try store.actor(in: db, for: .manageUsers)
+                let expiry = expiresDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
+                let (token, record) = try db.issueToken(for: name, label: label, expiresAt: expiry)
+                try db.append(AuditEvent(actor: actor, action: "token.issue", target: name, outcome: .success, details: ["token_id": record.id, "label": label]))
+                print(token)
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+}
