@@ -152,7 +152,9 @@ final class ProvenanceTests: XCTestCase {
         let pub = try PublicSigningKey.decode(Data(contentsOf: URL(fileURLWithPath: path + ".pub")), source: path + ".pub")
         XCTAssertEqual(pub.id, publisher.id)
         let text = try String(contentsOfFile: path + ".pub", encoding: .utf8)
-        let secret = try XCTUnwrap(try String(contentsOfFile: path, encoding: .utf8).split(separator: "\"").first { $0.count == 44 })
+        let file = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: String]
+        let secret = try XCTUnwrap(file["key"])
+        XCTAssertEqual(Data(base64Encoded: secret)?.count, 32)
         XCTAssertFalse(text.contains(secret), "the public file holds no private material")
     }
 }
