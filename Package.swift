@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
     ],
     targets: [
         .target(name: "PluginProtocol"),
@@ -39,12 +42,28 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
+        // Request signing shared by the HTTPS server and client: canonical form, HMAC, header names.
+        .target(name: "RemoteAuth", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // The reference HTTPS endpoint for configs, models and logs (`feature-extractor serve`).
+        .target(name: "Server", dependencies: [
+            "RemoteAuth", "AuditStore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ], resources: [.copy("openapi.yaml")]),
+        // The HTTPS client the CLI uses for remote configs, models and logs.
+        .target(name: "RemoteClient", dependencies: [
+            "RemoteAuth", "AuditStore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .target(name: "Coordinator", dependencies: [
-            "PluginHost", "PluginProtocol", "AuditStore",
+            "PluginHost", "PluginProtocol", "AuditStore", "RemoteClient",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "FeatureExtractor", dependencies: [
-            "Coordinator", "PluginHost", "AuditStore",
+            "Coordinator", "PluginHost", "AuditStore", "Server", "RemoteClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Misbehaving plugins for tests; the behaviour is chosen by the executable's file name.

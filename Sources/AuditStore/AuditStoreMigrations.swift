@@ -10,12 +10,14 @@ enum AuditStoreMigrations {
     static let accessControlAndAudit = "v1-access-control-and-audit"
     static let runsAndStatistics = "v2-runs-and-statistics"
     static let trust = "v3-trust"
+    static let remote = "v4-remote"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration(accessControlAndAudit, migrate: createAccessControlAndAudit)
         migrator.registerMigration(runsAndStatistics, migrate: createRunsAndStatistics)
         migrator.registerMigration(trust, migrate: createTrust)
+        migrator.registerMigration(remote, migrate: createRemote)
         return migrator
     }
 
@@ -129,6 +131,46 @@ enum AuditStoreMigrations {
             t.column("version", .text).notNull()
             t.column("updatedAt", .text).notNull()
             t.primaryKey(["plugin", "keyID"])
+        }
+    }
+
+    /// The HTTPS server's state (nonces seen, configs, models, received logs) and the
+    /// client's spool of log events that could not be delivered yet.
+    private static func createRemote(_ db: Database) throws {
+        try db.create(table: "requestNonce", options: .withoutRowID) { t in
+            t.primaryKey("nonce", .text)
+            t.column("expiresAt", .text).notNull().indexed()
+        }
+        try db.create(table: "remoteConfig", options: .withoutRowID) { t in
+            t.column("name", .text).notNull()
+            t.column("version", .integer).notNull()
+            t.column("json", .text).notNull()
+            t.column("sha256", .text).notNull()
+            t.column("author", .text).notNull()
+            t.column("createdAt", .text).notNull()
+            t.primaryKey(["name", "version"])
+        }
+        try db.create(table: "remoteModel", options: .withoutRowID) { t in
+            t.column("name", .text).notNull()
+            t.column("version", .text).notNull()
+            t.column("sha256", .text).notNull()
+            t.column("signature", .text).notNull()
+            t.column("size", .integer).notNull()
+            t.column("author", .text).notNull()
+            t.column("createdAt", .text).notNull()
+            t.primaryKey(["name", "version"])
+        }
+        try db.create(table: "remoteLogEvent") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("actor", .text).notNull()
+            t.column("receivedAt", .text).notNull()
+            t.column("event", .text).notNull()
+        }
+        try db.create(table: "spooledEvent") { t in
+            t.autoIncrementedPrimaryKey("id")
+            t.column("url", .text).notNull()
+            t.column("payload", .text).notNull()
+            t.column("createdAt", .text).notNull()
         }
     }
 }

@@ -3,6 +3,7 @@ import AuditStore
 import Coordinator
 import Foundation
 import PluginHost
+import RemoteClient
 
 /// The documented exit codes (BSD sysexits values), and which errors map to them.
 enum ExitCodes {
@@ -12,6 +13,8 @@ enum ExitCodes {
     static let software: Int32 = 70
     static let io: Int32 = 74
     static let denied: Int32 = 77
+    /// A remote service could not be reached or gave up (EX_TEMPFAIL: trying later may work).
+    static let unavailable: Int32 = 75
 
     static func code(for error: any Error) -> Int32 {
         switch error {
@@ -24,6 +27,13 @@ enum ExitCodes {
         case let e as StoreError:
             if case .authenticationFailed = e { denied } else { io }
         case is AccessDenied: denied
+        case let e as RemoteError:
+            switch e {
+            case .insecureURL, .credentialsInURL, .invalidURL: usage
+            case .refused(let status, _) where status == 401 || status == 403: denied
+            case .integrity, .unauthenticatedResponse: badData
+            default: unavailable
+            }
         default: software
         }
     }

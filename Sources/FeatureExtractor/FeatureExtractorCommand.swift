@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct FeatureExtractorCommand: ParsableCommand {
+struct FeatureExtractorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "feature-extractor",
         abstract: "Train autoencoders on time series and write each window's learned features.",
@@ -13,8 +13,8 @@ struct FeatureExtractorCommand: ParsableCommand {
 
         Exit codes: 0 success, 64 usage or configuration error, 65 bad input data \
         or model file (or a broken audit log), 69 plugin failure, 70 internal error, \
-        74 file or database I/O failure, 77 permission denied.
+        74 file or database I/O failure, 75 remote service unavailable, 77 permission denied.
         """,
-        subcommands: [RunCommand.self, PluginCommand.self, KeysCommand.self, UserCommand.self, AuditCommand.self, DoctorCommand.self],
+        subcommands: [RunCommand.self, PluginCommand.self, KeysCommand.self, UserCommand.self, AuditCommand.self, ServeCommand.self, DoctorCommand.self],
         defaultSubcommand: RunCommand.self)
 }

@@ -3,6 +3,7 @@ import AuditStore
 import Coordinator
 import Foundation
 import PluginHost
+import RemoteClient
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,11 +30,17 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let config: RunConfiguration
         var sources = ["defaults"]
+        var remote: RemoteClient?
         do {
             var c = RunConfiguration()
             if let path = options.loadConfig {
                 c = try ConfigurationLoader.merge(c, try ConfigurationLoader.readFile(path), source: path)
                 sources.append("file:\(path)")
+            }
+            if let url = options.remoteLoadConfig {
+                remote = try makeRemote()
+                c = try ConfigurationLoader.merge(c, try RemoteConfiguration.load(url, client: remote!), source: URLRedactor.redact(url))
+                sources.append("remote:\(URLRedactor.redact(url))")
             }
             var layer = try options.layer()
             if allowDowngrade { layer["allow_downgrade"] = .bool(true) }
@@ -72,11 +79,34 @@ struct RunCommand: ParsableCommand {
         env.configSources = sources
         env.command = Self.accountingCommand(config)
         do {
+            let modelURLs = [config.saveEncoder, config.saveDecoder, config.loadEncoder, config.loadDecoder].compactMap { $0 }.filter { $0.contains("://") }
+            if remote == nil && (!modelURLs.isEmpty || options.remoteLog != nil || options.remoteSaveConfig != nil) {
+                remote = try makeRemote()
+            }
+            for url in modelURLs + [options.remoteLog, options.remoteSaveConfig].compactMap({ $0 }) { _ = try RemoteClient.validate(url) }
+            env.remote = remote
+            env.remoteSaveConfig = options.remoteSaveConfig
+            if let url = options.remoteLog, let remote {
+                env.remoteLog = RemoteLogger(url: url, client: remote, store: db, actor: actor)
+            }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ExitCodes.fail(error)
+        }
+        do {
             let summary = try FeatureExtractionRun(config: config, environment: env).run()
             if !quiet { Self.report(summary) }
         } catch {
             throw ExitCodes.fail(error)
         }
+    }
+
+    /// The HTTPS client, with the token from the environment or a 0600 file (never the command line).
+    func makeRemote() throws -> RemoteClient {
+        var c = RemoteClientConfiguration()
+        c.caFile = options.caFile
+        return try RemoteClient(token: try Secrets.token(file: store.tokenFile), configuration: c)
     }
 
     /// What the accounting records as "what was run": the plugins and files, no secrets.

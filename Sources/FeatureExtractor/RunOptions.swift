@@ -21,11 +21,13 @@ struct RunOptions: ParsableArguments {
     @Option(name: [.customLong("output-file"), .customLong("output_file")], help: "Features CSV, one row per window (default features.csv).")
     var outputFile: String?
 
-    @Option(name: [.customLong("save-encoder"), .customLong("save_encoder")], help: "Save the trained encoder (safetensors).")
+    @Option(name: [.customLong("save-encoder"), .customLong("save_encoder")],
+            help: "Save the trained encoder (safetensors, signed), to a path or an https:// server URL (…/v1/models/NAME/versions/V).")
     var saveEncoder: String?
     @Option(name: [.customLong("save-decoder"), .customLong("save_decoder")], help: "Save the trained decoder (safetensors).")
     var saveDecoder: String?
-    @Option(name: [.customLong("load-encoder"), .customLong("load_encoder")], help: "Load an encoder instead of training.")
+    @Option(name: [.customLong("load-encoder"), .customLong("load_encoder")],
+            help: "Load an encoder (path or https:// URL; its signature must verify) instead of training.")
     var loadEncoder: String?
     @Option(name: [.customLong("load-decoder"), .customLong("load_decoder")], help: "Load a decoder (with --load-encoder).")
     var loadDecoder: String?
@@ -88,6 +90,18 @@ struct RunOptions: ParsableArguments {
     @Flag(name: [.customLong("quiet-mode"), .customLong("quiet_mode"), .customShort("q")], inversion: .prefixedNo,
           help: "Print errors only.")
     var quietMode: Bool?
+
+    @Option(name: [.customLong("remote-load-config"), .customLong("remote_load_config")],
+            help: "An https:// URL of a config on a feature-extractor server, applied between --load-config and the command line.")
+    var remoteLoadConfig: String?
+    @Option(name: [.customLong("remote-save-config"), .customLong("remote_save_config")],
+            help: "An https:// URL (…/v1/configs/NAME) to store the merged configuration as a new version.")
+    var remoteSaveConfig: String?
+    @Option(name: [.customLong("remote-log"), .customLong("remote_log")],
+            help: "An https:// URL (…/v1/logs) for the run's events; never blocks the run, undelivered events are kept for the next run.")
+    var remoteLog: String?
+    @Option(name: .customLong("ca-file"), help: "PEM file of the CA that signed the server's certificate (private deployments).")
+    var caFile: String?
 
     @Option(name: .customLong("allow-weaker-sandbox"),
             help: "Run even if this required sandbox mechanism is missing: landlock, user_namespace or network_namespace (repeatable).")

@@ -69,7 +69,7 @@ enum Secrets {
             return text
         }
         guard let token = ProcessInfo.processInfo.environment["FEATURE_EXTRACTOR_TOKEN"], !token.isEmpty else {
-            throw ValidationError("--username needs a token: set FEATURE_EXTRACTOR_TOKEN or give --token-file")
+            throw ValidationError("a token is needed (for --username or a remote server): set FEATURE_EXTRACTOR_TOKEN or give --token-file")
         }
         return token
     }

@@ -14,7 +14,11 @@ public enum ConfigurationLoader {
             throw ConfigurationError.badFile(path: path, reason: "cannot be read (missing or no permission)")
         }
         defer { try? handle.close() }
-        let data = try handle.read(upToCount: maxFileBytes + 1) ?? Data()
+        return try parseObject(try handle.read(upToCount: maxFileBytes + 1) ?? Data(), source: path)
+    }
+
+    /// Checks config bytes from anywhere (a file, a server): size, JSON object, known keys.
+    public static func parseObject(_ data: Data, source path: String) throws -> [String: JSONValue] {
         guard data.count <= maxFileBytes else { throw ConfigurationError.badFile(path: path, reason: "larger than \(maxFileBytes) bytes") }
         let value: JSONValue
         do {

@@ -104,6 +104,12 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         for name in allowWeakerSandbox where SandboxMechanism(rawValue: name) == nil {
             throw bad("allow_weaker_sandbox", "'\(name.prefix(32))' is not one of \(SandboxMechanism.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        for (key, value) in [("save_encoder", saveEncoder), ("save_decoder", saveDecoder), ("load_encoder", loadEncoder),
+                             ("load_decoder", loadDecoder)] {
+            if let v = value, v.contains("://"), !v.lowercased().hasPrefix("https://") {
+                throw bad(key, "only https:// URLs are allowed for remote models")
+            }
+        }
         if loadDecoder != nil && loadEncoder == nil {
             throw bad("load_decoder", "needs load_encoder too: the decoder reads the encoder's features")
         }

@@ -1,6 +1,7 @@
 import AuditStore
 import Foundation
 import PluginHost
+import RemoteClient
 import PluginProtocol
 
 /// One run of the tool: read data, start the plugins, train (or load) the
@@ -29,8 +30,11 @@ public final class FeatureExtractionRun {
             try audit.record("config.load", target: String(source.dropFirst(5)), .success, ["digest": digest])
         }
         try audit.record("run.start", target: config.inputFile ?? "-", .success, ["run": String(runID), "config_digest": digest])
+        env.remoteLog?.log("run.start", ["run": runID, "config_digest": digest, "config": json])
+        defer { env.remoteLog?.finish() }
         do {
             let summary = try body(audit: audit)
+            env.remoteLog?.log("run.finish", ["run": runID, "outcome": "success", "seconds": summary.executionSeconds])
             let seconds = Double(Deadline.now().nanoseconds - clock.nanoseconds) / 1e9
             try env.store.recordStatistics(run: runID, RunAuditor.statistics(summary))
             try env.store.finishRun(runID, outcome: "success", seconds: seconds, rows: summary.rows, bytes: summary.bytes)
@@ -38,6 +42,7 @@ public final class FeatureExtractionRun {
             return summary
         } catch {
             let seconds = Double(Deadline.now().nanoseconds - clock.nanoseconds) / 1e9
+            env.remoteLog?.log("error", ["run": runID, "error": Sanitizer.clean("\(error)", limit: 500)])
             // Record the failure, but report the run's own error, not a second one.
             try? env.store.finishRun(runID, outcome: "failure", seconds: seconds, rows: 0, bytes: 0)
             try? audit.record("run.finish", target: config.inputFile ?? "-", .failure,
@@ -51,7 +56,8 @@ public final class FeatureExtractionRun {
         let clock = Deadline.now()
         let outputs = StagedOutputs()
         try StagedOutputs.checkWritable([config.outputFile, config.evaluateEncoder, config.evaluateDecoder, config.saveEncoder,
-                                         config.saveDecoder, config.saveConfig, config.saveLog].compactMap { $0 })
+                                         config.saveDecoder, config.saveConfig, config.saveLog].compactMap { $0 }
+                                            .filter { !RemoteModels.isRemote($0) })
 
         // Models are read (and their signatures checked) before anything starts, so a bad file fails fast.
         let encoderModel = try config.loadEncoder.map { try loadModel($0, audit: audit) }
@@ -88,7 +94,12 @@ public final class FeatureExtractionRun {
             let encoderParameters = try parameters(config.encoder, for: model.encoder, key: "encoder")
             let decoderParameters = try parameters(config.decoder, for: model.decoder!, key: "decoder")
             var trainer = Trainer(epochs: config.epochs, batchSize: config.batchSize, seed: config.seed, patience: config.earlyStoppingPatience)
-            trainer.onEpoch = env.progress
+            let progress = env.progress, remoteLog = env.remoteLog
+            trainer.onEpoch = { r in
+                progress(r)
+                remoteLog?.log("epoch", ["interface_size": r.interfaceSize, "epoch": r.epoch, "training_mse": r.trainingMSE,
+                                         "validation_mse": r.validationMSE ?? NSNull(), "seconds": r.seconds])
+            }
             trainer.restarts = config.pluginRestarts
             let info = env.info
             trainer.onRestart = { error, n in info("restart \(n) of \(self.config.pluginRestarts): \(error); resuming from the last completed epoch") }
@@ -107,6 +118,10 @@ public final class FeatureExtractionRun {
                                              growing: config.incrementalSearch, windowSize: windowSize)
                 let (steps, chosen) = try search.run(train)
                 searchSteps = steps
+                for step in steps {
+                    env.remoteLog?.log("search.step", ["interface_size": step.interfaceSize, "validation_mse": step.validationMSE,
+                                                       "met_threshold": step.metThreshold])
+                }
                 if model.interfaceSize != chosen { _ = try train(chosen) }  // same seed: the same model again
                 env.info("interface size search chose \(chosen)")
             } else {
@@ -154,6 +169,14 @@ public final class FeatureExtractionRun {
             try ConfigurationLoader.save(config, to: outputs.stage(path))
             try audit.record("config.save", target: path, .success)
             written.append(path)
+        }
+        if let url = env.remoteSaveConfig, let remote = env.remote {
+            let target = URLRedactor.redact(url)
+            outputs.beforeCommit {
+                let version = try RemoteConfiguration.save(self.config, to: url, client: remote)
+                try audit.record("config.save", target: target, .success, ["version": String(version)])
+            }
+            written.append(target)
         }
 
         model.shutdown()  // before the summary, so the plugins' peak memory is known

@@ -1,5 +1,6 @@
 import AuditStore
 import PluginHost
+import RemoteClient
 
 /// What a run gets from outside: where plugins live, limits, and where messages go.
 /// Passed in, never global, so tests and the CLI can run several side by side.
@@ -17,6 +18,12 @@ public struct RunEnvironment: Sendable {
     public var configSources: [String] = ["defaults"]
     /// Signs saved models; nil when the machine has no signing key (saving a model then fails).
     public var signingKey: SigningKey?
+    /// The HTTPS client for model URLs and remote configs; nil when the run has no remote parts.
+    public var remote: RemoteClient?
+    /// Where the run's key events go (`--remote-log`); never blocks or fails the run.
+    public var remoteLog: RemoteLogger?
+    /// `--remote-save-config`: the merged configuration is stored there as a new version.
+    public var remoteSaveConfig: String?
     /// Informational lines (quiet mode silences them).
     public var info: @Sendable (String) -> Void
     /// Called after every epoch (the CLI's progress display).

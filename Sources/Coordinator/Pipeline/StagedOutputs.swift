@@ -30,7 +30,29 @@ final class StagedOutputs {
         return temp
     }
 
+    /// A pair of temporary files (for an output that goes elsewhere, e.g. uploaded), removed with the run.
+    func stageTemporary() throws -> (String, String) {
+        if temporaryDirectory == nil {
+            var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("fe-staged-XXXXXX").utf8CString)
+            guard let dir = mkdtemp(&template) else { throw OutputError(path: NSTemporaryDirectory(), reason: "cannot create a temporary directory") }
+            temporaryDirectory = String(cString: dir)
+        }
+        uploads += 1
+        return (temporaryDirectory! + "/upload-\(uploads)", temporaryDirectory! + "/upload-\(uploads).sig")
+    }
+
+    /// Work that must succeed before any local output is committed (uploads).
+    func beforeCommit(_ work: @escaping () throws -> Void) {
+        pending.append(work)
+    }
+
+    private var temporaryDirectory: String?
+    private var uploads = 0
+    private var pending: [() throws -> Void] = []
+
     func commit() throws {
+        for work in pending { try work() }
+        pending.removeAll()
         for (temp, final) in staged {
             guard rename(temp, final) == 0 else {
                 let e = errno
@@ -44,6 +66,9 @@ final class StagedOutputs {
     func discard() {
         for (temp, _) in staged { unlink(temp) }
         staged.removeAll()
+        pending.removeAll()
+        if let dir = temporaryDirectory { try? FileManager.default.removeItem(atPath: dir) }
+        temporaryDirectory = nil
     }
 
     deinit { discard() }

@@ -1,0 +1,235 @@
+/// One direction of an `LSTM`: its parameters, its forward recursion and its
+/// backpropagation through time. Internal; `LSTM` combines one or two of them.
+///
+/// Gates in Keras order i, f, g (cell candidate), o:
+///     a_t = x_t · W + h_prev · U + b        (W: C x 4H, U: H x 4H, b: 1 x 4H)
+///     i = σ(a_i), f = σ(a_f), g = tanh(a_g), o = σ(a_o)
+///     c_t = f ⊙ c_prev + i ⊙ g,  h_t = o ⊙ tanh(c_t)
+/// The forward direction runs t = 0 ..< L, the reverse one t = L-1 ... 0; "prev" is the
+/// previously processed step (zero state before the first).
+final class LSTMDirection {
+    let length: Int
+    let channels: Int
+    let units: Int
+    let reverse: Bool
+    let kernel: Parameter
+    let recurrentKernel: Parameter
+    let bias: Parameter
+
+    /// Where the hidden states go / their gradients come from: a `batch x (steps * width)`
+    /// matrix of which this direction owns columns `offset ..< offset + units` of each step;
+    /// `steps == length` (every step) or 1 (only the last processed step).
+    struct OutputLayout {
+        var sequences: Bool
+        var width: Int
+        var offset: Int
+    }
+
+    /// Everything one forward pass writes; training and inference use separate ones.
+    struct Workspace {
+        /// (batch * L) x 4H, row b * L + t: first the input projections x_t · W, then the gates i, f, g, o.
+        var gates = Matrix(rows: 0, cols: 0)
+        /// (batch * L) x H, row b * L + t: c_t, and tanh(c_t).
+        var cells = [Float]()
+        var tanhCells = [Float]()
+        /// (batch * L) x H, row b * L + t: the h_prev that step t consumed.
+        var previousHidden = Matrix(rows: 0, cols: 0)
+        /// batch x H: the latest h (operand of the recurrent product).
+        var hidden = Matrix(rows: 0, cols: 0)
+        /// batch x 4H: h_prev · U.
+        var recurrent = Matrix(rows: 0, cols: 0)
+        /// batch x H: the running c.
+        var cell = [Float]()
+    }
+    private var trainingSpace = Workspace()
+    private var inferenceSpace = Workspace()
+    private var cachedInput: Matrix?
+    private var gradGates = Matrix(rows: 0, cols: 0)
+    private var gradStep = Matrix(rows: 0, cols: 0)
+    private var gradHidden = Matrix(rows: 0, cols: 0)
+    private var gradCell = [Float]()
+    /// H zeros: the c_prev of the first step and the output gradient of steps without output.
+    private let zeros: [Float]
+
+    init(name: String, length: Int, channels: Int, units: Int, reverse: Bool, rng: inout SeededGenerator) {
+        self.length = length
+        self.channels = channels
+        self.units = units
+        self.reverse = reverse
+        zeros = [Float](repeating: 0, count: units)
+        kernel = Parameter(name: "\(name).kernel",
+                           value: LayerInitialization.glorotUniform(rows: channels, cols: 4 * units, fanIn: channels,
+                                                                    fanOut: 4 * units, rng: &rng))
+        recurrentKernel = Parameter(name: "\(name).recurrent_kernel",
+                                    value: LayerInitialization.orthogonal(rows: units, cols: 4 * units, rng: &rng))
+        var b = Matrix(rows: 1, cols: 4 * units)
+        for j in units..<(2 * units) { b.data[j] = 1 }   // unit forget bias
+        bias = Parameter(name: "\(name).bias", value: b)
+    }
+
+    var parameters: [Parameter] { [kernel, recurrentKernel, bias] }
+
+    func checkParameterShapes() {
+        LayerMath.checkShape(kernel, rows: channels, cols: 4 * units)
+        LayerMath.checkShape(recurrentKernel, rows: units, cols: 4 * units)
+        LayerMath.checkShape(bias, rows: 1, cols: 4 * units)
+    }
+
+    /// `input` is the batch seen as (batch * L) x C. Writes this direction's states into `out`.
+    func forward(_ input: Matrix, batch: Int, training: Bool, out: UnsafeMutablePointer<Float>, layout: OutputLayout) {
+        var ws = Workspace()
+        if training { swap(&ws, &trainingSpace); cachedInput = input } else { swap(&ws, &inferenceSpace) }
+        defer { if training { swap(&ws, &trainingSpace) } else { swap(&ws, &inferenceSpace) } }
+        guard batch > 0 else { return }
+
+        let L = length, H = units, G = 4 * units
+        let n = batch * L * H
+        BLAS.gemm(input, transposeA: false, kernel.value, transposeB: false, into: &ws.gates)
+        if ws.cells.count != n {
+            ws.cells = [Float](repeating: 0, count: n)
+            ws.tanhCells = ws.cells
+        }
+        if ws.cell.count != batch * H { ws.cell = [Float](repeating: 0, count: batch * H) }
+        ws.previousHidden.reshapeDiscardingContents(rows: batch * L, cols: H)
+        ws.hidden.reshapeDiscardingContents(rows: batch, cols: H)
+        ws.hidden.setZero()
+        ws.recurrent.reshapeDiscardingContents(rows: batch, cols: G)
+
+        let width = layout.width, offset = layout.offset, sequences = layout.sequences
+        LayerMath.addRowVector(bias.value, to: &ws.gates)
+        ws.gates.data.withUnsafeMutableBufferPointer { gatesBuffer in
+        ws.cells.withUnsafeMutableBufferPointer { cellsBuffer in
+        ws.tanhCells.withUnsafeMutableBufferPointer { tanhBuffer in
+        ws.previousHidden.data.withUnsafeMutableBufferPointer { prevBuffer in
+        ws.cell.withUnsafeMutableBufferPointer { cellBuffer in
+            let gates = gatesBuffer.baseAddress!
+            let cells = cellsBuffer.baseAddress!, tanhCells = tanhBuffer.baseAddress!
+            let prevAll = prevBuffer.baseAddress!, cState = cellBuffer.baseAddress!
+            cState.update(repeating: 0, count: batch * H)
+            for step in 0..<L {
+                let t = reverse ? L - 1 - step : step
+                if step > 0 {
+                    BLAS.gemm(ws.hidden, transposeA: false, recurrentKernel.value, transposeB: false, into: &ws.recurrent)
+                } else {
+                    ws.recurrent.setZero()
+                }
+                let isLast = step == L - 1
+                ws.recurrent.data.withUnsafeMutableBufferPointer { recBuffer in
+                ws.hidden.data.withUnsafeMutableBufferPointer { hiddenBuffer in
+                    let rec = recBuffer.baseAddress!, hidden = hiddenBuffer.baseAddress!
+                    for b in 0..<batch {
+                        let row = b * L + t
+                        // Pre-activations in place of h_prev · U, then the gates; simple loops that vectorise.
+                        let z = rec + b * G, zIn = gates + row * G
+                        for k in 0..<G { z[k] += zIn[k] }
+                        for k in 0..<(2 * H) { z[k] = FastMath.sigmoid(z[k]) }
+                        for k in (2 * H)..<(3 * H) { z[k] = FastMath.tanh(z[k]) }
+                        for k in (3 * H)..<G { z[k] = FastMath.sigmoid(z[k]) }
+                        zIn.update(from: z, count: G)
+                        let ig = z, fg = z + H, gg = z + 2 * H, og = z + 3 * H
+                        let h = hidden + b * H, c = cState + b * H
+                        let cOut = cells + row * H, tOut = tanhCells + row * H
+                        (prevAll + row * H).update(from: h, count: H)
+                        for j in 0..<H { c[j] = fg[j] * c[j] + ig[j] * gg[j] }
+                        for j in 0..<H { tOut[j] = FastMath.tanh(c[j]) }
+                        for j in 0..<H { h[j] = og[j] * tOut[j] }
+                        cOut.update(from: c, count: H)
+                        if sequences {
+                            (out + row * width + offset).update(from: h, count: H)
+                        } else if isLast {
+                            (out + b * width + offset).update(from: h, count: H)
+                        }
+                    }
+                }
+                }
+            }
+        }
+        }
+        }
+        }
+        }
+    }
+
+    /// Backpropagation through time for the latest training forward. `gradOut` has the
+    /// forward's output layout. Adds the parameter gradients; when `gradInput` is given,
+    /// writes (or, with `accumulate`, adds) dL/dx as (batch * L) x C.
+    func backward(_ gradOut: UnsafePointer<Float>, batch: Int, layout: OutputLayout,
+                  needInputGradient: Bool, gradInput: inout Matrix, accumulate: Bool) {
+        guard let x = cachedInput else {
+            preconditionFailure("LSTM \(kernel.name): backward called before a training forward")
+        }
+        guard batch > 0 else { return }
+        var ws = Workspace()
+        swap(&ws, &trainingSpace)
+        defer { swap(&ws, &trainingSpace) }
+
+        let L = length, H = units, G = 4 * units
+        gradGates.reshapeDiscardingContents(rows: batch * L, cols: G)
+        gradStep.reshapeDiscardingContents(rows: batch, cols: G)
+        gradHidden.reshapeDiscardingContents(rows: batch, cols: H)
+        gradHidden.setZero()
+        if gradCell.count != batch * H { gradCell = [Float](repeating: 0, count: batch * H) }
+
+        let width = layout.width, offset = layout.offset, sequences = layout.sequences
+        ws.gates.data.withUnsafeBufferPointer { gatesBuffer in
+        ws.cells.withUnsafeBufferPointer { cellsBuffer in
+        ws.tanhCells.withUnsafeBufferPointer { tanhBuffer in
+        gradGates.data.withUnsafeMutableBufferPointer { gradGatesBuffer in
+        gradCell.withUnsafeMutableBufferPointer { gradCellBuffer in
+        zeros.withUnsafeBufferPointer { zerosBuffer in
+            let zero = zerosBuffer.baseAddress!
+            let gates = gatesBuffer.baseAddress!, cells = cellsBuffer.baseAddress!
+            let tanhCells = tanhBuffer.baseAddress!, dGates = gradGatesBuffer.baseAddress!
+            let dcNext = gradCellBuffer.baseAddress!
+            dcNext.update(repeating: 0, count: batch * H)
+            for step in stride(from: L - 1, through: 0, by: -1) {
+                let t = reverse ? L - 1 - step : step
+                let tPrev = reverse ? t + 1 : t - 1
+                if step < L - 1 {
+                    BLAS.gemm(gradStep, transposeA: false, recurrentKernel.value, transposeB: true, into: &gradHidden)
+                }
+                let isLast = step == L - 1
+                gradHidden.data.withUnsafeBufferPointer { dhBuffer in
+                gradStep.data.withUnsafeMutableBufferPointer { stepBuffer in
+                    let dhNext = dhBuffer.baseAddress!, dStep = stepBuffer.baseAddress!
+                    for b in 0..<batch {
+                        let row = b * L + t
+                        let g = gates + row * G, tc = tanhCells + row * H
+                        let cPrev = step > 0 ? cells + (b * L + tPrev) * H : zero
+                        let dh = isLast ? zero : dhNext + b * H, dc = dcNext + b * H
+                        let ds = dStep + b * G
+                        let gOut = sequences ? gradOut + row * width + offset : (isLast ? gradOut + b * width + offset : zero)
+                        let gi = g, gf = g + H, gg = g + 2 * H, go = g + 3 * H
+                        let di = ds, df = ds + H, dg = ds + 2 * H, dout = ds + 3 * H
+                        for j in 0..<H {
+                            let dhj = dh[j] + gOut[j]
+                            let ig = gi[j], fg = gf[j], gj = gg[j], og = go[j], tcj = tc[j]
+                            let dcj = dc[j] + dhj * og * (1 - tcj * tcj)
+                            di[j] = dcj * gj * ig * (1 - ig)
+                            df[j] = dcj * cPrev[j] * fg * (1 - fg)
+                            dg[j] = dcj * ig * (1 - gj * gj)
+                            dout[j] = dhj * tcj * og * (1 - og)
+                            dc[j] = dcj * fg
+                        }
+                        (dGates + row * G).update(from: ds, count: G)
+                    }
+                }
+                }
+            }
+        }
+        }
+        }
+        }
+        }
+        }
+
+        BLAS.gemm(ws.previousHidden, transposeA: true, gradGates, transposeB: false,
+                  into: &recurrentKernel.gradient, beta: 1)
+        BLAS.gemm(x, transposeA: true, gradGates, transposeB: false, into: &kernel.gradient, beta: 1)
+        LayerMath.addColumnSums(of: gradGates, into: &bias.gradient)
+        if needInputGradient {
+            BLAS.gemm(gradGates, transposeA: false, kernel.value, transposeB: true, into: &gradInput,
+                      beta: accumulate ? 1 : 0)
+        }
+    }
+}

@@ -1,0 +1,122 @@
+/// Element-wise helpers shared by the sequence layers (raw-pointer loops, no allocation).
+enum LayerMath {
+    /// The same storage seen with another shape (no copy; `rows * cols` must match).
+    @inline(__always)
+    static func view(_ m: Matrix, rows: Int, cols: Int) -> Matrix {
+        precondition(m.data.count == rows * cols, "view: \(m.data.count) values cannot be \(rows)x\(cols)")
+        return Matrix(rows: rows, cols: cols, data: m.data)
+    }
+
+    /// `m[r, c] += v[c]` with `m` read as rows of `v.count` values.
+    static func addRowVector(_ v: Matrix, to m: inout Matrix) {
+        let width = v.data.count
+        precondition(width > 0 && m.data.count % width == 0, "addRowVector: width mismatch")
+        let rows = m.data.count / width
+        v.data.withUnsafeBufferPointer { vb in
+            m.data.withUnsafeMutableBufferPointer { mb in
+                guard let vp = vb.baseAddress, let mp = mb.baseAddress else { return }
+                for r in 0..<rows {
+                    let row = mp + r * width
+                    for c in 0..<width { row[c] += vp[c] }
+                }
+            }
+        }
+    }
+
+    /// `m = f(m + bias)` with `m` read as rows of `bias.count` values, in blocks of rows small
+    /// enough to stay in the L1 cache between the bias pass and the activation pass.
+    static func addBiasAndActivate(_ m: inout Matrix, bias: Matrix, activation: Activation) {
+        let width = bias.data.count
+        precondition(width > 0 && m.data.count % width == 0, "addBiasAndActivate: width mismatch")
+        let rows = m.data.count / width
+        let block = max(1, 2048 / width)
+        bias.data.withUnsafeBufferPointer { vb in
+            m.data.withUnsafeMutableBufferPointer { mb in
+                guard let vp = vb.baseAddress, let mp = mb.baseAddress else { return }
+                var start = 0
+                while start < rows {
+                    let end = min(rows, start + block)
+                    for r in start..<end {
+                        let row = mp + r * width
+                        for c in 0..<width { row[c] += vp[c] }
+                    }
+                    activation.apply(to: UnsafeMutableBufferPointer(start: mp + start * width, count: (end - start) * width))
+                    start = end
+                }
+            }
+        }
+    }
+
+    /// Σ p[0 ..< n] with eight partial sums (a single running sum is one dependent
+    /// add per element; strict IEEE order keeps the compiler from splitting it).
+    @inline(__always)
+    static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+        var s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
+        var i = 0
+        while i + 8 <= n {
+            s0 += p[i]; s1 += p[i + 1]; s2 += p[i + 2]; s3 += p[i + 3]
+            s4 += p[i + 4]; s5 += p[i + 5]; s6 += p[i + 6]; s7 += p[i + 7]
+            i += 8
+        }
+        while i < n { s0 += p[i]; i += 1 }
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    }
+
+    /// Σ a[i] · b[i] with eight partial sums.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+        var s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
+        var i = 0
+        while i + 8 <= n {
+            s0 += a[i] * b[i]; s1 += a[i + 1] * b[i + 1]; s2 += a[i + 2] * b[i + 2]; s3 += a[i + 3] * b[i + 3]
+            s4 += a[i + 4] * b[i + 4]; s5 += a[i + 5] * b[i + 5]; s6 += a[i + 6] * b[i + 6]; s7 += a[i + 7] * b[i + 7]
+            i += 8
+        }
+        while i < n { s0 += a[i] * b[i]; i += 1 }
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    }
+
+    /// `target[c] += Σ_r m[r, c]` with `m` read as rows of `target.data.count` values.
+    static func addColumnSums(of m: Matrix, into target: inout Matrix) {
+        let width = target.data.count
+        precondition(width > 0 && m.data.count % width == 0, "addColumnSums: width mismatch")
+        let rows = m.data.count / width
+        m.data.withUnsafeBufferPointer { src in
+            target.data.withUnsafeMutableBufferPointer { dst in
+                guard let s = src.baseAddress, let d = dst.baseAddress else { return }
+                for r in 0..<rows {
+                    let row = s + r * width
+                    for c in 0..<width { d[c] += row[c] }
+                }
+            }
+        }
+    }
+
+    /// dL/dz for y = f(z), from y and dL/dy: the gradient itself when f is linear
+    /// (no copy), else written into `buffer`. The result has `gradient`'s shape.
+    static func preActivationGradient(_ activation: Activation, output: Matrix, gradient: Matrix,
+                                      buffer: inout Matrix) -> Matrix {
+        precondition(output.data.count == gradient.data.count,
+                     "gradient has \(gradient.data.count) values, the output \(output.data.count)")
+        if activation == .linear { return gradient }
+        buffer.reshapeDiscardingContents(rows: gradient.rows, cols: gradient.cols)
+        output.data.withUnsafeBufferPointer { y in
+            gradient.data.withUnsafeBufferPointer { g in
+                buffer.data.withUnsafeMutableBufferPointer { r in
+                    activation.multiplyByDerivative(output: y, gradient: g, into: r)
+                }
+            }
+        }
+        return buffer
+    }
+
+    /// Checks a parameter's value and gradient shapes (they are public vars, e.g. loaded from disk).
+    static func checkShape(_ p: Parameter, rows: Int, cols: Int) {
+        precondition(p.value.rows == rows && p.value.cols == cols && p.value.isConsistent,
+                     "\(p.name) must be \(rows)x\(cols), is \(p.value.rows)x\(p.value.cols)")
+        precondition(p.gradient.rows == rows && p.gradient.cols == cols && p.gradient.isConsistent,
+                     "\(p.name): gradient must be \(rows)x\(cols)")
+    }
+}

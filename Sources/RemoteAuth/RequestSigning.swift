@@ -1,0 +1,74 @@
+import Crypto
+import Foundation
+
+/// How requests and responses between the CLI and `feature-extractor serve` are bound
+/// to their content, time and a one-time nonce, so a captured exchange cannot be
+/// replayed or altered.
+///
+/// Request: `X-FE-Timestamp` (Unix seconds), `X-FE-Nonce` (32 hex digits, random),
+/// `X-FE-Signature` = HMAC-SHA256 over
+/// `"FE-REQUEST-V1\n" + method + "\n" + path + "\n" + query + "\n" + timestamp + "\n" + nonce + "\n" + sha256(body)`.
+/// Response: `X-FE-Response-Signature` = HMAC-SHA256 over
+/// `"FE-RESPONSE-V1\n" + nonce + "\n" + status + "\n" + sha256(body)`.
+/// The key is derived from the caller's API token with HKDF, so both sides hold it
+/// and it never travels on its own.
+public enum RequestSigning {
+    public static let timestampHeader = "X-FE-Timestamp"
+    public static let nonceHeader = "X-FE-Nonce"
+    public static let signatureHeader = "X-FE-Signature"
+    public static let responseSignatureHeader = "X-FE-Response-Signature"
+
+    /// How far a request's timestamp may be from the server's clock, either way.
+    public static let window: TimeInterval = 300
+
+    public static func key(token: String) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(token.utf8)),
+                               info: Data("feature-extractor request mac v1".utf8), outputByteCount: 32)
+    }
+
+    public static func requestMAC(key: SymmetricKey, method: String, path: String, query: String,
+                                  timestamp: String, nonce: String, body: Data) -> String {
+        let text = ["FE-REQUEST-V1", method, path, query, timestamp, nonce, sha256Hex(body)].joined(separator: "\n")
+        return hex(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key))
+    }
+
+    public static func responseMAC(key: SymmetricKey, nonce: String, status: Int, body: Data) -> String {
+        let text = ["FE-RESPONSE-V1", nonce, String(status), sha256Hex(body)].joined(separator: "\n")
+        return hex(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key))
+    }
+
+    /// Compares MACs in constant time.
+    public static func equal(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<x.count { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+
+    public static func newNonce() -> String {
+        hex(SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) })
+    }
+
+    /// A nonce as the server accepts it: 32 lower-case hex digits.
+    public static func isWellFormedNonce(_ n: String) -> Bool {
+        n.utf8.count == 32 && n.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    public static func sha256Hex(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
+
+    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// The server's API, named in one place for both sides.
+public enum RemoteAPI {
+    public static let prefix = "/v1"
+    /// Names of configs and models: safe in paths and files.
+    public static func isValidName(_ name: String) -> Bool {
+        let u = Array(name.utf8)
+        guard let first = u.first, u.count <= 64, (97...122).contains(first) else { return false }
+        return u.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 95 || $0 == 45 || $0 == 46 }
+    }
+}

@@ -1,0 +1,184 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import RemoteAuth
+
+/// What a remote call gives back, after its authenticity was checked.
+public struct RemoteResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: Data
+
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// Limits and trust for remote calls.
+public struct RemoteClientConfiguration: Sendable {
+    /// PEM file of the CA that signed the server's certificate (private deployments); nil: system roots.
+    public var caFile: String?
+    public var connectTimeout: Double = 10
+    public var readTimeout: Double = 30
+    public var maxResponseBytes = 256 << 20
+    public var maxAttempts = 5
+    /// Overall time for one operation, retries included.
+    public var deadline: Double = 60
+    /// First backoff step; doubled each attempt, with full jitter, capped by `maxBackoff`.
+    public var baseBackoff: Double = 0.2
+    public var maxBackoff: Double = 10
+
+    public init() {}
+}
+
+/// HTTPS client for `feature-extractor serve`: signs every request (timestamp, nonce,
+/// HMAC), checks every response's MAC against its nonce, never follows redirects,
+/// always verifies certificates, bounds sizes and times, and retries only what is
+/// safe to retry, with exponential backoff and jitter, honouring Retry-After.
+public final class RemoteClient: @unchecked Sendable {
+    private let client: HTTPClient
+    private let token: String
+    private let key: SymmetricKeyBox
+    public let configuration: RemoteClientConfiguration
+    /// Called before each retry with the attempt number and the reason (for logs).
+    public var onRetry: @Sendable (Int, String) -> Void = { _, _ in }
+
+    public init(token: String, configuration: RemoteClientConfiguration = RemoteClientConfiguration()) throws {
+        self.token = token
+        self.key = SymmetricKeyBox(RequestSigning.key(token: token))
+        self.configuration = configuration
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        tls.minimumTLSVersion = .tlsv12
+        if let ca = configuration.caFile {
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+        }
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(
+            tlsConfiguration: tls, redirectConfiguration: .disallow,
+            timeout: .init(connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
+                           read: .milliseconds(Int64(configuration.readTimeout * 1000))),
+            decompression: .disabled))
+    }
+
+    deinit { try? client.syncShutdown() }
+
+    /// Checks a URL before anything is sent: https only, no credentials in it.
+    public static func validate(_ text: String) throws -> URL {
+        guard let c = URLComponents(string: text), let scheme = c.scheme?.lowercased() else { throw RemoteError.invalidURL(URLRedactor.redact(text)) }
+        guard scheme == "https" else { throw RemoteError.insecureURL(URLRedactor.redact(text)) }
+        guard c.user == nil, c.password == nil else { throw RemoteError.credentialsInURL(URLRedactor.redact(text)) }
+        guard c.host?.isEmpty == false, let url = c.url else { throw RemoteError.invalidURL(URLRedactor.redact(text)) }
+        return url
+    }
+
+    /// One operation, blocking the caller (the CLI is synchronous); `idempotent` says whether a
+    /// request that may have reached the server can be sent again.
+    public func send(_ method: String, _ urlText: String, body: Data = Data(), headers: [String: String] = [:],
+                     idempotent: Bool) throws -> RemoteResponse {
+        let url = try Self.validate(urlText)
+        return try Blocking.run { try await self.sendWithRetries(method, url, body: body, headers: headers, idempotent: idempotent) }
+    }
+
+    private func sendWithRetries(_ method: String, _ url: URL, body: Data, headers: [String: String], idempotent: Bool) async throws -> RemoteResponse {
+        let start = Date()
+        var attempt = 0
+        var last = ""
+        while true {
+            attempt += 1
+            var retryAfter: Double?
+            do {
+                let r = try await once(method, url, body: body, headers: headers)
+                if r.status == 429 || r.status == 503 || (idempotent && [500, 502, 504].contains(r.status)) {
+                    last = "HTTP \(r.status)"
+                    retryAfter = r.header("retry-after").flatMap(Double.init)
+                } else {
+                    return r
+                }
+            } catch let e as RemoteError {
+                throw e   // refusals, bad responses: not retryable
+            } catch {
+                // Connection failures: the request may have been processed only if it was sent.
+                last = Self.describe(error)
+                guard idempotent else { throw RemoteError.network(last) }
+            }
+            let backoff = min(configuration.maxBackoff, configuration.baseBackoff * pow(2, Double(attempt - 1)))
+            let delay = max(retryAfter ?? 0, Double.random(in: 0...backoff))
+            guard attempt < configuration.maxAttempts, Date().timeIntervalSince(start) + delay < configuration.deadline else {
+                throw RemoteError.gaveUp(attempts: attempt, last: last)
+            }
+            onRetry(attempt, last)
+            try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+        }
+    }
+
+    private func once(_ method: String, _ url: URL, body: Data, headers: [String: String]) async throws -> RemoteResponse {
+        let nonce = RequestSigning.newNonce()
+        let stamp = String(Int(Date().timeIntervalSince1970))
+        let c = URLComponents(url: url, resolvingAgainstBaseURL: false)
+        let path = c?.percentEncodedPath ?? url.path
+        let query = c?.percentEncodedQuery ?? ""
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = HTTPMethod(rawValue: method)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: RequestSigning.timestampHeader, value: stamp)
+        request.headers.add(name: RequestSigning.nonceHeader, value: nonce)
+        request.headers.add(name: RequestSigning.signatureHeader, value: RequestSigning.requestMAC(
+            key: key.key, method: method, path: path, query: query, timestamp: stamp, nonce: nonce, body: body))
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
+
+        let response = try await client.execute(request, timeout: .milliseconds(Int64(configuration.readTimeout * 1000)))
+        let status = Int(response.status.code)
+        var fields: [String: String] = [:]
+        for h in response.headers { fields[h.name.lowercased()] = h.value }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await response.body.collect(upTo: configuration.maxResponseBytes)
+        } catch is NIOTooManyBytesError {
+            throw RemoteError.tooLarge(limit: configuration.maxResponseBytes)
+        }
+        let data = Data(buffer.readableBytesView)
+        if (300..<400).contains(status) { throw RemoteError.redirectRefused(status: status) }
+        if status == 429 || status == 503 || status >= 500 { return RemoteResponse(status: status, headers: fields, body: data) }
+        guard (200..<300).contains(status) else {
+            let message = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["error"] as? String ?? "HTTP \(status)"
+            throw RemoteError.refused(status: status, message: String(message.prefix(300)))
+        }
+        guard let mac = fields[RequestSigning.responseSignatureHeader.lowercased()],
+              RequestSigning.equal(mac, RequestSigning.responseMAC(key: key.key, nonce: nonce, status: status, body: data)) else {
+            throw RemoteError.unauthenticatedResponse("its signature is missing or does not match this request")
+        }
+        return RemoteResponse(status: status, headers: fields, body: data)
+    }
+
+    /// Network errors, without anything secret (AsyncHTTPClient errors carry no credentials).
+    static func describe(_ error: any Error) -> String {
+        String(String(describing: error).prefix(200))
+    }
+}
+
+import Crypto
+
+/// SymmetricKey is not Sendable-annotated; it is immutable.
+struct SymmetricKeyBox: @unchecked Sendable {
+    let key: SymmetricKey
+    init(_ key: SymmetricKey) { self.key = key }
+}
+
+/// Runs async work to completion from synchronous code (the CLI's run loop is synchronous).
+enum Blocking {
+    static func run<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { box.result = .success(try await work()) } catch { box.result = .failure(error) }
+            done.signal()
+        }
+        done.wait()
+        return try box.result!.get()
+    }
+
+    private final class ResultBox<T>: @unchecked Sendable {
+        var result: Result<T, any Error>?
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Why a remote operation failed. No case carries a token, a password or a URL's credentials.
+public enum RemoteError: Error, Equatable, CustomStringConvertible {
+    case insecureURL(String)
+    case credentialsInURL(String)
+    case invalidURL(String)
+    case redirectRefused(status: Int)
+    case refused(status: Int, message: String)
+    case unauthenticatedResponse(String)
+    case integrity(String)
+    case tooLarge(limit: Int)
+    case gaveUp(attempts: Int, last: String)
+    case network(String)
+
+    public var description: String {
+        switch self {
+        case .insecureURL(let u): "refusing \(u): only https:// URLs are allowed"
+        case .credentialsInURL(let u): "refusing \(u): credentials in a URL leak into logs and process lists; use FEATURE_EXTRACTOR_TOKEN or --token-file"
+        case .invalidURL(let u): "\(u) is not a valid https URL"
+        case .redirectRefused(let s): "the server answered with a redirect (\(s)); redirects are not followed"
+        case .refused(let s, let m): "the server refused the request (\(s)): \(m)"
+        case .unauthenticatedResponse(let why): "the response is not authentic (\(why)): it may be replayed or altered"
+        case .integrity(let why): "integrity check failed: \(why)"
+        case .tooLarge(let limit): "the response is larger than \(limit) bytes"
+        case .gaveUp(let n, let last): "gave up after \(n) attempt(s): \(last)"
+        case .network(let why): "network error: \(why)"
+        }
+    }
+}
+
+/// Removes what must never be shown from a URL: user, password (query kept, it names things).
+public enum URLRedactor {
+    public static func redact(_ text: String) -> String {
+        guard var c = URLComponents(string: text) else { return "<invalid URL>" }
+        if c.user != nil || c.password != nil {
+            c.user = nil
+            c.password = nil
+            return (c.string ?? "<URL>").replacingOccurrences(of: "://", with: "://<redacted>@")
+        }
+        return c.string ?? "<URL>"
+    }
+}
