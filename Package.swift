@@ -68,12 +68,12 @@ let package = Package(
         ]),
         // Misbehaving plugins for tests; the behaviour is chosen by the executable's file name.
         .executableTarget(name: "FixturePlugin", dependencies: ["PluginKit", "PluginProtocol"], path: "Tests/Fixtures/FixturePlugin"),
-        .target(name: "TestSupport", dependencies: ["PluginHost", "Coordinator", "AuditStore"], path: "Tests/Support"),
+        .target(name: "TestSupport", dependencies: ["PluginHost", "Coordinator", "AuditStore", "RemoteClient", "RemoteAuth"], path: "Tests/Support"),
         .testTarget(name: "UnitTests", dependencies: [
             "PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "AuditStore", "TestSupport",
             .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Coordinator", "PluginHost", "PluginProtocol", "AuditStore", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Coordinator", "PluginHost", "PluginProtocol", "AuditStore", "RemoteClient", "RemoteAuth", "TestSupport"]),
         .testTarget(name: "SystemTests", dependencies: ["TestSupport"]),
         .testTarget(name: "AcceptanceTests", dependencies: ["TestSupport"]),
     ]

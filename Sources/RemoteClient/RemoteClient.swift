@@ -151,6 +151,23 @@ public final class RemoteClient: @unchecked Sendable {
         return RemoteResponse(status: status, headers: fields, body: data)
     }
 
+    /// Sends exactly the given headers and body, unsigned and once: for tools and tests that
+    /// probe a server (replays, stale timestamps). Responses are not authenticated here.
+    public func sendRaw(_ method: String, _ urlText: String, headers: [String: String], body: Data = Data()) throws -> RemoteResponse {
+        let url = try Self.validate(urlText)
+        return try Blocking.run {
+            var request = HTTPClientRequest(url: url.absoluteString)
+            request.method = HTTPMethod(rawValue: method)
+            for (k, v) in headers { request.headers.add(name: k, value: v) }
+            if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
+            let response = try await self.client.execute(request, timeout: .seconds(30))
+            var fields: [String: String] = [:]
+            for h in response.headers { fields[h.name.lowercased()] = h.value }
+            let buffer = try await response.body.collect(upTo: self.configuration.maxResponseBytes)
+            return RemoteResponse(status: Int(response.status.code), headers: fields, body: Data(buffer.readableBytesView))
+        }
+    }
+
     /// Network errors, without anything secret (AsyncHTTPClient errors carry no credentials).
     static func describe(_ error: any Error) -> String {
         String(String(describing: error).prefix(200))

@@ -21,8 +21,9 @@ ensure_system_packages() {
 
 # Extra tools the test suite uses: strace simulates a kernel without Landlock,
 # script(1) (bsdutils) gives the progress display a terminal, sqlite3 tampers with
-# the audit log the way an attacker with the file would.
-TEST_APT_PACKAGES=(strace bsdutils sqlite3)
+# the audit log the way an attacker with the file would, openssl makes the test
+# servers' certificates.
+TEST_APT_PACKAGES=(strace bsdutils sqlite3 openssl)
 
 # The Python side of the interoperability tests (safetensors files must load in Python).
 # Best effort: without Python those tests skip with a message.

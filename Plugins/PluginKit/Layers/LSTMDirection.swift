@@ -130,9 +130,20 @@ final class LSTMDirection {
                         let h = hidden + b * H, c = cState + b * H
                         let cOut = cells + row * H, tOut = tanhCells + row * H
                         (prevAll + row * H).update(from: h, count: H)
-                        for j in 0..<H { c[j] = fg[j] * c[j] + ig[j] * gg[j] }
+                        var j = 0
+                        while j + 4 <= H {
+                            LayerMath.store4(LayerMath.load4(fg, j) * LayerMath.load4(c, j)
+                                             + LayerMath.load4(ig, j) * LayerMath.load4(gg, j), c, j)
+                            j += 4
+                        }
+                        while j < H { c[j] = fg[j] * c[j] + ig[j] * gg[j]; j += 1 }
                         for j in 0..<H { tOut[j] = FastMath.tanh(c[j]) }
-                        for j in 0..<H { h[j] = og[j] * tOut[j] }
+                        j = 0
+                        while j + 4 <= H {
+                            LayerMath.store4(LayerMath.load4(og, j) * LayerMath.load4(tOut, j), h, j)
+                            j += 4
+                        }
+                        while j < H { h[j] = og[j] * tOut[j]; j += 1 }
                         cOut.update(from: c, count: H)
                         if sequences {
                             (out + row * width + offset).update(from: h, count: H)
@@ -201,7 +212,22 @@ final class LSTMDirection {
                         let gOut = sequences ? gradOut + row * width + offset : (isLast ? gradOut + b * width + offset : zero)
                         let gi = g, gf = g + H, gg = g + 2 * H, go = g + 3 * H
                         let di = ds, df = ds + H, dg = ds + 2 * H, dout = ds + 3 * H
-                        for j in 0..<H {
+                        // Four units at a time (SIMD4: the same IEEE operations as the scalar tail).
+                        var j = 0
+                        while j + 4 <= H {
+                            let dhj = LayerMath.load4(dh, j) + LayerMath.load4(gOut, j)
+                            let ig = LayerMath.load4(gi, j), fg = LayerMath.load4(gf, j)
+                            let gj = LayerMath.load4(gg, j), og = LayerMath.load4(go, j)
+                            let tcj = LayerMath.load4(tc, j)
+                            let dcj = LayerMath.load4(dc, j) + dhj * og * (1 - tcj * tcj)
+                            LayerMath.store4(dcj * gj * ig * (1 - ig), di, j)
+                            LayerMath.store4(dcj * LayerMath.load4(cPrev, j) * fg * (1 - fg), df, j)
+                            LayerMath.store4(dcj * ig * (1 - gj * gj), dg, j)
+                            LayerMath.store4(dhj * tcj * og * (1 - og), dout, j)
+                            LayerMath.store4(dcj * fg, dc, j)
+                            j += 4
+                        }
+                        while j < H {
                             let dhj = dh[j] + gOut[j]
                             let ig = gi[j], fg = gf[j], gj = gg[j], og = go[j], tcj = tc[j]
                             let dcj = dc[j] + dhj * og * (1 - tcj * tcj)
@@ -210,6 +236,7 @@ final class LSTMDirection {
                             dg[j] = dcj * ig * (1 - gj * gj)
                             dout[j] = dhj * tcj * og * (1 - og)
                             dc[j] = dcj * fg
+                            j += 1
                         }
                         (dGates + row * G).update(from: ds, count: G)
                     }

@@ -78,6 +78,18 @@ enum LayerMath {
         return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     }
 
+    /// Four consecutive floats, for explicitly vectorised loops over several buffers
+    /// (where possible aliasing keeps the compiler from vectorising on its own).
+    @inline(__always)
+    static func load4(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD4<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD4<Float>.self)
+    }
+
+    @inline(__always)
+    static func store4(_ v: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>, _ i: Int) {
+        UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD4<Float>.self)
+    }
+
     /// `target[c] += Σ_r m[r, c]` with `m` read as rows of `target.data.count` values.
     static func addColumnSums(of m: Matrix, into target: inout Matrix) {
         let width = target.data.count
