@@ -86,8 +86,16 @@ struct RunCommand: ParsableCommand {
             for url in modelURLs + [options.remoteLog, options.remoteSaveConfig].compactMap({ $0 }) { _ = try RemoteClient.validate(url) }
             env.remote = remote
             env.remoteSaveConfig = options.remoteSaveConfig
-            if let url = options.remoteLog, let remote {
-                env.remoteLog = RemoteLogger(url: url, client: remote, store: db, actor: actor)
+            if let url = options.remoteLog, remote != nil {
+                // Its own client with short timeouts: an unreachable log server costs the run seconds, not minutes.
+                var c = RemoteClientConfiguration()
+                c.caFile = options.caFile
+                c.connectTimeout = 2
+                c.readTimeout = 5
+                c.maxAttempts = 2
+                c.deadline = 5
+                let logClient = try RemoteClient(token: try Secrets.token(file: store.tokenFile), configuration: c)
+                env.remoteLog = RemoteLogger(url: url, client: logClient, store: db, actor: actor)
             }
         } catch let error as ValidationError {
             throw error

@@ -119,7 +119,7 @@ final class LSTMDirection {
                     let rec = recBuffer.baseAddress!, hidden = hiddenBuffer.baseAddress!
                     for b in 0..<batch {
                         let row = b * L + t
-                        // Pre-activations in place of h_prev · U, then the gates; simple loops that vectorise.
+                        // Pre-activations in place of h_prev · U, then the gates (simple loops that vectorise).
                         let z = rec + b * G, zIn = gates + row * G
                         for k in 0..<G { z[k] += zIn[k] }
                         for k in 0..<(2 * H) { z[k] = FastMath.sigmoid(z[k]) }

@@ -30,8 +30,9 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         var q = Matrix(rows: 0, cols: 0)
         var k = Matrix(rows: 0, cols: 0)
         var v = Matrix(rows: 0, cols: 0)
-        /// The attention weights, (sample, head)-major blocks of L x L.
-        var probabilities = [Float]()
+        /// The attention weights, L x L per (sample, head) at index `sample * heads + head`
+        /// (training only; inference reuses one scratch matrix).
+        var probabilities = [Matrix]()
         /// (batch * L) x C: the heads' outputs side by side (input of the output projection).
         var concat = Matrix(rows: 0, cols: 0)
     }
@@ -83,24 +84,29 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         Self.project(x, queryKernel, queryBias, into: &ws.q)
         Self.project(x, keyKernel, keyBias, into: &ws.k)
         Self.project(x, valueKernel, valueBias, into: &ws.v)
-        let blocks = batch * heads * L * L
-        if ws.probabilities.count != blocks { ws.probabilities = [Float](repeating: 0, count: blocks) }
+        if training {
+            if ws.probabilities.count != batch * heads {
+                ws.probabilities = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: batch * heads)
+            }
+        }
         ws.concat.reshapeDiscardingContents(rows: batch * L, cols: C)
         let scale = 1 / Float(d).squareRoot()
+        /// Scores, softmax and P · V of one (sample, head), with P kept in `p`.
+        func attend(_ b: Int, _ h: Int, _ p: inout Matrix) {
+            BLAS.gemm(qh, transposeA: false, kh, transposeB: true, into: &p, alpha: scale)
+            Self.softmaxRows(&p)
+            BLAS.gemm(p, transposeA: false, vh, transposeB: false, into: &oh)
+        }
         for b in 0..<batch {
             for h in 0..<heads {
                 Self.extract(ws.q, sample: b, head: h, length: L, headSize: d, into: &qh)
                 Self.extract(ws.k, sample: b, head: h, length: L, headSize: d, into: &kh)
                 Self.extract(ws.v, sample: b, head: h, length: L, headSize: d, into: &vh)
-                BLAS.gemm(qh, transposeA: false, kh, transposeB: true, into: &scores, alpha: scale)
-                Self.softmaxRows(&scores)
-                let offset = (b * heads + h) * L * L
-                scores.data.withUnsafeBufferPointer { s in
-                    ws.probabilities.withUnsafeMutableBufferPointer { p in
-                        (p.baseAddress! + offset).update(from: s.baseAddress!, count: L * L)
-                    }
+                if training {
+                    attend(b, h, &ws.probabilities[b * heads + h])
+                } else {
+                    attend(b, h, &scores)
                 }
-                BLAS.gemm(scores, transposeA: false, vh, transposeB: false, into: &oh)
                 Self.insert(oh, sample: b, head: h, length: L, headSize: d, into: &ws.concat)
             }
         }
@@ -129,7 +135,6 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         gradQ.reshapeDiscardingContents(rows: batch * L, cols: C)
         gradK.reshapeDiscardingContents(rows: batch * L, cols: C)
         gradV.reshapeDiscardingContents(rows: batch * L, cols: C)
-        scores.reshapeDiscardingContents(rows: L, cols: L)
         let scale = 1 / Float(d).squareRoot()
         for b in 0..<batch {
             for h in 0..<heads {
@@ -137,17 +142,12 @@ public final class MultiHeadSelfAttention: SequenceLayer {
                 Self.extract(ws.q, sample: b, head: h, length: L, headSize: d, into: &qh)
                 Self.extract(ws.k, sample: b, head: h, length: L, headSize: d, into: &kh)
                 Self.extract(ws.v, sample: b, head: h, length: L, headSize: d, into: &vh)
-                let offset = (b * heads + h) * L * L
-                ws.probabilities.withUnsafeBufferPointer { p in
-                    scores.data.withUnsafeMutableBufferPointer { s in
-                        s.baseAddress!.update(from: p.baseAddress! + offset, count: L * L)
-                    }
-                }
+                let p = ws.probabilities[b * heads + h]
                 // dP = dO · Vᵀ, dV = Pᵀ · dO
                 BLAS.gemm(gradOh, transposeA: false, vh, transposeB: true, into: &gradScores)
-                BLAS.gemm(scores, transposeA: true, gradOh, transposeB: false, into: &gradVh)
+                BLAS.gemm(p, transposeA: true, gradOh, transposeB: false, into: &gradVh)
                 // Softmax backward (row-wise), times the 1/sqrt(d) scaling: dS = P ⊙ (dP - rowsum(dP ⊙ P)) / sqrt(d).
-                Self.softmaxBackward(probabilities: scores, gradient: &gradScores, scale: scale)
+                Self.softmaxBackward(probabilities: p, gradient: &gradScores, scale: scale)
                 // dQ = dS · K, dK = dSᵀ · Q
                 BLAS.gemm(gradScores, transposeA: false, kh, transposeB: false, into: &gradQh)
                 BLAS.gemm(gradScores, transposeA: true, qh, transposeB: false, into: &gradKh)
@@ -202,7 +202,8 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         }
     }
 
-    /// Numerically stable softmax of every row, in place.
+    /// Numerically stable softmax of every row, in place. The exponentials run as one
+    /// loop over the whole matrix (short per-row loops leave exp's latency exposed).
     private static func softmaxRows(_ m: inout Matrix) {
         let rows = m.rows, cols = m.cols
         m.data.withUnsafeMutableBufferPointer { buffer in
@@ -211,7 +212,11 @@ public final class MultiHeadSelfAttention: SequenceLayer {
                 let row = base + r * cols
                 var top = row[0]
                 for j in 1..<cols where row[j] > top { top = row[j] }
-                for j in 0..<cols { row[j] = FastMath.exp(max(row[j] - top, -87)) }
+                for j in 0..<cols { row[j] = max(row[j] - top, -87) }
+            }
+            for i in 0..<(rows * cols) { base[i] = FastMath.exp(base[i]) }
+            for r in 0..<rows {
+                let row = base + r * cols
                 let inv = 1 / LayerMath.sum(row, cols)
                 for j in 0..<cols { row[j] *= inv }
             }

@@ -14,6 +14,8 @@ public final class RemoteLogger: @unchecked Sendable {
     private let actor: String
     private let lock = NSLock()
     private var queue: [String] = []
+    /// The batch being sent: spooled too if `finish` cannot wait for its answer (at least once, not exactly once).
+    private var inFlight: [String] = []
     private var stopped = false
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -54,8 +56,9 @@ public final class RemoteLogger: @unchecked Sendable {
         if finished.wait(timeout: .now() + timeout) == .timedOut {
             // The sender is stuck on the network: keep the events for next time.
             lock.lock()
-            let rest = queue
+            let rest = inFlight + queue
             queue.removeAll()
+            inFlight.removeAll()
             lock.unlock()
             spool(rest)
         }
@@ -71,9 +74,15 @@ public final class RemoteLogger: @unchecked Sendable {
             lock.lock()
             let batch = Array(queue.prefix(Self.batchSize))
             queue.removeFirst(batch.count)
+            inFlight = batch
             let done = stopped && queue.isEmpty
             lock.unlock()
-            if !batch.isEmpty && !deliver(batch) { spool(batch) }
+            let ok = batch.isEmpty || deliver(batch)
+            lock.lock()
+            let stillOurs = !inFlight.isEmpty   // emptied when finish gave up and spooled it
+            inFlight.removeAll()
+            lock.unlock()
+            if !ok && stillOurs { spool(batch) }
             if done { break }
         }
         finished.signal()
