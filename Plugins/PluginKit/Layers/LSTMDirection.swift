@@ -162,7 +162,7 @@ final class LSTMDirection {
     }
 
     /// Backpropagation through time for the latest training forward. `gradOut` has the
-    /// forward's output layout. Adds the parameter gradients; when `gradInput` is given,
+    /// forward's output layout. Adds the parameter gradients; with `needInputGradient`,
     /// writes (or, with `accumulate`, adds) dL/dx as (batch * L) x C.
     func backward(_ gradOut: UnsafePointer<Float>, batch: Int, layout: OutputLayout,
                   needInputGradient: Bool, gradInput: inout Matrix, accumulate: Bool) {

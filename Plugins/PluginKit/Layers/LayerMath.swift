@@ -117,11 +117,31 @@ enum LayerMath {
         output.data.withUnsafeBufferPointer { y in
             gradient.data.withUnsafeBufferPointer { g in
                 buffer.data.withUnsafeMutableBufferPointer { r in
-                    activation.multiplyByDerivative(output: y, gradient: g, into: r)
+                    if activation == .relu {
+                        reluDerivative(output: y, gradient: g, into: r)
+                    } else {
+                        activation.multiplyByDerivative(output: y, gradient: g, into: r)
+                    }
                 }
             }
         }
         return buffer
+    }
+
+    /// `r = g ⊙ [y > 0]` as a branch-free select, four lanes at a time (the scalar form with
+    /// a data-dependent branch mispredicts on about half of a relu layer's values).
+    static func reluDerivative(output y: UnsafeBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+                               into r: UnsafeMutableBufferPointer<Float>) {
+        precondition(y.count == g.count && g.count == r.count, "reluDerivative: buffer sizes differ")
+        guard let yp = y.baseAddress, let gp = g.baseAddress, let rp = r.baseAddress else { return }
+        let n = r.count
+        var i = 0
+        while i + 4 <= n {
+            let keep = load4(yp, i) .> 0
+            store4(SIMD4<Float>(repeating: 0).replacing(with: load4(gp, i), where: keep), rp, i)
+            i += 4
+        }
+        while i < n { rp[i] = yp[i] > 0 ? gp[i] : 0; i += 1 }
     }
 
     /// Checks a parameter's value and gradient shapes (they are public vars, e.g. loaded from disk).

@@ -92,7 +92,7 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         ws.concat.reshapeDiscardingContents(rows: batch * L, cols: C)
         let scale = 1 / Float(d).squareRoot()
         /// Scores, softmax and P · V of one (sample, head), with P kept in `p`.
-        func attend(_ b: Int, _ h: Int, _ p: inout Matrix) {
+        func attend(_ p: inout Matrix) {
             BLAS.gemm(qh, transposeA: false, kh, transposeB: true, into: &p, alpha: scale)
             Self.softmaxRows(&p)
             BLAS.gemm(p, transposeA: false, vh, transposeB: false, into: &oh)
@@ -103,9 +103,9 @@ public final class MultiHeadSelfAttention: SequenceLayer {
                 Self.extract(ws.k, sample: b, head: h, length: L, headSize: d, into: &kh)
                 Self.extract(ws.v, sample: b, head: h, length: L, headSize: d, into: &vh)
                 if training {
-                    attend(b, h, &ws.probabilities[b * heads + h])
+                    attend(&ws.probabilities[b * heads + h])
                 } else {
-                    attend(b, h, &scores)
+                    attend(&scores)
                 }
                 Self.insert(oh, sample: b, head: h, length: L, headSize: d, into: &ws.concat)
             }

@@ -5,7 +5,7 @@ import XCTest
 @testable import AuditStore
 
 final class AuditStoreMigrationTests: XCTestCase {
-    private let allSteps = ["v1-access-control-and-audit", "v2-runs-and-statistics", "v3-trust"]
+    private let allSteps = ["v1-access-control-and-audit", "v2-runs-and-statistics", "v3-trust", "v4-remote"]
 
     private func tables(_ path: String) throws -> Set<String> {
         try AuditStoreTestSupport.rawConnection(path).read { db in
@@ -99,6 +99,23 @@ final class AuditStoreMigrationTests: XCTestCase {
         // An empty log gets a key on upgrade, so appends work.
         XCTAssertEqual(try store.append(AuditStoreTestSupport.event(1)).id, 1)
         XCTAssertEqual(AuditStoreTestSupport.mode(directory.file() + ".key"), 0o600)
+    }
+
+    func testFromV3KeepsTrustAndGainsTheRemoteTables() throws {
+        let directory = try AuditStoreTestDirectory()
+        let raw = try database(at: allSteps[2], in: directory)
+        let key = Data(repeating: 3, count: 32)
+        let id = String(SHA256.hash(data: key).map { String(format: "%02x", $0) }.joined().prefix(16))
+        try raw.write { db in
+            try db.execute(sql: "INSERT INTO trustedKey (id, publicKey, name, addedAt) VALUES (?, ?, 'k', '2025-01-02T03:04:05.000Z')",
+                           arguments: [id, key.base64EncodedString()])
+        }
+        XCTAssertFalse(try tables(directory.file()).contains("requestNonce"))
+        let store = try AuditStore.open(path: directory.file())
+        XCTAssertEqual(try store.trustedKey(id: id)?.name, "k")
+        XCTAssertTrue(try tables(directory.file()).isSuperset(of: ["requestNonce", "remoteConfig", "remoteModel", "remoteLogEvent", "spooledEvent"]))
+        XCTAssertTrue(try store.rememberNonce("n1", expiresAt: Date().addingTimeInterval(60)))
+        XCTAssertFalse(try store.rememberNonce("n1", expiresAt: Date().addingTimeInterval(60)), "a nonce is accepted once")
     }
 
     func testNewerSchemaIsRefused() throws {

@@ -48,11 +48,13 @@ enum LayerTestSupport {
         let dxReference = copy(layer.backward(g, needInputGradient: true)!)
         let gradReference = layer.parameters.map { copy($0.gradient) }
 
+        XCTAssertEqual(layer.forward(x1, training: false), y1, "inference and training forwards differ", file: file, line: line)
+
         for p in layer.parameters { p.zeroGradient() }
         let held = layer.forward(x1, training: true)
         let inference = layer.forward(x2, training: false)     // another batch size, too
         XCTAssertEqual(inference.rows, batch + 1, file: file, line: line)
-        XCTAssertEqual(layer.forward(x1, training: false), y1, "inference and training forwards differ", file: file, line: line)
+        _ = layer.forward(x3, training: false)                 // and the same batch size
         let dx = layer.backward(g, needInputGradient: true)!
         XCTAssertEqual(dx, dxReference, "an inference forward changed the input gradient", file: file, line: line)
         XCTAssertEqual(layer.parameters.map(\.gradient), gradReference,
