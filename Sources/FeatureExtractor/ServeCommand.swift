@@ -22,6 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Directory for stored models (default: models/ in the home directory).") var storage: String?
     @Option(name: .customLong("db"), help: "The database (default as for every command).") var database: String?
     @Option(name: .customLong("rate"), help: "Requests per second allowed per token (burst twice that).") var rate: Double = 20
+    @Option(name: .customLong("address-rate"), help: "Requests per second allowed per client address (burst twice that).")
+    var addressRate: Double = 50
     @Option(name: .customLong("max-connections"), help: "Concurrent connections.") var maxConnections = 64
 
     func run() async throws {
@@ -32,6 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
         config.port = port
         config.perTokenRate = rate
         config.perTokenBurst = rate * 2
+        config.perAddressRate = addressRate
+        config.perAddressBurst = addressRate * 2
         config.maxConnections = maxConnections
         let host = config.host
         do {
