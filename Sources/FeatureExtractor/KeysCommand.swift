@@ -11,6 +11,15 @@ struct KeysCommand: ParsableCommand {
         discussion: "Private keys are written with mode 0600 and never printed. Every trust change is audited.",
         subcommands: [Generate.self, List.self, Trust.self, Revoke.self])
 
+    /// Trusts a public key in the store, as the acting user, and audits it.
+    static func trust(_ key: PublicSigningKey, store: StoreOptions) throws {
+        let db = try store.open()
+        let actor = try store.actor(in: db, for: .manageTrust)
+        try db.trustKey(TrustedKey(id: key.id, publicKey: key.raw.base64EncodedString(), name: key.name, addedAt: Date(), revokedAt: nil))
+        try db.append(AuditEvent(actor: actor, action: "trust.add", target: key.id, outcome: .success, details: ["name": key.name]))
+        print("trusted \(key.id) (\(key.name))")
+    }
+
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an Ed25519 key pair (private key 0600, public key beside it as .pub).")
         @Option(help: "A name for the key.") var name = "local"
@@ -25,13 +34,7 @@ struct KeysCommand: ParsableCommand {
                 let key = SigningKey.generate(name: name)
                 try key.write(to: path)
                 print("key \(key.id) (\(name)): private \(path), public \(path).pub")
-                if trust {
-                    let db = try store.open()
-                    let actor = try store.actor(in: db, for: .manageTrust)
-                    try db.trustKey(TrustedKey(id: key.id, publicKey: key.publicKey.raw.base64EncodedString(), name: name, addedAt: Date(), revokedAt: nil))
-                    try db.append(AuditEvent(actor: actor, action: "trust.add", target: key.id, outcome: .success, details: ["name": name]))
-                    print("trusted \(key.id)")
-                }
+                if trust { try KeysCommand.trust(key.publicKey, store: store) }
             } catch {
                 throw ExitCodes.fail(error)
             }
@@ -63,12 +66,8 @@ struct KeysCommand: ParsableCommand {
 
         func run() throws {
             do {
-                let key = try PublicSigningKey.decode(try PluginLocator.readLimited(publicKey, limit: 4096), source: publicKey)
-                let db = try store.open()
-                let actor = try store.actor(in: db, for: .manageTrust)
-                try db.trustKey(TrustedKey(id: key.id, publicKey: key.raw.base64EncodedString(), name: key.name, addedAt: Date(), revokedAt: nil))
-                try db.append(AuditEvent(actor: actor, action: "trust.add", target: key.id, outcome: .success, details: ["name": key.name]))
-                print("trusted \(key.id) (\(key.name))")
+                try KeysCommand.trust(try PublicSigningKey.decode(try PluginLocator.readLimited(publicKey, limit: 4096), source: publicKey),
+                                      store: store)
             } catch {
                 throw ExitCodes.fail(error)
             }
