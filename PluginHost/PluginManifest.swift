@@ -23,10 +23,13 @@ public struct PluginManifest: Codable, Sendable, Equatable {
     public var publisherKey: String?
     /// After this date (`YYYY-MM-DD` or ISO 8601, UTC) the manifest is refused.
     public var expires: String?
+    /// What an interpreted plugin asks of the sandbox (its interpreter, read paths, system
+    /// calls); granted only as far as the operator's policy allows (see `SandboxRequest`).
+    public var sandbox: SandboxRequest?
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", name, role, version, description, `protocol`, executable, sha256, limits
-        case publisherKey = "publisher_key", expires
+        case publisherKey = "publisher_key", expires, sandbox
     }
 
     /// `expires` as a date; nil when absent.
@@ -78,6 +81,7 @@ public struct PluginManifest: Codable, Sendable, Equatable {
         if let expires, Self.parseDate(expires) == nil {
             throw bad("expires '\(expires.prefix(40))' is not a date (YYYY-MM-DD or ISO 8601)")
         }
+        try sandbox?.validate(source: source)
         if let sha256 {
             guard sha256.utf8.count == 64, sha256.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
                 throw bad("sha256 must be 64 lower-case hex digits")

@@ -12,6 +12,9 @@ public struct SandboxPolicy: Sendable, Equatable {
     public var readPaths: [String]
     /// Executable files; `@plugin-executable` is filled in per plugin.
     public var execPaths: [String]
+    /// Interpreters plugins may ask to run under (`allow_interpreters`), each with the most
+    /// such a plugin may be granted. Empty, as shipped: interpreted plugins are refused.
+    public var interpreters: [InterpreterGrant] = []
 
     public static let fileName = "sandbox-policy.json"
 
@@ -48,7 +51,10 @@ public struct SandboxPolicy: Sendable, Equatable {
             }
             syscalls.append(line)
         }
-        return SandboxPolicy(syscalls: syscalls, require: require, limits: file.limits, readPaths: file.readPaths, execPaths: file.execPaths)
+        let interpreters = file.allowInterpreters ?? []
+        for grant in interpreters { try grant.validate(policyPath: path) }
+        return SandboxPolicy(syscalls: syscalls, require: require, limits: file.limits, readPaths: file.readPaths, execPaths: file.execPaths,
+                             interpreters: interpreters)
     }
 
     private static func readFile(_ path: String) throws -> Data {
@@ -66,10 +72,12 @@ public struct SandboxPolicy: Sendable, Equatable {
         var limits: ResourceLimits
         var readPaths: [String]
         var execPaths: [String]
+        var allowInterpreters: [InterpreterGrant]?
 
         enum CodingKeys: String, CodingKey {
             case version, require, limits
             case seccompAllowList = "seccomp_allow_list", readPaths = "read_paths", execPaths = "exec_paths"
+            case allowInterpreters = "allow_interpreters"
         }
     }
 }

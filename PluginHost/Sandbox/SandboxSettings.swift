@@ -31,8 +31,10 @@ public struct SandboxSettings: Sendable {
         policy.limits.tightened(by: package.manifest.limits).tightened(by: operatorLimits)
     }
 
-    /// The launcher's arguments for `package` (the plugin's path comes last, after `--`).
-    func launcherArguments(for package: PluginPackage) -> [String] {
+    /// The launcher's arguments for `package` (the plugin's command comes last, after `--`).
+    /// Throws when the manifest asks for an interpreter the policy does not grant.
+    func launcherArguments(for package: PluginPackage) throws -> [String] {
+        let interpreted = try interpreterLaunch(for: package)
         var args: [String] = []
         for rule in policy.syscalls { args += ["--allow", rule] }
         let runtime = Self.swiftRuntimeDirectory
@@ -46,6 +48,7 @@ public struct SandboxSettings: Sendable {
         for path in policy.execPaths {
             args += ["--exec", path == "@plugin-executable" ? package.executablePath : path]
         }
+        args += interpreted?.launcherArguments ?? []
         let l = limits(for: package)
         for (name, value) in [("as", l.addressSpaceBytes), ("cpu", l.cpuSeconds), ("nofile", l.openFiles),
                               ("fsize", l.fileSizeBytes), ("nproc", l.processes)] {
@@ -54,7 +57,7 @@ public struct SandboxSettings: Sendable {
         for m in policy.require.subtracting(allowWeaker).sorted(by: { $0.rawValue < $1.rawValue }) {
             args += ["--require", m.launcherName]
         }
-        args += ["--report-fd", "3", "--", package.executablePath]
+        args += ["--report-fd", "3", "--"] + (interpreted?.command ?? [package.executablePath])
         return args
     }
 

@@ -8,7 +8,7 @@ struct PluginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugin",
         abstract: "Install, sign, verify, list and inspect plugin packages.",
-        subcommands: [Install.self, Sign.self, Verify.self, List.self, Info.self, StartupTime.self])
+        subcommands: [Install.self, Sign.self, Verify.self, List.self, Info.self, Check.self, StartupTime.self])
 
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -107,6 +107,42 @@ struct PluginCommand: ParsableCommand {
             } catch {
                 throw ExitCodes.fail(error)
             }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that an installed plugin package keeps the protocol, running it sandboxed as a run would.",
+            discussion: """
+                Verifies the package (signature, trusted key, digest), then checks: handshake, parameter schema, \
+                malformed frames, forward shapes, gradients (finite differences through the protocol), state round trip, \
+                determinism and shutdown. Prints one PASS or FAIL line per item; exits 0 only when all pass, 69 otherwise.
+                """)
+        @Argument(help: "The package directory (…/encoders/<name> or …/decoders/<name>).") var package: String
+        @Option(help: "Seed of the plugin's models and of the checker's random inputs.") var seed: UInt64 = 42
+        @OptionGroup var sandbox: SandboxOptions
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let directory = URL(fileURLWithPath: package).standardizedFileURL.resolvingSymlinksInPath().path
+            let loaded: PluginPackage
+            let settings: SandboxSettings?
+            do {
+                let locator = PluginLocator(directories: [], verification: ManifestVerification(trust: StoreTrust(store: try store.open())))
+                loaded = try locator.load(packageDirectory: directory, expectedName: nil, role: nil)
+                settings = try sandbox.settings()
+            } catch {
+                FileHandle.standardOutput.write(Data("FAIL package: \(error)\n".utf8))
+                throw ExitCodes.fail(error)
+            }
+            let m = loaded.manifest
+            FileHandle.standardOutput.write(Data("PASS package: \(m.role) \(m.name) \(m.version), signed by \(loaded.signer ?? "-"), sha256 \(m.sha256 ?? "-")\n".utf8))
+            var checker = ConformanceChecker(package: loaded, sandbox: settings)
+            checker.seed = seed
+            let report = checker.run { item in
+                FileHandle.standardOutput.write(Data("\(item)\n".utf8))
+            }
+            guard report.passed else { throw ExitCode(ExitCodes.plugin) }
         }
     }
 

@@ -30,6 +30,11 @@ import PluginProtocol
 /// - `write-file`: creates <path>.
 /// The last four, when refused, say so on stderr ("<behaviour>: denied (errno N)" or
 /// "blocked"/"failed") and answer the forward normally.
+///
+/// Protocol bugs that only `feature-extractor plugin check` finds (the plugin otherwise works):
+/// - `wrong-gradient`: backward returns twice the true input gradient.
+/// - `state-no-roundtrip`: adds a seeded offset to its input, exported by export_state but
+///   silently ignored by import_state, so an imported model computes something else.
 
 /// A pass-through layer that misbehaves on cue.
 final class Saboteur: Layer {
@@ -38,12 +43,26 @@ final class Saboteur: Layer {
     private let crashAfter: Int
     private var forwards = 0
     private var trainingForwards = 0
-    var parameters: [Parameter] { [] }
+    /// `state-no-roundtrip`: an offset added to the input, drawn from the seed.
+    private let offset: Parameter?
+
+    /// `state-no-roundtrip` hands out a copy of its offset: export_state reads the true
+    /// values, but import_state (and the optimiser) write into a copy that is thrown away.
+    var parameters: [Parameter] {
+        offset.map { [Parameter(name: $0.name, value: $0.value)] } ?? []
+    }
 
     init(_ c: ModelConfiguration) {
         path = c.string("path") ?? ""
         port = c.integer("port") ?? 0
         crashAfter = c.integer("crash_after") ?? 3
+        if Cue.behaviour == "state-no-roundtrip" {
+            var rng = SeededGenerator(seed: c.seed &+ 7)
+            offset = Parameter(name: "saboteur.offset",
+                               value: Matrix(rows: 1, cols: c.inputSize, data: (0..<c.inputSize).map { _ in Float.random(in: -0.1...0.1, using: &rng) }))
+        } else {
+            offset = nil
+        }
     }
 
     func forward(_ input: Matrix, training: Bool) -> Matrix {
@@ -54,10 +73,20 @@ final class Saboteur: Layer {
             abort()
         }
         if forwards == 1 { attack() }
-        return input
+        guard let offset else { return input }
+        var shifted = input
+        for r in 0..<input.rows {
+            for k in 0..<input.cols { shifted.data[r * input.cols + k] += offset.value.data[k] }
+        }
+        return shifted
     }
 
-    func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? { gradOutput }
+    func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
+        guard Cue.behaviour == "wrong-gradient" else { return gradOutput }
+        var doubled = gradOutput
+        for i in doubled.data.indices { doubled.data[i] *= 2 }
+        return doubled
+    }
 
     private func attack() {
         switch Cue.behaviour {
