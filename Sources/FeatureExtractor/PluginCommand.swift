@@ -10,6 +10,13 @@ struct PluginCommand: ParsableCommand {
         abstract: "Install, sign, verify, list and inspect plugin packages.",
         subcommands: [Install.self, Sign.self, Verify.self, List.self, Info.self, Check.self, StartupTime.self])
 
+    /// Finds a plugin by name and checks its provenance against the store's trusted keys.
+    static func locate(_ name: String, role: PluginRole, in dirs: [String], store: StoreOptions) throws -> PluginPackage {
+        try PluginLocator(directories: PluginDirectories.resolve(dirs),
+                          verification: ManifestVerification(trust: StoreTrust(store: try store.open())))
+            .locate(name: name, role: role)
+    }
+
     struct Install: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy a built plugin into a plugin directory and pin its executable's SHA-256 in the manifest.")
@@ -92,9 +99,7 @@ struct PluginCommand: ParsableCommand {
         func run() throws {
             guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
             do {
-                let package = try PluginLocator(directories: PluginDirectories.resolve(pluginsDirs),
-                                                verification: ManifestVerification(trust: StoreTrust(store: try store.open())))
-                    .locate(name: name, role: r)
+                let package = try PluginCommand.locate(name, role: r, in: pluginsDirs, store: store)
                 let connection = try PluginConnection(package: package, role: r, sandbox: try sandbox.settings())
                 defer { connection.shutdown() }
                 let info = try connection.initialize()
@@ -161,9 +166,7 @@ struct PluginCommand: ParsableCommand {
         func run() throws {
             guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
             do {
-                let package = try PluginLocator(directories: PluginDirectories.resolve(pluginsDirs),
-                                                verification: ManifestVerification(trust: StoreTrust(store: try store.open())))
-                    .locate(name: name, role: r)
+                let package = try PluginCommand.locate(name, role: r, in: pluginsDirs, store: store)
                 let settings = try sandbox.settings()
                 var times: [Double] = []
                 for _ in 0..<max(count, 1) {

@@ -41,6 +41,16 @@ class RealRepository(unittest.TestCase):
             self.assertEqual(d.requirement_kind, "exact", f"{d.identity}: {d.requirement}")
 
 
+class Wrapper(unittest.TestCase):
+    def test_check_fails_loudly_without_python3(self):
+        import subprocess
+        p = subprocess.run(["/bin/bash", str(h.TOOLS / "check")], env={"PATH": "/nonexistent"},
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.assertEqual(p.returncode, 1, p.stdout)
+        self.assertIn("python3 is not installed", p.stdout)
+        self.assertIn("supply-chain: 0 passed, 1 failed", p.stdout)
+
+
 class ManifestRequirements(unittest.TestCase):
     def assertFailsWith(self, manifest, text):
         rc, out = check(manifest=manifest)
@@ -164,6 +174,14 @@ class AllowList(unittest.TestCase):
         rc, out = check("--allowlist", self.allowlist_with(m))
         self.assertEqual(rc, 1, out)
         self.assertIn("new dependency: swift-asn1", out)
+
+    def test_entry_no_longer_in_the_graph_is_only_a_warning(self):
+        def m(d):
+            d["swift"].append(dict(d["swift"][0], identity="gone-package", url="https://github.com/example/gone",
+                                   version="1.0.0"))
+        rc, out = check("--allowlist", self.allowlist_with(m))
+        self.assertEqual(rc, 0, out)
+        self.assertIn("warning: allow-list entry gone-package 1.0.0 is not in the resolved graph", out)
 
     def test_every_entry_has_the_required_fields(self):
         data = h.load_json(sc.ALLOWLIST)

@@ -11,7 +11,7 @@ public enum TestPlugins {
     public static let fixtures = ["crash-mid-training", "hang-on-forward", "lying-name",
                                   "garbage-stdout", "oversized-frame", "nan-output", "wrong-shape", "wrong-id", "log-flood",
                                   "stderr-flood", "memory-hog", "cpu-spin", "fork-shell", "exec-shell", "tcp-connect",
-                                  "read-secret", "write-file"]
+                                  "read-secret", "write-file", "wrong-gradient", "state-no-roundtrip"]
 
     /// The test process's `FEATURE_EXTRACTOR_HOME`: its database and its local signing key,
     /// which signs every test plugin and is trusted in that database, as the set-up script does for users.
@@ -58,16 +58,21 @@ public enum TestPlugins {
         RunEnvironment(pluginDirectories: [directory], sandbox: sandbox, store: store, actor: "tester", signingKey: signingKey, info: info)
     }
 
+    /// The bundled plugin families: source folder under Plugins/{Encoders,Decoders} and plugin name.
+    public static let bundledFamilies = [("ANN", "ann"), ("CNN", "cnn"), ("LSTM", "lstm"), ("Transformer", "transformer")]
+
     public static let directory: String = {
         let dir = NSTemporaryDirectory() + "fe-test-plugins-\(getpid())"
         try? FileManager.default.removeItem(atPath: dir)
         do {
             let root = BuiltProducts.repositoryRoot.path
             let key = signingKey
-            try PluginInstaller.install(manifestTemplate: root + "/Plugins/Encoders/ANN/plugin.json",
-                                        executable: BuiltProducts.executable("fe-encoder-ann"), into: dir, signingKey: key)
-            try PluginInstaller.install(manifestTemplate: root + "/Plugins/Decoders/ANN/plugin.json",
-                                        executable: BuiltProducts.executable("fe-decoder-ann"), into: dir, signingKey: key)
+            for (family, name) in bundledFamilies {
+                try PluginInstaller.install(manifestTemplate: root + "/Plugins/Encoders/\(family)/plugin.json",
+                                            executable: BuiltProducts.executable("fe-encoder-\(name)"), into: dir, signingKey: key)
+                try PluginInstaller.install(manifestTemplate: root + "/Plugins/Decoders/\(family)/plugin.json",
+                                            executable: BuiltProducts.executable("fe-decoder-\(name)"), into: dir, signingKey: key)
+            }
             for name in fixtures {
                 for role in PluginRole.allCases {
                     let template = NSTemporaryDirectory() + "fe-fixture-\(getpid())-\(role)-\(name).json"

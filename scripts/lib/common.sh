@@ -61,7 +61,10 @@ install_plugins() {
     rm -rf "$bin/Policies"
     cp -R "$REPO/Policies" "$bin/Policies"
     key="$(ensure_local_key "$bin")"
-    for spec in Encoders/ANN:fe-encoder-ann Decoders/ANN:fe-decoder-ann; do
+    for spec in Encoders/ANN:fe-encoder-ann Decoders/ANN:fe-decoder-ann \
+                Encoders/CNN:fe-encoder-cnn Decoders/CNN:fe-decoder-cnn \
+                Encoders/LSTM:fe-encoder-lstm Decoders/LSTM:fe-decoder-lstm \
+                Encoders/Transformer:fe-encoder-transformer Decoders/Transformer:fe-decoder-transformer; do
         "$bin/feature-extractor" plugin install --manifest "$REPO/Plugins/${spec%%:*}/plugin.json" \
             --executable "$bin/${spec##*:}" --into "$bin/plugins" --sign-with "$key" >/dev/null
     done

@@ -313,7 +313,7 @@ def build_sbom(repo: Path, manifest: dict, graph: sc.Graph, allow: dict,
             deb_components[ref_key] = {
                 "type": "library", "bom-ref": purl, "name": name, "version": version, "purl": purl,
                 "scope": "required", "description": f"Debian package {name} ({arch})",
-                "properties": [_prop("fe:kind", "debian-package")], "_sonames": [], "_evidence": set()}
+                "properties": [_prop("fe:kind", "debian-package")], "_sonames": [], "_declared": set(), "_linked": set()}
         c = deb_components[ref_key]
         if soname not in c["_sonames"]:
             c["_sonames"].append(soname)
@@ -327,7 +327,7 @@ def build_sbom(repo: Path, manifest: dict, graph: sc.Graph, allow: dict,
                          f"or is not from a Debian package")
             continue
         deb = next(c for c in deb_components.values() if c["bom-ref"] == ref)
-        deb["_evidence"].add(f"declared -l{link} by " + ", ".join(sorted(refs)))
+        deb["_declared"].add(f"-l{link} ({', '.join(sorted(refs))})")
         for r in refs:
             depend(r, ref)
 
@@ -353,12 +353,15 @@ def build_sbom(repo: Path, manifest: dict, graph: sc.Graph, allow: dict,
                 notes.append(f"{pname}: {soname} ({real}) belongs to no Debian package")
                 continue
             deb = next(c for c in deb_components.values() if c["bom-ref"] == ref)
-            deb["_evidence"].add("linked by " + pname)
+            deb["_linked"].add(pname)
             depend(pref, ref)
 
     for c in sorted(deb_components.values(), key=lambda c: c["name"]):
         c["properties"].append(_prop("fe:libraries", ", ".join(sorted(c.pop("_sonames")))))
-        c["properties"].append(_prop("fe:evidence", "; ".join(sorted(c.pop("_evidence")))))
+        declared, linked = sorted(c.pop("_declared")), sorted(c.pop("_linked"))
+        evidence = ([f"declared: {', '.join(declared)}"] if declared else []) + \
+                   ([f"linked by: {', '.join(linked)}"] if linked else [])
+        c["properties"].append(_prop("fe:evidence", "; ".join(evidence)))
         components.append(c)
     if runtime_ref:
         components.append({
