@@ -29,8 +29,10 @@ TEST_APT_PACKAGES=(strace bsdutils sqlite3 openssl)
 # Best effort: without Python those tests skip with a message.
 ensure_python_packages() {
     command -v python3 >/dev/null 2>&1 || return 0
-    python3 -c "import safetensors, numpy" 2>/dev/null && return 0
-    python3 -m pip install -q safetensors numpy >/dev/null 2>&1 || echo "note: could not install safetensors for Python; its interop tests will be skipped" >&2
+    # Exactly the reviewed versions, hash-checked (SupplyChain/python-requirements.txt).
+    python3 -m pip install -q --disable-pip-version-check --require-hashes --only-binary=:all: --no-deps \
+        -r "$REPO/SupplyChain/python-requirements.txt" >/dev/null 2>&1 \
+        || echo "note: could not install the pinned safetensors/numpy; the Python interop tests will be skipped" >&2
 }
 
 # The tool's home (same rule as the Swift code): database, audit key, local signing key.
