@@ -31,6 +31,7 @@ enum ExitCodes {
             switch e {
             case .insecureURL, .credentialsInURL, .invalidURL: usage
             case .refused(let status, _) where status == 401 || status == 403: denied
+            case .refused(409, _): badData
             case .integrity, .unauthenticatedResponse: badData
             default: unavailable
             }

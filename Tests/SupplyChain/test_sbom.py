@@ -133,7 +133,8 @@ class Contents(unittest.TestCase):
 
     def test_products_and_targets(self):
         names = {c["bom-ref"] for c in self.components()}
-        for p in ("feature-extractor", "fe-encoder-ann", "fe-decoder-ann", "fe-sandbox"):
+        for p in ("feature-extractor", "fe-encoder-ann", "fe-decoder-ann", "fe-encoder-cnn", "fe-decoder-lstm",
+                  "fe-encoder-transformer", "fe-sandbox"):
             self.assertIn("product:" + p, names)
         for t in ("Coordinator", "PluginHost", "PluginKit", "AuditStore", "SandboxLauncher"):
             self.assertIn("target:" + t, names)

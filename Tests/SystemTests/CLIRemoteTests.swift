@@ -24,9 +24,12 @@ final class CLIRemoteTests: XCTestCase {
     func testModelsAndConfigsTravelThroughTheServer() throws {
         let s = try server()
         defer { s.stop() }
-        let saved = try run(s, ["--output-file", dir.file("a.csv"), "--save-encoder", s.url("/v1/models/enc/versions/1"),
-                                "--remote-save-config", s.url("/v1/configs/shared")])
+        let saved = try run(s, ["--output-file", dir.file("a.csv"), "--save-encoder", s.url("/v1/models/enc/versions/1")])
         XCTAssertEqual(saved.status, 0, saved.stderr)
+        // A shared config carries no output destinations of its own here: a model version is immutable,
+        // so re-saving a re-exported model (new created_at) under it would rightly be refused (409).
+        let shared = try run(s, ["--output-file", dir.file("c.csv"), "--remote-save-config", s.url("/v1/configs/shared")])
+        XCTAssertEqual(shared.status, 0, shared.stderr)
         let loaded = try run(s, ["--output-file", dir.file("b.csv"), "--load-encoder", s.url("/v1/models/enc/versions/1"),
                                  "--remote-load-config", s.url("/v1/configs/shared")])
         XCTAssertEqual(loaded.status, 0, loaded.stderr)
