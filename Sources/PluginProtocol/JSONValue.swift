@@ -77,7 +77,8 @@ extension JSONValue: CustomStringConvertible {
         }
     }
 
-    static func quote(_ s: String) -> String {
+    /// A JSON string literal: quotes, backslashes and control characters escaped.
+    public static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

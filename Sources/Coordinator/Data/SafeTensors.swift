@@ -1,3 +1,5 @@
+import PluginProtocol
+
 /// Model weights in the safetensors format (https://huggingface.co/docs/safetensors), so
 /// that a trained model loads in Python (`safetensors.numpy.load_file`) and elsewhere.
 ///
@@ -34,8 +36,8 @@ public struct SafeTensors: Sendable, Equatable {
         var header = "{"
         var members: [String] = []
         if !metadata.isEmpty {
-            let entries = metadata.sorted { $0.key < $1.key }.map { "\(Self.jsonString($0.key)):\(Self.jsonString($0.value))" }
-            members.append("\(Self.jsonString(Self.metadataKey)):{\(entries.joined(separator: ","))}")
+            let entries = metadata.sorted { $0.key < $1.key }.map { "\(JSONValue.quote($0.key)):\(JSONValue.quote($0.value))" }
+            members.append("\(JSONValue.quote(Self.metadataKey)):{\(entries.joined(separator: ","))}")
         }
         var offset = 0
         for (name, tensor) in ordered {
@@ -48,7 +50,7 @@ public struct SafeTensors: Sendable, Equatable {
             }
             let end = offset + count * 4
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            members.append("\(Self.jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            members.append("\(JSONValue.quote(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         header += members.joined(separator: ",") + "}"
@@ -100,27 +102,5 @@ public struct SafeTensors: Sendable, Equatable {
         }
         guard !count.multipliedReportingOverflow(by: 4).overflow else { return nil }
         return count
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }
