@@ -51,9 +51,10 @@ final class ChildProcess {
     }
 
     /// Starts `executable` with an explicit environment in `workingDirectory`.
-    /// With `reportChannel`, the child also gets descriptor 3, a pipe whose read end is `reportFD`.
+    /// With `reportChannel`, the child also gets descriptor 3, a pipe whose read end is `reportFD`;
+    /// with `executableFD`, descriptor 4 is that open file (the launcher executes it by descriptor).
     static func spawn(executable: String, arguments: [String], environment: [String: String],
-                      workingDirectory: String, reportChannel: Bool = false) throws -> ChildProcess {
+                      workingDirectory: String, reportChannel: Bool = false, executableFD: Int32 = -1) throws -> ChildProcess {
         var input: [Int32] = [0, 0], output: [Int32] = [0, 0], errors: [Int32] = [0, 0]
         guard fe_pipe_cloexec(&input) == 0 else { throw PluginError.launchFailed(plugin: executable, reason: "pipe failed (errno \(errno))") }
         guard fe_pipe_cloexec(&output) == 0 else {
@@ -77,7 +78,7 @@ final class ChildProcess {
         let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = fe_spawn(executable, argv, envp, workingDirectory, input[0], output[1], errors[1], report[1], &pid)
+        let rc = fe_spawn(executable, argv, envp, workingDirectory, input[0], output[1], errors[1], report[1], executableFD, &pid)
         close(input[0]); close(output[1]); close(errors[1])
         if report[1] >= 0 { close(report[1]) }
         guard rc == 0 else {
@@ -90,6 +91,40 @@ final class ChildProcess {
         let child = ChildProcess(pid: pid, stdinFD: input[1], stdoutFD: output[0], stderrFD: errors[0])
         child.reportFD = report[0]
         return child
+    }
+
+    /// Starts a plugin as every caller must: through the sandbox launcher when one is given
+    /// (with the report pipe and, for a compiled plugin, the verified executable's descriptor),
+    /// else plainly. The environment holds nothing of the coordinator's.
+    static func launch(_ package: PluginPackage, sandbox: SandboxSettings?, workingDirectory: String) throws -> ChildProcess {
+        // Swift's crash backtracer is off: it would start a helper process and bury
+        // the plugin's own last words under pages of registers.
+        let environment = ["SWIFT_BACKTRACE": "enable=no"]
+        guard let sandbox else {
+            return try spawn(executable: package.executablePath, arguments: [], environment: environment, workingDirectory: workingDirectory)
+        }
+        let arguments = try sandbox.launcherArguments(for: package)
+        let executable = package.manifest.sandbox == nil ? try openVerified(package) : -1
+        defer { if executable >= 0 { close(executable) } }
+        return try spawn(executable: sandbox.launcher, arguments: arguments, environment: environment,
+                         workingDirectory: workingDirectory, reportChannel: true, executableFD: executable)
+    }
+
+    /// Opens the plugin's executable and checks the digest of what was opened: the launcher
+    /// then executes this very descriptor, so the file checked is the file run.
+    static func openVerified(_ package: PluginPackage) throws -> Int32 {
+        let fd = open(package.executablePath, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw PluginError.launchFailed(plugin: package.manifest.name, reason: "cannot open its executable (errno \(errno))") }
+        do {
+            let actual = try FileDigest.sha256Hex(fd: fd)
+            guard let expected = package.manifest.sha256, actual == expected else {
+                throw PluginError.digestMismatch(path: package.executablePath, expected: package.manifest.sha256 ?? "-", actual: actual)
+            }
+            return fd
+        } catch {
+            close(fd)
+            throw error
+        }
     }
 
     /// Reaps the child if it has ended, waiting up to `timeout` seconds.

@@ -14,4 +14,20 @@ public enum FileDigest {
         }
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
+
+    /// SHA-256 of an open file, read from its start with pread (the descriptor's offset is untouched).
+    public static func sha256Hex(fd: Int32) throws -> String {
+        var hasher = SHA256()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var offset: off_t = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, offset) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw PluginError.launchFailed(plugin: "executable", reason: "cannot read it (errno \(errno))") }
+            if n == 0 { break }
+            hasher.update(data: buffer[0..<n])
+            offset += off_t(n)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
 }

@@ -58,17 +58,7 @@ public final class PluginConnection {
         }
         workingDirectory = String(cString: dir)
         do {
-            // Nothing of the coordinator's environment (tokens, paths, locale) reaches a plugin.
-            // Swift's crash backtracer is off: it would start a helper process and bury
-            // the plugin's own last words under pages of registers.
-            let environment = ["SWIFT_BACKTRACE": "enable=no"]
-            if let sandbox {
-                process = try ChildProcess.spawn(executable: sandbox.launcher, arguments: sandbox.launcherArguments(for: package),
-                                                 environment: environment, workingDirectory: workingDirectory, reportChannel: true)
-            } else {
-                process = try ChildProcess.spawn(executable: package.executablePath, arguments: [], environment: environment,
-                                                 workingDirectory: workingDirectory)
-            }
+            process = try ChildProcess.launch(package, sandbox: sandbox, workingDirectory: workingDirectory)
         } catch {
             rmdir(workingDirectory)
             throw error

@@ -46,15 +46,8 @@ final class ProbeSession {
             throw PluginError.launchFailed(plugin: package.manifest.name, reason: "cannot create a working directory")
         }
         workingDirectory = String(cString: dir)
-        let environment = ["SWIFT_BACKTRACE": "enable=no"]
         do {
-            if let sandbox {
-                process = try ChildProcess.spawn(executable: sandbox.launcher, arguments: try sandbox.launcherArguments(for: package),
-                                                 environment: environment, workingDirectory: workingDirectory, reportChannel: true)
-            } else {
-                process = try ChildProcess.spawn(executable: package.executablePath, arguments: [], environment: environment,
-                                                 workingDirectory: workingDirectory)
-            }
+            process = try ChildProcess.launch(package, sandbox: sandbox, workingDirectory: workingDirectory)
         } catch {
             rmdir(workingDirectory)
             throw error

@@ -33,7 +33,7 @@ public struct SandboxSettings: Sendable {
 
     /// The launcher's arguments for `package` (the plugin's command comes last, after `--`).
     /// Throws when the manifest asks for an interpreter the policy does not grant.
-    func launcherArguments(for package: PluginPackage) throws -> [String] {
+    public func launcherArguments(for package: PluginPackage) throws -> [String] {
         let interpreted = try interpreterLaunch(for: package)
         var args: [String] = []
         for rule in policy.syscalls { args += ["--allow", rule] }
@@ -57,6 +57,9 @@ public struct SandboxSettings: Sendable {
         for m in policy.require.subtracting(allowWeaker).sorted(by: { $0.rawValue < $1.rawValue }) {
             args += ["--require", m.launcherName]
         }
+        // A compiled plugin is executed from the descriptor whose content was hashed (fd 4), so the
+        // file cannot be swapped between the check and the exec.
+        if interpreted == nil { args += ["--exec-fd", "4"] }
         args += ["--report-fd", "3", "--"] + (interpreted?.command ?? [package.executablePath])
         return args
     }

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 int fe_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
-             int stdin_fd, int stdout_fd, int stderr_fd, int extra_fd, pid_t *pid_out) {
+             int stdin_fd, int stdout_fd, int stderr_fd, int extra_fd, int exec_fd, pid_t *pid_out) {
     posix_spawn_file_actions_t actions;
     int rc = posix_spawn_file_actions_init(&actions);
     if (rc != 0) return rc;
@@ -17,7 +17,8 @@ int fe_spawn(const char *path, char *const argv[], char *const envp[], const cha
         (rc = posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1)) == 0 &&
         (rc = posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2)) == 0 &&
         (extra_fd < 0 || (rc = posix_spawn_file_actions_adddup2(&actions, extra_fd, 3)) == 0) &&
-        (rc = posix_spawn_file_actions_addclosefrom_np(&actions, extra_fd < 0 ? 3 : 4)) == 0 &&
+        (exec_fd < 0 || (rc = posix_spawn_file_actions_adddup2(&actions, exec_fd, 4)) == 0) &&
+        (rc = posix_spawn_file_actions_addclosefrom_np(&actions, exec_fd >= 0 ? 5 : extra_fd >= 0 ? 4 : 3)) == 0 &&
         (cwd == NULL || (rc = posix_spawn_file_actions_addchdir_np(&actions, cwd)) == 0)) {
         posix_spawnattr_t attr;
         if ((rc = posix_spawnattr_init(&attr)) == 0) {

@@ -30,6 +30,7 @@ struct sandbox_options {
     // Mechanisms the policy requires; a missing one stops the launch unless allowed weaker.
     int require_landlock, require_userns, require_netns;
     int report_fd;      // where reports go (the coordinator's pipe), -1: stderr
+    int exec_fd;        // the verified plugin executable, executed by descriptor; -1: by path
     char *const *plugin_argv;
 };
 

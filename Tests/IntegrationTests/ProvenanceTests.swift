@@ -235,3 +235,30 @@ final class ModelSignatureTests: XCTestCase {
         XCTAssertTrue(loads.contains { $0.target == dir.file("enc.safetensors") && $0.outcome == .success })
     }
 }
+
+/// The executable that runs is the one whose digest was checked, even if the file is
+/// swapped after the plugin was located (check-to-use race).
+final class ExecutableSwapTests: XCTestCase {
+    func testSwappingTheExecutableAfterLookupIsCaughtBeforeItRuns() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let installed = try PluginInstaller.install(manifestTemplate: BuiltProducts.repositoryRoot.appendingPathComponent("Plugins/Encoders/ANN/plugin.json").path,
+                                                    executable: BuiltProducts.executable("fe-encoder-ann"), into: dir.file("plugins"),
+                                                    signingKey: TestPlugins.signingKey)
+        let package = try PluginLocator(directories: [dir.file("plugins")], verification: TestPlugins.verification).locate(name: "ann", role: .encoder)
+        // Between lookup and launch, an attacker replaces the file (same name, other program).
+        try FileManager.default.removeItem(atPath: installed + "/fe-encoder-ann")
+        try FileManager.default.copyItem(atPath: BuiltProducts.executable("fe-decoder-ann"), toPath: installed + "/fe-encoder-ann")
+        XCTAssertThrowsError(try PluginConnection(package: package, role: .encoder, sandbox: TestPlugins.sandbox)) { error in
+            guard case PluginError.digestMismatch? = error as? PluginError else { return XCTFail("\(error)") }
+        }
+    }
+
+    func testThePluginIsExecutedFromTheVerifiedDescriptor() throws {
+        let arguments = try TestPlugins.sandbox.launcherArguments(for: try TestPlugins.locator.locate(name: "ann", role: .encoder))
+        XCTAssertTrue(zip(arguments, arguments.dropFirst()).contains { $0 == "--exec-fd" && $1 == "4" }, "\(arguments)")
+        let c = try TestPlugins.connect("ann", .encoder)
+        defer { c.shutdown() }
+        XCTAssertEqual(c.info?.name, "ann", "a plugin run by descriptor answers normally")
+    }
+}

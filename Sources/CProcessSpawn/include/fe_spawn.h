@@ -5,9 +5,10 @@
 /// Starts `path` with exactly `argv` and `envp`, in `cwd`, with the given
 /// descriptors as its 0/1/2 and every other descriptor closed.
 /// Returns 0 and the pid, or an errno value (exec failures included).
-/// `extra_fd`, when not -1, becomes descriptor 3 of the child (the sandbox launcher's report pipe).
+/// `extra_fd`, when not -1, becomes descriptor 3 of the child (the sandbox launcher's report pipe);
+/// `exec_fd`, when not -1, becomes descriptor 4 (the verified plugin executable, run by fexecve).
 int fe_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
-             int stdin_fd, int stdout_fd, int stderr_fd, int extra_fd, pid_t *pid_out);
+             int stdin_fd, int stdout_fd, int stderr_fd, int extra_fd, int exec_fd, pid_t *pid_out);
 
 /// Grows a pipe's kernel buffer (F_SETPIPE_SZ); returns the new size or -1.
 int fe_set_pipe_size(int fd, int size);
