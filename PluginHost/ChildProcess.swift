@@ -96,19 +96,45 @@ final class ChildProcess {
     /// Starts a plugin as every caller must: through the sandbox launcher when one is given
     /// (with the report pipe and, for a compiled plugin, the verified executable's descriptor),
     /// else plainly. The environment holds nothing of the coordinator's.
-    static func launch(_ package: PluginPackage, sandbox: SandboxSettings?, workingDirectory: String) throws -> ChildProcess {
-        // Swift's crash backtracer is off: it would start a helper process and bury
-        // the plugin's own last words under pages of registers.
-        let environment = ["SWIFT_BACKTRACE": "enable=no"]
-        guard let sandbox else {
-            return try spawn(executable: package.executablePath, arguments: [], environment: environment, workingDirectory: workingDirectory)
+    /// The plugin gets a fresh, empty working directory of its own, removed with this object.
+    static func launch(_ package: PluginPackage, sandbox: SandboxSettings?) throws -> ChildProcess {
+        ignoreBrokenPipes
+        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("fe-plugin-XXXXXX").utf8CString)
+        guard let dir = mkdtemp(&template) else {
+            throw PluginError.launchFailed(plugin: package.manifest.name, reason: "cannot create a working directory")
         }
-        let arguments = try sandbox.launcherArguments(for: package)
-        let executable = package.manifest.sandbox == nil ? try openVerified(package) : -1
-        defer { if executable >= 0 { close(executable) } }
-        return try spawn(executable: sandbox.launcher, arguments: arguments, environment: environment,
-                         workingDirectory: workingDirectory, reportChannel: true, executableFD: executable)
+        let workingDirectory = String(cString: dir)
+        do {
+            // Swift's crash backtracer is off: it would start a helper process and bury
+            // the plugin's own last words under pages of registers.
+            let environment = ["SWIFT_BACKTRACE": "enable=no"]
+            let child: ChildProcess
+            if let sandbox {
+                let arguments = try sandbox.launcherArguments(for: package)
+                let executable = package.manifest.sandbox == nil ? try openVerified(package) : -1
+                defer { if executable >= 0 { close(executable) } }
+                child = try spawn(executable: sandbox.launcher, arguments: arguments, environment: environment,
+                                  workingDirectory: workingDirectory, reportChannel: true, executableFD: executable)
+            } else {
+                child = try spawn(executable: package.executablePath, arguments: [], environment: environment,
+                                  workingDirectory: workingDirectory)
+            }
+            child.ownedDirectory = workingDirectory
+            return child
+        } catch {
+            rmdir(workingDirectory)
+            throw error
+        }
     }
+
+    /// A plugin that dies while we write to it must produce an error, not SIGPIPE
+    /// ending the coordinator. Process-wide, set once before the first plugin starts.
+    private static let ignoreBrokenPipes: Void = {
+        signal(SIGPIPE, SIG_IGN)
+    }()
+
+    /// The working directory `launch` made for the plugin, removed on deinit.
+    private var ownedDirectory: String?
 
     /// Opens the plugin's executable and checks the digest of what was opened: the launcher
     /// then executes this very descriptor, so the file checked is the file run.
@@ -177,5 +203,6 @@ final class ChildProcess {
         kill()
         closePipes()
         if reportFD >= 0 { close(reportFD) }
+        if let ownedDirectory { try? FileManager.default.removeItem(atPath: ownedDirectory) }
     }
 }

@@ -30,7 +30,6 @@ public final class PluginConnection {
     private var nextID = 1
     /// The error that ended this plugin, if one did; every later call fails with it.
     public private(set) var failure: PluginError?
-    private let workingDirectory: String
     private let onLog: @Sendable (PluginLogEvent) -> Void
     private var logBudget: Double
     private var logBudgetTime = Deadline.now()
@@ -51,18 +50,7 @@ public final class PluginConnection {
         self.onLog = onLog
         self.logBudget = limits.logsPerSecond * 2
         self.isSandboxed = sandbox != nil
-        PluginConnection.ignoreBrokenPipes
-        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("fe-plugin-XXXXXX").utf8CString)
-        guard let dir = mkdtemp(&template) else {
-            throw PluginError.launchFailed(plugin: package.manifest.name, reason: "cannot create a working directory")
-        }
-        workingDirectory = String(cString: dir)
-        do {
-            process = try ChildProcess.launch(package, sandbox: sandbox, workingDirectory: workingDirectory)
-        } catch {
-            rmdir(workingDirectory)
-            throw error
-        }
+        process = try ChildProcess.launch(package, sandbox: sandbox)
         let name = "\(role) '\(package.manifest.name)'"
         let pid = process.pid
         stderr = StderrCollector(fd: process.stderrFD, maxBytes: limits.maxStderrBytes,
@@ -70,18 +58,6 @@ public final class PluginConnection {
                                  onLimit: { ChildProcess.kill(group: pid) })
         reader = FrameReader(fd: process.stdoutFD, maxFrameBytes: limits.maxFrameBytes)
         writer = FrameWriter(fd: process.stdinFD)
-    }
-
-    /// A plugin that dies while we write to it must produce an error, not SIGPIPE
-    /// ending the coordinator. Process-wide, set once before the first plugin starts.
-    private static let ignoreBrokenPipes: Void = {
-        signal(SIGPIPE, SIG_IGN)
-    }()
-
-    deinit {
-        process.kill()
-        process.closePipes()
-        try? FileManager.default.removeItem(atPath: workingDirectory)
     }
 
     /// The handshake: checks the protocol range, role and identity against the

@@ -25,7 +25,6 @@ final class ProbeSession {
     private(set) var codec = MessageCodec(transport: .base64)
     private(set) var nextID = 1
     private let timeout: Double
-    private let workingDirectory: String
     private(set) var info: InitializeResult?
 
     /// A response: a result (its frame, decoded on demand) or an error.
@@ -40,30 +39,11 @@ final class ProbeSession {
         self.package = package
         self.role = package.manifest.role
         self.timeout = timeout
-        _ = Self.ignoreBrokenPipes
-        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("fe-check-XXXXXX").utf8CString)
-        guard let dir = mkdtemp(&template) else {
-            throw PluginError.launchFailed(plugin: package.manifest.name, reason: "cannot create a working directory")
-        }
-        workingDirectory = String(cString: dir)
-        do {
-            process = try ChildProcess.launch(package, sandbox: sandbox, workingDirectory: workingDirectory)
-        } catch {
-            rmdir(workingDirectory)
-            throw error
-        }
+        process = try ChildProcess.launch(package, sandbox: sandbox)
         let pid = process.pid
         stderr = StderrCollector(fd: process.stderrFD, maxBytes: 1 << 20, onLine: { _ in }, onLimit: { ChildProcess.kill(group: pid) })
         reader = FrameReader(fd: process.stdoutFD, maxFrameBytes: RPCLimits().maxFrameBytes)
         writer = FrameWriter(fd: process.stdinFD)
-    }
-
-    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
-
-    deinit {
-        process.kill()
-        process.closePipes()
-        try? FileManager.default.removeItem(atPath: workingDirectory)
     }
 
     // MARK: - Requests
