@@ -6,8 +6,13 @@
 #include <spawn.h>
 #include <unistd.h>
 
-int fe_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
-             int stdin_fd, int stdout_fd, int stderr_fd, int extra_fd, int exec_fd, pid_t *pid_out) {
+/// A close-on-exec copy of `fd` numbered above every target (0-4), or -1 for -1.
+static int lift(int fd) { return fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 10); }
+
+static void drop(int fd) { if (fd >= 0) close(fd); }
+
+static int spawn_mapped(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                        int stdin_fd, int stdout_fd, int stderr_fd, int extra_fd, int exec_fd, pid_t *pid_out) {
     posix_spawn_file_actions_t actions;
     int rc = posix_spawn_file_actions_init(&actions);
     if (rc != 0) return rc;
@@ -36,6 +41,23 @@ int fe_spawn(const char *path, char *const argv[], char *const envp[], const cha
         }
     }
     posix_spawn_file_actions_destroy(&actions);
+    return rc;
+}
+
+int fe_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
+             int stdin_fd, int stdout_fd, int stderr_fd, int extra_fd, int exec_fd, pid_t *pid_out) {
+    // The dup2 actions run in order, so a source numbered like an earlier target
+    // (the executable on 3, say) would be overwritten before it is moved. Sources
+    // above every target make the mapping order-free.
+    errno = 0;
+    int in = lift(stdin_fd), out = lift(stdout_fd), err = lift(stderr_fd);
+    int extra = lift(extra_fd), exe = lift(exec_fd);
+    int rc;
+    if (in < 0 || out < 0 || err < 0 || (extra_fd >= 0 && extra < 0) || (exec_fd >= 0 && exe < 0))
+        rc = errno ? errno : EBADF;
+    else
+        rc = spawn_mapped(path, argv, envp, cwd, in, out, err, extra, exe, pid_out);
+    drop(in); drop(out); drop(err); drop(extra); drop(exe);
     return rc;
 }
 
