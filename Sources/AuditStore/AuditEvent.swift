@@ -52,7 +52,30 @@ public struct AuditFilter: Sendable {
     }
 }
 
-/// The result of ``AuditStore/verify()``.
+/// A chain position recorded outside the database (`count:head` as `audit verify` prints it).
+/// A later log must still hold entry `count` with hash `head`: the chain alone cannot show
+/// that its newest entries were removed, an anchor kept elsewhere can.
+public struct AuditAnchor: Sendable, Equatable, CustomStringConvertible {
+    public var count: Int
+    public var head: String
+
+    public init(count: Int, head: String) {
+        self.count = count
+        self.head = head
+    }
+
+    /// Parses `count:head`; nil unless the count is a non-negative integer and the head 64 hex digits.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let count = Int(parts[0]), count >= 0, parts[1].count == 64,
+              parts[1].allSatisfy({ $0.isHexDigit }) else { return nil }
+        self.init(count: count, head: parts[1].lowercased())
+    }
+
+    public var description: String { "\(count):\(head)" }
+}
+
+/// The result of ``AuditStore/verify(anchor:)``.
 public enum AuditVerification: Sendable, Equatable {
     /// Every entry checks out. `head` is the last entry's hash (64 zeros for an empty log):
     /// write it down somewhere else to be able to detect a later truncation of the log.

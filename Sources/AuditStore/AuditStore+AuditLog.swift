@@ -64,11 +64,10 @@ extension AuditStore {
     /// each `mac` valid under the audit key. Returns the first entry that fails, or the
     /// count and the head hash.
     ///
-    /// What it cannot see: the removal of the LAST entries (the chain that remains is a
-    /// valid, shorter chain). Operators who need that should record the head hash elsewhere
-    /// (a ticket, another machine) and compare it later: a later head must have the recorded
-    /// one among its entries' hashes.
-    public func verify() throws -> AuditVerification {
+    /// The chain alone cannot see the removal of the LAST entries (what remains is a valid,
+    /// shorter chain). An `anchor` recorded elsewhere earlier (a ticket, another machine)
+    /// closes that gap: its entry must still be there with the same hash.
+    public func verify(anchor: AuditAnchor? = nil) throws -> AuditVerification {
         try read { db in
             let cursor = try Row.fetchCursor(db, sql: """
                 SELECT id, timestamp, actor, action, target, outcome, detailsDigest, details, previousHash, hash, mac
@@ -81,9 +80,19 @@ extension AuditStore {
                     return problem
                 }
                 previousHash = Self.text(row, "hash") ?? ""
+                if let anchor, anchor.count == expectedID, anchor.head != previousHash {
+                    return .broken(entryID: expectedID, reason: "entry \(expectedID)'s hash is not the recorded anchor's (\(anchor)): the log was rewritten from there")
+                }
                 expectedID += 1
             }
-            return .intact(count: Int(expectedID - 1), head: previousHash)
+            let count = Int(expectedID - 1)
+            if let anchor, anchor.count > count {
+                return .broken(entryID: Int64(count + 1), reason: "the log ends at entry \(count) but the recorded anchor is entry \(anchor.count): entries \(count + 1) to \(anchor.count) were removed")
+            }
+            if let anchor, anchor.count == 0, anchor.head != AuditChain.genesis {
+                return .broken(entryID: 0, reason: "anchor 0 must have the genesis head (64 zeros)")
+            }
+            return .intact(count: count, head: previousHash)
         }
     }
 

@@ -9,7 +9,8 @@ struct AuditCommand: ParsableCommand {
         discussion: """
         Entries are append-only and chained by SHA-256, each sealed with an HMAC keyed by a \
         0600 file beside the database. `verify` names the first entry that was edited, deleted \
-        or reordered, and prints the chain's head: keep it elsewhere to detect truncation.
+        or reordered, and prints the chain's anchor (count:head). Keep that elsewhere and pass \
+        it back with `verify --anchor` later: the only way to see that the newest entries were cut off.
         """,
         subcommands: [List.self, Verify.self, Export.self])
 
@@ -61,15 +62,24 @@ struct AuditCommand: ParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check the whole chain; exit 65 and name the first broken entry if it was tampered with.")
+        @Option(help: ArgumentHelp("An anchor an earlier `verify` printed; the log must still contain it.", valueName: "count:head"))
+        var anchor: String?
         @OptionGroup var store: StoreOptions
+
+        func validate() throws {
+            if let anchor, AuditAnchor(anchor) == nil {
+                throw ValidationError("--anchor must be COUNT:HEAD as `audit verify` prints it (a number, a colon, 64 hex digits)")
+            }
+        }
 
         func run() throws {
             do {
                 let db = try store.open()
                 _ = try store.actor(in: db, for: .readAudit)
-                switch try db.verify() {
+                switch try db.verify(anchor: anchor.flatMap(AuditAnchor.init)) {
                 case .intact(let count, let head):
                     print("intact: \(count) entries, head \(head)")
+                    print("anchor: \(AuditAnchor(count: count, head: head))")
                 case .broken(let id, let reason):
                     print("BROKEN at entry \(id): \(reason)")
                     throw ExitCode(ExitCodes.badData)

@@ -28,8 +28,14 @@ struct AuthenticationMiddleware: RouterMiddleware {
                                         details: ["status": String(response.status.code), "address": context.remoteAddress]))
             return response
         } catch let error as APIError {
-            try? store.append(AuditEvent(actor: actor, action: "remote.request", target: Self.target(route), outcome: .refused,
-                                         details: ["status": String(error.status.code), "reason": error.message, "address": context.remoteAddress]))
+            do {
+                _ = try store.append(AuditEvent(actor: actor, action: "remote.request", target: Self.target(route), outcome: .refused,
+                                                details: ["status": String(error.status.code), "reason": error.message,
+                                                          "address": context.remoteAddress]))
+            } catch let auditError {
+                // The refusal stands either way; an entry that could not be written must not go unnoticed.
+                context.logger.error("cannot audit a refused request (\(route)): \(auditError)")
+            }
             throw error
         }
     }

@@ -78,6 +78,9 @@ final class OperatorScenarioTests: XCTestCase {
         let intact = try fe(["audit", "verify"])
         XCTAssertEqual(intact.status, 0, intact.stdout + intact.stderr)
         XCTAssertTrue(intact.stdout.hasPrefix("intact"), intact.stdout)
+        // The anchor the operator keeps elsewhere; its entry number is the log's length now.
+        let anchor = try XCTUnwrap(intact.stdout.split(separator: "\n").first { $0.hasPrefix("anchor: ") }?.dropFirst(8))
+        let anchored = try XCTUnwrap(Int(anchor.split(separator: ":")[0]))
 
         // Tampering, each on its own copy of the database (and its key).
         let attacks: [(String, String)] = [
@@ -100,7 +103,21 @@ final class OperatorScenarioTests: XCTestCase {
             XCTAssertEqual(verdict.status, 65, "attack \(n): \(verdict.stdout)")
             XCTAssertTrue(verdict.stdout.contains(expected), "attack \(n): expected \(expected), got \(verdict.stdout)")
         }
-        // And the untampered original is still intact.
+        // Cutting off the newest entries leaves a valid shorter chain: only the anchor shows it.
+        let cut = dir.file("cut")
+        try FileManager.default.createDirectory(atPath: cut, withIntermediateDirectories: true)
+        for suffix in ["", ".key"] {
+            try FileManager.default.copyItem(atPath: dir.file("home/feature-extractor.sqlite\(suffix)"), toPath: cut + "/db.sqlite\(suffix)")
+        }
+        try sqlite(cut + "/db.sqlite", "DROP TRIGGER auditEntry_append_only_delete; DELETE FROM auditEntry WHERE id >= \(anchored - 1);")
+        XCTAssertEqual(try fe(["audit", "verify", "--db", cut + "/db.sqlite"]).status, 0, "a truncated chain is still a chain")
+        let truncated = try fe(["audit", "verify", "--db", cut + "/db.sqlite", "--anchor", String(anchor)])
+        XCTAssertEqual(truncated.status, 65, truncated.stdout + truncated.stderr)
+        XCTAssertTrue(truncated.stdout.contains("BROKEN at entry \(anchored - 1)") && truncated.stdout.contains("removed"), truncated.stdout)
+
+        // And the untampered original is still intact, anchor included.
         XCTAssertEqual(try fe(["audit", "verify"]).status, 0)
+        XCTAssertEqual(try fe(["audit", "verify", "--anchor", String(anchor)]).status, 0)
+        XCTAssertEqual(try fe(["audit", "verify", "--anchor", "12:nothex"]).status, 64)
     }
 }

@@ -94,11 +94,13 @@ public final class RemoteLogger: @unchecked Sendable {
         do {
             _ = try client.send("POST", url, body: body, headers: ["Content-Type": "application/json"], idempotent: false)
             lock.lock(); delivered += events.count; lock.unlock()
-            try? store.append(AuditEvent(actor: actor, action: "remote.log", target: URLRedactor.redact(url), outcome: .success,
+            // Never fails the run from here: a database that cannot be written fails the
+            // run's own audit entries on the main path, which stop it loudly.
+            _ = try? store.append(AuditEvent(actor: actor, action: "remote.log", target: URLRedactor.redact(url), outcome: .success,
                                          details: ["events": String(events.count)]))
             return true
         } catch {
-            try? store.append(AuditEvent(actor: actor, action: "remote.log", target: URLRedactor.redact(url), outcome: .failure,
+            _ = try? store.append(AuditEvent(actor: actor, action: "remote.log", target: URLRedactor.redact(url), outcome: .failure,
                                          details: ["events": String(events.count), "error": String("\(error)".prefix(300))]))
             return false
         }
@@ -109,7 +111,7 @@ public final class RemoteLogger: @unchecked Sendable {
         // Batches of the same size as sent, so the next run resends them as they were.
         for start in stride(from: 0, to: events.count, by: Self.batchSize) {
             let batch = events[start..<min(start + Self.batchSize, events.count)]
-            for e in batch { try? store.spool(url: url, payload: e) }
+            for e in batch { _ = try? store.spool(url: url, payload: e) }
         }
         lock.lock(); spooled += events.count; lock.unlock()
     }

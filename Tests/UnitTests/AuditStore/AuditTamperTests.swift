@@ -129,4 +129,32 @@ final class AuditTamperTests: XCTestCase {
         XCTAssertEqual(after, .intact(count: 5, head: try store.entries()[4].hash))
         XCTAssertNotEqual(after, .intact(count: 5, head: head))
     }
+
+    /// An anchor recorded before the cut shows it, naming the first removed entry.
+    func testAnchorDetectsTheRemovalOfTheNewestEntries() throws {
+        guard case let .intact(count, head) = try store.verify() else { return XCTFail() }
+        let anchor = AuditAnchor(count: count, head: head)
+        XCTAssertEqual(AuditAnchor(anchor.description), anchor)
+        XCTAssertEqual(try store.verify(anchor: anchor), .intact(count: count, head: head))
+        try store.append(AuditStoreTestSupport.event(99))
+        guard case .intact(count + 1, _) = try store.verify(anchor: anchor) else { return XCTFail("a longer log still holds the anchor") }
+        try dropTriggers()
+        try raw.write { try $0.execute(sql: "DELETE FROM auditEntry WHERE id >= 5") }
+        guard case let .broken(id, reason) = try store.verify(anchor: anchor) else { return XCTFail("truncation not seen") }
+        XCTAssertEqual(id, 5)
+        XCTAssertTrue(reason.contains("were removed"), reason)
+    }
+
+    /// A log rebuilt from the anchor's position on (a valid chain, but another one) is named at that entry.
+    func testAnchorDetectsARewrittenChain() throws {
+        guard case let .intact(count, head) = try store.verify() else { return XCTFail() }
+        let forged = AuditAnchor(count: count, head: String(repeating: "a", count: 64))
+        guard case let .broken(id, reason) = try store.verify(anchor: forged) else { return XCTFail() }
+        XCTAssertEqual(id, Int64(count))
+        XCTAssertTrue(reason.contains("rewritten"), reason)
+        XCTAssertNotEqual(forged.head, head)
+        XCTAssertNil(AuditAnchor("5"))
+        XCTAssertNil(AuditAnchor("-1:" + head))
+        XCTAssertNil(AuditAnchor("5:" + head.dropLast()))
+    }
 }
