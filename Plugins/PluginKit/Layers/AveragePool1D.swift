@@ -3,12 +3,13 @@
 /// Input `batch x (inputLength * channels)`, output `batch x (outputLength * channels)`
 /// with `outputLength = (inputLength - poolSize) / stride + 1`; `stride` defaults to `poolSize`.
 public final class AveragePool1D: SequenceLayer {
-    public let inputLength: Int
-    public let inputChannels: Int
-    public let poolSize: Int
-    public let stride: Int
-    public let outputLength: Int
-    public var outputChannels: Int { inputChannels }
+    private let window: PoolingWindow
+    public var inputLength: Int { window.inputLength }
+    public var inputChannels: Int { window.channels }
+    public var poolSize: Int { window.poolSize }
+    public var stride: Int { window.stride }
+    public var outputLength: Int { window.outputLength }
+    public var outputChannels: Int { window.channels }
     public var parameters: [Parameter] { [] }
 
     private var outputs = OutputBuffers()
@@ -16,14 +17,7 @@ public final class AveragePool1D: SequenceLayer {
     private var gradInput = Matrix(rows: 0, cols: 0)
 
     public init(inputLength: Int, channels: Int, poolSize: Int, stride: Int? = nil) {
-        let s = stride ?? poolSize
-        precondition(channels > 0 && poolSize > 0 && s > 0, "AveragePool1D: channels, pool size and stride must be positive")
-        precondition(inputLength >= poolSize, "AveragePool1D: input length \(inputLength) is shorter than the pool \(poolSize)")
-        self.inputLength = inputLength
-        self.inputChannels = channels
-        self.poolSize = poolSize
-        self.stride = s
-        self.outputLength = (inputLength - poolSize) / s + 1
+        window = PoolingWindow("AveragePool1D", inputLength: inputLength, channels: channels, poolSize: poolSize, stride: stride)
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
