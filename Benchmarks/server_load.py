@@ -15,6 +15,7 @@ import http.client
 import json
 import os
 import secrets
+import shutil
 import ssl
 import subprocess
 import sys
@@ -101,6 +102,7 @@ def main():
     finally:
         server.terminate()
         server.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -112,8 +112,7 @@ enum PythonPlugins {
     static var source: String { BuiltProducts.repositoryRoot.path + "/examples/python-plugin" }
 
     static let directory: String = {
-        let dir = NSTemporaryDirectory() + "fe-test-python-plugins-\(getpid())"
-        try? FileManager.default.removeItem(atPath: dir)
+        let dir = ProcessScratch.directory("fe-test-python-plugins")
         do {
             for role in PluginRole.allCases { try install(role: role, into: dir) }
         } catch {
@@ -143,8 +142,7 @@ enum PythonPlugins {
 
     /// The shipped policy plus an operator's grant for python3.
     static let sandbox: SandboxSettings = {
-        let dir = NSTemporaryDirectory() + "fe-test-python-policy-\(getpid())"
-        try? FileManager.default.removeItem(atPath: dir)
+        let dir = ProcessScratch.directory("fe-test-python-policy")
         do {
             try FileManager.default.copyItem(atPath: BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path, toPath: dir)
             let file = URL(fileURLWithPath: dir + "/" + SandboxPolicy.fileName)

@@ -16,8 +16,7 @@ public enum TestPlugins {
     /// The test process's `FEATURE_EXTRACTOR_HOME`: its database and its local signing key,
     /// which signs every test plugin and is trusted in that database, as the set-up script does for users.
     public static let home: String = {
-        let dir = NSTemporaryDirectory() + "fe-test-home-\(getpid())"
-        try? FileManager.default.removeItem(atPath: dir)
+        let dir = ProcessScratch.directory("fe-test-home")
         do {
             try FeatureExtractorHome.ensure(dir + "/keys")
             let key = SigningKey.generate(name: "local")
@@ -62,8 +61,7 @@ public enum TestPlugins {
     public static let bundledFamilies = [("ANN", "ann"), ("CNN", "cnn"), ("LSTM", "lstm"), ("Transformer", "transformer")]
 
     public static let directory: String = {
-        let dir = NSTemporaryDirectory() + "fe-test-plugins-\(getpid())"
-        try? FileManager.default.removeItem(atPath: dir)
+        let dir = ProcessScratch.directory("fe-test-plugins")
         do {
             let root = BuiltProducts.repositoryRoot.path
             let key = signingKey
