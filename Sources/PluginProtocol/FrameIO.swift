@@ -155,16 +155,40 @@ public final class FrameWriter {
         var header = "Content-Length: \(frame.json.count)\r\n"
         if !frame.attachment.isEmpty { header += "Attachment-Length: \(frame.attachment.count)\r\n" }
         header += "\r\n"
-        try writeAll(Array(header.utf8), deadline: deadline)
-        try writeAll(frame.json, deadline: deadline)
-        if !frame.attachment.isEmpty { try writeAll(frame.attachment, deadline: deadline) }
+        let head = Array(header.utf8)
+        // One writev for the whole frame: the peer wakes once per message, not once per part.
+        try head.withUnsafeBytes { h in
+            try frame.json.withUnsafeBytes { j in
+                try frame.attachment.withUnsafeBytes { a in
+                    try writeAll([h, j, a].filter { !$0.isEmpty }, deadline: deadline)
+                }
+            }
+        }
     }
 
-    private func writeAll(_ bytes: [UInt8], deadline: Deadline?) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, $0.count - done) }
-            if n > 0 { done += n; continue }
+    private func writeAll(_ parts: [UnsafeRawBufferPointer], deadline: Deadline?) throws {
+        var index = 0, offset = 0  // the first byte not yet written: parts[index][offset]
+        var vectors = [iovec]()
+        vectors.reserveCapacity(parts.count)
+        while index < parts.count {
+            vectors.removeAll(keepingCapacity: true)
+            for k in index..<parts.count {
+                let skip = k == index ? offset : 0
+                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: parts[k].baseAddress! + skip),
+                                     iov_len: parts[k].count - skip))
+            }
+            let n = writev(fd, vectors, Int32(vectors.count))
+            if n > 0 {
+                var left = n
+                while left > 0 {
+                    let rest = parts[index].count - offset
+                    if left < rest { offset += left; break }
+                    left -= rest
+                    index += 1
+                    offset = 0
+                }
+                continue
+            }
             let e = errno
             if n < 0 && e == EINTR { continue }
             if n < 0 && (e == EAGAIN || e == EWOULDBLOCK), let deadline {

@@ -139,6 +139,38 @@ final class FrameIOTests: XCTestCase {
         done.wait()
     }
 
+    /// A non-blocking writer with a deadline meets a full pipe mid-part many times over
+    /// (the pipe holds 64 KiB): every byte still arrives once, in order.
+    func testNonBlockingWriterResumesPartialWritesAcrossParts() throws {
+        let json = Array("{\"pad\":\"\(String(repeating: "z", count: 150_001))\"}".utf8)
+        let attachment = (0..<250_003).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        let pipe = Support.Pipe()
+        let fd = pipe.takeWriter()
+        XCTAssertEqual(fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK), 0)
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var failure: (any Error)?
+        Thread {
+            do {
+                let writer = FrameWriter(fd: fd)
+                try writer.write(Frame(json: json, attachment: attachment), deadline: .after(seconds: 10))
+                try writer.write(Frame(json: Array("{}".utf8)), deadline: .after(seconds: 10))
+            } catch {
+                failure = error
+            }
+            close(fd)
+            done.signal()
+        }.start()
+        usleep(50_000)  // let the writer fill the pipe and wait first
+        let reader = FrameReader(fd: pipe.readFD, maxFrameBytes: 1 << 20)
+        let read = try XCTUnwrap(reader.readFrame())
+        XCTAssertEqual(read.json, json)
+        XCTAssertEqual(read.attachment, attachment)
+        XCTAssertEqual(try reader.readFrame(), Frame(json: Array("{}".utf8)))
+        XCTAssertNil(try reader.readFrame())
+        done.wait()
+        XCTAssertNil(failure)
+    }
+
     // MARK: - End of stream
 
     func testCleanEndOfStreamReturnsNil() throws {
