@@ -42,34 +42,71 @@ extension AuditStore {
     /// The secret is checked before the token's state, so only its holder learns that a
     /// token is revoked or expired; an unknown id costs the same slow hash as a known one.
     private func checkToken(_ text: String) throws -> (user: User?, reason: String) {
+        let (proof, reason) = try proveToken(text)
+        guard let proof else { return (nil, reason) }
+        return try currentState(of: proof)
+    }
+
+    /// The slow half of token authentication (the salted hash of the secret). Its result
+    /// may be cached by a caller that checks ``currentUser(for:)`` on every use.
+    public func verifyTokenSecret(_ text: String) -> (proof: TokenProof?, reason: String) {
+        do {
+            return try proveToken(text)
+        } catch {
+            return (nil, "cannot check the token: \(error)")
+        }
+    }
+
+    /// The fast half, for every use of a proven token: revoked, expired, a disabled user
+    /// and a changed role take effect at once, without paying the slow hash again.
+    public func currentUser(for proof: TokenProof) -> (user: User?, reason: String) {
+        do {
+            return try currentState(of: proof)
+        } catch {
+            return (nil, "cannot check the token: \(error)")
+        }
+    }
+
+    private func proveToken(_ text: String) throws -> (proof: TokenProof?, reason: String) {
         guard let token = APITokenText(parsing: text) else {
             return (nil, "malformed token")
         }
+        let secretHash = try read { db in
+            try String.fetchOne(db, sql: "SELECT secretHash FROM apiToken WHERE id = ?", arguments: [token.id])
+        }
+        guard let secretHash else {
+            _ = PasswordHash.verify(token.secret, against: PasswordHash.unmatchable)
+            return (nil, "unknown token \(token.id)")
+        }
+        guard PasswordHash.verify(token.secret, against: secretHash) else {
+            return (nil, "wrong secret for token \(token.id)")
+        }
+        return (TokenProof(tokenID: token.id, secretHash: secretHash), "token \(token.id)")
+    }
+
+    private func currentState(of proof: TokenProof) throws -> (user: User?, reason: String) {
         let found = try read { db -> (record: APIToken, secretHash: String, user: User)? in
-            guard let record = try APIToken.fetchOne(db, key: token.id),
+            guard let record = try APIToken.fetchOne(db, key: proof.tokenID),
                   let secretHash = try String.fetchOne(db, sql: "SELECT secretHash FROM apiToken WHERE id = ?",
-                                                       arguments: [token.id]),
+                                                       arguments: [proof.tokenID]),
                   let user = try User.fetchOne(db, key: record.userID)
             else { return nil }
             return (record, secretHash, user)
         }
-        guard let found else {
-            _ = PasswordHash.verify(token.secret, against: PasswordHash.unmatchable)
-            return (nil, "unknown token \(token.id)")
-        }
-        guard PasswordHash.verify(token.secret, against: found.secretHash) else {
-            return (nil, "wrong secret for token \(token.id)")
+        // A proof is for one stored secret: a token row replaced since is another token.
+        guard let found, found.secretHash == proof.secretHash else {
+            return (nil, "token \(proof.tokenID) no longer exists")
         }
         if found.record.revoked {
-            return (nil, "token \(token.id) is revoked")
+            return (nil, "token \(proof.tokenID) is revoked")
         }
         if let expiresAt = found.record.expiresAt, expiresAt <= now() {
-            return (nil, "token \(token.id) expired at \(Timestamp.text(expiresAt))")
+            return (nil, "token \(proof.tokenID) expired at \(Timestamp.text(expiresAt))")
         }
         if found.user.disabled {
-            return (nil, "user '\(found.user.name)' is disabled (token \(token.id))")
+            return (nil, "user '\(found.user.name)' is disabled (token \(proof.tokenID))")
         }
-        return (found.user, "token \(token.id) of user '\(found.user.name)'")
+        return (found.user, "token \(proof.tokenID) of user '\(found.user.name)'")
     }
 
     private func checkPassword(user name: String, password: String) throws -> (user: User?, reason: String) {

@@ -98,25 +98,28 @@ struct AuthenticationMiddleware: RouterMiddleware {
     static func target(_ route: String) -> String { String(route.prefix(200)) }
 }
 
-/// Verified tokens for a few seconds, so that the slow password hash is paid once per
-/// token, not once per request. A disabled user or revoked token stops working when
-/// its entry expires.
+/// Proven token secrets for a minute, so that the slow password hash is paid once per
+/// token, not once per request. The token's state (revoked, expired, its user disabled or
+/// regraded) is read again on every request, so those take effect at once.
 final class TokenCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var entries: [String: (user: User, at: TimeInterval)] = [:]
-    private let ttl: TimeInterval = 10
+    private var proofs: [String: (proof: TokenProof, at: TimeInterval)] = [:]
+    private let ttl: TimeInterval = 60
 
     func user(for token: String, store: AuditStore) -> User? {
         let key = RequestSigning.sha256Hex(Data(token.utf8))
         let now = ProcessInfo.processInfo.systemUptime
         lock.lock()
-        if let e = entries[key], now - e.at < ttl { lock.unlock(); return e.user }
+        var proof = proofs[key].flatMap { now - $0.at < ttl ? $0.proof : nil }
         lock.unlock()
-        guard let user = store.authenticateWithReason(token: token).user else { return nil }
-        lock.lock()
-        if entries.count > 10_000 { entries.removeAll() }
-        entries[key] = (user, now)
-        lock.unlock()
-        return user
+        if proof == nil {
+            guard let proven = store.verifyTokenSecret(token).proof else { return nil }
+            proof = proven
+            lock.lock()
+            if proofs.count > 10_000 { proofs.removeAll() }
+            proofs[key] = (proven, now)
+            lock.unlock()
+        }
+        return proof.flatMap { store.currentUser(for: $0).user }
     }
 }

@@ -75,6 +75,38 @@ final class RemoteServerTests: XCTestCase {
         XCTAssertTrue(refusals.contains { $0.actor.hasPrefix("anonymous@") })
     }
 
+    /// The server caches only the proof of a token's secret: a regraded or disabled user
+    /// and a revoked token take effect on the very next request.
+    func testRoleChangesDisablingAndRevocationActOnTheNextRequest() throws {
+        let s = try Self.server()
+        let store = try AuditStore.open(path: s.database)
+        let name = "temp-\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try store.addUser(name: name, role: .operator, password: nil)
+        let issued = try store.issueToken(for: name, label: "t", expiresAt: nil)
+        let c = try s.client(issued.token)
+        func status() -> Int {
+            do {
+                return try c.send("POST", s.url("/v1/logs"), body: Data(#"[{"event":"x"}]"#.utf8), idempotent: false).status
+            } catch RemoteError.refused(let code, _) {
+                return code
+            } catch {
+                XCTFail("\(error)")
+                return -1
+            }
+        }
+        XCTAssertEqual(status(), 202)
+        try store.grant(name, role: .viewer)
+        XCTAssertEqual(status(), 403, "a viewer may not write logs")
+        try store.grant(name, role: .operator)
+        XCTAssertEqual(status(), 202)
+        try store.setDisabled(name, true)
+        XCTAssertEqual(status(), 401, "a disabled user")
+        try store.setDisabled(name, false)
+        XCTAssertEqual(status(), 202)
+        try store.revokeToken(id: issued.record.id)
+        XCTAssertEqual(status(), 401, "a revoked token")
+    }
+
     /// Hand-signed requests, to attack the anti-replay rules.
     private func signed(_ s: TestServer, token: String, path: String, body: Data = Data(), method: String = "GET",
                         timestamp: String = String(Int(Date().timeIntervalSince1970)), nonce: String = RequestSigning.newNonce(),
