@@ -97,11 +97,11 @@ public final class RemoteLogger: @unchecked Sendable {
             // Never fails the run from here: a database that cannot be written fails the
             // run's own audit entries on the main path, which stop it loudly.
             _ = try? store.append(AuditEvent(actor: actor, action: "remote.log", target: URLRedactor.redact(url), outcome: .success,
-                                         details: ["events": String(events.count)]))
+                                             details: ["events": String(events.count)]))
             return true
         } catch {
             _ = try? store.append(AuditEvent(actor: actor, action: "remote.log", target: URLRedactor.redact(url), outcome: .failure,
-                                         details: ["events": String(events.count), "error": String("\(error)".prefix(300))]))
+                                             details: ["events": String(events.count), "error": String("\(error)".prefix(300))]))
             return false
         }
     }
