@@ -25,7 +25,12 @@ enum ExitCodes {
         case is PluginError, is SandboxError: plugin
         case is OutputError, is CocoaError: io
         case let e as StoreError:
-            if case .authenticationFailed = e { denied } else { io }
+            switch e {
+            case .authenticationFailed: denied
+            // A user, token or key named on the command line that does not exist, or a refused argument.
+            case .notFound, .invalid: usage
+            default: io
+            }
         case is AccessDenied: denied
         case let e as RemoteError:
             switch e {

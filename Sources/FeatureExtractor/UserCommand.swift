@@ -12,7 +12,7 @@ struct UserCommand: ParsableCommand {
         $FEATURE_EXTRACTOR_PASSWORD or a 0600 --password-file; only salted slow hashes are stored. \
         Every change is audited.
         """,
-        subcommands: [Add.self, List.self, Disable.self, Grant.self, Token.self])
+        subcommands: [Add.self, List.self, Disable.self, Enable.self, Grant.self, Token.self, Tokens.self, RevokeToken.self])
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user.")
@@ -62,20 +62,30 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Disable: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable a user: their tokens and password stop working.")
+        static let configuration = CommandConfiguration(abstract: "Disable a user: their tokens and password stop working at once.")
         @Argument var name: String
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            do {
-                let db = try store.open()
-                let actor = try store.actor(in: db, for: .manageUsers)
-                try db.setDisabled(name, true)
-                try db.append(AuditEvent(actor: actor, action: "user.disable", target: name, outcome: .success))
-                print("disabled \(name)")
-            } catch {
-                throw ExitCodes.fail(error)
-            }
+        func run() throws { try UserCommand.setDisabled(name, true, store) }
+    }
+
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled user again (their tokens that are not revoked work again).")
+        @Argument var name: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws { try UserCommand.setDisabled(name, false, store) }
+    }
+
+    private static func setDisabled(_ name: String, _ disabled: Bool, _ store: StoreOptions) throws {
+        do {
+            let db = try store.open()
+            let actor = try store.actor(in: db, for: .manageUsers)
+            try db.setDisabled(name, disabled)
+            try db.append(AuditEvent(actor: actor, action: disabled ? "user.disable" : "user.enable", target: name, outcome: .success))
+            print("\(disabled ? "disabled" : "enabled") \(name)")
+        } catch {
+            throw ExitCodes.fail(error)
         }
     }
 
@@ -117,6 +127,64 @@ struct UserCommand: ParsableCommand {
                 let (token, record) = try db.issueToken(for: name, label: label, expiresAt: expiry)
                 try db.append(AuditEvent(actor: actor, action: "token.issue", target: name, outcome: .success, details: ["token_id": record.id, "label": label]))
                 print(token)
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct Tokens: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List a user's tokens by their public id (the secret is never stored, so never shown).")
+        @Argument var name: String
+        @Flag(help: "JSON output.") var json = false
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            do {
+                let db = try store.open()
+                _ = try store.actor(in: db, for: .manageUsers)
+                let tokens = try db.tokens(for: name)
+                if json {
+                    let e = JSONEncoder()
+                    e.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    e.dateEncodingStrategy = .iso8601
+                    print(String(decoding: try e.encode(tokens), as: UTF8.self))
+                } else {
+                    let df = ISO8601DateFormatter()
+                    for t in tokens {
+                        let state = t.revoked ? "revoked" : t.expiresAt.map { $0 <= Date() ? "expired" : "expires \(df.string(from: $0))" } ?? "active"
+                        print("\(t.id)\t\(t.label)\tcreated \(df.string(from: t.createdAt))\t\(state)")
+                    }
+                }
+            } catch {
+                throw ExitCodes.fail(error)
+            }
+        }
+    }
+
+    struct RevokeToken: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-token",
+            abstract: "Revoke a token by its public id (the 8 hex digits after fe_, see `user tokens`); it stops working at once.")
+        @Argument(help: "The token's public id: the 8 hex digits after fe_.") var id: String
+        @OptionGroup var store: StoreOptions
+
+        func validate() throws {
+            guard id.count == 8, id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+                // Never echo the argument: it may be a whole token, secret included.
+                throw ValidationError("give the token's id only, the 8 hex digits after fe_ (see `user tokens NAME`); "
+                                      + "a whole token on a command line shows in process listings")
+            }
+        }
+
+        func run() throws {
+            do {
+                let db = try store.open()
+                let actor = try store.actor(in: db, for: .manageUsers)
+                try db.revokeToken(id: id)
+                try db.append(AuditEvent(actor: actor, action: "token.revoke", target: id, outcome: .success))
+                print("revoked token \(id)")
             } catch {
                 throw ExitCodes.fail(error)
             }

@@ -101,4 +101,38 @@ final class CLIStoreTests: XCTestCase {
         let audit = try CommandRunner.run(["audit", "list"] + db).stdout
         for action in ["user.add", "user.grant", "user.disable"] { XCTAssertTrue(audit.contains(action), action) }
     }
+
+    func testTokensAreListedAndRevokedAndUsersEnabledAgain() throws {
+        let db = ["--db", dir.file("tokens.sqlite")]
+        XCTAssertEqual(try CommandRunner.run(["user", "add", "ops", "--role", "operator"] + db).status, 0)
+        let token = try CommandRunner.run(["user", "token", "ops", "--label", "ci"] + db).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = String(token.split(separator: "_")[1])
+        func asOps() throws -> Int32 {
+            try CommandRunner.run(["user", "list", "--username", "ops"] + db, environment: ["FEATURE_EXTRACTOR_TOKEN": token]).status
+        }
+        XCTAssertEqual(try asOps(), 0)
+        XCTAssertEqual(try CommandRunner.run(["user", "disable", "ops"] + db).status, 0)
+        XCTAssertEqual(try asOps(), 77, "a disabled user's token is refused")
+        XCTAssertEqual(try CommandRunner.run(["user", "enable", "ops"] + db).status, 0)
+        XCTAssertEqual(try asOps(), 0, "enabled again, the token works again")
+
+        let listed = try CommandRunner.run(["user", "tokens", "ops"] + db)
+        XCTAssertEqual(listed.status, 0, listed.stderr)
+        XCTAssertTrue(listed.stdout.contains(id) && listed.stdout.contains("ci") && listed.stdout.contains("active"), listed.stdout)
+        XCTAssertFalse(listed.stdout.contains(token), "only the public id is ever shown")
+
+        let pasted = try CommandRunner.run(["user", "revoke-token", token] + db)
+        XCTAssertEqual(pasted.status, 64, "a whole token is not accepted on the command line")
+        XCTAssertFalse(pasted.stdout.contains(token) || pasted.stderr.contains(token), "the secret is not echoed: \(pasted.stderr)")
+        XCTAssertEqual(try asOps(), 0)
+        XCTAssertEqual(try CommandRunner.run(["user", "revoke-token", id] + db).status, 0)
+        XCTAssertEqual(try asOps(), 77, "a revoked token is refused")
+        XCTAssertTrue(try CommandRunner.run(["user", "tokens", "ops"] + db).stdout.contains("revoked"))
+        let unknown = try CommandRunner.run(["user", "revoke-token", "0000abcd"] + db)
+        XCTAssertEqual(unknown.status, 64, "an unknown id is a usage error, not ignored")
+        XCTAssertTrue(unknown.stderr.contains("'0000abcd' not found"), unknown.stderr)
+
+        let audit = try CommandRunner.run(["audit", "list"] + db).stdout
+        for action in ["user.enable", "token.revoke"] { XCTAssertTrue(audit.contains(action), action) }
+    }
 }
