@@ -30,23 +30,24 @@ struct ServerRoutes {
         v1.put("models/:name/versions/:version") { request, context in try putModel(request, context) }
         v1.get("models/:name/versions/:version") { _, context in try getModel(context) }
         v1.post("logs") { _, context in try postLogs(context) }
+        registerUserRoutes(v1)
     }
 
-    private func name(_ context: ServerContext) throws -> String {
+    func name(_ context: ServerContext) throws -> String {
         guard let n = context.parameters.get("name"), RemoteAPI.isValidName(n) else {
             throw APIError.badRequest("name must match [a-z][a-z0-9_.-]{0,63}")
         }
         return n
     }
 
-    private func require(_ action: Action, _ context: ServerContext) throws -> User {
+    func require(_ action: Action, _ context: ServerContext) throws -> User {
         guard let user = context.user else { throw APIError.unauthorized("not authenticated") }
         guard try store.isAllowed(user, action) else { throw APIError.forbidden("role \(user.role.rawValue) may not \(action.rawValue)") }
         return user
     }
 
     /// A 2xx answer bound to the request: `X-FE-Response-Signature` covers nonce, status and body.
-    private func reply(_ status: HTTPResponse.Status, _ body: Data, _ context: ServerContext, contentType: String = "application/json",
+    func reply(_ status: HTTPResponse.Status, _ body: Data, _ context: ServerContext, contentType: String = "application/json",
                        extra: HTTPFields = [:]) -> Response {
         var headers = extra
         headers[.contentType] = contentType
@@ -57,7 +58,7 @@ struct ServerRoutes {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    private func json(_ object: [String: Any]) -> Data {
+    func json(_ object: Any) -> Data {
         (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
     }
 

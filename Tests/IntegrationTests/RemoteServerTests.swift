@@ -84,27 +84,87 @@ final class RemoteServerTests: XCTestCase {
         _ = try store.addUser(name: name, role: .operator, password: nil)
         let issued = try store.issueToken(for: name, label: "t", expiresAt: nil)
         let c = try s.client(issued.token)
-        func status() -> Int {
-            do {
-                return try c.send("POST", s.url("/v1/logs"), body: Data(#"[{"event":"x"}]"#.utf8), idempotent: false).status
-            } catch RemoteError.refused(let code, _) {
-                return code
-            } catch {
-                XCTFail("\(error)")
-                return -1
-            }
-        }
-        XCTAssertEqual(status(), 202)
+        let log = #"[{"event":"x"}]"#
+        XCTAssertEqual(answer(c, s, "POST", "/v1/logs", log).status, 202)
         try store.grant(name, role: .viewer)
-        XCTAssertEqual(status(), 403, "a viewer may not write logs")
+        XCTAssertEqual(answer(c, s, "POST", "/v1/logs", log).status, 403, "a viewer may not write logs")
         try store.grant(name, role: .operator)
-        XCTAssertEqual(status(), 202)
+        XCTAssertEqual(answer(c, s, "POST", "/v1/logs", log).status, 202)
         try store.setDisabled(name, true)
-        XCTAssertEqual(status(), 401, "a disabled user")
+        XCTAssertEqual(answer(c, s, "POST", "/v1/logs", log).status, 401, "a disabled user")
         try store.setDisabled(name, false)
-        XCTAssertEqual(status(), 202)
+        XCTAssertEqual(answer(c, s, "POST", "/v1/logs", log).status, 202)
         try store.revokeToken(id: issued.record.id)
-        XCTAssertEqual(status(), 401, "a revoked token")
+        XCTAssertEqual(answer(c, s, "POST", "/v1/logs", log).status, 401, "a revoked token")
+    }
+
+    func testAdminManagesUsersAndTokensOverHTTPS() throws {
+        let s = try Self.server()
+        let store = try AuditStore.open(path: s.database)
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        let adminName = "admin-\(suffix)", name = "svc-\(suffix)"
+        _ = try store.addUser(name: adminName, role: .admin, password: nil)
+        let admin = try s.client(try store.issueToken(for: adminName, label: "t", expiresAt: nil).token)
+        XCTAssertEqual(answer(try s.client(s.operatorToken), s, "GET", "/v1/users").status, 403, "users are the admin's")
+
+        XCTAssertEqual(answer(admin, s, "POST", "/v1/users", #"{"name": "\#(name)", "role": "operator"}"#).status, 201)
+        XCTAssertEqual(answer(admin, s, "POST", "/v1/users", #"{"name": "\#(name)"}"#).status, 400, "the name is taken")
+        let misspelt = answer(admin, s, "POST", "/v1/users", #"{"name": "x\#(suffix)", "password": "hunter2hunter2"}"#)
+        XCTAssertEqual(misspelt.status, 400)
+        XCTAssertTrue(misspelt.message.contains("unknown key 'password'"), misspelt.message)
+
+        let issued = answer(admin, s, "POST", "/v1/users/\(name)/tokens", #"{"label": "ci", "expires_days": 30}"#)
+        XCTAssertEqual(issued.status, 201, issued.message)
+        let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: issued.body) as? [String: Any])
+        let token = try XCTUnwrap(body["token"] as? String), id = try XCTUnwrap(body["id"] as? String)
+        let service = try s.client(token)
+        let log = #"[{"event":"x"}]"#
+        XCTAssertEqual(answer(service, s, "POST", "/v1/logs", log).status, 202, "the new token works")
+
+        let tokens = answer(admin, s, "GET", "/v1/users/\(name)/tokens")
+        XCTAssertEqual(tokens.status, 200)
+        let listed = String(decoding: tokens.body, as: UTF8.self)
+        XCTAssertTrue(listed.contains(id) && listed.contains("expires_at"), listed)
+        XCTAssertFalse(listed.contains(token), "the secret is shown once, at issue")
+        let users = try XCTUnwrap(try JSONSerialization.jsonObject(with: answer(admin, s, "GET", "/v1/users").body) as? [[String: Any]])
+        XCTAssertEqual(users.first { $0["name"] as? String == name }?["role"] as? String, "operator")
+
+        XCTAssertEqual(answer(admin, s, "PUT", "/v1/users/\(name)/role", #"{"role": "viewer"}"#).status, 200)
+        XCTAssertEqual(answer(service, s, "POST", "/v1/logs", log).status, 403)
+        XCTAssertEqual(answer(admin, s, "PUT", "/v1/users/\(name)/role", #"{"role": "root"}"#).status, 400)
+        XCTAssertEqual(answer(admin, s, "PUT", "/v1/users/\(name)/role", #"{"role": "operator"}"#).status, 200)
+        XCTAssertEqual(answer(admin, s, "PUT", "/v1/users/\(name)/disabled", #"{"disabled": true}"#).status, 200)
+        XCTAssertEqual(answer(service, s, "POST", "/v1/logs", log).status, 401)
+        XCTAssertEqual(answer(admin, s, "PUT", "/v1/users/\(name)/disabled", #"{"disabled": false}"#).status, 200)
+        XCTAssertEqual(answer(service, s, "POST", "/v1/logs", log).status, 202)
+        XCTAssertEqual(answer(admin, s, "POST", "/v1/tokens/\(id)/revoke").status, 200)
+        XCTAssertEqual(answer(service, s, "POST", "/v1/logs", log).status, 401)
+        XCTAssertEqual(answer(admin, s, "POST", "/v1/tokens/0000abcd/revoke").status, 404)
+        XCTAssertEqual(answer(admin, s, "PUT", "/v1/users/nobody-\(suffix)/disabled", #"{"disabled": true}"#).status, 404)
+
+        let document = String(decoding: try admin.sendRaw("GET", s.url("/v1/openapi.yaml"), headers: [:]).body, as: UTF8.self)
+        for path in ["/v1/users:", "/v1/users/{name}/role:", "/v1/users/{name}/disabled:", "/v1/users/{name}/tokens:", "/v1/tokens/{id}/revoke:"] {
+            XCTAssertTrue(document.contains(path), "the OpenAPI document describes \(path)")
+        }
+
+        let entries = try store.entries(AuditFilter(actor: adminName))
+        let actions = Set(entries.map(\.action))
+        XCTAssertTrue(actions.isSuperset(of: ["user.add", "token.issue", "user.grant", "user.disable", "user.enable", "token.revoke"]), "\(actions)")
+        XCTAssertFalse(try store.entries().contains { $0.details.contains(token) }, "the token never reaches the audit log")
+    }
+
+    /// A request's status, body and error message; a refusal is an answer here, not a failure.
+    private func answer(_ c: RemoteClient, _ s: TestServer, _ method: String, _ path: String, _ body: String? = nil)
+        -> (status: Int, body: Data, message: String) {
+        do {
+            let r = try c.send(method, s.url(path), body: Data((body ?? "").utf8), idempotent: method == "GET" || method == "PUT")
+            return (r.status, r.body, "")
+        } catch RemoteError.refused(let status, let message) {
+            return (status, Data(), message)
+        } catch {
+            XCTFail("\(method) \(path): \(error)")
+            return (-1, Data(), "\(error)")
+        }
     }
 
     /// Hand-signed requests, to attack the anti-replay rules.
