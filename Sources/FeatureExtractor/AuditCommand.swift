@@ -47,7 +47,7 @@ struct AuditCommand: ParsableCommand {
                 _ = try store.actor(in: db, for: .readAudit)
                 let entries = try db.entries(f)
                 if json {
-                    print(String(decoding: try AuditCommand.encoder().encode(entries), as: UTF8.self))
+                    print(String(decoding: try JSONOutput.encoder().encode(entries), as: UTF8.self))
                 } else {
                     let df = ISO8601DateFormatter()
                     for e in entries {
@@ -103,7 +103,7 @@ struct AuditCommand: ParsableCommand {
             do {
                 let db = try store.open()
                 _ = try store.actor(in: db, for: .readAudit)
-                let e = AuditCommand.encoder(pretty: false)
+                let e = JSONOutput.encoder(pretty: false)
                 var text = ""
                 for entry in try db.entries(f) { text += String(decoding: try e.encode(entry), as: UTF8.self) + "\n" }
                 if let output { try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic) } else { print(text, terminator: "") }
@@ -111,12 +111,5 @@ struct AuditCommand: ParsableCommand {
                 throw ExitCodes.fail(error)
             }
         }
-    }
-
-    static func encoder(pretty: Bool = true) -> JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
-        e.dateEncodingStrategy = .iso8601
-        return e
     }
 }

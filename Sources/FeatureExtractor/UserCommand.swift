@@ -48,10 +48,7 @@ struct UserCommand: ParsableCommand {
                 _ = try store.actor(in: db, for: .readAudit)
                 let users = try db.users()
                 if json {
-                    let e = JSONEncoder()
-                    e.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    e.dateEncodingStrategy = .iso8601
-                    print(String(decoding: try e.encode(users), as: UTF8.self))
+                    print(String(decoding: try JSONOutput.encoder().encode(users), as: UTF8.self))
                 } else {
                     for u in users { print("\(u.name)\t\(u.role.rawValue)\(u.disabled ? "\tdisabled" : "")") }
                 }
@@ -146,10 +143,7 @@ struct UserCommand: ParsableCommand {
                 _ = try store.actor(in: db, for: .manageUsers)
                 let tokens = try db.tokens(for: name)
                 if json {
-                    let e = JSONEncoder()
-                    e.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    e.dateEncodingStrategy = .iso8601
-                    print(String(decoding: try e.encode(tokens), as: UTF8.self))
+                    print(String(decoding: try JSONOutput.encoder().encode(tokens), as: UTF8.self))
                 } else {
                     let df = ISO8601DateFormatter()
                     for t in tokens {
