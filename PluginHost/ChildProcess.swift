@@ -1,4 +1,5 @@
 import CProcessSpawn
+import Crypto
 import Foundation
 
 /// How a child process ended.
@@ -110,9 +111,15 @@ final class ChildProcess {
             let environment = ["SWIFT_BACKTRACE": "enable=no"]
             let child: ChildProcess
             if let sandbox {
-                let arguments = try sandbox.launcherArguments(for: package)
-                let executable = package.manifest.sandbox == nil ? try openVerified(package) : -1
+                var launched = package
+                var executable: Int32 = -1
+                if package.manifest.sandbox == nil {
+                    executable = try openVerified(package)
+                } else {
+                    launched.executablePath = try stageVerifiedScript(package, in: workingDirectory)
+                }
                 defer { if executable >= 0 { close(executable) } }
+                let arguments = try sandbox.launcherArguments(for: launched)
                 child = try spawn(executable: sandbox.launcher, arguments: arguments, environment: environment,
                                   workingDirectory: workingDirectory, reportChannel: true, executableFD: executable)
             } else {
@@ -152,6 +159,33 @@ final class ChildProcess {
             throw error
         }
     }
+
+    /// An interpreter opens its script by path, so it cannot be handed a descriptor: it gets
+    /// a read-only copy, in the plugin's private working directory under the same name, of the
+    /// very bytes whose digest was checked. Changing the installed script after that changes nothing.
+    static func stageVerifiedScript(_ package: PluginPackage, in directory: String) throws -> String {
+        let name = package.manifest.name
+        guard let handle = FileHandle(forReadingAtPath: package.executablePath) else {
+            throw PluginError.launchFailed(plugin: name, reason: "cannot open its script")
+        }
+        defer { try? handle.close() }
+        let bytes = try handle.read(upToCount: maxScriptBytes + 1) ?? Data()
+        guard bytes.count <= maxScriptBytes else {
+            throw PluginError.launchFailed(plugin: name, reason: "its script is over \(maxScriptBytes >> 20) MiB")
+        }
+        let actual = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        guard let expected = package.manifest.sha256, actual == expected else {
+            throw PluginError.digestMismatch(path: package.executablePath, expected: package.manifest.sha256 ?? "-", actual: actual)
+        }
+        let copy = directory + "/" + (package.executablePath as NSString).lastPathComponent
+        guard FileManager.default.createFile(atPath: copy, contents: bytes, attributes: [.posixPermissions: 0o500]) else {
+            throw PluginError.launchFailed(plugin: name, reason: "cannot stage its script in its working directory")
+        }
+        return copy
+    }
+
+    /// Scripts are small; a larger "script" is refused rather than copied.
+    static let maxScriptBytes = 16 << 20
 
     /// Reaps the child if it has ended, waiting up to `timeout` seconds.
     @discardableResult

@@ -84,6 +84,26 @@ final class PythonPluginTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("FAIL handshake: ") && r.stdout.contains("allows no interpreters"), r.stdout)
     }
 
+    /// The interpreter runs a private copy of the bytes whose digest was checked at launch,
+    /// not the installed file: a script swapped after the package was located is refused.
+    func testAScriptSwappedAfterItWasLocatedIsRefusedAtLaunch() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let plugins = dir.file("plugins")
+        try PythonPlugins.install(role: .encoder, into: plugins)
+        let located = try PluginLocator(directories: [plugins], verification: TestPlugins.verification).locate(name: "py-linear", role: .encoder)
+        let original = try Data(contentsOf: URL(fileURLWithPath: located.executablePath))
+
+        try Data("import sys\nsys.stdout.write('garbage')\n".utf8).write(to: URL(fileURLWithPath: located.executablePath))
+        XCTAssertThrowsError(try PluginConnection(package: located, role: .encoder, sandbox: PythonPlugins.sandbox)) { error in
+            guard case PluginError.digestMismatch = error else { return XCTFail("expected a digest mismatch, got \(error)") }
+        }
+        try original.write(to: URL(fileURLWithPath: located.executablePath))
+        let restored = try PluginConnection(package: located, role: .encoder, sandbox: PythonPlugins.sandbox)
+        defer { restored.shutdown() }
+        XCTAssertNoThrow(try restored.initialize(), "the restored script runs again")
+    }
+
     func testPolicyBoundsWhatTheManifestMayAsk() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
