@@ -149,10 +149,7 @@ final class ChildProcess {
         let fd = open(package.executablePath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw PluginError.launchFailed(plugin: package.manifest.name, reason: "cannot open its executable (errno \(errno))") }
         do {
-            let actual = try FileDigest.sha256Hex(fd: fd)
-            guard let expected = package.manifest.sha256, actual == expected else {
-                throw PluginError.digestMismatch(path: package.executablePath, expected: package.manifest.sha256 ?? "-", actual: actual)
-            }
+            try checkDigest(try FileDigest.sha256Hex(fd: fd), of: package)
             return fd
         } catch {
             close(fd)
@@ -173,15 +170,19 @@ final class ChildProcess {
         guard bytes.count <= maxScriptBytes else {
             throw PluginError.launchFailed(plugin: name, reason: "its script is over \(maxScriptBytes >> 20) MiB")
         }
-        let actual = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-        guard let expected = package.manifest.sha256, actual == expected else {
-            throw PluginError.digestMismatch(path: package.executablePath, expected: package.manifest.sha256 ?? "-", actual: actual)
-        }
+        try checkDigest(SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined(), of: package)
         let copy = directory + "/" + (package.executablePath as NSString).lastPathComponent
         guard FileManager.default.createFile(atPath: copy, contents: bytes, attributes: [.posixPermissions: 0o500]) else {
             throw PluginError.launchFailed(plugin: name, reason: "cannot stage its script in its working directory")
         }
         return copy
+    }
+
+    /// The digest of what was read against the one the signed manifest pins.
+    private static func checkDigest(_ actual: String, of package: PluginPackage) throws {
+        guard let expected = package.manifest.sha256, actual == expected else {
+            throw PluginError.digestMismatch(path: package.executablePath, expected: package.manifest.sha256 ?? "-", actual: actual)
+        }
     }
 
     /// Scripts are small; a larger "script" is refused rather than copied.
