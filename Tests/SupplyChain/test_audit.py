@@ -2,6 +2,8 @@
 (Tests/SupplyChain/fixtures/advisories: made up, FIXTURE-SC-* ids) and the real graph."""
 
 import json
+import shutil
+import subprocess
 import unittest
 from pathlib import Path
 
@@ -31,8 +33,12 @@ def advisories(*ids) -> Path:
     return d
 
 
+SYSTEM = h.FIXTURES / "system-packages.json"
+
+
 def audit(folder: Path, *extra, policy=None, ignore=None, env=None):
-    args = ["--advisories", folder, "--graph-json", h.real_graph_file()]
+    """deps-audit with the real graph and pins, and the made-up Debian machine of the fixtures."""
+    args = ["--advisories", folder, "--graph-json", h.real_graph_file(), "--system-packages", SYSTEM]
     if policy is not None:
         args += ["--policy", h.write_json(h.tmpdir("policy") / "policy.json", policy)]
     if ignore is not None:
@@ -98,6 +104,65 @@ class Matching(unittest.TestCase):
         rc, out = audit(d)
         self.assertEqual(rc, 1, out)
         self.assertIn("broken.json: not readable as JSON", out)
+
+
+class DebianPackages(unittest.TestCase):
+    def test_debian_advisory_for_our_source_package_is_reported_and_fails(self):
+        rc, out = audit(advisories("FIXTURE-SC-0010"))
+        self.assertEqual(rc, 1, out)
+        self.assertIn("FAIL: libsqlite3-0 (source sqlite3) 3.40.1-2+deb12u2 [Debian:12]: FIXTURE-SC-0010", out)
+        self.assertIn("severity MODERATE", out)
+        self.assertIn("fixed in: 3.40.1-2+deb12u3", out)
+        self.assertIn("+ 2 Debian packages", out)
+
+    def test_debian_versions_we_are_past_and_other_releases_are_not_reported(self):
+        rc, out = audit(advisories("FIXTURE-SC-0011"))
+        self.assertEqual(rc, 0, out)
+        self.assertNotIn("FIXTURE-SC-0011", out)
+        self.assertIn("0 findings", out)
+
+    def test_this_machines_linked_libraries_are_found(self):
+        """Without --system-packages: the Debian packages owning the libraries the build links."""
+        if osv_release() != "debian":
+            self.skipTest("not a Debian system: system packages are not scanned here")
+        rc, out = h.run_tool("deps-audit", "--dump-system-packages", "--graph-json", h.real_graph_file())
+        self.assertEqual(rc, 0, out)
+        found = {p["name"]: p for p in json.loads(out[out.index("["):out.rindex("]") + 1])}
+        self.assertTrue({"sqlite3", "libseccomp", "openblas"} <= set(found), out)
+        for name, p in found.items():
+            self.assertTrue(p["ecosystem"].startswith("Debian:"), p)
+            sc.debian_key(p["version"])          # a valid Debian version
+        rc, out = h.run_tool("deps-audit", "--advisories", advisories(), "--graph-json", h.real_graph_file())
+        self.assertEqual(rc, 0, out)
+        self.assertIn("system packages: ", out)
+        self.assertIn(f"+ {len(found)} Debian packages", out)
+
+    def test_debian_order_agrees_with_dpkg(self):
+        if not shutil.which("dpkg"):
+            self.skipTest("dpkg is missing")
+        versions = ["1.0", "1.0~rc1", "1.0-1", "1.0-1~bpo1", "1:0.9", "0.9", "1.0+dfsg-1", "1.0.1", "1.0a",
+                    "1.0-0", "3.40.1-2+deb12u2", "3.40.1-2+deb12u2~pre1", "2.5.4-1+b1", "1.0~~", "1.00", "9.10", "9.9"]
+        for a in versions:
+            for b in versions:
+                ours = sc.debian_compare(a, b)
+                lt = subprocess.run(["dpkg", "--compare-versions", a, "lt", b]).returncode == 0
+                eq = subprocess.run(["dpkg", "--compare-versions", a, "eq", b]).returncode == 0
+                self.assertEqual((ours > 0) - (ours < 0), -1 if lt else 0 if eq else 1, f"{a} vs {b}")
+
+    def test_malformed_debian_versions_are_refused(self):
+        for bad in ["", "a1.0", "1.0-", "x:1.0", "1.0 -1", "1.0-1_2"]:
+            with self.assertRaises(sc.VersionError, msg=bad):
+                sc.debian_key(bad)
+
+
+def osv_release() -> str:
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("ID="):
+                return line[3:].strip().strip('"')
+    except OSError:
+        pass
+    return ""
 
 
 class Threshold(unittest.TestCase):

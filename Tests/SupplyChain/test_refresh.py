@@ -22,6 +22,8 @@ def fixture(name, **fill):
     return json.loads(h.fill_template(h.FIXTURES / "advisories" / f"{name}.json", values))
 
 
+SYSTEM = h.FIXTURES / "system-packages.json"
+
 UNRELATED = {"id": "FIXTURE-SC-9999", "summary": "TEST FIXTURE, not a real advisory: a package we do not use",
              "affected": [{"package": {"ecosystem": "SwiftURL", "name": "github.com/example/unused"},
                            "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}]}]}]}
@@ -44,6 +46,8 @@ class FakeOSV(http.server.BaseHTTPRequestHandler):
                 vulns = [fixture("FIXTURE-SC-0003")]
             else:
                 vulns = [fixture("FIXTURE-SC-0001")]
+        elif eco == "Debian:12" and name == "sqlite3":
+            vulns = [fixture("FIXTURE-SC-0010")]
         elif eco == "PyPI" and name == "numpy":
             vulns = [{"id": "FIXTURE-SC-0005"}]          # id only: the tool fetches the record
         answer = {"vulns": vulns}
@@ -80,17 +84,21 @@ class Refresh(unittest.TestCase):
         (out_dir / "SwiftURL").mkdir()
         (out_dir / "SwiftURL" / "STALE.json").write_text("{}")
         rc, out = h.run_tool("refresh-advisories", "--api", f"http://127.0.0.1:{server.server_address[1]}",
-                             "--out", out_dir, "--graph-json", h.real_graph_file(), env=LOOPBACK)
+                             "--out", out_dir, "--graph-json", h.real_graph_file(), "--system-packages", SYSTEM,
+                             env=LOOPBACK)
         self.assertEqual(rc, 0, out)
         files = sorted(str(p.relative_to(out_dir)) for p in out_dir.rglob("*.json"))
-        self.assertEqual(files, ["PyPI/FIXTURE-SC-0005.json", "SwiftURL/FIXTURE-SC-0001.json",
-                                 "SwiftURL/FIXTURE-SC-0003.json"])
+        self.assertEqual(files, ["Debian-12/FIXTURE-SC-0010.json", "PyPI/FIXTURE-SC-0005.json",
+                                 "SwiftURL/FIXTURE-SC-0001.json", "SwiftURL/FIXTURE-SC-0003.json"])
         names = {(q["package"]["ecosystem"], q["package"]["name"]) for q in FakeOSV.queries}
         self.assertIn(("SwiftURL", "github.com/apple/swift-asn1"), names)   # transitive, without .git
         self.assertIn(("PyPI", "safetensors"), names)
+        self.assertIn(("Debian:12", "libseccomp"), names)                    # by source package
         # The refreshed folder is what deps-audit reads.
-        rc, out = h.run_tool("deps-audit", "--advisories", out_dir, "--graph-json", h.real_graph_file())
+        rc, out = h.run_tool("deps-audit", "--advisories", out_dir, "--graph-json", h.real_graph_file(),
+                             "--system-packages", SYSTEM)
         self.assertEqual(rc, 1, out)
+        self.assertIn("FIXTURE-SC-0010", out)
         self.assertIn("FIXTURE-SC-0001", out)
         self.assertIn("FIXTURE-SC-0005", out)
         self.assertNotIn("FIXTURE-SC-0003", out)
@@ -98,7 +106,8 @@ class Refresh(unittest.TestCase):
     def test_failed_query_writes_nothing(self):
         out_dir = h.tmpdir("refresh-fail")
         rc, out = h.run_tool("refresh-advisories", "--api", "http://127.0.0.1:9", "--timeout", "2",
-                             "--out", out_dir, "--graph-json", h.real_graph_file(), env=LOOPBACK)
+                             "--out", out_dir, "--graph-json", h.real_graph_file(), "--system-packages", SYSTEM,
+                             env=LOOPBACK)
         self.assertEqual(rc, 1, out)
         self.assertEqual(list(out_dir.iterdir()), [])
 
@@ -108,7 +117,8 @@ class Refresh(unittest.TestCase):
             for rec in (fixture("FIXTURE-SC-0002"), fixture("FIXTURE-SC-0004"), UNRELATED):
                 zf.writestr(rec["id"] + ".json", json.dumps(rec))
         out_dir = h.tmpdir("refreshed-zip")
-        rc, out = h.run_tool("refresh-advisories", "--from-zip", z, "--out", out_dir, "--graph-json", h.real_graph_file())
+        rc, out = h.run_tool("refresh-advisories", "--from-zip", z, "--out", out_dir, "--graph-json", h.real_graph_file(),
+                             "--system-packages", SYSTEM)
         self.assertEqual(rc, 0, out)
         files = sorted(p.name for p in out_dir.rglob("*.json"))
         self.assertEqual(files, ["FIXTURE-SC-0002.json", "FIXTURE-SC-0004.json"])

@@ -128,10 +128,12 @@ def advisory_severity(adv: dict, affected: Optional[dict] = None) -> Severity:
     for holder_name, holder in (("affected.ecosystem_specific", (affected or {}).get("ecosystem_specific")),
                                 ("affected.database_specific", (affected or {}).get("database_specific")),
                                 ("database_specific", adv.get("database_specific"))):
-        if isinstance(holder, dict) and holder.get("severity"):
-            lv = level_name(holder["severity"])
-            if lv:
-                return Severity(lv, None, f"{holder_name} {holder['severity']}")
+        # Debian's records give an urgency (low, medium, high, unimportant) instead.
+        for key in ("severity", "urgency"):
+            if isinstance(holder, dict) and holder.get(key):
+                lv = level_name(holder[key])
+                if lv:
+                    return Severity(lv, None, f"{holder_name} {holder[key]}")
     return Severity(None, None, "unknown")
 
 
@@ -140,22 +142,26 @@ def advisory_severity(adv: dict, affected: Optional[dict] = None) -> Severity:
 @dataclass
 class Subject:
     """A package we use, as OSV names it."""
-    ecosystem: str      # SwiftURL or PyPI
-    name: str           # repository URL (SwiftURL) or distribution name (PyPI)
+    ecosystem: str      # SwiftURL, PyPI or Debian:<release>
+    name: str           # repository URL (SwiftURL), distribution name (PyPI) or source package (Debian)
     version: str
     label: str          # what we print: identity or distribution name
 
     def key(self) -> str:
-        return sc.normalize_url(self.name) if self.ecosystem == "SwiftURL" else sc.pep503(self.name)
+        if self.ecosystem == "SwiftURL":
+            return sc.normalize_url(self.name)
+        return sc.pep503(self.name) if self.ecosystem == "PyPI" else self.name
 
 
-def subjects_from(graph: Optional[sc.Graph], requirements: Iterable[sc.PyRequirement]) -> List[Subject]:
+def subjects_from(graph: Optional[sc.Graph], requirements: Iterable[sc.PyRequirement],
+                  system: Iterable[Subject] = ()) -> List[Subject]:
     out: List[Subject] = []
     if graph is not None:
         for p in graph.sorted():
             out.append(Subject("SwiftURL", p.url, p.version, p.identity))
     for r in requirements:
         out.append(Subject("PyPI", r.name, r.version, r.name))
+    out.extend(system)
     return out
 
 
@@ -175,6 +181,9 @@ def _affected_matches_subject(aff: dict, s: Subject) -> bool:
             return True
         if purl.startswith("pkg:pypi/"):
             return sc.pep503(purl[len("pkg:pypi/"):].split("@")[0].split("?")[0]) == s.key()
+    if s.ecosystem.startswith("Debian:"):
+        # OSV names Debian packages by source package, per release ("Debian:12").
+        return eco == s.ecosystem and name == s.name
     return False
 
 

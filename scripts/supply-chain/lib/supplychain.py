@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import datetime as _dt
+import functools
 import json
 import os
 import re
@@ -489,11 +490,94 @@ def pep440_key(version: str):
     return (epoch, tuple(release), pre, post_k, dev_k, local_k)
 
 
+_DEB_UPSTREAM_RE = re.compile(r"^[0-9][A-Za-z0-9.+~:-]*$")
+_DEB_REVISION_RE = re.compile(r"^[A-Za-z0-9.+~]*$")
+
+
+def _deb_parts(version: str) -> tuple:
+    """(epoch, upstream, revision) of a Debian version, checked against Debian policy's syntax."""
+    v = version.strip()
+    epoch = 0
+    head, sep, rest = v.partition(":")
+    if sep:
+        if not head.isdigit() or not head.isascii():
+            raise VersionError(f"not a Debian version (epoch): {version!r}")
+        epoch, v = int(head), rest
+    upstream, sep, revision = v.rpartition("-")
+    if not sep:
+        upstream, revision = v, ""
+    elif not revision:
+        raise VersionError(f"not a Debian version (empty revision): {version!r}")
+    if not (upstream.isascii() and _DEB_UPSTREAM_RE.match(upstream)) or not (revision.isascii() and _DEB_REVISION_RE.match(revision)):
+        raise VersionError(f"not a Debian version: {version!r}")
+    return epoch, upstream, revision
+
+
+def _deb_verrevcmp(a: str, b: str) -> int:
+    """dpkg's verrevcmp: alternating non-digit parts (by character, `~` before everything, even
+    the end; letters before other characters) and digit parts (numerically)."""
+    def at(s: str, k: int) -> str:
+        return s[k] if k < len(s) else ""
+
+    def order(c: str) -> int:
+        if c == "" or c.isdigit():
+            return 0
+        if c.isalpha():
+            return ord(c)
+        if c == "~":
+            return -1
+        return ord(c) + 256
+
+    i = j = 0
+    while i < len(a) or j < len(b):
+        first_diff = 0
+        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
+            ac, bc = order(at(a, i)), order(at(b, j))
+            if ac != bc:
+                return ac - bc
+            i += 1
+            j += 1
+        while at(a, i) == "0":
+            i += 1
+        while at(b, j) == "0":
+            j += 1
+        while at(a, i).isdigit() and at(b, j).isdigit():
+            if not first_diff:
+                first_diff = ord(a[i]) - ord(b[j])
+            i += 1
+            j += 1
+        if at(a, i).isdigit():
+            return 1
+        if at(b, j).isdigit():
+            return -1
+        if first_diff:
+            return first_diff
+    return 0
+
+
+def debian_compare(a: str, b: str) -> int:
+    """Negative, zero or positive as Debian version `a` sorts before, with or after `b`
+    (the order of `dpkg --compare-versions`)."""
+    ea, ua, ra = _deb_parts(a)
+    eb, ub, rb = _deb_parts(b)
+    if ea != eb:
+        return ea - eb
+    return _deb_verrevcmp(ua, ub) or _deb_verrevcmp(ra, rb)
+
+
+def debian_key(version: str):
+    """Sort key for Debian versions (no total tuple encoding exists because of `~`)."""
+    _deb_parts(version)
+    return functools.cmp_to_key(debian_compare)(version)
+
+
 def version_key(ecosystem: str, range_type: str, version: str):
     if range_type == "SEMVER":
         return semver_key(version)
     if ecosystem == "PyPI":
         return pep440_key(version)
+    if ecosystem.startswith("Debian"):
+        return debian_key(version)
     return semver_key(version)   # SwiftURL tags are semantic versions
 
 
