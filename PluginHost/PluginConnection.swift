@@ -136,12 +136,13 @@ public final class PluginConnection {
             } catch let error as FramingError {
                 throw fail(translate(error, during: method, timeout: timeout))
             }
-            let head: RPCHead
+            let incoming: RPCIncoming<R>
             do {
-                head = try codec.decodeHead(frame)
+                incoming = try codec.decodeIncoming(frame, resultType: R.self)
             } catch {
                 throw fail(.protocolViolation(plugin: label, during: method, reason: error.message))
             }
+            let head = incoming.head
             if let m = head.method {
                 guard m == MethodName.log, head.id == nil else {
                     throw fail(.protocolViolation(plugin: label, during: method, reason: "plugins may only send 'log' notifications"))
@@ -154,11 +155,11 @@ public final class PluginConnection {
                                               reason: "answered request id \(head.id.map(\.description) ?? "null"), expected \(id)"))
             }
             if let error = head.error { throw PluginError.remoteError(plugin: label, method: method, error: error) }
-            do {
-                return try codec.decode(RPCResult<DecodableBox<R>>.self, from: frame).result.value
-            } catch {
-                throw fail(.protocolViolation(plugin: label, during: method, reason: "invalid result: \(error.message)"))
+            guard let result = incoming.result else {
+                let why = incoming.resultProblem ?? "result missing"
+                throw fail(.protocolViolation(plugin: label, during: method, reason: "invalid result: \(why)"))
             }
+            return result
         }
     }
 

@@ -25,12 +25,24 @@ public struct MessageCodec: Sendable {
 
     /// Reads the envelope and checks its JSON-RPC rules.
     public func decodeHead(_ frame: Frame) throws(RPCError) -> RPCHead {
+        try decodeEnvelope(RPCHead.self, frame) { $0 }
+    }
+
+    /// A message from a plugin in one pass: the envelope, checked as by `decodeHead`, and a
+    /// successful response's result as `R` (or why it does not fit).
+    public func decodeIncoming<R: Decodable>(_ frame: Frame, resultType: R.Type) throws(RPCError) -> RPCIncoming<R> {
+        try decodeEnvelope(RPCIncoming<R>.self, frame) { $0.head }
+    }
+
+    private func decodeEnvelope<T: Decodable>(_ type: T.Type, _ frame: Frame, head: (T) -> RPCHead) throws(RPCError) -> T {
         if transport == .base64 && !frame.attachment.isEmpty {
             throw RPCError(code: RPCErrorCode.invalidRequest, message: "attachment sent under the base64 transport")
         }
-        let head: RPCHead
+        let decoder = JSONDecoder()
+        if transport == .binary { decoder.userInfo[.attachmentReader] = AttachmentReader(frame.attachment) }
+        let message: T
         do {
-            head = try JSONDecoder().decode(RPCHead.self, from: Data(frame.json))
+            message = try decoder.decode(T.self, from: Data(frame.json))
         } catch let error as DecodingError {
             if case .dataCorrupted(let ctx) = error, ctx.codingPath.isEmpty {
                 throw RPCError(code: RPCErrorCode.parseError, message: "not valid JSON")
@@ -39,8 +51,8 @@ public struct MessageCodec: Sendable {
         } catch {
             throw RPCError(code: RPCErrorCode.parseError, message: "not valid JSON")
         }
-        try head.validate()
-        return head
+        try head(message).validate()
+        return message
     }
 
     /// Decodes the whole message as `T`; schema violations become `code` (default -32602).

@@ -102,6 +102,32 @@ public struct RPCHead: Decodable, Sendable {
     }
 }
 
+/// A message from a plugin decoded in one pass: its envelope and, for a successful response,
+/// the typed result. Why a result does not fit `Result` is kept in `resultProblem`, so the
+/// caller still routes the message by its head first (the host reads every response this way:
+/// decoding is a large part of its per-call cost).
+public struct RPCIncoming<Result: Decodable>: Decodable {
+    public var head: RPCHead
+    public var result: Result?
+    /// Why the result could not be decoded, naming the field (`result.output.shape: ...`).
+    public var resultProblem: String?
+
+    public init(from decoder: any Decoder) throws {
+        head = try RPCHead(from: decoder)
+        guard head.method == nil, head.error == nil, head.hasResult else { return }
+        let c = try decoder.container(keyedBy: RPCHead.CodingKeys.self)
+        do {
+            result = try c.decode(Result.self, forKey: .result)
+        } catch let error as DecodingError {
+            resultProblem = MessageCodec.describe(error)
+        } catch let error as RPCError {
+            resultProblem = error.message
+        } catch {
+            resultProblem = "\(error)"
+        }
+    }
+}
+
 /// A request (or, without id, a notification) with typed params.
 public struct RPCRequest<Params: Codable & Sendable>: Codable, Sendable {
     public var jsonrpc = "2.0"
