@@ -129,7 +129,7 @@ final class ChildProcess {
             child.ownedDirectory = workingDirectory
             return child
         } catch {
-            rmdir(workingDirectory)
+            try? FileManager.default.removeItem(atPath: workingDirectory)  // with a staged script, if any
             throw error
         }
     }

@@ -70,6 +70,7 @@ final class PythonPluginTests: XCTestCase {
         c.encoderPlugin = "py-linear"
         c.decoderPlugin = "py-linear"
         c.outputFile = dir.file("features.csv")
+        let workingDirectories = Self.pluginWorkingDirectories()
         XCTAssertThrowsError(try FeatureExtractionRun(config: c, environment: env).run()) { error in
             guard case PluginError.refused(let path, let reason) = error else { return XCTFail("expected a refusal, got \(error)") }
             XCTAssertTrue(path.hasSuffix("/encoders/py-linear/plugin.json"), path)
@@ -77,11 +78,17 @@ final class PythonPluginTests: XCTestCase {
                           && reason.contains("allows no interpreters") && reason.contains("\"allow_interpreters\""), reason)
         }
         XCTAssertEqual(dir.contents(), [], "a refused run writes nothing")
+        XCTAssertEqual(Self.pluginWorkingDirectories(), workingDirectories, "nor leaves a working directory with a staged script")
 
         // The command says so too, with the plugin exit code.
         let r = try CommandRunner.run(["plugin", "check", PythonPlugins.directory + "/decoders/py-linear"])
         XCTAssertEqual(r.status, 69, r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.contains("FAIL handshake: ") && r.stdout.contains("allows no interpreters"), r.stdout)
+    }
+
+    /// The plugins' working directories in the temporary directory (`fe-plugin-*`).
+    static func pluginWorkingDirectories() -> Set<String> {
+        Set(((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("fe-plugin-") })
     }
 
     /// The interpreter runs a private copy of the bytes whose digest was checked at launch,
