@@ -172,7 +172,11 @@ final class ChildProcess {
         }
         try checkDigest(SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined(), of: package)
         let copy = directory + "/" + (package.executablePath as NSString).lastPathComponent
-        guard FileManager.default.createFile(atPath: copy, contents: bytes, attributes: [.posixPermissions: 0o500]) else {
+        // Created here and only here (O_EXCL, no link followed), read-only from the start.
+        let fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o500)
+        let written = fd < 0 ? -1 : bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if fd >= 0 { close(fd) }
+        guard written == bytes.count else {
             throw PluginError.launchFailed(plugin: name, reason: "cannot stage its script in its working directory")
         }
         return copy

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AuditStore
+import Coordinator
 import Foundation
 
 struct AuditCommand: ParsableCommand {
@@ -93,7 +94,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write the log as JSON Lines (one entry per line) to a file or stdout.")
+        static let configuration = CommandConfiguration(abstract: "Write the log as JSON Lines (one entry per line) to stdout or, atomically and 0600, a file.")
         @OptionGroup var filter: Filter
         @Option(help: "Output file (default: stdout).") var output: String?
         @OptionGroup var store: StoreOptions
@@ -106,7 +107,14 @@ struct AuditCommand: ParsableCommand {
                 let e = JSONOutput.encoder(pretty: false)
                 var text = ""
                 for entry in try db.entries(f) { text += String(decoding: try e.encode(entry), as: UTF8.self) + "\n" }
-                if let output { try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic) } else { print(text, terminator: "") }
+                if let output {
+                    // Whole or not at all, and private: it names users, addresses and what they did.
+                    let file = try AtomicFileWriter(path: output, mode: 0o600)
+                    try file.write(text)
+                    try file.commit()
+                } else {
+                    print(text, terminator: "")
+                }
             } catch {
                 throw ExitCodes.fail(error)
             }

@@ -69,6 +69,11 @@ final class OperatorScenarioTests: XCTestCase {
 
         // No secret ever reaches output, the log or the database file.
         let export = try fe(["audit", "export"]).stdout
+        XCTAssertEqual(try fe(["audit", "export", "--output", dir.file("audit.jsonl")]).status, 0)
+        XCTAssertEqual(try String(contentsOfFile: dir.file("audit.jsonl"), encoding: .utf8), export, "the same entries, to a file")
+        var st = stat()
+        XCTAssertEqual(stat(dir.file("audit.jsonl"), &st), 0)
+        XCTAssertEqual(st.st_mode & 0o777, 0o600, "the exported log is private")
         let database = try Data(contentsOf: URL(fileURLWithPath: dir.file("home/feature-extractor.sqlite")))
         for token in [aliceToken, victorToken] {
             XCTAssertFalse(export.contains(token))
