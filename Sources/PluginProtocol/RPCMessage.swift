@@ -1,8 +1,9 @@
 /// JSON-RPC 2.0 envelopes.
 ///
-/// Requests and responses are decoded in two passes: a small head (`RPCHead`)
-/// says what the message is, then the typed body is decoded with the schema the
-/// method implies. A peer never acts on a message whose head or body failed to decode.
+/// A plugin decodes a request in two passes: a small head (`RPCHead`) says what the
+/// message is, then the typed params are decoded with the schema the method implies. The
+/// host, which knows the result type it awaits, decodes a response in one (`RPCIncoming`).
+/// A peer never acts on a message whose head or body failed to decode.
 
 /// A request id. The host only issues integers; strings are accepted for
 /// conformance with JSON-RPC.
