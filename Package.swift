@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "fe-decoder-lstm", targets: ["DecoderLSTM"]),
         .executable(name: "fe-encoder-transformer", targets: ["EncoderTransformer"]),
         .executable(name: "fe-decoder-transformer", targets: ["DecoderTransformer"]),
+        .executable(name: "fe-encoder-pca", targets: ["EncoderPCA"]),
+        .executable(name: "fe-decoder-pca", targets: ["DecoderPCA"]),
         .executable(name: "fe-sandbox", targets: ["SandboxLauncher"]),
     ],
     dependencies: [
@@ -33,7 +35,14 @@ let package = Package(
         .target(name: "CProcessSpawn"),
         // The launcher that confines a plugin before executing it (C: it runs between fork and exec).
         .executableTarget(name: "SandboxLauncher", linkerSettings: [.linkedLibrary("seccomp")]),
-        .target(name: "PluginKit", dependencies: ["PluginProtocol", "CBLAS"], path: "Plugins/PluginKit"),
+        // Mean, covariance and principal subspaces in double precision (LAPACK): PCA fits and the PCA baseline.
+        .target(name: "PrincipalComponents", dependencies: ["CBLAS"]),
+        .target(name: "PluginKit", dependencies: ["PluginProtocol", "PrincipalComponents", "CBLAS"], path: "Plugins/PluginKit"),
+        // The closed-form family: PCA of the training windows (the optimal linear autoencoder).
+        .executableTarget(name: "EncoderPCA", dependencies: ["PluginKit"], path: "Plugins/Encoders/PCA",
+                          exclude: ["plugin.json"]),
+        .executableTarget(name: "DecoderPCA", dependencies: ["PluginKit"], path: "Plugins/Decoders/PCA",
+                          exclude: ["plugin.json"]),
         .executableTarget(name: "EncoderANN", dependencies: ["PluginKit"], path: "Plugins/Encoders/ANN",
                           exclude: ["plugin.json"]),
         .executableTarget(name: "DecoderANN", dependencies: ["PluginKit"], path: "Plugins/Decoders/ANN",
@@ -78,7 +87,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "Coordinator", dependencies: [
-            "PluginHost", "PluginProtocol", "AuditStore", "RemoteClient",
+            "PluginHost", "PluginProtocol", "AuditStore", "RemoteClient", "PrincipalComponents",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(name: "FeatureExtractor", dependencies: [
@@ -89,7 +98,7 @@ let package = Package(
         .executableTarget(name: "FixturePlugin", dependencies: ["PluginKit", "PluginProtocol"], path: "Tests/Fixtures/FixturePlugin"),
         .target(name: "TestSupport", dependencies: ["PluginHost", "Coordinator", "AuditStore", "RemoteClient", "RemoteAuth"], path: "Tests/Support"),
         .testTarget(name: "UnitTests", dependencies: [
-            "PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "AuditStore", "TestSupport",
+            "PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "AuditStore", "TestSupport", "PrincipalComponents",
             .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: ["Coordinator", "PluginHost", "PluginProtocol", "AuditStore", "RemoteClient", "RemoteAuth", "TestSupport"]),

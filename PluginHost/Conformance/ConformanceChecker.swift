@@ -11,7 +11,7 @@ import PluginProtocol
 public struct ConformanceChecker {
     /// The items, in the order they run and are reported.
     public static let itemNames = ["handshake", "parameter schema", "malformed frames", "forward shapes", "gradients",
-                                   "state round trip", "determinism", "shutdown"]
+                                   "state round trip", "fit", "determinism", "shutdown"]
 
     public var package: PluginPackage
     /// How plugins are confined; nil only when the operator turned the sandbox off.
@@ -32,7 +32,7 @@ public struct ConformanceChecker {
         let checks: [(String, () throws -> String)] = [
             ("handshake", checkHandshake), ("parameter schema", checkParameterSchema), ("malformed frames", checkMalformedFrames),
             ("forward shapes", checkForwardShapes), ("gradients", checkGradients), ("state round trip", checkStateRoundTrip),
-            ("determinism", checkDeterminism), ("shutdown", checkShutdown),
+            ("fit", checkFit), ("determinism", checkDeterminism), ("shutdown", checkShutdown),
         ]
         for (name, check) in checks {
             let item: ConformanceItem

@@ -11,6 +11,7 @@ enum AuditStoreMigrations {
     static let runsAndStatistics = "v2-runs-and-statistics"
     static let trust = "v3-trust"
     static let remote = "v4-remote"
+    static let pcaBaseline = "v5-pca-baseline"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -18,6 +19,7 @@ enum AuditStoreMigrations {
         migrator.registerMigration(runsAndStatistics, migrate: createRunsAndStatistics)
         migrator.registerMigration(trust, migrate: createTrust)
         migrator.registerMigration(remote, migrate: createRemote)
+        migrator.registerMigration(pcaBaseline, migrate: addPCABaseline)
         return migrator
     }
 
@@ -172,5 +174,10 @@ enum AuditStoreMigrations {
             t.column("payload", .text).notNull()
             t.column("createdAt", .text).notNull()
         }
+    }
+
+    /// Runs report PCA of their interface size beside the window-mean baseline.
+    private static func addPCABaseline(_ db: Database) throws {
+        try db.alter(table: "runStatistic") { t in t.add(column: "pcaBaselineMSE", .double) }
     }
 }

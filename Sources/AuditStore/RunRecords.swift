@@ -47,12 +47,15 @@ public struct RunStatistic: Codable, Sendable, Equatable {
     public var mse: Double?
     public var mae: Double?
     public var windowMSE: Double?
+    /// The window-mean baseline's window MSE.
     public var baselineMSE: Double?
+    /// PCA of the same interface size, fitted on the training windows.
+    public var pcaBaselineMSE: Double?
     public var trainingSeconds: Double
     public var windowsPerSecond: Double?
 
     public init(column: String? = nil, interfaceSize: Int, epochs: Int, mse: Double? = nil, mae: Double? = nil,
-                windowMSE: Double? = nil, baselineMSE: Double? = nil, trainingSeconds: Double,
+                windowMSE: Double? = nil, baselineMSE: Double? = nil, pcaBaselineMSE: Double? = nil, trainingSeconds: Double,
                 windowsPerSecond: Double? = nil) {
         self.column = column
         self.interfaceSize = interfaceSize
@@ -61,6 +64,7 @@ public struct RunStatistic: Codable, Sendable, Equatable {
         self.mae = mae
         self.windowMSE = windowMSE
         self.baselineMSE = baselineMSE
+        self.pcaBaselineMSE = pcaBaselineMSE
         self.trainingSeconds = trainingSeconds
         self.windowsPerSecond = windowsPerSecond
     }

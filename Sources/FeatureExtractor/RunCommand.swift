@@ -127,7 +127,10 @@ struct RunCommand: ParsableCommand {
             print("trained interface \(last.interfaceSize): \(last.epochs.count) epoch(s), \(Int(e.windowsPerSecond)) windows/s in the last")
         }
         for m in s.metrics {
-            print("\(m.column): window MSE \(ProgressDisplay.sci(m.windowMSE)) (window-mean baseline \(ProgressDisplay.sci(m.baselineWindowMeanMSE))), MSE \(ProgressDisplay.sci(m.mse)), MAE \(ProgressDisplay.sci(m.mae))")
+            let pca = m.baselinePCAMSE.map { b in
+                "PCA-\(s.interfaceSize) \(ProgressDisplay.sci(b))" + (m.pcaRatio.map { ", ratio \(String(format: "%.3f", $0))" } ?? "") + "; "
+            } ?? ""
+            print("\(m.column): window MSE \(ProgressDisplay.sci(m.windowMSE)) (\(pca)window-mean baseline \(ProgressDisplay.sci(m.baselineWindowMeanMSE))), MSE \(ProgressDisplay.sci(m.mse)), MAE \(ProgressDisplay.sci(m.mae))")
         }
         for o in s.outputs { print("wrote \(o)") }
         print("done in \((s.executionSeconds * 100).rounded() / 100) s")

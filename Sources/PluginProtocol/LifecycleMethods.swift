@@ -33,14 +33,16 @@ public struct InitializeResult: Codable, Sendable, Equatable {
     public var parameters: ParameterSchema
     /// Names of the variables `debug_info` reports.
     public var debugVariables: [String]
+    /// Optional methods the plugin implements (`PluginCapability`); absent for plugins that predate them.
+    public var capabilities: [String]?
 
     enum CodingKeys: String, CodingKey {
         case name, version, role, `protocol`, transport, parameters
-        case debugVariables = "debug_variables"
+        case debugVariables = "debug_variables", capabilities
     }
 
     public init(name: String, version: String, role: PluginRole, protocol: ProtocolRange, transport: TensorTransport,
-                parameters: ParameterSchema, debugVariables: [String]) {
+                parameters: ParameterSchema, debugVariables: [String], capabilities: [String]? = nil) {
         self.name = name
         self.version = version
         self.role = role
@@ -48,7 +50,11 @@ public struct InitializeResult: Codable, Sendable, Equatable {
         self.transport = transport
         self.parameters = parameters
         self.debugVariables = debugVariables
+        self.capabilities = capabilities
     }
+
+    /// Whether the plugin declared `capability` (names it does not declare are never used with it).
+    public func supports(_ capability: String) -> Bool { capabilities?.contains(capability) ?? false }
 
     /// The limits a coordinator applies to what a plugin says about itself.
     public func validate() throws(RPCError) {
@@ -63,6 +69,13 @@ public struct InitializeResult: Codable, Sendable, Equatable {
         }
         for key in debugVariables where !PluginName.isValidKey(key) {
             throw .invalidParams("debug variable '\(key.prefix(64))' is not [a-z][a-z0-9_]{0,63}")
+        }
+        // Unknown capability names are allowed (newer plugins), but bounded like every other list.
+        if let capabilities {
+            guard capabilities.count <= 32 else { throw .invalidParams("too many capabilities (\(capabilities.count))") }
+            for name in capabilities where !PluginName.isValidKey(name) {
+                throw .invalidParams("capability '\(name.prefix(64))' is not [a-z][a-z0-9_]{0,63}")
+            }
         }
     }
 }

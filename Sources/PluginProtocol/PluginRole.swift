@@ -16,6 +16,8 @@ public enum MethodName {
     public static let exportState = "export_state"
     public static let importState = "import_state"
     public static let debugInfo = "debug_info"
+    /// Optional: only sent to plugins that declare the `fit` capability.
+    public static let fit = "fit"
     public static let shutdown = "shutdown"
     /// Notification, plugin to coordinator.
     public static let log = "log"

@@ -56,6 +56,11 @@ ensure_local_key() {
     echo "$key"
 }
 
+# The executable a plugin manifest names (its "executable" member).
+plugin_executable() {
+    sed -n 's/^ *"executable" *: *"\([^"]*\)".*/\1/p' "$1"
+}
+
 # Installs the bundled plugins (signed with the local key) and the sandbox policy next
 # to the binaries of a build configuration, where feature-extractor looks by default.
 install_plugins() {
@@ -63,11 +68,9 @@ install_plugins() {
     rm -rf "$bin/Policies"
     cp -R "$REPO/Policies" "$bin/Policies"
     key="$(ensure_local_key "$bin")"
-    for spec in Encoders/ANN:fe-encoder-ann Decoders/ANN:fe-decoder-ann \
-                Encoders/CNN:fe-encoder-cnn Decoders/CNN:fe-decoder-cnn \
-                Encoders/LSTM:fe-encoder-lstm Decoders/LSTM:fe-decoder-lstm \
-                Encoders/Transformer:fe-encoder-transformer Decoders/Transformer:fe-decoder-transformer; do
-        "$bin/feature-extractor" plugin install --manifest "$REPO/Plugins/${spec%%:*}/plugin.json" \
-            --executable "$bin/${spec##*:}" --into "$bin/plugins" --sign-with "$key" >/dev/null
+    # Every bundled plugin is found by its manifest: adding a family touches only its folders.
+    for manifest in "$REPO"/Plugins/Encoders/*/plugin.json "$REPO"/Plugins/Decoders/*/plugin.json; do
+        "$bin/feature-extractor" plugin install --manifest "$manifest" \
+            --executable "$bin/$(plugin_executable "$manifest")" --into "$bin/plugins" --sign-with "$key" >/dev/null
     done
 }

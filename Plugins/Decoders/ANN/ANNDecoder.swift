@@ -11,6 +11,6 @@ enum ANNDecoder: NeuralNetworkPlugin {
 
     static func build(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
         let hidden = DenseStackParameters.hiddenSizes(c, windowSize: c.outputSize, interfaceSize: c.inputSize)
-        return try DenseStackParameters.decoder([c.inputSize] + hidden.reversed() + [c.outputSize], c, rng: &rng)
+        return try PrincipalPath.decoder(DenseStackParameters.decoder([c.inputSize] + hidden.reversed() + [c.outputSize], c, rng: &rng), c)
     }
 }

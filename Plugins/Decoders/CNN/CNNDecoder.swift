@@ -10,7 +10,7 @@ enum CNNDecoder: NeuralNetworkPlugin {
     static let debugVariables = CNNParameters.debugVariables
 
     static func build(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
-        try CNNParameters.decoder(c, rng: &rng)
+        return try PrincipalPath.decoder(CNNParameters.decoder(c, rng: &rng), c)
     }
 
     /// Adam without L2 of its own: the penalty reaches the kernels only (see `SequenceFamily.model`).

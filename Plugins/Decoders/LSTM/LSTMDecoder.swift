@@ -10,7 +10,7 @@ enum LSTMDecoder: NeuralNetworkPlugin {
     static let debugVariables = LSTMParameters.debugVariables
 
     static func build(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
-        try LSTMParameters.decoder(c, rng: &rng)
+        return try PrincipalPath.decoder(LSTMParameters.decoder(c, rng: &rng), c)
     }
 
     /// Adam without L2 of its own: the penalty reaches the kernels only (see `SequenceFamily.model`).

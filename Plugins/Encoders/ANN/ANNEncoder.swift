@@ -11,6 +11,6 @@ enum ANNEncoder: NeuralNetworkPlugin {
 
     static func build(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
         let hidden = DenseStackParameters.hiddenSizes(c, windowSize: c.inputSize, interfaceSize: c.outputSize)
-        return try DenseStackParameters.encoder([c.inputSize] + hidden + [c.outputSize], c, rng: &rng)
+        return try PrincipalPath.encoder(DenseStackParameters.encoder([c.inputSize] + hidden + [c.outputSize], c, rng: &rng), c)
     }
 }

@@ -10,7 +10,7 @@ enum LSTMEncoder: NeuralNetworkPlugin {
     static let debugVariables = LSTMParameters.debugVariables
 
     static func build(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
-        try LSTMParameters.encoder(c, rng: &rng)
+        return try PrincipalPath.encoder(LSTMParameters.encoder(c, rng: &rng), c)
     }
 
     /// Adam without L2 of its own: the penalty reaches the kernels only (see `SequenceFamily.model`).

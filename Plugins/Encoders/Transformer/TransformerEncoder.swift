@@ -10,7 +10,7 @@ enum TransformerEncoder: NeuralNetworkPlugin {
     static let debugVariables = TransformerParameters.debugVariables
 
     static func build(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
-        try TransformerParameters.encoder(c, rng: &rng)
+        return try PrincipalPath.encoder(TransformerParameters.encoder(c, rng: &rng), c)
     }
 
     /// Adam without L2 of its own: the penalty reaches the kernels only (see `SequenceFamily.model`).

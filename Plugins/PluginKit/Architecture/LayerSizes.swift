@@ -21,7 +21,7 @@ public enum LayerSizes {
 /// The parameters the original ANN plugins exposed, shared by the bundled encoder and decoder
 /// so that the two sides of an autoencoder read the same knobs the same way.
 public enum DenseStackParameters {
-    public static let schema: ParameterSchema = [
+    public static let schema: ParameterSchema = PrincipalPath.schema.merging([
         "intermediate_layers": ParameterSpec(.integer, default: .number(1), minimum: 0, maximum: 16,
                                              description: "Hidden layers between the window and the interface."),
         "initial_layer_size": ParameterSpec(.integer, default: .number(0), minimum: 0, maximum: 65_536,
@@ -38,7 +38,7 @@ public enum DenseStackParameters {
                                   description: "Work on the window's orthonormal DCT (a fixed layer at the window side): faster, steadier training."),
         "l2_reg": ParameterSpec(.number, default: .number(0), minimum: 0, maximum: 1,
                                 description: "L2 penalty added to every weight's gradient."),
-    ]
+    ]) { a, _ in a }
 
     public static let debugVariables = ModelConfiguration.standardDebugVariables + ["intermediate_layers", "activation", "learning_rate"]
 

@@ -31,7 +31,7 @@ public enum SequenceFamily {
             "l2_reg": ParameterSpec(.number, default: .number(0), minimum: 0, maximum: 1,
                                     description: "L2 penalty on the kernels and weights only (not biases or normalisation): l2_reg * w is added to their gradients."),
             "spectral": ParameterSpec(.boolean, default: .bool(spectral), description: spectralDescription),
-        ]
+        ].merging(PrincipalPath.schema) { a, _ in a }
     }
 
     /// The debug variables: the standard ones and every knob.

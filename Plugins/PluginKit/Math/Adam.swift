@@ -61,7 +61,7 @@ public final class Adam {
         let lrT = Float(rate * (1 - beta2Power).squareRoot() / (1 - beta1Power))
         let b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2, eps = epsilon, decay = l2
 
-        for p in parameters {
+        for p in parameters where p.trainable {
             precondition(p.gradient.rows == p.value.rows && p.gradient.cols == p.value.cols
                             && p.value.isConsistent && p.gradient.isConsistent,
                          "Adam: parameter \(p.name) has a gradient of a different shape")

@@ -1,4 +1,5 @@
-/// A trainable tensor with its accumulated gradient.
+/// A tensor of a model's state with its accumulated gradient: trainable (the
+/// optimiser updates it) or fitted (set in closed form, saved and loaded like the others).
 ///
 /// A reference type so that a layer, the optimiser and serialisation code all
 /// see (and update) the same storage without copying weights around.
@@ -10,12 +11,16 @@ public final class Parameter {
     /// (or `zeroGradient()`) clears it, which is what makes gradient accumulation
     /// over several batches possible.
     public var gradient: Matrix
+    /// False for state that is fitted rather than learnt (a PCA basis): the
+    /// optimiser leaves it alone and it is not counted as trainable.
+    public let trainable: Bool
 
     /// Creates a parameter with a zero gradient of the same shape as `value`.
-    public init(name: String, value: Matrix) {
+    public init(name: String, value: Matrix, trainable: Bool = true) {
         precondition(value.isConsistent, "Parameter \(name): matrix data count does not match its shape")
         self.name = name
         self.value = value
+        self.trainable = trainable
         self.gradient = Matrix(rows: value.rows, cols: value.cols)
     }
 

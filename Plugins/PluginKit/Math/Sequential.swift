@@ -1,6 +1,8 @@
+import PluginProtocol
+
 /// A chain of layers applied in order; itself a `Layer`, so encoders and
 /// decoders can be nested or trained end to end.
-public final class Sequential: Layer {
+public final class Sequential: FittableLayer {
     public var layers: [any Layer]
 
     public init(_ layers: [any Layer]) {
@@ -10,9 +12,9 @@ public final class Sequential: Layer {
     /// All parameters, layer by layer in order (stable, so it can key saved weights).
     public var parameters: [Parameter] { layers.flatMap { $0.parameters } }
 
-    /// Total number of trainable scalars.
+    /// Total number of trainable scalars (fitted state is not counted).
     public var parameterCount: Int {
-        parameters.reduce(0) { $0 + $1.value.count }
+        parameters.reduce(0) { $0 + ($1.trainable ? $1.value.count : 0) }
     }
 
     /// Clears every accumulated gradient in place.
@@ -48,5 +50,10 @@ public final class Sequential: Layer {
             index -= 1
         }
         return needInputGradient ? grad : nil
+    }
+
+    /// Fits every fittable layer in order (the statistics are of the model's window).
+    public func fit(_ statistics: TrainingStatistics) throws(RPCError) {
+        for case let layer as any FittableLayer in layers { try layer.fit(statistics) }
     }
 }

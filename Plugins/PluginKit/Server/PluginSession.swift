@@ -68,6 +68,16 @@ final class PluginSession<Plugin: NeuralNetworkPlugin> {
             let state = try codec.decode(RPCRequest<ModelState>.self, from: frame).params
             try importState(state)
             return try reply(id, Empty())
+        case MethodName.fit:
+            let p = try codec.decode(RPCRequest<FitParams>.self, from: frame).params
+            let (model, _) = try configured()
+            let c = configuration!
+            // The statistics are of the window: an encoder's input, a decoder's output.
+            try p.validate(windowSize: Plugin.role == .encoder ? c.inputSize : c.outputSize)
+            try model.fit(TrainingStatistics(p))
+            model.zeroGradients()
+            haveTrainingForward = false
+            return try reply(id, Empty())
         case MethodName.debugInfo:
             _ = try codec.decode(RPCRequest<Empty>.self, from: frame)
             return try reply(id, DebugInfoResult(variables: debugVariables()))
@@ -91,7 +101,8 @@ final class PluginSession<Plugin: NeuralNetworkPlugin> {
         initialized = true
         defer { codec = MessageCodec(transport: transport) }  // the reply itself has no tensors
         return InitializeResult(name: Plugin.name, version: Plugin.version, role: Plugin.role, protocol: range,
-                                transport: transport, parameters: Plugin.parameters, debugVariables: Plugin.debugVariables)
+                                transport: transport, parameters: Plugin.parameters, debugVariables: Plugin.debugVariables,
+                                capabilities: [PluginCapability.fit])
     }
 
     private func configure(_ p: ConfigureParams) throws(RPCError) -> ConfigureResult {

@@ -77,6 +77,8 @@ public final class FeatureExtractionRun {
         let model = try launch(needDecoder: needDecoder, audit: audit)
         defer { model.shutdown() }
 
+        // PCA of the training windows: what plugins with the `fit` capability start from, and the reference the run reports.
+        let baseline = data.training.flatMap(PCABaseline.fit)
         var trainingResults: [TrainingResult] = []
         var searchSteps: [InterfaceSearch.Step]?
         if let encoderModel {
@@ -107,10 +109,15 @@ public final class FeatureExtractionRun {
             func train(_ size: Int) throws -> Double {
                 try model.configure(windowSize: windowSize, interfaceSize: size, seed: config.seed,
                                     encoderParameters: encoderParameters, decoderParameters: decoderParameters)
+                if let baseline { try model.fit(baseline.fitParams) }
                 let result = try trainer.train(model, training: training, validation: data.validation)
                 trainingResults.append(result)
                 let mse = try result.validationMSE ?? trainer.evaluate(model, training)
-                env.info("interface \(size): \(result.epochs.count) epoch(s), validation MSE \(Self.format(mse))")
+                var line = "interface \(size): \(result.epochs.count) epoch(s), validation MSE \(Self.format(mse))"
+                if let pca = try baseline?.windowMSE(rank: size, on: data.validation ?? training), let reference = Self.mean(pca), reference > 0 {
+                    line += " (PCA-\(size): \(Self.format(reference)), ratio \(Self.format(ratio: mse / reference)))"
+                }
+                env.info(line)
                 return mse
             }
             if let threshold = config.thresholdError {
@@ -144,6 +151,7 @@ public final class FeatureExtractionRun {
         var metrics: [ColumnMetrics] = []
         if model.decoder != nil {
             metrics = try writers.reconstruct(data.evaluationWindows, table: data.evaluation, stats: data.stats,
+                                              pcaBaseline: try baseline?.windowMSE(rank: model.interfaceSize, on: data.evaluationWindows),
                                               forceDate: config.forceDate, to: config.evaluateDecoder.map(outputs.stage))
             if let path = config.evaluateDecoder { written.append(path) }
         }
@@ -212,6 +220,11 @@ public final class FeatureExtractionRun {
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Int(usage.ru_maxrss)
     }
+
+    static func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
+
+    /// A ratio to three decimals.
+    static func format(ratio: Double) -> String { String(Double(Int((ratio * 1000).rounded())) / 1000) }
 
     static func format(_ x: Double) -> String {
         let e = x == 0 ? 0 : Int(floor(log10(abs(x))))

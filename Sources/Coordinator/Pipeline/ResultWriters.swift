@@ -40,7 +40,8 @@ struct ResultWriters {
 
     /// Reconstructs `table`'s windows, folds them back into series, writes them
     /// (when `path` is given) and returns per-column errors.
-    func reconstruct(_ windows: WindowCatalog, table: TimeSeriesTable, stats: NormalizationStats,
+    /// - Parameter pcaBaseline: each column's window MSE of PCA of the same size, reported beside the model's.
+    func reconstruct(_ windows: WindowCatalog, table: TimeSeriesTable, stats: NormalizationStats, pcaBaseline: [Double]?,
                      forceDate: Bool, to path: String?) throws -> [ColumnMetrics] {
         let per = windows.perColumn, w = windows.windowSize
         var folders = table.columnNames.map { _ in OverlapFolder(seriesLength: table.rowCount, windowSize: w) }
@@ -80,7 +81,8 @@ struct ResultWriters {
         let n = Double(per * w)
         return table.columnNames.enumerated().map { c, name in
             ColumnMetrics(column: name, windowMSE: windowSSE[c] / n, baselineWindowMeanMSE: baselineSSE[c] / n,
-                          mse: ErrorMetrics.mse(series[c], table.columns[c]), mae: ErrorMetrics.mae(series[c], table.columns[c]))
+                          baselinePCAMSE: pcaBaseline?[c], mse: ErrorMetrics.mse(series[c], table.columns[c]),
+                          mae: ErrorMetrics.mae(series[c], table.columns[c]))
         }
     }
 

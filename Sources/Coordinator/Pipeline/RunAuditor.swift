@@ -19,7 +19,7 @@ struct RunAuditor {
         var rows = s.metrics.map {
             RunStatistic(column: $0.column, interfaceSize: s.interfaceSize, epochs: s.training.last?.epochs.count ?? 0,
                          mse: $0.mse, mae: $0.mae, windowMSE: $0.windowMSE, baselineMSE: $0.baselineWindowMeanMSE,
-                         trainingSeconds: seconds, windowsPerSecond: rate)
+                         pcaBaselineMSE: $0.baselinePCAMSE, trainingSeconds: seconds, windowsPerSecond: rate)
         }
         rows += s.training.map {
             RunStatistic(column: nil, interfaceSize: $0.interfaceSize, epochs: $0.epochs.count, mse: nil, mae: nil,

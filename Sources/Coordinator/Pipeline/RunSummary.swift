@@ -7,12 +7,28 @@ public struct ColumnMetrics: Codable, Sendable, Equatable {
     public var windowMSE: Double
     /// The same for the trivial model that reconstructs each window by its mean.
     public var baselineWindowMeanMSE: Double
+    /// The same for PCA of the interface size fitted on the training windows (the best
+    /// linear autoencoder); absent when the run trained nothing (a loaded model).
+    public var baselinePCAMSE: Double?
+    /// `windowMSE / baselinePCAMSE`: below 1 beats PCA.
+    public var pcaRatio: Double?
     /// Errors of the folded reconstruction against the series, in the data's own units.
     public var mse: Double
     public var mae: Double
 
     enum CodingKeys: String, CodingKey {
-        case column, windowMSE = "window_mse", baselineWindowMeanMSE = "baseline_window_mean_mse", mse, mae
+        case column, windowMSE = "window_mse", baselineWindowMeanMSE = "baseline_window_mean_mse"
+        case baselinePCAMSE = "baseline_pca_mse", pcaRatio = "pca_ratio", mse, mae
+    }
+
+    public init(column: String, windowMSE: Double, baselineWindowMeanMSE: Double, baselinePCAMSE: Double?, mse: Double, mae: Double) {
+        self.column = column
+        self.windowMSE = windowMSE
+        self.baselineWindowMeanMSE = baselineWindowMeanMSE
+        self.baselinePCAMSE = baselinePCAMSE
+        self.pcaRatio = baselinePCAMSE.flatMap { $0 > 0 ? windowMSE / $0 : nil }
+        self.mse = mse
+        self.mae = mae
     }
 }
 

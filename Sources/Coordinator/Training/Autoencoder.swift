@@ -49,6 +49,20 @@ public final class Autoencoder {
         setup = (seed, encoderParameters, decoderParameters)
     }
 
+    /// Sends the training windows' statistics to each plugin that declared the `fit`
+    /// capability (after `configure`, before training); others are not asked.
+    public func fit(_ statistics: FitParams) throws {
+        try settle()
+        for plugin in [encoder, decoder].compactMap({ $0 }) where plugin.info?.supports(PluginCapability.fit) == true {
+            _ = try plugin.call(MethodName.fit, statistics, as: Empty.self)
+        }
+    }
+
+    /// Whether a side has anything to train; one with no trainable parameters
+    /// (a closed-form fit) gets no backward or step.
+    public var encoderTrains: Bool { (encoderSetup?.parameterCount ?? 1) > 0 }
+    public var decoderTrains: Bool { (decoderSetup?.parameterCount ?? 1) > 0 }
+
     /// After a plugin failed: starts a new process for each failed plugin, configures
     /// it as before, and puts both models back to `checkpoint`. Optimiser moments
     /// start afresh (they are not part of a model's state).
@@ -85,13 +99,14 @@ public final class Autoencoder {
 
         let loss = Autoencoder.mseGradient(output.values, batch.values, into: &gradient)
         let gradFeatures = try decoder.call(MethodName.backward,
-                                            BackwardParams(gradOutput: Tensor(shape: output.shape, values: gradient), needInputGrad: true),
+                                            BackwardParams(gradOutput: Tensor(shape: output.shape, values: gradient), needInputGrad: encoderTrains),
                                             as: BackwardResult.self)
+        // The decoder's step runs while the encoder computes its backward pass.
+        if decoderTrains { pendingDecoderStep = try decoder.send(MethodName.step, Empty()) }
+        guard encoderTrains else { return loss }
         guard let gz = gradFeatures.gradInput, gz.shape == features.shape else {
             throw decoder.reject(during: MethodName.backward, reason: "grad_input missing or not shaped \(features.shape)")
         }
-        // The decoder's step runs while the encoder computes its backward pass.
-        pendingDecoderStep = try decoder.send(MethodName.step, Empty())
         let encoderBackward = try encoder.send(MethodName.backward, BackwardParams(gradOutput: gz, needInputGrad: false))
         _ = try encoder.receive(encoderBackward, method: MethodName.backward, as: BackwardResult.self)
         pendingEncoderStep = try encoder.send(MethodName.step, Empty())

@@ -23,6 +23,8 @@ public struct TrainingResult: Sendable, Codable, Equatable {
     public var epochs: [EpochReport]
     /// Validation MSE of the weights kept (the best epoch's when early stopping restored them).
     public var validationMSE: Double?
+    /// Validation MSE before the first epoch (after any closed-form fit): the point training starts from.
+    public var initialValidationMSE: Double?
     public var trainingWindows: Int
     public var trainingSeconds: Double
     /// Plugin restarts this training needed (see `Trainer.restarts`).
@@ -30,6 +32,7 @@ public struct TrainingResult: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case interfaceSize = "interface_size", epochs, validationMSE = "validation_mse"
+        case initialValidationMSE = "initial_validation_mse"
         case trainingWindows = "training_windows", trainingSeconds = "training_seconds", restarts
     }
 }
@@ -64,8 +67,13 @@ public struct Trainer {
         var sinceBest = 0
         var restartsLeft = restarts
         let started = Deadline.now()
+        // Where training starts (PCA, for a model with a fitted linear path) is the first
+        // candidate for the weights kept: early stopping never returns a worse model.
+        let initialMSE = try validation.map { try evaluate(model, $0) }
+        let trains = model.encoderTrains || model.decoderTrains
+        if let v = initialMSE, patience > 0, trains, epochs > 0 { best = (v, try model.exportState()) }
 
-        for epoch in 1...max(epochs, 1) where epochs > 0 {
+        for epoch in 1...max(epochs, 1) where epochs > 0 && trains {
             // What a restart goes back to: the models, shuffle state and order as this epoch began.
             let checkpoint = restartsLeft > 0 ? try model.exportState() : nil
             let (orderAtStart, rngAtStart) = (order, rng)
@@ -110,13 +118,13 @@ public struct Trainer {
                 if sinceBest >= patience { break }
             }
         }
-        var finalMSE = reports.last?.validationMSE
+        var finalMSE = reports.last?.validationMSE ?? initialMSE
         if let b = best, let state = b.state, let last = reports.last?.validationMSE, b.mse < last {
             try model.importState(encoder: state.encoder, decoder: state.decoder)
             finalMSE = b.mse
         }
         return TrainingResult(interfaceSize: model.interfaceSize, epochs: reports, validationMSE: finalMSE,
-                              trainingWindows: training.count,
+                              initialValidationMSE: initialMSE, trainingWindows: training.count,
                               trainingSeconds: Double(Deadline.now().nanoseconds - started.nanoseconds) / 1e9,
                               restarts: restarts - restartsLeft)
     }

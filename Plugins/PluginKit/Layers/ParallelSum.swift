@@ -1,0 +1,49 @@
+import PluginProtocol
+
+/// Two layers side by side on the same input, outputs added: `y = a(x) + b(x)`.
+/// dL/dx is the sum of both input gradients; the parameters are `a`'s then `b`'s.
+public final class ParallelSum: FittableLayer {
+    public let first: any Layer
+    public let second: any Layer
+    public var parameters: [Parameter] { first.parameters + second.parameters }
+
+    private var outputs = OutputBuffers()
+    private var gradInput = Matrix(rows: 0, cols: 0)
+
+    public init(_ first: any Layer, _ second: any Layer) {
+        self.first = first
+        self.second = second
+    }
+
+    public func fit(_ statistics: TrainingStatistics) throws(RPCError) {
+        for case let layer as any FittableLayer in [first, second] { try layer.fit(statistics) }
+    }
+
+    public func forward(_ input: Matrix, training: Bool) -> Matrix {
+        let a = first.forward(input, training: training)
+        let b = second.forward(input, training: training)
+        precondition(a.rows == b.rows && a.cols == b.cols, "ParallelSum: branches give \(a.rows)x\(a.cols) and \(b.rows)x\(b.cols)")
+        return outputs.fill(rows: a.rows, cols: a.cols, training: training) { out in
+            let n = a.data.count
+            a.data.withUnsafeBufferPointer { ap in
+                b.data.withUnsafeBufferPointer { bp in
+                    out.data.withUnsafeMutableBufferPointer { op in
+                        for i in 0..<n { op[i] = ap[i] + bp[i] }
+                    }
+                }
+            }
+        }
+    }
+
+    public func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
+        let ga = first.backward(gradOutput, needInputGradient: needInputGradient)
+        let gb = second.backward(gradOutput, needInputGradient: needInputGradient)
+        guard needInputGradient else { return nil }
+        guard let ga, let gb, ga.data.count == gb.data.count else {
+            preconditionFailure("ParallelSum: a branch returned no input gradient although asked")
+        }
+        gradInput.reshapeDiscardingContents(rows: ga.rows, cols: ga.cols)
+        for i in 0..<ga.data.count { gradInput.data[i] = ga.data[i] + gb.data[i] }
+        return gradInput
+    }
+}
