@@ -19,6 +19,8 @@ let package = Package(
         .executable(name: "fe-decoder-transformer", targets: ["DecoderTransformer"]),
         .executable(name: "fe-encoder-pca", targets: ["EncoderPCA"]),
         .executable(name: "fe-decoder-pca", targets: ["DecoderPCA"]),
+        .executable(name: "fe-encoder-jumps", targets: ["EncoderJumps"]),
+        .executable(name: "fe-decoder-jumps", targets: ["DecoderJumps"]),
         .executable(name: "fe-sandbox", targets: ["SandboxLauncher"]),
     ],
     dependencies: [
@@ -42,6 +44,11 @@ let package = Package(
         .executableTarget(name: "EncoderPCA", dependencies: ["PluginKit"], path: "Plugins/Encoders/PCA",
                           exclude: ["plugin.json"]),
         .executableTarget(name: "DecoderPCA", dependencies: ["PluginKit"], path: "Plugins/Decoders/PCA",
+                          exclude: ["plugin.json"]),
+        // PCA plus jumps picked by matching pursuit: closed form, for heavy-tailed series such as prices.
+        .executableTarget(name: "EncoderJumps", dependencies: ["PluginKit"], path: "Plugins/Encoders/Jumps",
+                          exclude: ["plugin.json"]),
+        .executableTarget(name: "DecoderJumps", dependencies: ["PluginKit"], path: "Plugins/Decoders/Jumps",
                           exclude: ["plugin.json"]),
         .executableTarget(name: "EncoderANN", dependencies: ["PluginKit"], path: "Plugins/Encoders/ANN",
                           exclude: ["plugin.json"]),

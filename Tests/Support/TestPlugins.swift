@@ -58,7 +58,7 @@ public enum TestPlugins {
     }
 
     /// The bundled plugin families: source folder under Plugins/{Encoders,Decoders} and plugin name.
-    public static let bundledFamilies = [("ANN", "ann"), ("CNN", "cnn"), ("LSTM", "lstm"), ("Transformer", "transformer"), ("PCA", "pca")]
+    public static let bundledFamilies = [("ANN", "ann"), ("CNN", "cnn"), ("LSTM", "lstm"), ("Transformer", "transformer"), ("PCA", "pca"), ("Jumps", "jumps")]
 
     public static let directory: String = {
         let dir = ProcessScratch.directory("fe-test-plugins")

@@ -223,8 +223,8 @@ public final class FeatureExtractionRun {
 
     static func mean(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.reduce(0, +) / Double(xs.count) }
 
-    /// A ratio to three decimals.
-    static func format(ratio: Double) -> String { String(Double(Int((ratio * 1000).rounded())) / 1000) }
+    /// A ratio to three decimals (any finite value: a near-zero baseline gives a huge one).
+    static func format(ratio: Double) -> String { ratio.isFinite ? String(format: "%.3f", ratio) : "\(ratio)" }
 
     static func format(_ x: Double) -> String {
         let e = x == 0 ? 0 : Int(floor(log10(abs(x))))

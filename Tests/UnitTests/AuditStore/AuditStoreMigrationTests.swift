@@ -5,7 +5,7 @@ import XCTest
 @testable import AuditStore
 
 final class AuditStoreMigrationTests: XCTestCase {
-    private let allSteps = ["v1-access-control-and-audit", "v2-runs-and-statistics", "v3-trust", "v4-remote"]
+    private let allSteps = ["v1-access-control-and-audit", "v2-runs-and-statistics", "v3-trust", "v4-remote", "v5-pca-baseline"]
 
     private func tables(_ path: String) throws -> Set<String> {
         try AuditStoreTestSupport.rawConnection(path).read { db in

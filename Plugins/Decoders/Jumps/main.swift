@@ -1,0 +1,3 @@
+import PluginKit
+
+PluginServer.serve(JumpsDecoder.self)
