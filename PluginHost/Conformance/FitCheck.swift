@@ -6,15 +6,13 @@ extension ConformanceChecker {
     /// model is deterministic (two processes fitted alike agree bit for bit) and its fit is
     /// part of its state (exported, then imported into an unfitted process, the same outputs).
     func checkFit() throws -> String {
-        let probe = try start(parameters: nil)
-        let declared = probe.info?.supports(PluginCapability.fit) == true
-        probe.stop()
-        guard declared else { return "the capability is not declared: the coordinator never sends fit" }
-
-        let statistics = sampleStatistics()
-        let x = input(batch: 3, stream: 31)
         let a = try start()
         defer { a.stop() }
+        guard a.info?.supports(PluginCapability.fit) == true else {
+            return "the capability is not declared: the coordinator never sends fit"
+        }
+        let statistics = sampleStatistics()
+        let x = input(batch: 3, stream: 31)
         _ = try a.call(MethodName.fit, statistics, as: Empty.self)
         let fitted = try forward(a, x)
 
