@@ -1,13 +1,19 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Dependency direction is one way (see docs/ARCHITECTURE in README):
-// FeatureExtractor -> Coordinator -> PluginHost -> PluginProtocol;
-// plugins depend on PluginKit -> PluginProtocol only.
+// Dependencies point one way (docs/ARCHITECTURE.md draws the graph):
+// FeatureExtractor -> Coordinator -> PluginHost -> PluginProtocol -> FeatureExtractorSupport;
+// plugins depend on PluginKit -> PluginProtocol only, never on the coordinator's modules.
+// Each target lists exactly the modules it imports: scripts/test builds with
+// `--explicit-target-dependency-import-check error`, so an undeclared import fails the build.
+// Linux only: the sandbox (seccomp, Landlock, namespaces) and the launcher are Linux APIs.
 let package = Package(
     name: "feature-extractor",
-    platforms: [.macOS(.v13)],
     products: [
+        // The plugin SDK: `.product(name: "PluginKit", package: "feature-extractor")` is all a
+        // Swift plugin needs (examples/swift-plugin); PluginProtocol alone is the wire format.
+        .library(name: "PluginKit", targets: ["PluginKit"]),
+        .library(name: "PluginProtocol", targets: ["PluginProtocol"]),
         .executable(name: "feature-extractor", targets: ["FeatureExtractor"]),
         .executable(name: "fe-encoder-ann", targets: ["EncoderANN"]),
         .executable(name: "fe-decoder-ann", targets: ["DecoderANN"]),
@@ -30,86 +36,103 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types", exact: "1.8.0"),
+        // Imported directly by the HTTPS server and client (channel and TLS types), so pinned here too.
+        .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
     ],
     targets: [
-        .target(name: "PluginProtocol"),
+        // Helpers every module shares (hex, atomic file replacement, bounded reads, names, the
+        // data home, SplitMix64): Foundation-free, so the SDK can carry it.
+        .target(name: "FeatureExtractorSupport"),
+        .target(name: "PluginProtocol", dependencies: ["FeatureExtractorSupport"]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(name: "CProcessSpawn"),
         // The launcher that confines a plugin before executing it (C: it runs between fork and exec).
         .executableTarget(name: "SandboxLauncher", linkerSettings: [.linkedLibrary("seccomp")]),
         // Mean, covariance and principal subspaces in double precision (LAPACK): PCA fits and the PCA baseline.
         .target(name: "PrincipalComponents", dependencies: ["CBLAS"]),
-        .target(name: "PluginKit", dependencies: ["PluginProtocol", "PrincipalComponents", "CBLAS"], path: "Plugins/PluginKit"),
+        .target(name: "PluginKit", dependencies: ["PluginProtocol", "PrincipalComponents", "CBLAS", "FeatureExtractorSupport"],
+                path: "Plugins/PluginKit"),
         // The closed-form family: PCA of the training windows (the optimal linear autoencoder).
-        .executableTarget(name: "EncoderPCA", dependencies: ["PluginKit"], path: "Plugins/Encoders/PCA",
+        .executableTarget(name: "EncoderPCA", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Encoders/PCA",
                           exclude: ["plugin.json"]),
-        .executableTarget(name: "DecoderPCA", dependencies: ["PluginKit"], path: "Plugins/Decoders/PCA",
+        .executableTarget(name: "DecoderPCA", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Decoders/PCA",
                           exclude: ["plugin.json"]),
         // PCA plus jumps picked by matching pursuit: closed form, for heavy-tailed series such as prices.
-        .executableTarget(name: "EncoderJumps", dependencies: ["PluginKit"], path: "Plugins/Encoders/Jumps",
+        .executableTarget(name: "EncoderJumps", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Encoders/Jumps",
                           exclude: ["plugin.json"]),
-        .executableTarget(name: "DecoderJumps", dependencies: ["PluginKit"], path: "Plugins/Decoders/Jumps",
+        .executableTarget(name: "DecoderJumps", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Decoders/Jumps",
                           exclude: ["plugin.json"]),
-        .executableTarget(name: "EncoderANN", dependencies: ["PluginKit"], path: "Plugins/Encoders/ANN",
+        .executableTarget(name: "EncoderANN", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Encoders/ANN",
                           exclude: ["plugin.json"]),
-        .executableTarget(name: "DecoderANN", dependencies: ["PluginKit"], path: "Plugins/Decoders/ANN",
+        .executableTarget(name: "DecoderANN", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Decoders/ANN",
                           exclude: ["plugin.json"]),
         // The sequence families: CNN, LSTM and transformer encoders and decoders (any encoder fits any decoder).
-        .executableTarget(name: "EncoderCNN", dependencies: ["PluginKit"], path: "Plugins/Encoders/CNN",
+        .executableTarget(name: "EncoderCNN", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Encoders/CNN",
                           exclude: ["plugin.json"]),
-        .executableTarget(name: "DecoderCNN", dependencies: ["PluginKit"], path: "Plugins/Decoders/CNN",
+        .executableTarget(name: "DecoderCNN", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Decoders/CNN",
                           exclude: ["plugin.json"]),
-        .executableTarget(name: "EncoderLSTM", dependencies: ["PluginKit"], path: "Plugins/Encoders/LSTM",
+        .executableTarget(name: "EncoderLSTM", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Encoders/LSTM",
                           exclude: ["plugin.json"]),
-        .executableTarget(name: "DecoderLSTM", dependencies: ["PluginKit"], path: "Plugins/Decoders/LSTM",
+        .executableTarget(name: "DecoderLSTM", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Decoders/LSTM",
                           exclude: ["plugin.json"]),
-        .executableTarget(name: "EncoderTransformer", dependencies: ["PluginKit"], path: "Plugins/Encoders/Transformer",
+        .executableTarget(name: "EncoderTransformer", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Encoders/Transformer",
                           exclude: ["plugin.json"]),
-        .executableTarget(name: "DecoderTransformer", dependencies: ["PluginKit"], path: "Plugins/Decoders/Transformer",
+        .executableTarget(name: "DecoderTransformer", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Decoders/Transformer",
                           exclude: ["plugin.json"]),
         .target(name: "PluginHost", dependencies: [
-            "PluginProtocol", "CProcessSpawn",
+            "PluginProtocol", "CProcessSpawn", "FeatureExtractorSupport",
             .product(name: "Crypto", package: "swift-crypto"),
         ], path: "PluginHost"),
         // All persistent state: users, tokens, trust, runs, statistics, the audit log (SQLite via GRDB).
         .target(name: "AuditStore", dependencies: [
+            "FeatureExtractorSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "CryptoExtras", package: "swift-crypto"),
         ]),
         // Request signing shared by the HTTPS server and client: canonical form, HMAC, header names.
-        .target(name: "RemoteAuth", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "RemoteAuth", dependencies: ["FeatureExtractorSupport", .product(name: "Crypto", package: "swift-crypto")]),
         // The reference HTTPS endpoint for configs, models and logs (`feature-extractor serve`).
         .target(name: "Server", dependencies: [
-            "RemoteAuth", "AuditStore",
+            "RemoteAuth", "AuditStore", "FeatureExtractorSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ], resources: [.copy("openapi.yaml")]),
         // The HTTPS client the CLI uses for remote configs, models and logs.
         .target(name: "RemoteClient", dependencies: [
-            "RemoteAuth", "AuditStore",
+            "RemoteAuth",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "Coordinator", dependencies: [
-            "PluginHost", "PluginProtocol", "AuditStore", "RemoteClient", "PrincipalComponents",
-            .product(name: "Crypto", package: "swift-crypto"),
+            "PluginHost", "PluginProtocol", "AuditStore", "RemoteAuth", "RemoteClient", "PrincipalComponents",
+            "FeatureExtractorSupport",
         ]),
         .executableTarget(name: "FeatureExtractor", dependencies: [
-            "Coordinator", "PluginHost", "AuditStore", "Server", "RemoteClient",
+            "Coordinator", "PluginHost", "PluginProtocol", "AuditStore", "Server", "RemoteClient",
+            "FeatureExtractorSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Misbehaving plugins for tests; the behaviour is chosen by the executable's file name.
         .executableTarget(name: "FixturePlugin", dependencies: ["PluginKit", "PluginProtocol"], path: "Tests/Fixtures/FixturePlugin"),
-        .target(name: "TestSupport", dependencies: ["PluginHost", "Coordinator", "AuditStore", "RemoteClient", "RemoteAuth"], path: "Tests/Support"),
+        .target(name: "TestSupport", dependencies: ["PluginHost", "PluginProtocol", "Coordinator", "AuditStore", "RemoteClient"],
+                path: "Tests/Support"),
         .testTarget(name: "UnitTests", dependencies: [
             "PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "AuditStore", "TestSupport", "PrincipalComponents",
+            "FeatureExtractorSupport",
             .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: ["Coordinator", "PluginHost", "PluginProtocol", "AuditStore", "RemoteClient", "RemoteAuth", "TestSupport"]),
-        .testTarget(name: "SystemTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "SystemTests", dependencies: ["TestSupport", "AuditStore", "RemoteClient"]),
         .testTarget(name: "AcceptanceTests", dependencies: ["TestSupport"]),
     ]
 )

@@ -1,5 +1,6 @@
 import CProcessSpawn
 import Crypto
+import FeatureExtractorSupport
 import Foundation
 
 /// How a child process ended.
@@ -170,7 +171,7 @@ final class ChildProcess {
         guard bytes.count <= maxScriptBytes else {
             throw PluginError.launchFailed(plugin: name, reason: "its script is over \(maxScriptBytes >> 20) MiB")
         }
-        try checkDigest(SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined(), of: package)
+        try checkDigest(SHA256.hash(data: bytes).hex, of: package)
         let copy = directory + "/" + (package.executablePath as NSString).lastPathComponent
         // Created here and only here (O_EXCL, no link followed), read-only from the start.
         let fd = open(copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o500)

@@ -1,4 +1,5 @@
 import Crypto
+import FeatureExtractorSupport
 import Foundation
 
 /// SHA-256 of files, streamed so that a large executable is never held whole.
@@ -12,7 +13,7 @@ public enum FileDigest {
         while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             hasher.update(data: chunk)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hex
     }
 
     /// SHA-256 of an open file, read from its start with pread (the descriptor's offset is untouched).
@@ -28,6 +29,6 @@ public enum FileDigest {
             hasher.update(data: buffer[0..<n])
             offset += off_t(n)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hex
     }
 }

@@ -14,7 +14,7 @@ public struct PluginLogEvent: Sendable {
 /// Every call is bounded: frames by `RPCLimits.maxFrameBytes`, time by a
 /// deadline. Any breach, crash or protocol violation stops the process and
 /// leaves the connection failed: later calls fail with the same error.
-public final class PluginConnection {
+public final class PluginConnection: PluginChannel {
     public let package: PluginPackage
     public let role: PluginRole
     public private(set) var info: InitializeResult?
@@ -94,15 +94,8 @@ public final class PluginConnection {
         return result
     }
 
-    /// One request and its response.
-    public func call<P: Codable & Sendable, R: Decodable>(_ method: String, _ params: P, as type: R.Type,
-                                                          timeout: Double? = nil) throws -> R {
-        let id = try send(method, params, timeout: timeout)
-        return try receive(id, method: method, as: type, timeout: timeout)
-    }
-
     /// Sends a request without waiting, so two plugins can compute at once.
-    public func send<P: Codable & Sendable>(_ method: String, _ params: P, timeout: Double? = nil) throws -> Int {
+    public func send<P: Codable & Sendable>(_ method: String, _ params: P, timeout: Double?) throws -> Int {
         if let failure { throw failure }
         let id = nextID
         nextID += 1
@@ -125,7 +118,7 @@ public final class PluginConnection {
     }
 
     /// Waits for the response to request `id`, passing `log` notifications on meanwhile.
-    public func receive<R: Decodable>(_ id: Int, method: String, as type: R.Type, timeout: Double? = nil) throws -> R {
+    public func receive<R: Decodable>(_ id: Int, method: String, as type: R.Type, timeout: Double?) throws -> R {
         if let failure { throw failure }
         let deadline = Deadline.after(seconds: timeout ?? limits.callTimeout)
         while true {

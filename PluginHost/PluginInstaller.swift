@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 import PluginProtocol
 
@@ -50,11 +51,10 @@ public enum PluginInstaller {
     }
 
     static func writeAtomically(_ data: Data, to path: String) throws {
-        let temp = path + ".tmp-\(getpid())"
-        try data.write(to: URL(fileURLWithPath: temp))
-        guard rename(temp, path) == 0 else {
-            unlink(temp)
-            throw PluginError.badManifest(path, "cannot be written (errno \(errno))")
+        do {
+            try AtomicFileWriter.write(data, to: path)
+        } catch let error as FileError {
+            throw PluginError.badManifest(path, "cannot be written (\(error.message))")
         }
     }
 }

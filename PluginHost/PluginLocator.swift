@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 import PluginProtocol
 
@@ -94,10 +95,10 @@ public struct PluginLocator {
 
     /// Reads a small file whole, refusing one over `limit` bytes (manifests, keys, signatures).
     public static func readLimited(_ path: String, limit: Int) throws -> Data {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw PluginError.badManifest(path, "cannot be read") }
-        defer { try? handle.close() }
-        let data = try handle.read(upToCount: limit + 1) ?? Data()
-        guard data.count <= limit else { throw PluginError.badManifest(path, "larger than \(limit) bytes") }
-        return data
+        do {
+            return Data(try BoundedFile.read(path: path, maxBytes: limit, what: "a plugin file"))
+        } catch {
+            throw PluginError.badManifest(path, error.message)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 import PluginProtocol
 
@@ -71,7 +72,7 @@ public struct ConformanceChecker {
 
     /// Random values in `range`, the same for every run with the same seed.
     func randomTensor(_ shape: [Int], in range: ClosedRange<Float>, stream: UInt64) -> Tensor {
-        var rng = ProbeRandom(seed: seed &* 0x9E37_79B9 &+ stream)
+        var rng = SplitMix64(seed: seed &* 0x9E37_79B9 &+ stream)
         let n = shape.reduce(1, *)
         return Tensor(shape: shape, values: (0..<n).map { _ in rng.next(in: range) })
     }
@@ -146,19 +147,8 @@ public struct ConformanceChecker {
     }
 }
 
-/// SplitMix64: the checker's inputs are reproducible and independent of the platform.
-struct ProbeRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// The checker's inputs are reproducible and independent of the platform.
+extension SplitMix64 {
     mutating func next(in range: ClosedRange<Float>) -> Float {
         let unit = Float(next() >> 40) / Float(1 << 24)
         return range.lowerBound + (range.upperBound - range.lowerBound) * unit

@@ -1,4 +1,5 @@
 import Crypto
+import FeatureExtractorSupport
 import Foundation
 
 /// A detached Ed25519 signature file (`<file>.sig`): which key signed, and the signature.
@@ -57,6 +58,6 @@ public struct DetachedSignature: Codable, Sendable, Equatable {
     }
 
     public static func sha256Hex(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: data).hex
     }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import FeatureExtractorSupport
 import Foundation
 
 /// An Ed25519 key pair for signing plugin manifests and models.
@@ -78,7 +79,7 @@ public struct PublicSigningKey: Sendable, Equatable, Codable {
     public var id: String { Self.id(of: raw) }
 
     public static func id(of raw: Data) -> String {
-        SHA256.hash(data: raw).prefix(8).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: raw).prefix(8).hex
     }
 
     public func isValidSignature(_ signature: Data, for data: Data) -> Bool {

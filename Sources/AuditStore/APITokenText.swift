@@ -1,4 +1,5 @@
 import Crypto
+import FeatureExtractorSupport
 import Foundation
 
 /// The text form of an API token: `fe_<id>_<secret>`, where `id` is 8 lowercase hex digits

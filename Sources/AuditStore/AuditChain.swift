@@ -1,4 +1,5 @@
 import Crypto
+import FeatureExtractorSupport
 import Foundation
 
 /// How an audit entry's `hash` and `mac` are computed.

@@ -1,4 +1,5 @@
 import Crypto
+import FeatureExtractorSupport
 import Foundation
 
 /// The secret that authenticates the audit log: 32 random bytes in `<database>.key`, mode 0600.
@@ -58,18 +59,11 @@ enum AuditKey {
     /// two processes cannot both create one.
     static func create(path: String) throws -> SymmetricKey {
         let key = SymmetricKey(size: .bits256)
-        var template = Array("\(path).tmp-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw fileError(path, "cannot create the audit key", errno) }
-        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        defer { unlink(temporary) }
-        let written = key.withUnsafeBytes { bytes -> Bool in
-            fchmod(fd, 0o600) == 0 && write(fd, bytes.baseAddress!, bytes.count) == bytes.count && fsync(fd) == 0
+        do {
+            try AtomicFileWriter.write(key.withUnsafeBytes { Array($0) }, to: path, mode: 0o600)
+        } catch let error as FileError {
+            throw fileError(path, "cannot install the audit key", error.systemCode ?? EIO)
         }
-        let writeError = errno
-        close(fd)
-        guard written else { throw fileError(path, "cannot write the audit key", writeError) }
-        guard rename(temporary, path) == 0 else { throw fileError(path, "cannot install the audit key", errno) }
         return key
     }
 

@@ -1,4 +1,5 @@
 import Crypto
+import FeatureExtractorSupport
 import Foundation
 import GRDB
 

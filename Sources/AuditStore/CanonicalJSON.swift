@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 /// The one JSON text of a `[String: String]`: keys sorted by their UTF-8 bytes, no spaces,
 /// only the escapes JSON requires (`\"`, `\\`, and control characters as `\n`, `\t`, ...
 /// or `\u00XX`).
@@ -11,35 +12,12 @@ enum CanonicalJSON {
         var text = "{"
         for (index, pair) in pairs.enumerated() {
             if index > 0 { text += "," }
-            text += quoted(pair.key) + ":" + quoted(pair.value)
+            text += JSONString.quote(pair.key) + ":" + JSONString.quote(pair.value)
         }
         return text + "}"
     }
 
     static func encode(_ array: [String]) -> String {
-        "[" + array.map(quoted).joined(separator: ",") + "]"
-    }
-
-    private static func quoted(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        "[" + array.map(JSONString.quote).joined(separator: ",") + "]"
     }
 }

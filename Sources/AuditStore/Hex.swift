@@ -1,16 +1,6 @@
 import Crypto
+import FeatureExtractorSupport
 import Foundation
-
-extension Sequence where Element == UInt8 {
-    /// Lowercase hex, the form every digest, hash and MAC takes in the database.
-    var hex: String {
-        var text = ""
-        for byte in self {
-            text += byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
-        }
-        return text
-    }
-}
 
 /// SHA-256 of a text's UTF-8 bytes, in lowercase hex.
 func sha256Hex(_ text: String) -> String {

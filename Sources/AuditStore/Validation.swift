@@ -1,3 +1,5 @@
+import FeatureExtractorSupport
+
 /// The checks on what callers hand the store. Messages never echo a refused value that
 /// could be a secret (a password, or a token pasted into the wrong field).
 enum Validation {
@@ -6,10 +8,7 @@ enum Validation {
 
     /// `^[a-z][a-z0-9_.-]{0,63}$`: safe in file names, shells and log lines.
     static func checkUserName(_ name: String) throws {
-        let bytes = Array(name.utf8)
-        let valid = (1...64).contains(bytes.count) && isLower(bytes[0])
-            && bytes.dropFirst().allSatisfy { isLower($0) || isDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
-        guard valid else {
+        guard Identifier.isValid(name, punctuation: "_.-") else {
             throw StoreError.invalid(what: "user name",
                                      reason: "use 1 to 64 characters: a lowercase letter, then lowercase letters, digits, '_', '.' or '-'")
         }
@@ -52,7 +51,4 @@ enum Validation {
     static func shown(userName name: String) -> String {
         (try? checkUserName(name)) != nil ? "'\(name)'" : "(invalid name)"
     }
-
-    private static func isLower(_ byte: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) }
-    private static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AuditStore
 import Coordinator
+import FeatureExtractorSupport
 import Foundation
 
 struct AuditCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AuditStore
 import Coordinator
+import FeatureExtractorSupport
 import Foundation
 import PluginHost
 import RemoteClient
@@ -23,7 +24,7 @@ enum ExitCodes {
         case let e as ProvenanceError:
             if case .untrusted = e { badData } else { usage }
         case is PluginError, is SandboxError: plugin
-        case is OutputError, is CocoaError: io
+        case is OutputError, is FileError, is CocoaError: io
         case let e as StoreError:
             switch e {
             case .authenticationFailed: denied

@@ -1,3 +1,5 @@
+import FeatureExtractorSupport
+
 /// A JSON document as plain data.
 ///
 /// Used where the shape is only known at run time (plugin parameters, debug
@@ -70,30 +72,10 @@ extension JSONValue: CustomStringConvertible {
         case .number(let n):
             if let i = intValue { return String(i) }
             return n.isFinite ? "\(n)" : "null"
-        case .string(let s): return JSONValue.quote(s)
+        case .string(let s): return JSONString.quote(s)
         case .array(let a): return "[" + a.map(\.description).joined(separator: ",") + "]"
         case .object(let o):
-            return "{" + o.keys.sorted().map { JSONValue.quote($0) + ":" + o[$0]!.description }.joined(separator: ",") + "}"
+            return "{" + o.keys.sorted().map { JSONString.quote($0) + ":" + o[$0]!.description }.joined(separator: ",") + "}"
         }
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 }

@@ -1,15 +1,15 @@
+import FeatureExtractorSupport
+
 /// Name rules shared by the host and the SDK.
 public enum PluginName {
     /// `^[a-z][a-z0-9_-]{0,63}$`: safe as a directory name, never a path.
     public static func isValid(_ name: String) -> Bool {
-        let u = Array(name.utf8)
-        guard let first = u.first, u.count <= 64, (97...122).contains(first) else { return false }
-        return u.dropFirst().allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 95 || $0 == 45 }
+        Identifier.isValid(name, punctuation: "_-")
     }
 
     /// `^[a-z][a-z0-9_]{0,63}$`: parameter and debug-variable names.
     public static func isValidKey(_ key: String) -> Bool {
-        isValid(key) && !key.utf8.contains(45)
+        Identifier.isValid(key, punctuation: "_")
     }
 }
 

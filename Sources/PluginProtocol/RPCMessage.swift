@@ -1,3 +1,5 @@
+import FeatureExtractorSupport
+
 /// JSON-RPC 2.0 envelopes.
 ///
 /// A plugin decodes a request in two passes: a small head (`RPCHead`) says what the
@@ -29,7 +31,7 @@ public enum RPCID: Hashable, Sendable, Codable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .number(let i): String(i)
-        case .string(let s): JSONValue.quote(s)
+        case .string(let s): JSONString.quote(s)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import FeatureExtractorSupport
 import Foundation
 
 /// How requests and responses between the CLI and `feature-extractor serve` are bound
@@ -29,12 +30,12 @@ public enum RequestSigning {
     public static func requestMAC(key: SymmetricKey, method: String, path: String, query: String,
                                   timestamp: String, nonce: String, body: Data) -> String {
         let text = ["FE-REQUEST-V1", method, path, query, timestamp, nonce, sha256Hex(body)].joined(separator: "\n")
-        return hex(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key))
+        return Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key)).hex
     }
 
     public static func responseMAC(key: SymmetricKey, nonce: String, status: Int, body: Data) -> String {
         let text = ["FE-RESPONSE-V1", nonce, String(status), sha256Hex(body)].joined(separator: "\n")
-        return hex(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key))
+        return Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key)).hex
     }
 
     /// Compares MACs in constant time.
@@ -47,7 +48,7 @@ public enum RequestSigning {
     }
 
     public static func newNonce() -> String {
-        hex(SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) })
+        SymmetricKey(size: .bits128).withUnsafeBytes { Data($0) }.hex
     }
 
     /// A nonce as the server accepts it: 32 lower-case hex digits.
@@ -55,11 +56,7 @@ public enum RequestSigning {
         n.utf8.count == 32 && n.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
-    public static func sha256Hex(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
-
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        bytes.map { String(format: "%02x", $0) }.joined()
-    }
+    public static func sha256Hex(_ data: Data) -> String { SHA256.hash(data: data).hex }
 }
 
 /// The server's API, named in one place for both sides.
@@ -67,8 +64,6 @@ public enum RemoteAPI {
     public static let prefix = "/v1"
     /// Names of configs and models: safe in paths and files.
     public static func isValidName(_ name: String) -> Bool {
-        let u = Array(name.utf8)
-        guard let first = u.first, u.count <= 64, (97...122).contains(first) else { return false }
-        return u.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 95 || $0 == 45 || $0 == 46 }
+        Identifier.isValid(name, punctuation: "_.-")
     }
 }

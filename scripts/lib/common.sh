@@ -37,9 +37,11 @@ ensure_python_packages() {
 
 # The tool's home (same rule as the Swift code): database, audit key, local signing key.
 fe_home() {
-    if [ -n "${FEATURE_EXTRACTOR_HOME:-}" ]; then echo "$FEATURE_EXTRACTOR_HOME"
-    elif [ -n "${XDG_DATA_HOME:-}" ]; then echo "$XDG_DATA_HOME/feature-extractor"
-    else echo "$HOME/.local/share/feature-extractor"; fi
+    if [ -n "${FEATURE_EXTRACTOR_HOME:-}" ]; then echo "$FEATURE_EXTRACTOR_HOME"; return; fi
+    case "${XDG_DATA_HOME:-}" in
+        /*) echo "$XDG_DATA_HOME/feature-extractor" ;;  # a relative XDG_DATA_HOME is ignored
+        *) echo "$HOME/.local/share/feature-extractor" ;;
+    esac
 }
 
 # The machine's own signing key: created (0600) and trusted on first use. It signs

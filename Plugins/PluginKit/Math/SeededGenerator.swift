@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import FeatureExtractorSupport
 
 /// Deterministic, platform-independent PRNG: xoshiro256** seeded through SplitMix64.
 ///
@@ -21,25 +22,14 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// authors recommend (it never yields the forbidden all-zero state in practice
     /// and decorrelates nearby seeds such as 1, 2, 3).
     public init(seed: UInt64) {
-        var x = seed
-        s0 = Self.splitMix64(&x)
-        s1 = Self.splitMix64(&x)
-        s2 = Self.splitMix64(&x)
-        s3 = Self.splitMix64(&x)
+        var seeder = SplitMix64(seed: seed)
+        (s0, s1, s2, s3) = (seeder.next(), seeder.next(), seeder.next(), seeder.next())
     }
 
     /// Raw state constructor, for checking against the reference implementation.
     init(state: (UInt64, UInt64, UInt64, UInt64)) {
         precondition(state != (0, 0, 0, 0), "xoshiro256** state must not be all zero")
         (s0, s1, s2, s3) = state
-    }
-
-    static func splitMix64(_ x: inout UInt64) -> UInt64 {
-        x &+= 0x9E37_79B9_7F4A_7C15
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 
     @inline(__always)

@@ -1,8 +1,9 @@
 import PluginProtocol
 
 /// The state machine behind `PluginServer`: one plugin's life from
-/// `initialize` to `shutdown`. Kept apart from the I/O so it can be driven by tests.
-final class PluginSession<Plugin: NeuralNetworkPlugin> {
+/// `initialize` to `shutdown`. Kept apart from the I/O so that the coordinator's unit tests
+/// can drive it in-process (`package`: visible to this package's tests, not to plugin authors).
+package final class PluginSession<Plugin: NeuralNetworkPlugin> {
     private(set) var codec = MessageCodec(transport: .base64)
     private(set) var finished = false
     private var initialized = false
@@ -13,8 +14,10 @@ final class PluginSession<Plugin: NeuralNetworkPlugin> {
     private var haveTrainingForward = false
     private var batchOfLastForward = 0
 
+    package init() {}
+
     /// Handles one frame; returns the reply frame, or nil for a notification.
-    func handle(_ frame: Frame) -> Frame? {
+    package func handle(_ frame: Frame) -> Frame? {
         let head: RPCHead
         do {
             head = try codec.decodeHead(frame)

@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 import PluginProtocol
 
@@ -10,11 +11,13 @@ public enum ConfigurationLoader {
 
     /// Reads a config file as a JSON object, checking its keys.
     public static func readFile(_ path: String) throws -> [String: JSONValue] {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw ConfigurationError.badFile(path: path, reason: "cannot be read (missing or no permission)")
+        let bytes: [UInt8]
+        do {
+            bytes = try BoundedFile.read(path: path, maxBytes: maxFileBytes, what: "a JSON config file")
+        } catch {
+            throw ConfigurationError.badFile(path: path, reason: "cannot be read: \(error.message)")
         }
-        defer { try? handle.close() }
-        return try parseObject(try handle.read(upToCount: maxFileBytes + 1) ?? Data(), source: path)
+        return try parseObject(Data(bytes), source: path)
     }
 
     /// Checks config bytes from anywhere (a file, a server): size, JSON object, known keys.

@@ -1,3 +1,5 @@
+import FeatureExtractorSupport
+
 /// How many digits numbers are written with.
 public enum CSVNumberPrecision: Sendable {
     /// Shortest text that reads back to the same Float: network outputs are Float, so more

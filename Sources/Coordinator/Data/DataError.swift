@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 
 /// An error about bad data, located as precisely as we can (file, physical line, field), so
@@ -63,6 +64,15 @@ extension DataError {
 
     /// The C library's message for an errno value, e.g. "No such file or directory".
     static func systemMessage(_ code: Int32) -> String {
-        String(cString: strerror(code))
+        FileError.systemMessage(code)
+    }
+
+    /// Runs a file read, reporting its failure as bad data about that file (exit 65).
+    static func reading<T>(_ body: () throws(FileError) -> T) throws(DataError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw DataError(file: error.path, message: error.message)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import PluginProtocol
 
 /// Model weights in the safetensors format (https://huggingface.co/docs/safetensors), so
@@ -36,8 +37,8 @@ public struct SafeTensors: Sendable, Equatable {
         var header = "{"
         var members: [String] = []
         if !metadata.isEmpty {
-            let entries = metadata.sorted { $0.key < $1.key }.map { "\(JSONValue.quote($0.key)):\(JSONValue.quote($0.value))" }
-            members.append("\(JSONValue.quote(Self.metadataKey)):{\(entries.joined(separator: ","))}")
+            let entries = metadata.sorted { $0.key < $1.key }.map { "\(JSONString.quote($0.key)):\(JSONString.quote($0.value))" }
+            members.append("\(JSONString.quote(Self.metadataKey)):{\(entries.joined(separator: ","))}")
         }
         var offset = 0
         for (name, tensor) in ordered {
@@ -50,7 +51,7 @@ public struct SafeTensors: Sendable, Equatable {
             }
             let end = offset + count * 4
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            members.append("\(JSONValue.quote(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            members.append("\(JSONString.quote(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         header += members.joined(separator: ",") + "}"
@@ -79,14 +80,12 @@ public struct SafeTensors: Sendable, Equatable {
             error.file = path
             throw error
         }
-        let writer = try AtomicFileWriter(path: path, mode: 0o644)
-        try bytes.withUnsafeBytes { try writer.write($0) }
-        try writer.commit()
+        try AtomicFileWriter.write(bytes, to: path, mode: 0o644)
     }
 
     /// Reads and validates a file; files larger than `maxBytes` are refused before reading.
     public static func read(path: String, maxBytes: Int = 2 << 30) throws -> SafeTensors {
-        let bytes = try DataFileBytes.read(path: path, maxBytes: maxBytes, what: "a safetensors file")
+        let bytes = try DataError.reading { () throws(FileError) in try BoundedFile.read(path: path, maxBytes: maxBytes, what: "a safetensors file") }
         return try parse(bytes, source: path)
     }
 

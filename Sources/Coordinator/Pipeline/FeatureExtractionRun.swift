@@ -1,4 +1,5 @@
 import AuditStore
+import FeatureExtractorSupport
 import Foundation
 import PluginHost
 import RemoteClient
@@ -160,7 +161,7 @@ public final class FeatureExtractionRun {
         let state = (config.saveEncoder != nil || config.saveDecoder != nil) ? try model.exportState() : nil
         let digest = try config.inputFile.map(FileDigest.sha256Hex(path:))
         let stamp = ISO8601DateFormatter().string(from: started)
-        func modelFile(_ role: PluginRole, _ plugin: PluginConnection, _ setup: ConfigureResult?, _ s: ModelState) -> ModelFile {
+        func modelFile(_ role: PluginRole, _ plugin: any PluginChannel, _ setup: ConfigureResult?, _ s: ModelState) -> ModelFile {
             ModelFile(role: role, pluginName: plugin.info!.name, pluginVersion: plugin.info!.version, windowSize: model.windowSize,
                       interfaceSize: model.interfaceSize, parameters: setup?.parameters ?? [:], normalization: data.stats,
                       createdAt: stamp, trainingDataSHA256: digest, state: s)
@@ -188,7 +189,7 @@ public final class FeatureExtractionRun {
         }
 
         model.shutdown()  // before the summary, so the plugins' peak memory is known
-        func summary(_ p: PluginConnection, _ setup: ConfigureResult?, _ debug: [String: JSONValue]) -> PluginSummary {
+        func summary(_ p: any PluginChannel, _ setup: ConfigureResult?, _ debug: [String: JSONValue]) -> PluginSummary {
             PluginSummary(name: p.info!.name, version: p.info!.version, transport: p.info!.transport.rawValue,
                           parameterCount: setup?.parameterCount, parameters: setup?.parameters ?? [:], debugInfo: debug,
                           peakRSSKilobytes: p.peakRSSKilobytes)

@@ -62,7 +62,7 @@ extension FeatureExtractionRun {
 
     /// A plugin's namespace checked against its schema; the run-wide learning rate
     /// fills `learning_rate` where the plugin declares it and the namespace is silent.
-    func parameters(_ given: [String: JSONValue], for plugin: PluginConnection, key: String) throws -> [String: JSONValue] {
+    func parameters(_ given: [String: JSONValue], for plugin: any PluginChannel, key: String) throws -> [String: JSONValue] {
         var values = given
         let schema = plugin.info!.parameters
         if let lr = config.learningRate, values["learning_rate"] == nil, schema["learning_rate"] != nil {

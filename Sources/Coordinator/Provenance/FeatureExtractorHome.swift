@@ -1,13 +1,13 @@
+import FeatureExtractorSupport
 import Foundation
 
 /// Where the tool keeps its state by default: the database, its audit key and
 /// the local signing key. `FEATURE_EXTRACTOR_HOME` moves all of it.
 public enum FeatureExtractorHome {
-    /// `$FEATURE_EXTRACTOR_HOME`, else `$XDG_DATA_HOME/feature-extractor`, else `~/.local/share/feature-extractor`.
+    /// The data home (`DataHome`): `$FEATURE_EXTRACTOR_HOME`, else an absolute
+    /// `$XDG_DATA_HOME/feature-extractor`, else `~/.local/share/feature-extractor`.
     public static func directory(_ env: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let home = env["FEATURE_EXTRACTOR_HOME"], !home.isEmpty { return home }
-        if let xdg = env["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/feature-extractor" }
-        return (env["HOME"] ?? NSHomeDirectory()) + "/.local/share/feature-extractor"
+        DataHome.directory(environment: env)
     }
 
     /// The key that signs models this machine saves (and, at set-up, the bundled plugins).

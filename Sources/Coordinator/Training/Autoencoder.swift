@@ -8,11 +8,11 @@ import PluginProtocol
 /// both optimiser steps. Every tensor a plugin returns is checked for shape
 /// here (the codec already refused NaN and infinity).
 public final class Autoencoder {
-    public private(set) var encoder: PluginConnection
+    public private(set) var encoder: any PluginChannel
     /// Absent when only features are computed with a loaded encoder.
-    public private(set) var decoder: PluginConnection?
+    public private(set) var decoder: (any PluginChannel)?
     /// Starts a fresh, handshaken plugin of a role; set to allow `recover`.
-    public var relaunch: ((PluginRole) throws -> PluginConnection)?
+    public var relaunch: ((PluginRole) throws -> any PluginChannel)?
     /// The last `configure` call's arguments, replayed on a relaunched plugin.
     private var setup: (seed: UInt64, encoder: [String: JSONValue], decoder: [String: JSONValue])?
     public private(set) var windowSize = 0
@@ -25,7 +25,7 @@ public final class Autoencoder {
     private var pendingDecoderStep: Int?
     private var gradient: [Float] = []
 
-    public init(encoder: PluginConnection, decoder: PluginConnection?) {
+    public init(encoder: any PluginChannel, decoder: (any PluginChannel)?) {
         self.encoder = encoder
         self.decoder = decoder
     }
@@ -160,7 +160,7 @@ public final class Autoencoder {
         decoder?.shutdown()
     }
 
-    private func forward(_ plugin: PluginConnection, _ input: Tensor, training: Bool, pending: inout Int?,
+    private func forward(_ plugin: any PluginChannel, _ input: Tensor, training: Bool, pending: inout Int?,
                          expect shape: [Int]) throws -> Tensor {
         let id = try plugin.send(MethodName.forward, ForwardParams(input: input, training: training))
         if let step = pending {

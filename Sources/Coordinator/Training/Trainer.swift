@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import PluginHost
 import PluginProtocol
 
@@ -60,7 +61,7 @@ public struct Trainer {
 
     public func train(_ model: Autoencoder, training: WindowCatalog, validation: WindowCatalog?) throws -> TrainingResult {
         var order = Array(0..<training.count)
-        var rng = ShuffleGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var buffer: [Float] = []
         var reports: [EpochReport] = []
         var best: (mse: Double, state: (encoder: ModelState, decoder: ModelState?)?)?

@@ -18,14 +18,4 @@ final class TrainingMathTests: XCTestCase {
         catalog.fill([0, 4, 2][...], into: &buffer)
         XCTAssertEqual(buffer, [0, 1, 2, 11, 12, 13, 2, 3, 4])
     }
-
-    func testShuffleGeneratorIsDeterministic() {
-        var a = ShuffleGenerator(seed: 9), b = ShuffleGenerator(seed: 9), c = ShuffleGenerator(seed: 10)
-        let xs = (0..<4).map { _ in a.next() }
-        XCTAssertEqual(xs, (0..<4).map { _ in b.next() })
-        XCTAssertNotEqual(xs, (0..<4).map { _ in c.next() })
-        // SplitMix64's published first output for seed 0 pins the algorithm.
-        var zero = ShuffleGenerator(seed: 0)
-        XCTAssertEqual(zero.next(), 0xE220_A839_7B1D_CDAF)
-    }
 }

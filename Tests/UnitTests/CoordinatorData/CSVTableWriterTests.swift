@@ -79,4 +79,19 @@ final class CSVTableWriterTests: XCTestCase {
         XCTAssertEqual(table.rowCount, rows)
         XCTAssertEqual(Float(table.columns[31][29_999]), Float(29_999 * 32 + 31) * 1.0e-3 - 0.5)
     }
+
+    /// A producer that fails mid-file leaves the old file as it was and no temporary file.
+    func testThrowingProducerLeavesNothingBehind() throws {
+        struct Stop: Error {}
+        let directory = try DataTestDirectory()
+        let target = directory.path + "/out.txt"
+        try directory.file("out.txt", "old")
+        XCTAssertThrowsError(try CSVTableWriter.write(path: target, header: ["A"], dates: nil, rowCount: 10,
+                                                      columnCount: 1) { row, values in
+            if row == 5 { throw Stop() }
+            values[0] = Double(row)
+        }) { XCTAssertTrue($0 is Stop) }
+        XCTAssertEqual(try directory.contents("out.txt"), "old")
+        XCTAssertEqual(try directory.entries(), ["out.txt"])
+    }
 }

@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import XCTest
 @testable import PluginKit
 

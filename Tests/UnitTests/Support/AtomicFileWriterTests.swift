@@ -1,6 +1,6 @@
+import FeatureExtractorSupport
 import Foundation
 import XCTest
-@testable import Coordinator
 
 final class AtomicFileWriterTests: XCTestCase {
     private var directory: DataTestDirectory!
@@ -72,18 +72,6 @@ final class AtomicFileWriterTests: XCTestCase {
         XCTAssertEqual(try directory.entries(), [])
     }
 
-    func testThrowingProducerLeavesNothingBehind() throws {
-        struct Stop: Error {}
-        try directory.file("out.txt", "old")
-        XCTAssertThrowsError(try CSVTableWriter.write(path: target, header: ["A"], dates: nil, rowCount: 10,
-                                                      columnCount: 1) { row, values in
-            if row == 5 { throw Stop() }
-            values[0] = Double(row)
-        }) { XCTAssertTrue($0 is Stop) }
-        XCTAssertEqual(try directory.contents("out.txt"), "old")
-        XCTAssertEqual(try directory.entries(), ["out.txt"])
-    }
-
     func testLargeWritesAndExactMode() throws {
         let big = [UInt8]((0..<(1 << 20) + 123).map { UInt8(truncatingIfNeeded: $0 * 7) })
         try withEachWriter(mode: 0o600) { writer, _ in
@@ -100,8 +88,7 @@ final class AtomicFileWriterTests: XCTestCase {
 
     func testMissingDirectoryIsAnError() {
         let path = directory.path + "/no/such/dir/out.txt"
-        assertDataError(try AtomicFileWriter(path: path), file: path, line: nil, field: nil,
-                        contains: ["temporary file", "No such file"])
+        assertFileError(try AtomicFileWriter(path: path), path: path, contains: ["temporary file", "No such file"])
     }
 
     func testRenameFailureCleansUp() throws {
@@ -110,8 +97,19 @@ final class AtomicFileWriterTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: path + "/inside", withIntermediateDirectories: true)
         try withEachWriter(path: path) { writer, _ in
             try writer.write("x")
-            assertDataError(try writer.commit(), file: path, line: nil, field: nil, contains: ["cannot move"])
+            assertFileError(try writer.commit(), path: path, contains: ["cannot move"])
             XCTAssertEqual(try directory.entries(), ["occupied"])
+        }
+    }
+
+    private func assertFileError<T>(_ expression: @autoclosure () throws -> T, path: String, contains fragments: [String],
+                                    line: UInt = #line) {
+        XCTAssertThrowsError(try expression(), line: line) { error in
+            guard let error = error as? FileError else { return XCTFail("not a FileError: \(error)", line: line) }
+            XCTAssertEqual(error.path, path, line: line)
+            for fragment in fragments {
+                XCTAssertTrue(error.description.contains(fragment), "\(error) lacks '\(fragment)'", line: line)
+            }
         }
     }
 }

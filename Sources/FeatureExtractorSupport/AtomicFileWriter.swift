@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// Writes a file atomically: readers see either the old file or the complete new one,
 /// never a half-written model or CSV.
@@ -32,10 +36,10 @@ public final class AtomicFileWriter {
 
     /// `allowUnnamedTemporary: false` forces the named-temporary-file path, which tests
     /// use to cover the fallback on a system that has `O_TMPFILE`.
-    init(path: String, mode: mode_t, allowUnnamedTemporary: Bool) throws {
+    package init(path: String, mode: mode_t, allowUnnamedTemporary: Bool) throws {
         let (directory, baseName) = Self.split(path)
         guard !baseName.isEmpty, baseName != ".", baseName != ".." else {
-            throw DataError(file: path, message: "not a file path")
+            throw FileError(path: path, message: "not a file path")
         }
         self.path = path
         self.directory = directory
@@ -49,7 +53,8 @@ public final class AtomicFileWriter {
             let created = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
             guard created >= 0 else {
                 let code = errno
-                throw DataError(file: path, message: "cannot create a temporary file in '\(directory)': \(DataError.systemMessage(code))")
+                throw FileError(path: path, message: "cannot create a temporary file in '\(directory)': \(FileError.systemMessage(code))",
+                                systemCode: code)
             }
             _ = fcntl(created, F_SETFD, FD_CLOEXEC)
             fd = created
@@ -60,8 +65,18 @@ public final class AtomicFileWriter {
         if fchmod(fd, mode) != 0 {
             let code = errno
             abort()
-            throw DataError(file: path, message: "cannot set permissions: \(DataError.systemMessage(code))")
+            throw FileError(path: path, message: "cannot set permissions: \(FileError.systemMessage(code))", systemCode: code)
         }
+    }
+
+    /// Replaces the file at `path` with `bytes` in one step (see the type's documentation).
+    public static func write(_ bytes: some Collection<UInt8>, to path: String, mode: mode_t = 0o644) throws {
+        let writer = try AtomicFileWriter(path: path, mode: mode)
+        let written: Void? = try bytes.withContiguousStorageIfAvailable { try writer.write(UnsafeRawBufferPointer($0)) }
+        if written == nil {
+            try Array(bytes).withUnsafeBytes { try writer.write($0) }
+        }
+        try writer.commit()
     }
 
     deinit {
@@ -130,9 +145,9 @@ public final class AtomicFileWriter {
     private func ensureOpen() throws {
         switch state {
         case .open: return
-        case .failed: throw DataError(file: path, message: "an earlier write failed; the file was not written")
-        case .committed: throw DataError(file: path, message: "already committed")
-        case .aborted: throw DataError(file: path, message: "already aborted")
+        case .failed: throw FileError(path: path, message: "an earlier write failed; the file was not written")
+        case .committed: throw FileError(path: path, message: "already committed")
+        case .aborted: throw FileError(path: path, message: "already aborted")
         }
     }
 
@@ -146,7 +161,7 @@ public final class AtomicFileWriter {
     private func writeFully(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < bytes.count {
-            let written = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if written > 0 {
                 offset += written
             } else if written < 0 && errno == EINTR {
@@ -182,8 +197,9 @@ public final class AtomicFileWriter {
         close(directoryFD)
     }
 
-    private func systemError(_ what: String) -> DataError {
-        DataError(file: path, message: "\(what): \(DataError.systemMessage(errno))")
+    private func systemError(_ what: String) -> FileError {
+        let code = errno
+        return FileError(path: path, message: "\(what): \(FileError.systemMessage(code))", systemCode: code)
     }
 
     /// `dir/.name.tmp-`: hidden, recognisable, and well under NAME_MAX (255) however long

@@ -1,0 +1,84 @@
+import Coordinator
+import PluginHost
+import PluginProtocol
+import XCTest
+
+/// The autoencoder's message choreography and its checks on plugin answers, against
+/// PluginKit's real session in-process.
+final class AutoencoderTests: XCTestCase {
+    private func model(window: Int = 8, interface: Int = 2) throws
+        -> (Autoencoder, InProcessPlugin<LinearTestEncoder>, InProcessPlugin<LinearTestDecoder>) {
+        let encoder = try InProcessPlugin<LinearTestEncoder>(), decoder = try InProcessPlugin<LinearTestDecoder>()
+        let model = Autoencoder(encoder: encoder, decoder: decoder)
+        try model.configure(windowSize: window, interfaceSize: interface, seed: 7, encoderParameters: [:], decoderParameters: [:])
+        return (model, encoder, decoder)
+    }
+
+    private func batch(rows: Int, window: Int = 8) -> Tensor {
+        Tensor(rows: rows, cols: window, values: (0..<(rows * window)).map { Float(sin(Double($0) * 0.37)) })
+    }
+
+    /// Per batch: both forwards, the decoder's backward, then its step overlapping the
+    /// encoder's backward; each step is collected before that plugin's next forward.
+    func testOneBatchSendsTheDocumentedSequence() throws {
+        let (model, encoder, decoder) = try model()
+        _ = try model.trainStep(batch(rows: 4))
+        XCTAssertEqual(encoder.sent.suffix(3), [MethodName.forward, MethodName.backward, MethodName.step])
+        XCTAssertEqual(decoder.sent.suffix(3), [MethodName.forward, MethodName.backward, MethodName.step])
+        _ = try model.trainStep(batch(rows: 4))
+        try model.settle()
+        XCTAssertEqual(encoder.sent.filter { $0 == MethodName.step }.count, 2)
+        XCTAssertEqual(decoder.sent.filter { $0 == MethodName.step }.count, 2)
+    }
+
+    func testTheLossIsTheMeanSquaredErrorOfTheReconstruction() throws {
+        let (model, _, _) = try model()
+        let input = batch(rows: 5)
+        let reconstruction = try model.decode(try model.encode(input))
+        let expected = zip(reconstruction.values, input.values).map { Double(($0 - $1) * ($0 - $1)) }.reduce(0, +) / 40
+        let loss = try model.trainStep(input)  // the loss is measured before the step changes the weights
+        XCTAssertEqual(loss, expected, accuracy: expected * 1e-5)
+    }
+
+    func testFitReachesPluginsThatDeclareTheCapability() throws {
+        let (model, encoder, decoder) = try model()
+        XCTAssertTrue(encoder.info?.supports(PluginCapability.fit) ?? false)
+        let w = 8
+        let identity: [Float] = (0..<(w * w)).map { $0 % (w + 1) == 0 ? 1 : 0 }
+        try model.fit(FitParams(count: 10, mean: Tensor(shape: [w], values: [Float](repeating: 0, count: w)),
+                                covariance: Tensor(shape: [w, w], values: identity)))
+        XCTAssertEqual(encoder.sent.last, MethodName.fit)
+        XCTAssertEqual(decoder.sent.last, MethodName.fit)
+    }
+
+    /// A plugin that answers with the wrong shape is stopped and named; nothing else is asked of it.
+    func testAWrongShapeIsAProtocolViolationThatStopsThePlugin() throws {
+        let encoder = try InProcessPlugin<LinearTestEncoder>(), decoder = try InProcessPlugin<LinearTestDecoder>()
+        let model = Autoencoder(encoder: encoder, decoder: decoder)
+        // The decoder is configured for 3 features while the model expects 2: its input is refused by PluginKit,
+        // so configure the decoder's output wrongly instead (window 9 where the model says 8).
+        try model.configure(windowSize: 8, interfaceSize: 2, seed: 1, encoderParameters: [:], decoderParameters: [:])
+        _ = try decoder.call(MethodName.configure, ConfigureParams(inputShape: [2], outputShape: [9], seed: 1, parameters: [:]),
+                             as: ConfigureResult.self)
+        XCTAssertThrowsError(try model.trainStep(batch(rows: 4))) { error in
+            guard case .protocolViolation(let plugin, let method, let reason)? = error as? PluginError else { return XCTFail("\(error)") }
+            XCTAssertEqual(plugin, "decoder 'linear-test'")
+            XCTAssertEqual(method, MethodName.forward)
+            XCTAssertTrue(reason.contains("[4, 9]") && reason.contains("[4, 8]"), reason)
+        }
+        XCTAssertNotNil(decoder.failure)
+        XCTAssertThrowsError(try model.decode(Tensor(rows: 1, cols: 2, values: [0, 0])))
+    }
+
+    /// Export, change, import: the models come back bit for bit.
+    func testStateRoundTrips() throws {
+        let (model, _, _) = try model()
+        let input = batch(rows: 6)
+        let saved = try model.exportState()
+        let before = try model.decode(try model.encode(input)).values
+        for _ in 0..<5 { _ = try model.trainStep(input) }
+        XCTAssertNotEqual(try model.decode(try model.encode(input)).values, before, "training changed nothing")
+        try model.importState(encoder: saved.encoder, decoder: saved.decoder)
+        XCTAssertEqual(try model.decode(try model.encode(input)).values, before)
+    }
+}
