@@ -62,7 +62,7 @@ extension AuditStore {
     /// Records a manifest version, keeping the highest by numeric MAJOR.MINOR.PATCH
     /// comparison (so 1.10.0 beats 1.9.0). The key must be in the trust store.
     public func recordVersion(plugin: String, keyID: String, version: String) throws {
-        guard let new = PluginVersionNumber(version) else {
+        guard let new = SemanticVersion(version) else {
             throw StoreError.invalid(what: "version of plugin '\(plugin.prefix(64))'", reason: "expected MAJOR.MINOR.PATCH, e.g. 1.2.0")
         }
         guard !plugin.isEmpty, plugin.utf8.count <= 64 else {
@@ -72,7 +72,7 @@ extension AuditStore {
             guard try TrustedKey.exists(db, key: keyID) else { throw StoreError.notFound(what: "key '\(keyID.prefix(64))'") }
             let current = try String.fetchOne(db, sql: "SELECT version FROM pluginVersion WHERE plugin = ? AND keyID = ?",
                                               arguments: [plugin, keyID])
-            if let current, let old = PluginVersionNumber(current), old >= new { return }
+            if let current, let old = SemanticVersion(current), old >= new { return }
             try db.execute(sql: """
                 INSERT INTO pluginVersion (plugin, keyID, version, updatedAt) VALUES (?, ?, ?, ?)
                 ON CONFLICT (plugin, keyID) DO UPDATE SET version = excluded.version, updatedAt = excluded.updatedAt

@@ -36,33 +36,29 @@ struct AuditCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "List audit entries, oldest first.")
         @OptionGroup var filter: Filter
         @Flag(help: "JSON output (one array).") var json = false
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
+        func execute() throws {
             let f = try filter.filter()
-            do {
-                let db = try store.open()
-                _ = try store.actor(in: db, for: .readAudit)
-                let entries = try db.entries(f)
-                if json {
-                    print(String(decoding: try JSONOutput.encoder().encode(entries), as: UTF8.self))
-                } else {
-                    let df = ISO8601DateFormatter()
-                    for e in entries {
-                        print("\(e.id)\t\(df.string(from: e.timestamp))\t\(e.actor)\t\(e.action)\t\(e.target)\t\(e.outcome.rawValue)")
-                    }
+            let db = try store.open()
+            _ = try store.actor(in: db, for: .readAudit)
+            let entries = try db.entries(f)
+            if json {
+                print(String(decoding: try JSONOutput.encoder().encode(entries), as: UTF8.self))
+            } else {
+                let df = ISO8601DateFormatter()
+                for e in entries {
+                    print("\(e.id)\t\(df.string(from: e.timestamp))\t\(e.actor)\t\(e.action)\t\(e.target)\t\(e.outcome.rawValue)")
                 }
-            } catch {
-                throw ExitCodes.fail(error)
             }
         }
     }
 
-    struct Verify: ParsableCommand {
+    struct Verify: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "Check the whole chain; exit 65 and name the first broken entry if it was tampered with.")
         @Option(help: ArgumentHelp("An anchor an earlier `verify` printed; the log must still contain it.", valueName: "count:head"))
         var anchor: String?
@@ -74,50 +70,40 @@ struct AuditCommand: ParsableCommand {
             }
         }
 
-        func run() throws {
-            do {
-                let db = try store.open()
-                _ = try store.actor(in: db, for: .readAudit)
-                switch try db.verify(anchor: anchor.flatMap(AuditAnchor.init)) {
-                case .intact(let count, let head):
-                    print("intact: \(count) entries, head \(head)")
-                    print("anchor: \(AuditAnchor(count: count, head: head))")
-                case .broken(let id, let reason):
-                    print("BROKEN at entry \(id): \(reason)")
-                    throw ExitCode(ExitCodes.badData)
-                }
-            } catch let e as ExitCode {
-                throw e
-            } catch {
-                throw ExitCodes.fail(error)
+        func execute() throws {
+            let db = try store.open()
+            _ = try store.actor(in: db, for: .readAudit)
+            switch try db.verify(anchor: anchor.flatMap(AuditAnchor.init)) {
+            case .intact(let count, let head):
+                print("intact: \(count) entries, head \(head)")
+                print("anchor: \(AuditAnchor(count: count, head: head))")
+            case .broken(let id, let reason):
+                print("BROKEN at entry \(id): \(reason)")
+                throw ExitCode(ExitCodes.badData)
             }
         }
     }
 
-    struct Export: ParsableCommand {
+    struct Export: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "Write the log as JSON Lines (one entry per line) to stdout or, atomically and 0600, a file.")
         @OptionGroup var filter: Filter
         @Option(help: "Output file (default: stdout).") var output: String?
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
+        func execute() throws {
             let f = try filter.filter()
-            do {
-                let db = try store.open()
-                _ = try store.actor(in: db, for: .readAudit)
-                let e = JSONOutput.encoder(pretty: false)
-                var text = ""
-                for entry in try db.entries(f) { text += String(decoding: try e.encode(entry), as: UTF8.self) + "\n" }
-                if let output {
-                    // Whole or not at all, and private: it names users, addresses and what they did.
-                    let file = try AtomicFileWriter(path: output, mode: 0o600)
-                    try file.write(text)
-                    try file.commit()
-                } else {
-                    print(text, terminator: "")
-                }
-            } catch {
-                throw ExitCodes.fail(error)
+            let db = try store.open()
+            _ = try store.actor(in: db, for: .readAudit)
+            let e = JSONOutput.encoder(pretty: false)
+            var text = ""
+            for entry in try db.entries(f) { text += String(decoding: try e.encode(entry), as: UTF8.self) + "\n" }
+            if let output {
+                // Whole or not at all, and private: it names users, addresses and what they did.
+                let file = try AtomicFileWriter(path: output, mode: 0o600)
+                try file.write(text)
+                try file.commit()
+            } else {
+                print(text, terminator: "")
             }
         }
     }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import PluginHost
 
-struct DoctorCommand: ParsableCommand {
+struct DoctorCommand: ToolCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
         abstract: "Show which sandbox mechanisms this system offers and whether the policy can be met.",
@@ -13,14 +13,8 @@ struct DoctorCommand: ParsableCommand {
 
     @OptionGroup var sandbox: SandboxOptions
 
-    func run() throws {
-        let settings: SandboxSettings
-        do {
-            guard let s = try sandbox.settings() else { return }
-            settings = s
-        } catch {
-            throw ExitCodes.fail(error)
-        }
+    func execute() throws {
+        guard let settings = try sandbox.settings() else { return }
         let probe = Process()
         probe.executableURL = URL(fileURLWithPath: settings.launcher)
         probe.arguments = ["--probe"]
@@ -30,7 +24,7 @@ struct DoctorCommand: ParsableCommand {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         probe.waitUntilExit()
         guard let found = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ExitCodes.fail(SandboxError.launcherMissing(path: settings.launcher))
+            throw SandboxError.launcherMissing(path: settings.launcher)
         }
         let landlock = found["landlock_abi"] as? Int ?? 0
         let available: [SandboxMechanism: Bool] = [

@@ -20,75 +20,59 @@ struct KeysCommand: ParsableCommand {
         print("trusted \(key.id) (\(key.name))")
     }
 
-    struct Generate: ParsableCommand {
+    struct Generate: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "Create an Ed25519 key pair (private key 0600, public key beside it as .pub).")
         @Option(help: "A name for the key.") var name = "local"
         @Option(help: "Where to write the private key (default: keys/<name>.key in the home directory).") var out: String?
         @Flag(help: "Also trust the new key on this machine.") var trust = false
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            do {
-                let path = out ?? FeatureExtractorHome.directory() + "/keys/\(name).key"
-                try FeatureExtractorHome.ensure((path as NSString).deletingLastPathComponent)
-                let key = SigningKey.generate(name: name)
-                try key.write(to: path)
-                print("key \(key.id) (\(name)): private \(path), public \(path).pub")
-                if trust { try KeysCommand.trust(key.publicKey, store: store) }
-            } catch {
-                throw ExitCodes.fail(error)
-            }
+        func execute() throws {
+            let path = out ?? FeatureExtractorHome.directory() + "/keys/\(name).key"
+            try FeatureExtractorHome.ensure((path as NSString).deletingLastPathComponent)
+            let key = SigningKey.generate(name: name)
+            try key.write(to: path)
+            print("key \(key.id) (\(name)): private \(path), public \(path).pub")
+            if trust { try KeysCommand.trust(key.publicKey, store: store) }
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "List trusted (and revoked) keys.")
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            do {
-                let db = try store.open()
-                _ = try store.actor(in: db, for: .readAudit)
-                let f = ISO8601DateFormatter()
-                for k in try db.trustedKeys() {
-                    print("\(k.id)  \(k.name)  added \(f.string(from: k.addedAt))\(k.revokedAt.map { "  REVOKED \(f.string(from: $0))" } ?? "")")
-                }
-            } catch {
-                throw ExitCodes.fail(error)
+        func execute() throws {
+            let db = try store.open()
+            _ = try store.actor(in: db, for: .readAudit)
+            let f = ISO8601DateFormatter()
+            for k in try db.trustedKeys() {
+                print("\(k.id)  \(k.name)  added \(f.string(from: k.addedAt))\(k.revokedAt.map { "  REVOKED \(f.string(from: $0))" } ?? "")")
             }
         }
     }
 
-    struct Trust: ParsableCommand {
+    struct Trust: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "Trust a public key (.pub file) to sign plugins and models.")
         @Argument(help: "The .pub file.") var publicKey: String
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            do {
-                try KeysCommand.trust(try PublicSigningKey.decode(try PluginLocator.readLimited(publicKey, limit: 4096), source: publicKey),
-                                      store: store)
-            } catch {
-                throw ExitCodes.fail(error)
-            }
+        func execute() throws {
+            try KeysCommand.trust(try PublicSigningKey.decode(try PluginLocator.readLimited(publicKey, limit: 4096), source: publicKey),
+                                  store: store)
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a trusted key: what it signed is refused from now on.")
         @Argument(help: "The key id.") var id: String
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            do {
-                let db = try store.open()
-                let actor = try store.actor(in: db, for: .manageTrust)
-                try db.revokeKey(id: id)
-                try db.append(AuditEvent(actor: actor, action: "trust.revoke", target: id, outcome: .success))
-                print("revoked \(id)")
-            } catch {
-                throw ExitCodes.fail(error)
-            }
+        func execute() throws {
+            let db = try store.open()
+            let actor = try store.actor(in: db, for: .manageTrust)
+            try db.revokeKey(id: id)
+            try db.append(AuditEvent(actor: actor, action: "trust.revoke", target: id, outcome: .success))
+            print("revoked \(id)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import FeatureExtractorSupport
 import Foundation
 import PluginHost
 import PluginProtocol
@@ -13,11 +14,11 @@ struct PluginCommand: ParsableCommand {
     /// Finds a plugin by name and checks its provenance against the store's trusted keys.
     static func locate(_ name: String, role: PluginRole, in dirs: [String], store: StoreOptions) throws -> PluginPackage {
         try PluginLocator(directories: PluginDirectories.resolve(dirs),
-                          verification: ManifestVerification(trust: StoreTrust(store: try store.open())))
+                          verification: ManifestVerification(trust: SQLiteTrustStore(store: try store.open())))
             .locate(name: name, role: role)
     }
 
-    struct Install: ParsableCommand {
+    struct Install: ToolCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copy a built plugin into a plugin directory and pin its executable's SHA-256 in the manifest.")
 
@@ -30,49 +31,37 @@ struct PluginCommand: ParsableCommand {
         @Option(name: .customLong("sign-with"), help: "Sign the installed manifest with this private key.")
         var signWith: String?
 
-        func run() throws {
-            do {
-                let key = try signWith.map(SigningKey.load(path:))
-                let dir = try PluginInstaller.install(manifestTemplate: manifest, executable: executable, into: into, signingKey: key)
-                print("installed \(dir)" + (key.map { ", signed by \($0.id)" } ?? ""))
-            } catch {
-                throw ExitCodes.fail(error)
-            }
+        func execute() throws {
+            let key = try signWith.map(SigningKey.load(path:))
+            let dir = try PluginInstaller.install(manifestTemplate: manifest, executable: executable, into: into, signingKey: key)
+            print("installed \(dir)" + (key.map { ", signed by \($0.id)" } ?? ""))
         }
     }
 
-    struct Sign: ParsableCommand {
+    struct Sign: ToolCommand {
         static let configuration = CommandConfiguration(
             abstract: "Sign an installed plugin package's manifest (it pins the executable's SHA-256) with an Ed25519 key.")
         @Argument(help: "The package directory (…/encoders/<name> or …/decoders/<name>).") var package: String
         @Option(help: "The private key file (mode 0600).") var key: String
 
-        func run() throws {
-            do {
-                let signingKey = try SigningKey.load(path: key)
-                try PluginInstaller.sign(packageDirectory: package, with: signingKey)
-                print("signed \(package) with \(signingKey.id) (\(signingKey.name))")
-            } catch {
-                throw ExitCodes.fail(error)
-            }
+        func execute() throws {
+            let signingKey = try SigningKey.load(path: key)
+            try PluginInstaller.sign(packageDirectory: package, with: signingKey)
+            print("signed \(package) with \(signingKey.id) (\(signingKey.name))")
         }
     }
 
-    struct Verify: ParsableCommand {
+    struct Verify: ToolCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a plugin package as a run would: signature, trusted key, expiry, protocol, digest, downgrade.")
         @Argument(help: "The package directory.") var package: String
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            do {
-                let db = try store.open()
-                let locator = PluginLocator(directories: [], verification: ManifestVerification(trust: StoreTrust(store: db)))
-                let p = try locator.load(packageDirectory: package, expectedName: nil, role: nil)
-                print("ok: \(p.manifest.role) \(p.manifest.name) \(p.manifest.version), signed by \(p.signer ?? "-"), sha256 \(p.manifest.sha256 ?? "-")")
-            } catch {
-                throw ExitCodes.fail(error)
-            }
+        func execute() throws {
+            let db = try store.open()
+            let locator = PluginLocator(directories: [], verification: ManifestVerification(trust: SQLiteTrustStore(store: db)))
+            let p = try locator.load(packageDirectory: package, expectedName: nil, role: nil)
+            print("ok: \(p.manifest.role) \(p.manifest.name) \(p.manifest.version), signed by \(p.signer ?? "-"), sha256 \(p.manifest.sha256 ?? "-")")
         }
     }
 
@@ -87,7 +76,7 @@ struct PluginCommand: ParsableCommand {
         }
     }
 
-    struct Info: ParsableCommand {
+    struct Info: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "Verify a plugin, start it, and show its parameters.")
         @Argument(help: "encoder or decoder") var role: String
         @Argument(help: "Plugin name") var name: String
@@ -96,26 +85,22 @@ struct PluginCommand: ParsableCommand {
         @OptionGroup var sandbox: SandboxOptions
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
+        func execute() throws {
             guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
-            do {
-                let package = try PluginCommand.locate(name, role: r, in: pluginsDirs, store: store)
-                let connection = try PluginConnection(package: package, role: r, sandbox: try sandbox.settings())
-                defer { connection.shutdown() }
-                let info = try connection.initialize()
-                print("\(info.role) \(info.name) \(info.version) (protocol \(info.protocol), transport \(info.transport.rawValue))")
-                print("package: \(package.directory)  sha256: \(package.manifest.sha256 ?? "-")")
-                for key in info.parameters.keys.sorted() {
-                    let p = info.parameters[key]!
-                    print("  \(key) (\(p.type.rawValue), default \(p.defaultValue)): \(p.description)")
-                }
-            } catch {
-                throw ExitCodes.fail(error)
+            let package = try PluginCommand.locate(name, role: r, in: pluginsDirs, store: store)
+            let connection = try PluginConnection(package: package, role: r, sandbox: try sandbox.settings())
+            defer { connection.shutdown() }
+            let info = try connection.initialize()
+            print("\(info.role) \(info.name) \(info.version) (protocol \(info.protocol), transport \(info.transport.rawValue))")
+            print("package: \(package.directory)  sha256: \(package.manifest.sha256 ?? "-")")
+            for key in info.parameters.keys.sorted() {
+                let p = info.parameters[key]!
+                print("  \(key) (\(p.type.rawValue), default \(p.defaultValue)): \(p.description)")
             }
         }
     }
 
-    struct Check: ParsableCommand {
+    struct Check: ToolCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check that an installed plugin package keeps the protocol, running it sandboxed as a run would.",
             discussion: """
@@ -128,17 +113,17 @@ struct PluginCommand: ParsableCommand {
         @OptionGroup var sandbox: SandboxOptions
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
+        func execute() throws {
             let directory = URL(fileURLWithPath: package).standardizedFileURL.resolvingSymlinksInPath().path
             let loaded: PluginPackage
             let settings: SandboxSettings?
             do {
-                let locator = PluginLocator(directories: [], verification: ManifestVerification(trust: StoreTrust(store: try store.open())))
+                let locator = PluginLocator(directories: [], verification: ManifestVerification(trust: SQLiteTrustStore(store: try store.open())))
                 loaded = try locator.load(packageDirectory: directory, expectedName: nil, role: nil)
                 settings = try sandbox.settings()
             } catch {
                 FileHandle.standardOutput.write(Data("FAIL package: \(error)\n".utf8))
-                throw ExitCodes.fail(error)
+                throw error
             }
             let m = loaded.manifest
             FileHandle.standardOutput.write(Data("PASS package: \(m.role) \(m.name) \(m.version), signed by \(loaded.signer ?? "-"), sha256 \(m.sha256 ?? "-")\n".utf8))
@@ -151,7 +136,7 @@ struct PluginCommand: ParsableCommand {
         }
     }
 
-    struct StartupTime: ParsableCommand {
+    struct StartupTime: ToolCommand {
         static let configuration = CommandConfiguration(
             commandName: "startup-time",
             abstract: "Measure a plugin's start-up: spawn to finished handshake, median of several starts (for benchmarks).")
@@ -163,26 +148,22 @@ struct PluginCommand: ParsableCommand {
         @OptionGroup var sandbox: SandboxOptions
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
+        func execute() throws {
             guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
-            do {
-                let package = try PluginCommand.locate(name, role: r, in: pluginsDirs, store: store)
-                let settings = try sandbox.settings()
-                var times: [Double] = []
-                for _ in 0..<max(count, 1) {
-                    let t0 = Deadline.now()
-                    let c = try PluginConnection(package: package, role: r, sandbox: settings)
-                    try c.initialize()
-                    times.append(Double(Deadline.now().nanoseconds - t0.nanoseconds) / 1e6)
-                    c.shutdown()
-                }
-                times.sort()
-                print(String(format: "median %.2f ms, min %.2f ms, max %.2f ms over %d starts (%@)",
-                             times[times.count / 2], times[0], times[times.count - 1], times.count,
-                             settings == nil ? "no sandbox" : "sandboxed"))
-            } catch {
-                throw ExitCodes.fail(error)
+            let package = try PluginCommand.locate(name, role: r, in: pluginsDirs, store: store)
+            let settings = try sandbox.settings()
+            var times: [Double] = []
+            for _ in 0..<max(count, 1) {
+                let stopwatch = Stopwatch()
+                let c = try PluginConnection(package: package, role: r, sandbox: settings)
+                try c.initialize()
+                times.append(stopwatch.seconds * 1000)
+                c.shutdown()
             }
+            times.sort()
+            print(String(format: "median %.2f ms, min %.2f ms, max %.2f ms over %d starts (%@)",
+                         times[times.count / 2], times[0], times[times.count - 1], times.count,
+                         settings == nil ? "no sandbox" : "sandboxed"))
         }
     }
 }

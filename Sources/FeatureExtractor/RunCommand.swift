@@ -5,7 +5,7 @@ import Foundation
 import PluginHost
 import RemoteClient
 
-struct RunCommand: ParsableCommand {
+struct RunCommand: ToolCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Train (or load) an autoencoder and write features, reconstructions and models.",
@@ -27,87 +27,77 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("allow-downgrade"), help: "Accept a plugin manifest older than one already accepted from the same key.")
     var allowDowngrade = false
 
-    func run() throws {
-        let config: RunConfiguration
+    func execute() throws {
+        var (config, sources, remote) = try loadConfiguration()
+        let modelURLs = [config.saveEncoder, config.saveDecoder, config.loadEncoder, config.loadDecoder].compactMap { $0 }
+            .filter { $0.contains("://") }
+        if remote == nil && (!modelURLs.isEmpty || options.remoteLog != nil || options.remoteSaveConfig != nil) {
+            remote = try makeRemote()
+        }
+        for url in modelURLs + [options.remoteLog, options.remoteSaveConfig].compactMap({ $0 }) { _ = try RemoteClient.validate(url) }
+        var env = try environment(for: config)
+        env.configSources = sources
+        env.remote = remote
+        env.remoteSaveConfig = options.remoteSaveConfig
+        if let url = options.remoteLog, remote != nil {
+            env.remoteLog = RemoteLogger(url: url, client: try makeLogClient(), store: env.store, actor: env.actor)
+        }
+        let summary = try FeatureExtractionRun(config: config, environment: env).run()
+        if !config.quietMode { Self.report(summary) }
+    }
+
+    /// Defaults, then `--load_config`, then the remote config, then the command line; the
+    /// remote client made for a remote config is reused for the run.
+    private func loadConfiguration() throws -> (RunConfiguration, sources: [String], remote: RemoteClient?) {
+        var config = RunConfiguration()
         var sources = ["defaults"]
         var remote: RemoteClient?
-        do {
-            var c = RunConfiguration()
-            if let path = options.loadConfig {
-                c = try ConfigurationLoader.merge(c, try ConfigurationLoader.readFile(path), source: path)
-                sources.append("file:\(path)")
-            }
-            if let url = options.remoteLoadConfig {
-                remote = try makeRemote()
-                c = try ConfigurationLoader.merge(c, try RemoteConfiguration.load(url, client: remote!), source: URLRedactor.redact(url))
-                sources.append("remote:\(URLRedactor.redact(url))")
-            }
-            var layer = try options.layer()
-            if allowDowngrade { layer["allow_downgrade"] = .bool(true) }
-            c = try ConfigurationLoader.merge(c, layer, source: "command line")
-            sources.append("command line")
-            config = c
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            throw ExitCodes.fail(error)
+        if let path = options.loadConfig {
+            config = try ConfigurationLoader.merge(config, try ConfigurationLoader.readFile(path), source: path)
+            sources.append("file:\(path)")
         }
+        if let url = options.remoteLoadConfig {
+            remote = try makeRemote()
+            config = try ConfigurationLoader.merge(config, try RemoteConfiguration.load(url, client: remote!), source: URLRedactor.redact(url))
+            sources.append("remote:\(URLRedactor.redact(url))")
+        }
+        var layer = try options.layer()
+        if allowDowngrade { layer["allow_downgrade"] = .bool(true) }
+        config = try ConfigurationLoader.merge(config, layer, source: "command line")
+        sources.append("command line")
+        return (config, sources, remote)
+    }
+
+    /// The sandbox, the store and its actor, the signing key, and where messages go.
+    private func environment(for config: RunConfiguration) throws -> RunEnvironment {
         let quiet = config.quietMode
         let progress = ProgressDisplay()
         let showProgress = !quiet && ProgressDisplay.isWanted
-        let sandboxSettings: SandboxSettings?
-        let db: AuditStore
-        let actor: String
-        let signingKey: SigningKey?
-        do {
-            sandboxSettings = try sandbox.settings()
-            db = try store.open()
-            actor = try store.actor(in: db, for: .run)
-            let keyPath = FeatureExtractorHome.localSigningKey()
-            signingKey = FileManager.default.fileExists(atPath: keyPath) ? try SigningKey.load(path: keyPath) : nil
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            throw ExitCodes.fail(error)
-        }
+        let sandboxSettings = try sandbox.settings()
+        let db = try store.open()
+        let actor = try store.actor(in: db, for: .run)
+        let keyPath = FeatureExtractorHome.localSigningKey()
+        let signingKey = FileManager.default.fileExists(atPath: keyPath) ? try SigningKey.load(path: keyPath) : nil
         var env = RunEnvironment(
             pluginDirectories: PluginDirectories.resolve(options.pluginsDirs), sandbox: sandboxSettings,
             store: db, actor: actor, signingKey: signingKey,
             info: { line in if !quiet { print(line) } },
             progress: { r in if showProgress { progress.show(r) } },
             pluginLog: { e in if !quiet { FileHandle.standardError.write(Data("[\(e.plugin)] \(e.message)\n".utf8)) } })
-        env.configSources = sources
         env.command = Self.accountingCommand(config)
-        do {
-            let modelURLs = [config.saveEncoder, config.saveDecoder, config.loadEncoder, config.loadDecoder].compactMap { $0 }.filter { $0.contains("://") }
-            if remote == nil && (!modelURLs.isEmpty || options.remoteLog != nil || options.remoteSaveConfig != nil) {
-                remote = try makeRemote()
-            }
-            for url in modelURLs + [options.remoteLog, options.remoteSaveConfig].compactMap({ $0 }) { _ = try RemoteClient.validate(url) }
-            env.remote = remote
-            env.remoteSaveConfig = options.remoteSaveConfig
-            if let url = options.remoteLog, remote != nil {
-                // Its own client with short timeouts: an unreachable log server costs the run seconds, not minutes.
-                var c = RemoteClientConfiguration()
-                c.caFile = options.caFile
-                c.connectTimeout = 2
-                c.readTimeout = 5
-                c.maxAttempts = 2
-                c.deadline = 5
-                let logClient = try RemoteClient(token: try Secrets.token(file: store.tokenFile), configuration: c)
-                env.remoteLog = RemoteLogger(url: url, client: logClient, store: db, actor: actor)
-            }
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            throw ExitCodes.fail(error)
-        }
-        do {
-            let summary = try FeatureExtractionRun(config: config, environment: env).run()
-            if !quiet { Self.report(summary) }
-        } catch {
-            throw ExitCodes.fail(error)
-        }
+        return env
+    }
+
+    /// The remote log's own client, with short timeouts: an unreachable log server costs the
+    /// run seconds, not minutes.
+    private func makeLogClient() throws -> RemoteClient {
+        var c = RemoteClientConfiguration()
+        c.caFile = options.caFile
+        c.connectTimeout = 2
+        c.readTimeout = 5
+        c.maxAttempts = 2
+        c.deadline = 5
+        return try RemoteClient(token: try Secrets.token(file: store.tokenFile), configuration: c)
     }
 
     /// The HTTPS client, with the token from the environment or a 0600 file (never the command line).

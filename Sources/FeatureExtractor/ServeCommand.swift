@@ -4,7 +4,7 @@ import Coordinator
 import Foundation
 import Server
 
-struct ServeCommand: AsyncParsableCommand {
+struct ServeCommand: AsyncToolCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the HTTPS endpoint for remote configs, models and logs.",
@@ -26,7 +26,7 @@ struct ServeCommand: AsyncParsableCommand {
     var addressRate: Double = 50
     @Option(name: .customLong("max-connections"), help: "Concurrent connections.") var maxConnections = 64
 
-    func run() async throws {
+    func execute() async throws {
         let db = database ?? AuditStore.defaultPath()
         var config = ServerConfiguration(certificatePath: cert, privateKeyPath: key, databasePath: db,
                                          storageDirectory: storage ?? FeatureExtractorHome.directory() + "/models")
@@ -38,13 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
         config.perAddressBurst = addressRate * 2
         config.maxConnections = maxConnections
         let host = config.host
-        do {
-            try await FeatureExtractorServer(config: config).run { port in
-                // Unbuffered, so that a supervisor (or a test) reading our stdout learns the port at once.
-                FileHandle.standardOutput.write(Data("listening on https://\(host):\(port)\n".utf8))
-            }
-        } catch {
-            throw ExitCodes.fail(error)
+        try await FeatureExtractorServer(config: config).run { port in
+            // Unbuffered, so that a supervisor (or a test) reading our stdout learns the port at once.
+            FileHandle.standardOutput.write(Data("listening on https://\(host):\(port)\n".utf8))
         }
     }
 }

@@ -14,101 +14,81 @@ struct UserCommand: ParsableCommand {
         """,
         subcommands: [Add.self, List.self, Disable.self, Enable.self, Grant.self, Token.self, Tokens.self, RevokeToken.self])
 
-    struct Add: ParsableCommand {
+    struct Add: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user.")
         @Argument(help: "User name ([a-z][a-z0-9_.-]*).") var name: String
         @Option(help: "admin, operator or viewer.") var role: String = "viewer"
         @Option(name: .customLong("password-file"), help: "A 0600 file with the user's password (or $FEATURE_EXTRACTOR_PASSWORD).") var passwordFile: String?
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            do {
-                guard let r = Role(rawValue: role) else { throw ValidationError("role must be admin, operator or viewer") }
-                let db = try store.open()
-                let actor = try store.actor(in: db, for: .manageUsers)
-                let user = try db.addUser(name: name, role: r, password: try Secrets.password(file: passwordFile))
-                try db.append(AuditEvent(actor: actor, action: "user.add", target: user.name, outcome: .success, details: ["role": r.rawValue]))
-                print("added \(user.name) (\(r.rawValue))")
-            } catch let e as ValidationError {
-                throw e
-            } catch {
-                throw ExitCodes.fail(error)
-            }
+        func execute() throws {
+            guard let r = Role(rawValue: role) else { throw ValidationError("role must be admin, operator or viewer") }
+            let db = try store.open()
+            let actor = try store.actor(in: db, for: .manageUsers)
+            let user = try db.addUser(name: name, role: r, password: try Secrets.password(file: passwordFile))
+            try db.append(AuditEvent(actor: actor, action: "user.add", target: user.name, outcome: .success, details: ["role": r.rawValue]))
+            print("added \(user.name) (\(r.rawValue))")
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "List users.")
         @Flag(help: "JSON output.") var json = false
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            do {
-                let db = try store.open()
-                _ = try store.actor(in: db, for: .readAudit)
-                let users = try db.users()
-                if json {
-                    print(String(decoding: try JSONOutput.encoder().encode(users), as: UTF8.self))
-                } else {
-                    for u in users { print("\(u.name)\t\(u.role.rawValue)\(u.disabled ? "\tdisabled" : "")") }
-                }
-            } catch {
-                throw ExitCodes.fail(error)
+        func execute() throws {
+            let db = try store.open()
+            _ = try store.actor(in: db, for: .readAudit)
+            let users = try db.users()
+            if json {
+                print(String(decoding: try JSONOutput.encoder().encode(users), as: UTF8.self))
+            } else {
+                for u in users { print("\(u.name)\t\(u.role.rawValue)\(u.disabled ? "\tdisabled" : "")") }
             }
         }
     }
 
-    struct Disable: ParsableCommand {
+    struct Disable: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "Disable a user: their tokens and password stop working at once.")
         @Argument var name: String
         @OptionGroup var store: StoreOptions
 
-        func run() throws { try UserCommand.setDisabled(name, true, store) }
+        func execute() throws { try UserCommand.setDisabled(name, true, store) }
     }
 
-    struct Enable: ParsableCommand {
+    struct Enable: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "Enable a disabled user again (their tokens that are not revoked work again).")
         @Argument var name: String
         @OptionGroup var store: StoreOptions
 
-        func run() throws { try UserCommand.setDisabled(name, false, store) }
+        func execute() throws { try UserCommand.setDisabled(name, false, store) }
     }
 
     private static func setDisabled(_ name: String, _ disabled: Bool, _ store: StoreOptions) throws {
-        do {
-            let db = try store.open()
-            let actor = try store.actor(in: db, for: .manageUsers)
-            try db.setDisabled(name, disabled)
-            try db.append(AuditEvent(actor: actor, action: disabled ? "user.disable" : "user.enable", target: name, outcome: .success))
-            print("\(disabled ? "disabled" : "enabled") \(name)")
-        } catch {
-            throw ExitCodes.fail(error)
-        }
+        let db = try store.open()
+        let actor = try store.actor(in: db, for: .manageUsers)
+        try db.setDisabled(name, disabled)
+        try db.append(AuditEvent(actor: actor, action: disabled ? "user.disable" : "user.enable", target: name, outcome: .success))
+        print("\(disabled ? "disabled" : "enabled") \(name)")
     }
 
-    struct Grant: ParsableCommand {
+    struct Grant: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "Give a user another role.")
         @Argument var name: String
         @Option(help: "admin, operator or viewer.") var role: String
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            do {
-                guard let r = Role(rawValue: role) else { throw ValidationError("role must be admin, operator or viewer") }
-                let db = try store.open()
-                let actor = try store.actor(in: db, for: .manageUsers)
-                try db.grant(name, role: r)
-                try db.append(AuditEvent(actor: actor, action: "user.grant", target: name, outcome: .success, details: ["role": r.rawValue]))
-                print("\(name) is now \(r.rawValue)")
-            } catch let e as ValidationError {
-                throw e
-            } catch {
-                throw ExitCodes.fail(error)
-            }
+        func execute() throws {
+            guard let r = Role(rawValue: role) else { throw ValidationError("role must be admin, operator or viewer") }
+            let db = try store.open()
+            let actor = try store.actor(in: db, for: .manageUsers)
+            try db.grant(name, role: r)
+            try db.append(AuditEvent(actor: actor, action: "user.grant", target: name, outcome: .success, details: ["role": r.rawValue]))
+            print("\(name) is now \(r.rawValue)")
         }
     }
 
-    struct Token: ParsableCommand {
+    struct Token: ToolCommand {
         static let configuration = CommandConfiguration(
             abstract: "Issue an API token for a user. It is printed once; only its hash is kept.")
         @Argument var name: String
@@ -116,48 +96,40 @@ struct UserCommand: ParsableCommand {
         @Option(name: .customLong("expires-days"), help: "Days until it expires (default: never).") var expiresDays: Int?
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            do {
-                let db = try store.open()
-                let actor = try store.actor(in: db, for: .manageUsers)
-                let expiry = expiresDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
-                let (token, record) = try db.issueToken(for: name, label: label, expiresAt: expiry)
-                try db.append(AuditEvent(actor: actor, action: "token.issue", target: name, outcome: .success, details: ["token_id": record.id, "label": label]))
-                print(token)
-            } catch {
-                throw ExitCodes.fail(error)
-            }
+        func execute() throws {
+            let db = try store.open()
+            let actor = try store.actor(in: db, for: .manageUsers)
+            let expiry = expiresDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
+            let (token, record) = try db.issueToken(for: name, label: label, expiresAt: expiry)
+            try db.append(AuditEvent(actor: actor, action: "token.issue", target: name, outcome: .success, details: ["token_id": record.id, "label": label]))
+            print(token)
         }
     }
 
-    struct Tokens: ParsableCommand {
+    struct Tokens: ToolCommand {
         static let configuration = CommandConfiguration(
             abstract: "List a user's tokens by their public id (the secret is never stored, so never shown).")
         @Argument var name: String
         @Flag(help: "JSON output.") var json = false
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            do {
-                let db = try store.open()
-                _ = try store.actor(in: db, for: .manageUsers)
-                let tokens = try db.tokens(for: name)
-                if json {
-                    print(String(decoding: try JSONOutput.encoder().encode(tokens), as: UTF8.self))
-                } else {
-                    let df = ISO8601DateFormatter()
-                    for t in tokens {
-                        let state = t.revoked ? "revoked" : t.expiresAt.map { $0 <= Date() ? "expired" : "expires \(df.string(from: $0))" } ?? "active"
-                        print("\(t.id)\t\(t.label)\tcreated \(df.string(from: t.createdAt))\t\(state)")
-                    }
+        func execute() throws {
+            let db = try store.open()
+            _ = try store.actor(in: db, for: .manageUsers)
+            let tokens = try db.tokens(for: name)
+            if json {
+                print(String(decoding: try JSONOutput.encoder().encode(tokens), as: UTF8.self))
+            } else {
+                let df = ISO8601DateFormatter()
+                for t in tokens {
+                    let state = t.revoked ? "revoked" : t.expiresAt.map { $0 <= Date() ? "expired" : "expires \(df.string(from: $0))" } ?? "active"
+                    print("\(t.id)\t\(t.label)\tcreated \(df.string(from: t.createdAt))\t\(state)")
                 }
-            } catch {
-                throw ExitCodes.fail(error)
             }
         }
     }
 
-    struct RevokeToken: ParsableCommand {
+    struct RevokeToken: ToolCommand {
         static let configuration = CommandConfiguration(
             commandName: "revoke-token",
             abstract: "Revoke a token by its public id (the 8 hex digits after fe_, see `user tokens`); it stops working at once.")
@@ -172,16 +144,12 @@ struct UserCommand: ParsableCommand {
             }
         }
 
-        func run() throws {
-            do {
-                let db = try store.open()
-                let actor = try store.actor(in: db, for: .manageUsers)
-                try db.revokeToken(id: id)
-                try db.append(AuditEvent(actor: actor, action: "token.revoke", target: id, outcome: .success))
-                print("revoked token \(id)")
-            } catch {
-                throw ExitCodes.fail(error)
-            }
+        func execute() throws {
+            let db = try store.open()
+            let actor = try store.actor(in: db, for: .manageUsers)
+            try db.revokeToken(id: id)
+            try db.append(AuditEvent(actor: actor, action: "token.revoke", target: id, outcome: .success))
+            print("revoked token \(id)")
         }
     }
 }

@@ -1,3 +1,5 @@
+import FeatureExtractorSupport
+
 /// Schemas of the methods that set a plugin up and take it down:
 /// `initialize`, `configure`, `debug_info`, `shutdown` and the `log` notification.
 

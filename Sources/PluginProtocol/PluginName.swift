@@ -12,22 +12,3 @@ public enum PluginName {
         Identifier.isValid(key, punctuation: "_")
     }
 }
-
-/// `MAJOR.MINOR.PATCH`, compared numerically.
-public struct SemanticVersion: Comparable, Sendable, CustomStringConvertible {
-    public var major: Int, minor: Int, patch: Int
-
-    public init?(_ text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, text.utf8.count <= 32 else { return nil }
-        let numbers = parts.compactMap { p -> Int? in p.allSatisfy(\.isASCII) && p.allSatisfy(\.isNumber) ? Int(p) : nil }
-        guard numbers.count == 3 else { return nil }
-        (major, minor, patch) = (numbers[0], numbers[1], numbers[2])
-    }
-
-    public static func < (a: SemanticVersion, b: SemanticVersion) -> Bool {
-        (a.major, a.minor, a.patch) < (b.major, b.minor, b.patch)
-    }
-
-    public var description: String { "\(major).\(minor).\(patch)" }
-}

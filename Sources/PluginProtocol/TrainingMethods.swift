@@ -27,13 +27,13 @@ public struct ForwardResult: Codable, Sendable, Equatable {
 public struct BackwardParams: Codable, Sendable, Equatable {
     public var gradOutput: Tensor
     /// Whether the gradient with respect to the input is wanted (a decoder's is; an encoder's is not).
-    public var needInputGrad: Bool
+    public var needInputGradient: Bool
 
-    enum CodingKeys: String, CodingKey { case gradOutput = "grad_output", needInputGrad = "need_input_grad" }
+    enum CodingKeys: String, CodingKey { case gradOutput = "grad_output", needInputGradient = "need_input_grad" }
 
-    public init(gradOutput: Tensor, needInputGrad: Bool) {
+    public init(gradOutput: Tensor, needInputGradient: Bool) {
         self.gradOutput = gradOutput
-        self.needInputGrad = needInputGrad
+        self.needInputGradient = needInputGradient
     }
 }
 

@@ -161,7 +161,7 @@ final class PluginFamilyTests: XCTestCase {
                     let y = try c.call(MethodName.forward, ForwardParams(input: x, training: true), as: ForwardResult.self).output
                     XCTAssertEqual(y.shape, [batch, output], label)
                     let g = try c.call(MethodName.backward,
-                                       BackwardParams(gradOutput: Tensor(rows: batch, cols: output, values: y.values), needInputGrad: true),
+                                       BackwardParams(gradOutput: Tensor(rows: batch, cols: output, values: y.values), needInputGradient: true),
                                        as: BackwardResult.self).gradInput
                     XCTAssertEqual(g?.shape, [batch, input], label)
                     XCTAssertTrue(g?.values.allSatisfy(\.isFinite) ?? false, label)
@@ -286,7 +286,7 @@ final class PluginFamilyTests: XCTestCase {
             // A zero output gradient: only the L2 term moves anything.
             _ = try c.call(MethodName.forward, ForwardParams(input: x, training: true), as: ForwardResult.self)
             _ = try c.call(MethodName.backward, BackwardParams(gradOutput: Tensor(rows: 4, cols: 8, values: [Float](repeating: 0, count: 32)),
-                                                               needInputGrad: false), as: BackwardResult.self)
+                                                               needInputGradient: false), as: BackwardResult.self)
             _ = try c.call(MethodName.step, Empty(), as: StepResult.self)
             let after = try c.call(MethodName.exportState, Empty(), as: ModelState.self).tensors
             for (name, t) in before0 {

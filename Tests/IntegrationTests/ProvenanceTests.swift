@@ -41,7 +41,7 @@ final class ProvenanceTests: XCTestCase {
 
     private func locate(allowDowngrade: Bool = false) throws -> PluginPackage {
         try PluginLocator(directories: [dir.file("plugins")],
-                          verification: ManifestVerification(trust: StoreTrust(store: store), allowDowngrade: allowDowngrade))
+                          verification: ManifestVerification(trust: SQLiteTrustStore(store: store), allowDowngrade: allowDowngrade))
             .locate(name: "ann", role: .encoder)
     }
 
@@ -130,8 +130,8 @@ final class ProvenanceTests: XCTestCase {
         // Domain separation: the same bytes signed as a manifest do not verify as a model.
         let bytes = Data("same bytes".utf8)
         let sig = try DetachedSignature.sign(bytes, kind: .manifest, with: publisher)
-        XCTAssertThrowsError(try sig.verify(bytes, kind: .model, path: "x", trust: StoreTrust(store: store)))
-        XCTAssertNoThrow(try sig.verify(bytes, kind: .manifest, path: "x", trust: StoreTrust(store: store)))
+        XCTAssertThrowsError(try sig.verify(bytes, kind: .model, path: "x", trust: SQLiteTrustStore(store: store)))
+        XCTAssertNoThrow(try sig.verify(bytes, kind: .manifest, path: "x", trust: SQLiteTrustStore(store: store)))
     }
 
     func testPrivateKeyFilesAreWrittenPrivateAndNeverOverwritten() throws {

@@ -11,6 +11,8 @@ import unittest
 import helpers as h
 from helpers import sc
 import jsonschema_lite
+import sbom
+from bundled_plugins import bundled_plugins
 
 SCHEMA = "bom-1.5.SNAPSHOT.schema.json"
 _bom = {}
@@ -133,11 +135,43 @@ class Contents(unittest.TestCase):
 
     def test_products_and_targets(self):
         names = {c["bom-ref"] for c in self.components()}
-        for p in ("feature-extractor", "fe-encoder-ann", "fe-decoder-ann", "fe-encoder-cnn", "fe-decoder-lstm",
-                  "fe-encoder-transformer", "fe-sandbox"):
+        for p in ("feature-extractor", "fe-sandbox", "PluginKit", "PluginProtocol", "ManifestIdentity"):
             self.assertIn("product:" + p, names)
         for t in ("Coordinator", "PluginHost", "PluginKit", "AuditStore", "SandboxLauncher"):
             self.assertIn("target:" + t, names)
+
+    def test_every_bundled_plugin_product_carries_its_manifest_identity(self):
+        plugins = bundled_plugins()
+        # Both roles of every family the folders hold, not a list kept here.
+        self.assertEqual({p.manifest.parent.name for p in plugins if p.role == "encoder"},
+                         {d.name for d in (h.REPO / "Plugins" / "Encoders").iterdir() if (d / "plugin.json").is_file()})
+        self.assertIn("decoder", {p.role for p in plugins})
+        products = {c["name"]: c for c in self.components() if c["bom-ref"].startswith("product:")}
+        deps = {d["ref"]: d["dependsOn"] for d in real_bom()["dependencies"]}
+        for plugin in plugins:
+            self.assertIn(plugin.executable, products, f"{plugin.manifest} names a product the SBOM lacks")
+            props = {p["name"]: p["value"] for p in products[plugin.executable]["properties"]}
+            self.assertEqual((props.get("fe:plugin-role"), props.get("fe:plugin-name"), props.get("fe:plugin-version")),
+                             (plugin.role, plugin.name, plugin.version), plugin.executable)
+            self.assertEqual(props.get("fe:plugin-manifest"), sc.rel(plugin.manifest, h.REPO))
+            # Its target is built with the build plugin that reads that manifest.
+            self.assertIn("target:ManifestIdentity", deps["target:" + props["fe:targets"]], plugin.executable)
+        self.assertNotIn("fe:plugin-name", {p["name"] for p in products["feature-extractor"]["properties"]})
+
+    def test_a_manifest_naming_no_product_is_noted(self):
+        repo = h.tmpdir("plugins")
+        h.write_json(repo / "Plugins" / "Encoders" / "Extra" / "plugin.json",
+                     {"name": "extra", "role": "encoder", "version": "1.0.0", "executable": "fe-encoder-extra"})
+        manifest = h.load_json(h.real_manifest_file())
+        bom, notes = sbom.build_sbom(repo, manifest, h.real_graph(), {}, [], inspect_binaries=False)
+        self.assertTrue(any("Plugins/Encoders/Extra/plugin.json" in n and "fe-encoder-extra" in n for n in notes), notes)
+        self.assertIn("fe-encoder-extra", json.dumps(bom["metadata"]["properties"]))
+
+    def test_a_manifest_without_its_identity_stops_the_sbom(self):
+        repo = h.tmpdir("plugins")
+        h.write_json(repo / "Plugins" / "Decoders" / "Broken" / "plugin.json", {"name": "broken", "role": "decoder"})
+        with self.assertRaisesRegex(sc.SupplyChainError, r"Plugins/Decoders/Broken/plugin.json: field 'version'"):
+            bundled_plugins(repo)
 
     @unittest.skipUnless(shutil.which("dpkg-query"), "not a Debian system")
     def test_system_libraries_with_debian_versions(self):

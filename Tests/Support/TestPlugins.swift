@@ -50,7 +50,7 @@ public enum TestPlugins {
         }
     }()
 
-    public static var verification: ManifestVerification { ManifestVerification(trust: StoreTrust(store: store)) }
+    public static var verification: ManifestVerification { ManifestVerification(trust: SQLiteTrustStore(store: store)) }
 
     /// A run environment as the CLI builds one: test plugins, sandbox, database, signing key.
     public static func environment(info: @escaping @Sendable (String) -> Void = { _ in }) -> RunEnvironment {

@@ -58,6 +58,16 @@ ensure_local_key() {
     echo "$key"
 }
 
+# Every bundled plugin's manifest, one path a line. The manifests are the list of plugins:
+# adding a family (Plugins/Encoders/<Family>/, Plugins/Decoders/<Family>/) adds it everywhere.
+bundled_manifests() {
+    local manifest
+    for manifest in "$REPO"/Plugins/Encoders/*/plugin.json "$REPO"/Plugins/Decoders/*/plugin.json; do
+        [ -f "$manifest" ] && echo "$manifest"
+    done
+    return 0
+}
+
 # The executable a plugin manifest names (its "executable" member).
 plugin_executable() {
     sed -n 's/^ *"executable" *: *"\([^"]*\)".*/\1/p' "$1"
@@ -70,8 +80,9 @@ install_plugins() {
     rm -rf "$bin/Policies"
     cp -R "$REPO/Policies" "$bin/Policies"
     key="$(ensure_local_key "$bin")"
-    # Every bundled plugin is found by its manifest: adding a family touches only its folders.
-    for manifest in "$REPO"/Plugins/Encoders/*/plugin.json "$REPO"/Plugins/Decoders/*/plugin.json; do
+    local manifest manifests
+    mapfile -t manifests < <(bundled_manifests)
+    for manifest in "${manifests[@]}"; do
         "$bin/feature-extractor" plugin install --manifest "$manifest" \
             --executable "$bin/$(plugin_executable "$manifest")" --into "$bin/plugins" --sign-with "$key" >/dev/null
     done

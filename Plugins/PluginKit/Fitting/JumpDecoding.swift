@@ -13,7 +13,7 @@ public final class JumpDecoding: FittableLayer {
         state = JumpDictionary(windowSize: windowSize, interfaceSize: interfaceSize, jumps: jumps, name: name)
     }
 
-    public var parameters: [Parameter] { state.parameters }
+    public var weights: [Weight] { state.weights }
     public func fit(_ statistics: TrainingStatistics) throws(RPCError) { try state.fit(statistics) }
 
     /// The two neighbouring steps (0-based columns) a position blends, the weight of the
@@ -36,15 +36,15 @@ public final class JumpDecoding: FittableLayer {
         let steps = state.currentSteps(), c = steps.cols
         let p = state.principal.basis.value, mean = state.principal.mean.value
         var z = Matrix(rows: input.rows, cols: d)
-        for r in 0..<input.rows { for i in 0..<d { z.data[r * d + i] = input.data[r * k + i] } }
+        for r in 0..<input.rows { for i in 0..<d { z.values[r * d + i] = input.values[r * k + i] } }
         return outputs.fill(rows: input.rows, cols: w, training: training) { out in
             BLAS.gemm(z, transposeA: false, p, transposeB: true, into: &out)
             for r in 0..<input.rows {
-                for i in 0..<w { out.data[r * w + i] += mean.data[i] }
+                for i in 0..<w { out.values[r * w + i] += mean.values[i] }
                 for j in 0..<jumps {
-                    let (low, high, f, _) = blend(input.data[r * k + d + 2 * j])
-                    let size = input.data[r * k + d + 2 * j + 1]
-                    for i in 0..<w { out.data[r * w + i] += size * ((1 - f) * steps.data[i * c + low] + f * steps.data[i * c + high]) }
+                    let (low, high, f, _) = blend(input.values[r * k + d + 2 * j])
+                    let size = input.values[r * k + d + 2 * j + 1]
+                    for i in 0..<w { out.values[r * w + i] += size * ((1 - f) * steps.values[i * c + low] + f * steps.values[i * c + high]) }
                 }
             }
         }
@@ -60,18 +60,18 @@ public final class JumpDecoding: FittableLayer {
         gradInput.reshapeDiscardingContents(rows: input.rows, cols: k)
         let perStep = Float(w / 2)
         for r in 0..<input.rows {
-            for i in 0..<d { gradInput.data[r * k + i] = gz.data[r * d + i] }
+            for i in 0..<d { gradInput.values[r * k + i] = gz.values[r * d + i] }
             for j in 0..<jumps {
-                let position = input.data[r * k + d + 2 * j]
+                let position = input.values[r * k + d + 2 * j]
                 let (low, high, f, slope) = blend(position)
-                let size = input.data[r * k + d + 2 * j + 1]
+                let size = input.values[r * k + d + 2 * j + 1]
                 var gLow: Float = 0, gHigh: Float = 0
                 for i in 0..<w {
-                    gLow += steps.data[i * c + low] * gradOutput.data[r * w + i]
-                    gHigh += steps.data[i * c + high] * gradOutput.data[r * w + i]
+                    gLow += steps.values[i * c + low] * gradOutput.values[r * w + i]
+                    gHigh += steps.values[i * c + high] * gradOutput.values[r * w + i]
                 }
-                gradInput.data[r * k + d + 2 * j + 1] = (1 - f) * gLow + f * gHigh
-                gradInput.data[r * k + d + 2 * j] = size * (gHigh - gLow) * slope * perStep
+                gradInput.values[r * k + d + 2 * j + 1] = (1 - f) * gLow + f * gHigh
+                gradInput.values[r * k + d + 2 * j] = size * (gHigh - gLow) * slope * perStep
             }
         }
         return gradInput

@@ -31,16 +31,16 @@ public final class JumpDictionary {
         min(Int((share * Double(interface) / 2).rounded()), (interface - 1) / 2)
     }
 
-    public var parameters: [Parameter] { principal.parameters }
+    public var weights: [Weight] { principal.weights }
 
     public func fit(_ statistics: TrainingStatistics) throws(RPCError) { try principal.fit(statistics) }
 
     /// The step dictionary for the current basis (rebuilt after a fit or an import).
     func currentSteps() -> Matrix {
         let basis = principal.basis.value
-        if basis.data != derivedFrom {
+        if basis.values != derivedFrom {
             steps = Self.steps(basis: basis, windowSize: windowSize)
-            derivedFrom = basis.data
+            derivedFrom = basis.values
         }
         return steps
     }

@@ -15,7 +15,7 @@ public final class JumpEncoding: FittableLayer {
         state = JumpDictionary(windowSize: windowSize, interfaceSize: interfaceSize, jumps: jumps, name: name)
     }
 
-    public var parameters: [Parameter] { state.parameters }
+    public var weights: [Weight] { state.weights }
     public func fit(_ statistics: TrainingStatistics) throws(RPCError) { try state.fit(statistics) }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
@@ -26,7 +26,7 @@ public final class JumpEncoding: FittableLayer {
         let rows = input.rows
         // Centred windows, their principal coordinates, and the residual off the basis.
         var residual = Matrix(rows: rows, cols: w)
-        for r in 0..<rows { for i in 0..<w { residual.data[r * w + i] = input.data[r * w + i] - mean.data[i] } }
+        for r in 0..<rows { for i in 0..<w { residual.values[r * w + i] = input.values[r * w + i] - mean.values[i] } }
         var coordinates = Matrix(rows: 0, cols: 0)
         BLAS.gemm(residual, transposeA: false, p, transposeB: false, into: &coordinates)
         BLAS.gemm(coordinates, transposeA: false, p, transposeB: true, into: &residual, alpha: -1, beta: 1)
@@ -38,20 +38,20 @@ public final class JumpEncoding: FittableLayer {
             let c = steps.cols
             for r in 0..<rows {
                 var best = 0
-                for m in 1..<c where abs(correlations.data[r * c + m]) > abs(correlations.data[r * c + best]) { best = m }
-                let size = correlations.data[r * c + best]
+                for m in 1..<c where abs(correlations.values[r * c + m]) > abs(correlations.values[r * c + best]) { best = m }
+                let size = correlations.values[r * c + best]
                 picks[r * jumps + j] = best
                 sizes[r * jumps + j] = size
-                for i in 0..<w { residual.data[r * w + i] -= size * steps.data[i * c + best] }
+                for i in 0..<w { residual.values[r * w + i] -= size * steps.values[i * c + best] }
             }
         }
         if training { chosen = picks }
         return outputs.fill(rows: rows, cols: k, training: training) { out in
             for r in 0..<rows {
-                for i in 0..<d { out.data[r * k + i] = coordinates.data[r * d + i] }
+                for i in 0..<d { out.values[r * k + i] = coordinates.values[r * d + i] }
                 for j in 0..<jumps {
-                    out.data[r * k + d + 2 * j] = state.position(ofStep: picks[r * jumps + j] + 1)
-                    out.data[r * k + d + 2 * j + 1] = sizes[r * jumps + j]
+                    out.values[r * k + d + 2 * j] = state.position(ofStep: picks[r * jumps + j] + 1)
+                    out.values[r * k + d + 2 * j + 1] = sizes[r * jumps + j]
                 }
             }
         }
@@ -70,15 +70,15 @@ public final class JumpEncoding: FittableLayer {
             for j in stride(from: jumps - 1, through: 0, by: -1) {
                 let m = chosen[r * jumps + j]
                 var dot: Float = 0
-                for i in 0..<w { dot += steps.data[i * c + m] * g[i] }
-                let ga = gradOutput.data[r * k + d + 2 * j + 1] - dot
-                for i in 0..<w { g[i] += steps.data[i * c + m] * ga }
+                for i in 0..<w { dot += steps.values[i * c + m] * g[i] }
+                let ga = gradOutput.values[r * k + d + 2 * j + 1] - dot
+                for i in 0..<w { g[i] += steps.values[i * c + m] * ga }
             }
-            for i in 0..<w { gr.data[r * w + i] = g[i] }
+            for i in 0..<w { gr.values[r * w + i] = g[i] }
         }
         // dL/dx = P g_z + Q g_r₀ = g_r₀ + P (g_z − Pᵀ g_r₀).
         var gz = Matrix(rows: rows, cols: d)
-        for r in 0..<rows { for i in 0..<d { gz.data[r * d + i] = gradOutput.data[r * k + i] } }
+        for r in 0..<rows { for i in 0..<d { gz.values[r * d + i] = gradOutput.values[r * k + i] } }
         BLAS.gemm(gr, transposeA: false, p, transposeB: false, into: &gz, alpha: -1, beta: 1)
         gradInput = gr
         BLAS.gemm(gz, transposeA: false, p, transposeB: true, into: &gradInput, beta: 1)

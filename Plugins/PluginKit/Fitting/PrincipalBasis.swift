@@ -12,9 +12,9 @@ public final class PrincipalBasis {
     public let windowSize: Int
     public let rank: Int
     /// `[1 x windowSize]`, named "\(name).mean".
-    public let mean: Parameter
+    public let mean: Weight
     /// `[windowSize x rank]`, named "\(name).basis"; column j is component j.
-    public let basis: Parameter
+    public let basis: Weight
 
     public init(windowSize: Int, rank: Int, name: String) {
         precondition(rank >= 1 && rank <= windowSize, "PrincipalBasis: rank \(rank) must lie in 1...\(windowSize)")
@@ -23,11 +23,11 @@ public final class PrincipalBasis {
         let dct = FixedTransform.dct(windowSize)
         var b = Matrix(rows: windowSize, cols: rank)
         for i in 0..<windowSize { for j in 0..<rank { b[i, j] = dct[i, j] } }
-        mean = Parameter(name: "\(name).mean", value: Matrix(rows: 1, cols: windowSize), trainable: false)
-        basis = Parameter(name: "\(name).basis", value: b, trainable: false)
+        mean = Weight(name: "\(name).mean", value: Matrix(rows: 1, cols: windowSize), trainable: false)
+        basis = Weight(name: "\(name).basis", value: b, trainable: false)
     }
 
-    public var parameters: [Parameter] { [mean, basis] }
+    public var weights: [Weight] { [mean, basis] }
 
     /// Sets the mean and the leading principal components of the statistics.
     public func fit(_ statistics: TrainingStatistics) throws(RPCError) {
@@ -40,7 +40,7 @@ public final class PrincipalBasis {
         } catch {
             throw .invalidParams("fit: \(error)")
         }
-        mean.value = Matrix(rows: 1, cols: windowSize, data: subspace.mean.map(Float.init))
-        basis.value = Matrix(rows: windowSize, cols: rank, data: subspace.basis.map(Float.init))
+        mean.value = Matrix(rows: 1, cols: windowSize, values: subspace.mean.map(Float.init))
+        basis.value = Matrix(rows: windowSize, cols: rank, values: subspace.basis.map(Float.init))
     }
 }

@@ -12,7 +12,7 @@ public final class PrincipalProjection: FittableLayer {
         state = PrincipalBasis(windowSize: windowSize, rank: rank, name: name)
     }
 
-    public var parameters: [Parameter] { state.parameters }
+    public var weights: [Weight] { state.weights }
 
     public func fit(_ statistics: TrainingStatistics) throws(RPCError) { try state.fit(statistics) }
 
@@ -23,7 +23,7 @@ public final class PrincipalProjection: FittableLayer {
         let basis = state.basis.value, k = state.rank, s = shift
         return outputs.fill(rows: input.rows, cols: k, training: training) { out in
             BLAS.gemm(input, transposeA: false, basis, transposeB: false, into: &out)
-            for r in 0..<input.rows { for j in 0..<k { out.data[r * k + j] -= s.data[j] } }
+            for r in 0..<input.rows { for j in 0..<k { out.values[r * k + j] -= s.values[j] } }
         }
     }
 

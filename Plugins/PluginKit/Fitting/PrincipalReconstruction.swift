@@ -11,7 +11,7 @@ public final class PrincipalReconstruction: FittableLayer {
         state = PrincipalBasis(windowSize: windowSize, rank: rank, name: name)
     }
 
-    public var parameters: [Parameter] { state.parameters }
+    public var weights: [Weight] { state.weights }
 
     public func fit(_ statistics: TrainingStatistics) throws(RPCError) { try state.fit(statistics) }
 
@@ -20,7 +20,7 @@ public final class PrincipalReconstruction: FittableLayer {
         let basis = state.basis.value, mean = state.mean.value, w = state.windowSize
         return outputs.fill(rows: input.rows, cols: w, training: training) { out in
             BLAS.gemm(input, transposeA: false, basis, transposeB: true, into: &out)
-            for r in 0..<input.rows { for j in 0..<w { out.data[r * w + j] += mean.data[j] } }
+            for r in 0..<input.rows { for j in 0..<w { out.values[r * w + j] += mean.values[j] } }
         }
     }
 

@@ -10,7 +10,7 @@ public final class AveragePool1D: SequenceLayer {
     public var stride: Int { window.stride }
     public var outputLength: Int { window.outputLength }
     public var outputChannels: Int { window.channels }
-    public var parameters: [Parameter] { [] }
+    public var weights: [Weight] { [] }
 
     private var outputs = OutputBuffers()
     private var trainingBatch = -1
@@ -28,8 +28,8 @@ public final class AveragePool1D: SequenceLayer {
         let c = inputChannels, inRow = inputSize, outRow = outputSize, lOut = outputLength
         let pool = poolSize, s = stride, scale = 1 / Float(poolSize)
         return outputs.fill(rows: batch, cols: outRow, training: training) { out in
-            input.data.withUnsafeBufferPointer { xb in
-                out.data.withUnsafeMutableBufferPointer { yb in
+            input.values.withUnsafeBufferPointer { xb in
+                out.values.withUnsafeMutableBufferPointer { yb in
                     guard let x = xb.baseAddress, let y = yb.baseAddress else { return }
                     for b in 0..<batch {
                         for t in 0..<lOut {
@@ -57,8 +57,8 @@ public final class AveragePool1D: SequenceLayer {
         let pool = poolSize, s = stride, scale = 1 / Float(poolSize)
         gradInput.reshapeDiscardingContents(rows: batch, cols: inRow)
         gradInput.setZero()
-        gradOutput.data.withUnsafeBufferPointer { gb in
-            gradInput.data.withUnsafeMutableBufferPointer { db in
+        gradOutput.values.withUnsafeBufferPointer { gb in
+            gradInput.values.withUnsafeMutableBufferPointer { db in
                 guard let g = gb.baseAddress, let d = db.baseAddress else { return }
                 for b in 0..<batch {
                     for t in 0..<lOut {

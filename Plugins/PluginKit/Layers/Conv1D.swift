@@ -19,10 +19,10 @@ public final class Conv1D: SequenceLayer {
 
     /// `(kernelSize * inputChannels) x filters`, row `k * inputChannels + c` (Keras' `(k, c, f)`
     /// kernel flattened), named "\(name).kernel"; Glorot uniform with fans `k * c` and `k * f`.
-    public let kernel: Parameter
+    public let kernel: Weight
     /// `1 x filters`, named "\(name).bias", zero.
-    public let bias: Parameter
-    public var parameters: [Parameter] { [kernel, bias] }
+    public let bias: Weight
+    public var weights: [Weight] { [kernel, bias] }
 
     let geometry: ConvolutionGeometry
     private var trainingPatches = Matrix(rows: 0, cols: 0)
@@ -47,11 +47,11 @@ public final class Conv1D: SequenceLayer {
         self.dilation = dilation
         self.padding = padding
         self.activation = activation
-        kernel = Parameter(name: "\(name).kernel",
+        kernel = Weight(name: "\(name).kernel",
                            value: LayerInitialization.glorotUniform(rows: kernelSize * inputChannels, cols: filters,
                                                                     fanIn: kernelSize * inputChannels,
                                                                     fanOut: kernelSize * filters, rng: &rng))
-        bias = Parameter(name: "\(name).bias", value: Matrix(rows: 1, cols: filters))
+        bias = Weight(name: "\(name).bias", value: Matrix(rows: 1, cols: filters))
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
@@ -98,8 +98,8 @@ public final class Conv1D: SequenceLayer {
             gradInput.setZero()
             let g = geometry
             if batch > 0 {
-                gradPatches.data.withUnsafeBufferPointer { src in
-                    gradInput.data.withUnsafeMutableBufferPointer { dst in
+                gradPatches.values.withUnsafeBufferPointer { src in
+                    gradInput.values.withUnsafeMutableBufferPointer { dst in
                         g.scatterAdd(src.baseAddress!, batch: batch, into: dst.baseAddress!)
                     }
                 }
@@ -113,8 +113,8 @@ public final class Conv1D: SequenceLayer {
     static func im2col(_ input: Matrix, _ g: ConvolutionGeometry, batch: Int, into patches: inout Matrix) {
         patches.reshapeDiscardingContents(rows: batch * g.patchLength, cols: g.patchSize)
         guard batch > 0 else { return }
-        input.data.withUnsafeBufferPointer { src in
-            patches.data.withUnsafeMutableBufferPointer { dst in
+        input.values.withUnsafeBufferPointer { src in
+            patches.values.withUnsafeMutableBufferPointer { dst in
                 g.gather(src.baseAddress!, batch: batch, into: dst.baseAddress!)
             }
         }

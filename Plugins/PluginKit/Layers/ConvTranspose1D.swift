@@ -28,10 +28,10 @@ public final class ConvTranspose1D: SequenceLayer {
 
     /// `(kernelSize * filters) x inputChannels`, row `k * filters + f` (Keras' `(k, f, c)`
     /// kernel flattened), named "\(name).kernel"; Glorot uniform with fans `k * f` and `k * c`.
-    public let kernel: Parameter
+    public let kernel: Weight
     /// `1 x filters`, named "\(name).bias", zero.
-    public let bias: Parameter
-    public var parameters: [Parameter] { [kernel, bias] }
+    public let bias: Weight
+    public var weights: [Weight] { [kernel, bias] }
 
     let geometry: ConvolutionGeometry
     private var cachedInput: Matrix?
@@ -56,11 +56,11 @@ public final class ConvTranspose1D: SequenceLayer {
         self.dilation = dilation
         self.padding = padding
         self.activation = activation
-        kernel = Parameter(name: "\(name).kernel",
+        kernel = Weight(name: "\(name).kernel",
                            value: LayerInitialization.glorotUniform(rows: kernelSize * filters, cols: inputChannels,
                                                                     fanIn: kernelSize * filters,
                                                                     fanOut: kernelSize * inputChannels, rng: &rng))
-        bias = Parameter(name: "\(name).bias", value: Matrix(rows: 1, cols: filters))
+        bias = Weight(name: "\(name).bias", value: Matrix(rows: 1, cols: filters))
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
@@ -76,8 +76,8 @@ public final class ConvTranspose1D: SequenceLayer {
         return outputs.fill(rows: batch, cols: outputSize, training: training) { out in
             out.setZero()
             if batch > 0 {
-                patches.data.withUnsafeBufferPointer { src in
-                    out.data.withUnsafeMutableBufferPointer { dst in
+                patches.values.withUnsafeBufferPointer { src in
+                    out.values.withUnsafeMutableBufferPointer { dst in
                         g.scatterAdd(src.baseAddress!, batch: batch, into: dst.baseAddress!)
                     }
                 }

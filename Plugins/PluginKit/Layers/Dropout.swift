@@ -7,7 +7,7 @@
 /// mask of the latest training forward.
 public final class Dropout: Layer {
     public let rate: Float
-    public var parameters: [Parameter] { [] }
+    public var weights: [Weight] { [] }
 
     private var rng: SeededGenerator
     /// 0 or 1 / (1 - rate) per element of the latest training forward.
@@ -27,7 +27,7 @@ public final class Dropout: Layer {
         guard training else { return input }
         trainingShape = (input.rows, input.cols)
         guard rate > 0 else { return input }
-        let n = input.data.count
+        let n = input.values.count
         if mask.count != n { mask = [Float](repeating: 0, count: n) }
         let keep = 1 - rate, scale = 1 / (1 - rate)
         mask.withUnsafeMutableBufferPointer { mb in
@@ -52,11 +52,11 @@ public final class Dropout: Layer {
     }
 
     private static func multiply(_ x: Matrix, _ mask: [Float], into out: inout Matrix) {
-        let n = x.data.count
-        precondition(mask.count == n && out.data.count == n, "Dropout: sizes differ")
-        x.data.withUnsafeBufferPointer { xb in
+        let n = x.values.count
+        precondition(mask.count == n && out.values.count == n, "Dropout: sizes differ")
+        x.values.withUnsafeBufferPointer { xb in
             mask.withUnsafeBufferPointer { mb in
-                out.data.withUnsafeMutableBufferPointer { ob in
+                out.values.withUnsafeMutableBufferPointer { ob in
                     guard let xp = xb.baseAddress, let mp = mb.baseAddress, let op = ob.baseAddress else { return }
                     for i in 0..<n { op[i] = xp[i] * mp[i] }
                 }

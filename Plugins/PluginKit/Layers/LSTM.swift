@@ -27,7 +27,7 @@ public final class LSTM: SequenceLayer {
     public var outputChannels: Int { bidirectional ? 2 * units : units }
 
     let directions: [LSTMDirection]
-    public var parameters: [Parameter] { directions.flatMap(\.parameters) }
+    public var weights: [Weight] { directions.flatMap(\.weights) }
 
     private var outputs = OutputBuffers()
     private var trainingBatch = -1
@@ -69,7 +69,7 @@ public final class LSTM: SequenceLayer {
         if training { trainingBatch = batch }
         return outputs.fill(rows: batch, cols: outputSize, training: training) { out in
             guard batch > 0 else { return }
-            out.data.withUnsafeMutableBufferPointer { o in
+            out.values.withUnsafeMutableBufferPointer { o in
                 for (index, d) in directions.enumerated() {
                     d.forward(x, batch: batch, training: training, out: o.baseAddress!, layout: layout(index))
                 }
@@ -86,7 +86,7 @@ public final class LSTM: SequenceLayer {
         if batch == 0 {
             return needInputGradient ? Matrix(rows: 0, cols: inputSize) : nil
         }
-        gradOutput.data.withUnsafeBufferPointer { g in
+        gradOutput.values.withUnsafeBufferPointer { g in
             for (index, d) in directions.enumerated() {
                 d.backward(g.baseAddress!, batch: batch, layout: layout(index), needInputGradient: needInputGradient,
                            gradInput: &gradInput, accumulate: index > 0)

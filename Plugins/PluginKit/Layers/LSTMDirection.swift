@@ -12,9 +12,9 @@ final class LSTMDirection {
     let channels: Int
     let units: Int
     let reverse: Bool
-    let kernel: Parameter
-    let recurrentKernel: Parameter
-    let bias: Parameter
+    let kernel: Weight
+    let recurrentKernel: Weight
+    let bias: Weight
 
     /// Where the hidden states go / their gradients come from: a `batch x (steps * width)`
     /// matrix of which this direction owns columns `offset ..< offset + units` of each step;
@@ -57,17 +57,17 @@ final class LSTMDirection {
         self.units = units
         self.reverse = reverse
         zeros = [Float](repeating: 0, count: units)
-        kernel = Parameter(name: "\(name).kernel",
+        kernel = Weight(name: "\(name).kernel",
                            value: LayerInitialization.glorotUniform(rows: channels, cols: 4 * units, fanIn: channels,
                                                                     fanOut: 4 * units, rng: &rng))
-        recurrentKernel = Parameter(name: "\(name).recurrent_kernel",
+        recurrentKernel = Weight(name: "\(name).recurrent_kernel",
                                     value: LayerInitialization.orthogonal(rows: units, cols: 4 * units, rng: &rng))
         var b = Matrix(rows: 1, cols: 4 * units)
-        for j in units..<(2 * units) { b.data[j] = 1 }   // unit forget bias
-        bias = Parameter(name: "\(name).bias", value: b)
+        for j in units..<(2 * units) { b.values[j] = 1 }   // unit forget bias
+        bias = Weight(name: "\(name).bias", value: b)
     }
 
-    var parameters: [Parameter] { [kernel, recurrentKernel, bias] }
+    var weights: [Weight] { [kernel, recurrentKernel, bias] }
 
     func checkParameterShapes() {
         LayerMath.checkShape(kernel, rows: channels, cols: 4 * units)
@@ -97,10 +97,10 @@ final class LSTMDirection {
 
         let width = layout.width, offset = layout.offset, sequences = layout.sequences
         LayerMath.addRowVector(bias.value, to: &ws.gates)
-        ws.gates.data.withUnsafeMutableBufferPointer { gatesBuffer in
+        ws.gates.values.withUnsafeMutableBufferPointer { gatesBuffer in
         ws.cells.withUnsafeMutableBufferPointer { cellsBuffer in
         ws.tanhCells.withUnsafeMutableBufferPointer { tanhBuffer in
-        ws.previousHidden.data.withUnsafeMutableBufferPointer { prevBuffer in
+        ws.previousHidden.values.withUnsafeMutableBufferPointer { prevBuffer in
         ws.cell.withUnsafeMutableBufferPointer { cellBuffer in
             let gates = gatesBuffer.baseAddress!
             let cells = cellsBuffer.baseAddress!, tanhCells = tanhBuffer.baseAddress!
@@ -114,8 +114,8 @@ final class LSTMDirection {
                     ws.recurrent.setZero()
                 }
                 let isLast = step == L - 1
-                ws.recurrent.data.withUnsafeMutableBufferPointer { recBuffer in
-                ws.hidden.data.withUnsafeMutableBufferPointer { hiddenBuffer in
+                ws.recurrent.values.withUnsafeMutableBufferPointer { recBuffer in
+                ws.hidden.values.withUnsafeMutableBufferPointer { hiddenBuffer in
                     let rec = recBuffer.baseAddress!, hidden = hiddenBuffer.baseAddress!
                     for b in 0..<batch {
                         let row = b * L + t
@@ -182,10 +182,10 @@ final class LSTMDirection {
         if gradCell.count != batch * H { gradCell = [Float](repeating: 0, count: batch * H) }
 
         let width = layout.width, offset = layout.offset, sequences = layout.sequences
-        ws.gates.data.withUnsafeBufferPointer { gatesBuffer in
+        ws.gates.values.withUnsafeBufferPointer { gatesBuffer in
         ws.cells.withUnsafeBufferPointer { cellsBuffer in
         ws.tanhCells.withUnsafeBufferPointer { tanhBuffer in
-        gradGates.data.withUnsafeMutableBufferPointer { gradGatesBuffer in
+        gradGates.values.withUnsafeMutableBufferPointer { gradGatesBuffer in
         gradCell.withUnsafeMutableBufferPointer { gradCellBuffer in
         zeros.withUnsafeBufferPointer { zerosBuffer in
             let zero = zerosBuffer.baseAddress!
@@ -200,8 +200,8 @@ final class LSTMDirection {
                     BLAS.gemm(gradStep, transposeA: false, recurrentKernel.value, transposeB: true, into: &gradHidden)
                 }
                 let isLast = step == L - 1
-                gradHidden.data.withUnsafeBufferPointer { dhBuffer in
-                gradStep.data.withUnsafeMutableBufferPointer { stepBuffer in
+                gradHidden.values.withUnsafeBufferPointer { dhBuffer in
+                gradStep.values.withUnsafeMutableBufferPointer { stepBuffer in
                     let dhNext = dhBuffer.baseAddress!, dStep = stepBuffer.baseAddress!
                     for b in 0..<batch {
                         let row = b * L + t

@@ -7,7 +7,7 @@ enum LayerInitialization {
         precondition(rows > 0 && cols > 0 && fanIn > 0 && fanOut > 0, "glorotUniform: sizes must be positive")
         let limit = (6 / Float(fanIn + fanOut)).squareRoot()
         var m = Matrix(rows: rows, cols: cols)
-        for i in 0..<m.data.count { m.data[i] = rng.uniform(-limit, limit) }
+        for i in 0..<m.values.count { m.values[i] = rng.uniform(-limit, limit) }
         return m
     }
 

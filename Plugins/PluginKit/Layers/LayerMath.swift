@@ -3,17 +3,17 @@ enum LayerMath {
     /// The same storage seen with another shape (no copy; `rows * cols` must match).
     @inline(__always)
     static func view(_ m: Matrix, rows: Int, cols: Int) -> Matrix {
-        precondition(m.data.count == rows * cols, "view: \(m.data.count) values cannot be \(rows)x\(cols)")
-        return Matrix(rows: rows, cols: cols, data: m.data)
+        precondition(m.values.count == rows * cols, "view: \(m.values.count) values cannot be \(rows)x\(cols)")
+        return Matrix(rows: rows, cols: cols, values: m.values)
     }
 
     /// `m[r, c] += v[c]` with `m` read as rows of `v.count` values.
     static func addRowVector(_ v: Matrix, to m: inout Matrix) {
-        let width = v.data.count
-        precondition(width > 0 && m.data.count % width == 0, "addRowVector: width mismatch")
-        let rows = m.data.count / width
-        v.data.withUnsafeBufferPointer { vb in
-            m.data.withUnsafeMutableBufferPointer { mb in
+        let width = v.values.count
+        precondition(width > 0 && m.values.count % width == 0, "addRowVector: width mismatch")
+        let rows = m.values.count / width
+        v.values.withUnsafeBufferPointer { vb in
+            m.values.withUnsafeMutableBufferPointer { mb in
                 guard let vp = vb.baseAddress, let mp = mb.baseAddress else { return }
                 for r in 0..<rows {
                     let row = mp + r * width
@@ -26,12 +26,12 @@ enum LayerMath {
     /// `m = f(m + bias)` with `m` read as rows of `bias.count` values, in blocks of rows small
     /// enough to stay in the L1 cache between the bias pass and the activation pass.
     static func addBiasAndActivate(_ m: inout Matrix, bias: Matrix, activation: Activation) {
-        let width = bias.data.count
-        precondition(width > 0 && m.data.count % width == 0, "addBiasAndActivate: width mismatch")
-        let rows = m.data.count / width
+        let width = bias.values.count
+        precondition(width > 0 && m.values.count % width == 0, "addBiasAndActivate: width mismatch")
+        let rows = m.values.count / width
         let block = max(1, 2048 / width)
-        bias.data.withUnsafeBufferPointer { vb in
-            m.data.withUnsafeMutableBufferPointer { mb in
+        bias.values.withUnsafeBufferPointer { vb in
+            m.values.withUnsafeMutableBufferPointer { mb in
                 guard let vp = vb.baseAddress, let mp = mb.baseAddress else { return }
                 var start = 0
                 while start < rows {
@@ -90,13 +90,13 @@ enum LayerMath {
         UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD4<Float>.self)
     }
 
-    /// `target[c] += Σ_r m[r, c]` with `m` read as rows of `target.data.count` values.
+    /// `target[c] += Σ_r m[r, c]` with `m` read as rows of `target.values.count` values.
     static func addColumnSums(of m: Matrix, into target: inout Matrix) {
-        let width = target.data.count
-        precondition(width > 0 && m.data.count % width == 0, "addColumnSums: width mismatch")
-        let rows = m.data.count / width
-        m.data.withUnsafeBufferPointer { src in
-            target.data.withUnsafeMutableBufferPointer { dst in
+        let width = target.values.count
+        precondition(width > 0 && m.values.count % width == 0, "addColumnSums: width mismatch")
+        let rows = m.values.count / width
+        m.values.withUnsafeBufferPointer { src in
+            target.values.withUnsafeMutableBufferPointer { dst in
                 guard let s = src.baseAddress, let d = dst.baseAddress else { return }
                 for r in 0..<rows {
                     let row = s + r * width
@@ -110,13 +110,13 @@ enum LayerMath {
     /// (no copy), else written into `buffer`. The result has `gradient`'s shape.
     static func preActivationGradient(_ activation: Activation, output: Matrix, gradient: Matrix,
                                       buffer: inout Matrix) -> Matrix {
-        precondition(output.data.count == gradient.data.count,
-                     "gradient has \(gradient.data.count) values, the output \(output.data.count)")
+        precondition(output.values.count == gradient.values.count,
+                     "gradient has \(gradient.values.count) values, the output \(output.values.count)")
         if activation == .linear { return gradient }
         buffer.reshapeDiscardingContents(rows: gradient.rows, cols: gradient.cols)
-        output.data.withUnsafeBufferPointer { y in
-            gradient.data.withUnsafeBufferPointer { g in
-                buffer.data.withUnsafeMutableBufferPointer { r in
+        output.values.withUnsafeBufferPointer { y in
+            gradient.values.withUnsafeBufferPointer { g in
+                buffer.values.withUnsafeMutableBufferPointer { r in
                     if activation == .relu {
                         reluDerivative(output: y, gradient: g, into: r)
                     } else {
@@ -145,7 +145,7 @@ enum LayerMath {
     }
 
     /// Checks a parameter's value and gradient shapes (they are public vars, e.g. loaded from disk).
-    static func checkShape(_ p: Parameter, rows: Int, cols: Int) {
+    static func checkShape(_ p: Weight, rows: Int, cols: Int) {
         precondition(p.value.rows == rows && p.value.cols == cols && p.value.isConsistent,
                      "\(p.name) must be \(rows)x\(cols), is \(p.value.rows)x\(p.value.cols)")
         precondition(p.gradient.rows == rows && p.gradient.cols == cols && p.gradient.isConsistent,

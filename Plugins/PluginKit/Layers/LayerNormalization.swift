@@ -10,9 +10,9 @@ public final class LayerNormalization: SequenceLayer {
     public var outputLength: Int { inputLength }
     public var outputChannels: Int { inputChannels }
 
-    public let gamma: Parameter
-    public let beta: Parameter
-    public var parameters: [Parameter] { [gamma, beta] }
+    public let gamma: Weight
+    public let beta: Weight
+    public var weights: [Weight] { [gamma, beta] }
 
     private var outputs = OutputBuffers()
     /// Training caches: the normalised input and 1 / sqrt(var + epsilon) per step.
@@ -29,8 +29,8 @@ public final class LayerNormalization: SequenceLayer {
         inputLength = length
         inputChannels = channels
         self.epsilon = epsilon
-        gamma = Parameter(name: "\(name).gamma", value: Matrix(rows: 1, cols: channels, repeating: 1))
-        beta = Parameter(name: "\(name).beta", value: Matrix(rows: 1, cols: channels))
+        gamma = Weight(name: "\(name).gamma", value: Matrix(rows: 1, cols: channels, repeating: 1))
+        beta = Weight(name: "\(name).beta", value: Matrix(rows: 1, cols: channels))
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
@@ -56,12 +56,12 @@ public final class LayerNormalization: SequenceLayer {
         if normalized.count != steps * c { normalized = [Float](repeating: 0, count: steps * c) }
         if inverseDeviation.count != steps { inverseDeviation = [Float](repeating: 0, count: steps) }
         let invC = 1 / Float(c)
-        input.data.withUnsafeBufferPointer { xb in
-        out.data.withUnsafeMutableBufferPointer { yb in
+        input.values.withUnsafeBufferPointer { xb in
+        out.values.withUnsafeMutableBufferPointer { yb in
         normalized.withUnsafeMutableBufferPointer { nb in
         inverseDeviation.withUnsafeMutableBufferPointer { ib in
-        gamma.value.data.withUnsafeBufferPointer { gb in
-        beta.value.data.withUnsafeBufferPointer { bb in
+        gamma.value.values.withUnsafeBufferPointer { gb in
+        beta.value.values.withUnsafeBufferPointer { bb in
             guard let x = xb.baseAddress, let y = yb.baseAddress, let n = nb.baseAddress, let inv = ib.baseAddress,
                   let g = gb.baseAddress, let be = bb.baseAddress else { return }
             for s in 0..<steps {
@@ -95,13 +95,13 @@ public final class LayerNormalization: SequenceLayer {
         checkParameterShapes()
         let steps = trainingBatch * inputLength, c = inputChannels, invC = 1 / Float(c)
         if needInputGradient { gradInput.reshapeDiscardingContents(rows: trainingBatch, cols: inputSize) }
-        gradOutput.data.withUnsafeBufferPointer { gb in
+        gradOutput.values.withUnsafeBufferPointer { gb in
         normalized.withUnsafeBufferPointer { nb in
         inverseDeviation.withUnsafeBufferPointer { ib in
-        gamma.value.data.withUnsafeBufferPointer { gammaBuffer in
-        gamma.gradient.data.withUnsafeMutableBufferPointer { dgb in
-        beta.gradient.data.withUnsafeMutableBufferPointer { dbb in
-        gradInput.data.withUnsafeMutableBufferPointer { dxb in
+        gamma.value.values.withUnsafeBufferPointer { gammaBuffer in
+        gamma.gradient.values.withUnsafeMutableBufferPointer { dgb in
+        beta.gradient.values.withUnsafeMutableBufferPointer { dbb in
+        gradInput.values.withUnsafeMutableBufferPointer { dxb in
             guard steps > 0, let dy = gb.baseAddress, let n = nb.baseAddress, let inv = ib.baseAddress,
                   let g = gammaBuffer.baseAddress, let dg = dgb.baseAddress, let db = dbb.baseAddress else { return }
             let dx = dxb.baseAddress

@@ -11,7 +11,7 @@ public final class MaxPool1D: SequenceLayer {
     public var stride: Int { window.stride }
     public var outputLength: Int { window.outputLength }
     public var outputChannels: Int { window.channels }
-    public var parameters: [Parameter] { [] }
+    public var weights: [Weight] { [] }
 
     private var outputs = OutputBuffers()
     /// Per training output element, the column of its input argmax within the sample.
@@ -34,8 +34,8 @@ public final class MaxPool1D: SequenceLayer {
             trainingBatch = batch
         }
         return outputs.fill(rows: batch, cols: outRow, training: training) { out in
-            input.data.withUnsafeBufferPointer { xb in
-                out.data.withUnsafeMutableBufferPointer { yb in
+            input.values.withUnsafeBufferPointer { xb in
+                out.values.withUnsafeMutableBufferPointer { yb in
                     guard let x = xb.baseAddress, let y = yb.baseAddress else { return }
                     func run(_ record: UnsafeMutablePointer<Int32>?) {
                         for b in 0..<batch {
@@ -72,9 +72,9 @@ public final class MaxPool1D: SequenceLayer {
         let batch = trainingBatch, inRow = inputSize, outRow = outputSize
         gradInput.reshapeDiscardingContents(rows: batch, cols: inRow)
         gradInput.setZero()
-        gradOutput.data.withUnsafeBufferPointer { gb in
+        gradOutput.values.withUnsafeBufferPointer { gb in
             argmax.withUnsafeBufferPointer { ab in
-                gradInput.data.withUnsafeMutableBufferPointer { db in
+                gradInput.values.withUnsafeMutableBufferPointer { db in
                     guard let g = gb.baseAddress, let a = ab.baseAddress, let d = db.baseAddress else { return }
                     for b in 0..<batch {
                         let dr = d + b * inRow

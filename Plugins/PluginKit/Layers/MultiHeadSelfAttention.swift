@@ -17,11 +17,11 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     public var outputLength: Int { inputLength }
     public var outputChannels: Int { inputChannels }
 
-    public let queryKernel: Parameter, queryBias: Parameter
-    public let keyKernel: Parameter, keyBias: Parameter
-    public let valueKernel: Parameter, valueBias: Parameter
-    public let outputKernel: Parameter, outputBias: Parameter
-    public var parameters: [Parameter] {
+    public let queryKernel: Weight, queryBias: Weight
+    public let keyKernel: Weight, keyBias: Weight
+    public let valueKernel: Weight, valueBias: Weight
+    public let outputKernel: Weight, outputBias: Weight
+    public var weights: [Weight] {
         [queryKernel, queryBias, keyKernel, keyBias, valueKernel, valueBias, outputKernel, outputBias]
     }
 
@@ -57,13 +57,13 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         inputChannels = channels
         self.heads = heads
         headSize = channels / heads
-        func kernel(_ role: String) -> Parameter {
-            Parameter(name: "\(name).\(role).kernel",
+        func kernel(_ role: String) -> Weight {
+            Weight(name: "\(name).\(role).kernel",
                       value: LayerInitialization.glorotUniform(rows: channels, cols: channels, fanIn: channels,
                                                                fanOut: channels, rng: &rng))
         }
-        func bias(_ role: String) -> Parameter {
-            Parameter(name: "\(name).\(role).bias", value: Matrix(rows: 1, cols: channels))
+        func bias(_ role: String) -> Weight {
+            Weight(name: "\(name).\(role).bias", value: Matrix(rows: 1, cols: channels))
         }
         queryKernel = kernel("query"); queryBias = bias("query")
         keyKernel = kernel("key"); keyBias = bias("key")
@@ -172,7 +172,7 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     }
 
     /// `out = x · W + b`.
-    private static func project(_ x: Matrix, _ w: Parameter, _ b: Parameter, into out: inout Matrix) {
+    private static func project(_ x: Matrix, _ w: Weight, _ b: Weight, into out: inout Matrix) {
         BLAS.gemm(x, transposeA: false, w.value, transposeB: false, into: &out)
         LayerMath.addRowVector(b.value, to: &out)
     }
@@ -182,8 +182,8 @@ public final class MultiHeadSelfAttention: SequenceLayer {
                                 into dst: inout Matrix) {
         dst.reshapeDiscardingContents(rows: length, cols: headSize)
         let width = src.cols
-        src.data.withUnsafeBufferPointer { sb in
-            dst.data.withUnsafeMutableBufferPointer { db in
+        src.values.withUnsafeBufferPointer { sb in
+            dst.values.withUnsafeMutableBufferPointer { db in
                 let s = sb.baseAddress! + sample * length * width + head * headSize, d = db.baseAddress!
                 for i in 0..<length { (d + i * headSize).update(from: s + i * width, count: headSize) }
             }
@@ -194,8 +194,8 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     private static func insert(_ src: Matrix, sample: Int, head: Int, length: Int, headSize: Int,
                                into dst: inout Matrix) {
         let width = dst.cols
-        src.data.withUnsafeBufferPointer { sb in
-            dst.data.withUnsafeMutableBufferPointer { db in
+        src.values.withUnsafeBufferPointer { sb in
+            dst.values.withUnsafeMutableBufferPointer { db in
                 let s = sb.baseAddress!, d = db.baseAddress! + sample * length * width + head * headSize
                 for i in 0..<length { (d + i * width).update(from: s + i * headSize, count: headSize) }
             }
@@ -206,7 +206,7 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     /// loop over the whole matrix (short per-row loops leave exp's latency exposed).
     private static func softmaxRows(_ m: inout Matrix) {
         let rows = m.rows, cols = m.cols
-        m.data.withUnsafeMutableBufferPointer { buffer in
+        m.values.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress, cols > 0 else { return }
             for r in 0..<rows {
                 let row = base + r * cols
@@ -226,8 +226,8 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     /// `g = scale · P ⊙ (g - rowsum(g ⊙ P))`, in place.
     private static func softmaxBackward(probabilities p: Matrix, gradient g: inout Matrix, scale: Float) {
         let rows = p.rows, cols = p.cols
-        p.data.withUnsafeBufferPointer { pb in
-            g.data.withUnsafeMutableBufferPointer { gb in
+        p.values.withUnsafeBufferPointer { pb in
+            g.values.withUnsafeMutableBufferPointer { gb in
                 guard let pp = pb.baseAddress, let gp = gb.baseAddress else { return }
                 for r in 0..<rows {
                     let pr = pp + r * cols, gr = gp + r * cols

@@ -5,7 +5,7 @@ import PluginProtocol
 public final class ParallelSum: FittableLayer {
     public let first: any Layer
     public let second: any Layer
-    public var parameters: [Parameter] { first.parameters + second.parameters }
+    public var weights: [Weight] { first.weights + second.weights }
 
     private var outputs = OutputBuffers()
     private var gradInput = Matrix(rows: 0, cols: 0)
@@ -24,10 +24,10 @@ public final class ParallelSum: FittableLayer {
         let b = second.forward(input, training: training)
         precondition(a.rows == b.rows && a.cols == b.cols, "ParallelSum: branches give \(a.rows)x\(a.cols) and \(b.rows)x\(b.cols)")
         return outputs.fill(rows: a.rows, cols: a.cols, training: training) { out in
-            let n = a.data.count
-            a.data.withUnsafeBufferPointer { ap in
-                b.data.withUnsafeBufferPointer { bp in
-                    out.data.withUnsafeMutableBufferPointer { op in
+            let n = a.values.count
+            a.values.withUnsafeBufferPointer { ap in
+                b.values.withUnsafeBufferPointer { bp in
+                    out.values.withUnsafeMutableBufferPointer { op in
                         for i in 0..<n { op[i] = ap[i] + bp[i] }
                     }
                 }
@@ -39,11 +39,11 @@ public final class ParallelSum: FittableLayer {
         let ga = first.backward(gradOutput, needInputGradient: needInputGradient)
         let gb = second.backward(gradOutput, needInputGradient: needInputGradient)
         guard needInputGradient else { return nil }
-        guard let ga, let gb, ga.data.count == gb.data.count else {
+        guard let ga, let gb, ga.values.count == gb.values.count else {
             preconditionFailure("ParallelSum: a branch returned no input gradient although asked")
         }
         gradInput.reshapeDiscardingContents(rows: ga.rows, cols: ga.cols)
-        for i in 0..<ga.data.count { gradInput.data[i] = ga.data[i] + gb.data[i] }
+        for i in 0..<ga.values.count { gradInput.values[i] = ga.values[i] + gb.values[i] }
         return gradInput
     }
 }

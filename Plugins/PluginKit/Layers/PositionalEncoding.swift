@@ -8,7 +8,7 @@ public final class PositionalEncoding: SequenceLayer {
     public let inputChannels: Int
     public var outputLength: Int { inputLength }
     public var outputChannels: Int { inputChannels }
-    public var parameters: [Parameter] { [] }
+    public var weights: [Weight] { [] }
 
     /// `1 x (length * channels)`, time-major.
     public let encoding: Matrix
@@ -23,7 +23,7 @@ public final class PositionalEncoding: SequenceLayer {
             for c in 0..<channels {
                 let exponent = Double(2 * (c / 2)) / Double(channels)
                 let angle = Double(t) / pow(10_000, exponent)
-                pe.data[t * channels + c] = Float(c % 2 == 0 ? sin(angle) : cos(angle))
+                pe.values[t * channels + c] = Float(c % 2 == 0 ? sin(angle) : cos(angle))
             }
         }
         encoding = pe
@@ -34,9 +34,9 @@ public final class PositionalEncoding: SequenceLayer {
                      "PositionalEncoding: input has \(input.cols) columns, expected \(inputSize)")
         let width = inputSize, rows = input.rows
         return outputs.fill(rows: rows, cols: width, training: training) { out in
-            input.data.withUnsafeBufferPointer { xb in
-                encoding.data.withUnsafeBufferPointer { pb in
-                    out.data.withUnsafeMutableBufferPointer { yb in
+            input.values.withUnsafeBufferPointer { xb in
+                encoding.values.withUnsafeBufferPointer { pb in
+                    out.values.withUnsafeMutableBufferPointer { yb in
                         guard let x = xb.baseAddress, let p = pb.baseAddress, let y = yb.baseAddress else { return }
                         for r in 0..<rows {
                             let xr = x + r * width, yr = y + r * width

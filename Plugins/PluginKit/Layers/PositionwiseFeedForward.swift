@@ -14,7 +14,7 @@ public final class PositionwiseFeedForward: SequenceLayer {
 
     public let hidden: Dense
     public let output: Dense
-    public var parameters: [Parameter] { hidden.parameters + output.parameters }
+    public var weights: [Weight] { hidden.weights + output.weights }
     private var trainingBatch = -1
 
     public init(name: String, length: Int, channels: Int, hidden: Int, activation: Activation,

@@ -2,7 +2,7 @@
 /// dL/dx = dL/dy + inner's input gradient; the parameters are `inner`'s.
 public final class Residual: Layer {
     public let inner: any Layer
-    public var parameters: [Parameter] { inner.parameters }
+    public var weights: [Weight] { inner.weights }
 
     private var outputs = OutputBuffers()
     private var trainingShape: (rows: Int, cols: Int)?
@@ -36,11 +36,11 @@ public final class Residual: Layer {
     }
 
     private static func add(_ a: Matrix, _ b: Matrix, into out: inout Matrix) {
-        let n = a.data.count
-        precondition(b.data.count == n && out.data.count == n, "Residual: sizes differ")
-        a.data.withUnsafeBufferPointer { ab in
-            b.data.withUnsafeBufferPointer { bb in
-                out.data.withUnsafeMutableBufferPointer { ob in
+        let n = a.values.count
+        precondition(b.values.count == n && out.values.count == n, "Residual: sizes differ")
+        a.values.withUnsafeBufferPointer { ab in
+            b.values.withUnsafeBufferPointer { bb in
+                out.values.withUnsafeMutableBufferPointer { ob in
                     guard let ap = ab.baseAddress, let bp = bb.baseAddress, let op = ob.baseAddress else { return }
                     for i in 0..<n { op[i] = ap[i] + bp[i] }
                 }

@@ -8,7 +8,7 @@ public final class UpSampling1D: SequenceLayer {
     public let factor: Int
     public var outputLength: Int { inputLength * factor }
     public var outputChannels: Int { inputChannels }
-    public var parameters: [Parameter] { [] }
+    public var weights: [Weight] { [] }
 
     private var outputs = OutputBuffers()
     private var trainingBatch = -1
@@ -29,8 +29,8 @@ public final class UpSampling1D: SequenceLayer {
         if training { trainingBatch = batch }
         let c = inputChannels, f = factor, steps = batch * inputLength
         return outputs.fill(rows: batch, cols: outputSize, training: training) { out in
-            input.data.withUnsafeBufferPointer { xb in
-                out.data.withUnsafeMutableBufferPointer { yb in
+            input.values.withUnsafeBufferPointer { xb in
+                out.values.withUnsafeMutableBufferPointer { yb in
                     guard let x = xb.baseAddress, let y = yb.baseAddress else { return }
                     // Rows of all samples are consecutive steps, so (sample, step) is one index.
                     for t in 0..<steps {
@@ -52,8 +52,8 @@ public final class UpSampling1D: SequenceLayer {
         guard needInputGradient else { return nil }
         let batch = trainingBatch, c = inputChannels, f = factor, steps = batch * inputLength
         gradInput.reshapeDiscardingContents(rows: batch, cols: inputSize)
-        gradOutput.data.withUnsafeBufferPointer { gb in
-            gradInput.data.withUnsafeMutableBufferPointer { db in
+        gradOutput.values.withUnsafeBufferPointer { gb in
+            gradInput.values.withUnsafeMutableBufferPointer { db in
                 guard let g = gb.baseAddress, let d = db.baseAddress else { return }
                 for t in 0..<steps {
                     let dst = d + t * c

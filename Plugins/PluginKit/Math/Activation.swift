@@ -8,7 +8,7 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
     /// Applies f in place.
     public func apply(_ m: inout Matrix) {
         precondition(m.isConsistent, "Activation.apply: matrix data count does not match its shape")
-        m.data.withUnsafeMutableBufferPointer { apply(to: $0) }
+        m.values.withUnsafeMutableBufferPointer { apply(to: $0) }
     }
 
     /// Given the layer's OUTPUT y = f(z), multiplies `gradient` in place by f'(z).
@@ -22,8 +22,8 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
         precondition(output.isConsistent && gradient.isConsistent,
                      "Activation.backward: matrix data count does not match its shape")
         if self == .linear { return }
-        output.data.withUnsafeBufferPointer { y in
-            gradient.data.withUnsafeMutableBufferPointer { g in
+        output.values.withUnsafeBufferPointer { y in
+            gradient.values.withUnsafeMutableBufferPointer { g in
                 multiplyByDerivative(output: y, gradient: UnsafeBufferPointer(g), into: g)
             }
         }

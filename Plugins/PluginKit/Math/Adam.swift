@@ -10,7 +10,7 @@
 ///
 /// The L2 term `l2 * value` is the gradient of the loss term (l2/2)·‖value‖²;
 /// a Keras `regularizers.l2(λ)` (loss λ·‖w‖²) corresponds to `l2: 2λ`. It is
-/// applied to every parameter handed to `step`, biases included.
+/// applied to every weight handed to `step`, biases included.
 public final class Adam {
     public var learningRate: Float
     public let beta1: Float
@@ -27,15 +27,15 @@ public final class Adam {
     private var beta1Power: Double = 1
     private var beta2Power: Double = 1
 
-    /// Moment estimates per parameter. The state holds the parameter strongly, so
+    /// Moment estimates per weight. The state holds the weight strongly, so
     /// its ObjectIdentifier cannot be recycled by a new object while the entry exists.
     private final class Moments {
-        let parameter: Parameter
+        let weight: Weight
         var m: [Float]
         var v: [Float]
-        init(_ parameter: Parameter) {
-            self.parameter = parameter
-            m = [Float](repeating: 0, count: parameter.value.data.count)
+        init(_ weight: Weight) {
+            self.weight = weight
+            m = [Float](repeating: 0, count: weight.value.values.count)
             v = m
         }
     }
@@ -51,9 +51,9 @@ public final class Adam {
         self.l2 = l2
     }
 
-    /// Applies one bias-corrected Adam update to every parameter, then zeros their
-    /// gradients (fused into the same pass). Pass each parameter once per step.
-    public func step(_ parameters: [Parameter]) {
+    /// Applies one bias-corrected Adam update to every weight, then zeros their
+    /// gradients (fused into the same pass). Pass each weight once per step.
+    public func step(_ weights: [Weight]) {
         stepCount += 1
         beta1Power *= Double(beta1)
         beta2Power *= Double(beta2)
@@ -61,10 +61,10 @@ public final class Adam {
         let lrT = Float(rate * (1 - beta2Power).squareRoot() / (1 - beta1Power))
         let b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2, eps = epsilon, decay = l2
 
-        for p in parameters where p.trainable {
+        for p in weights where p.trainable {
             precondition(p.gradient.rows == p.value.rows && p.gradient.cols == p.value.cols
                             && p.value.isConsistent && p.gradient.isConsistent,
-                         "Adam: parameter \(p.name) has a gradient of a different shape")
+                         "Adam: weight \(p.name) has a gradient of a different shape")
             let state: Moments
             if let existing = moments[ObjectIdentifier(p)] {
                 state = existing
@@ -72,11 +72,11 @@ public final class Adam {
                 state = Moments(p)
                 moments[ObjectIdentifier(p)] = state
             }
-            let n = p.value.data.count
-            precondition(state.m.count == n, "Adam: parameter \(p.name) changed size between steps")
+            let n = p.value.values.count
+            precondition(state.m.count == n, "Adam: weight \(p.name) changed size between steps")
 
-            p.value.data.withUnsafeMutableBufferPointer { wBuf in
-                p.gradient.data.withUnsafeMutableBufferPointer { gBuf in
+            p.value.values.withUnsafeMutableBufferPointer { wBuf in
+                p.gradient.values.withUnsafeMutableBufferPointer { gBuf in
                     state.m.withUnsafeMutableBufferPointer { mBuf in
                         state.v.withUnsafeMutableBufferPointer { vBuf in
                             guard let w = wBuf.baseAddress, let g = gBuf.baseAddress,

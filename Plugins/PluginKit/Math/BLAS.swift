@@ -48,9 +48,9 @@ public enum BLAS {
         precondition(m <= limit && n <= limit && k <= limit && a.cols <= limit && b.cols <= limit,
                      "gemm: dimension exceeds the 32-bit BLAS interface")
 
-        a.data.withUnsafeBufferPointer { pa in
-            b.data.withUnsafeBufferPointer { pb in
-                c.data.withUnsafeMutableBufferPointer { pc in
+        a.values.withUnsafeBufferPointer { pa in
+            b.values.withUnsafeBufferPointer { pb in
+                c.values.withUnsafeMutableBufferPointer { pc in
                     cblas_sgemm(CblasRowMajor,
                                 transposeA ? CblasTrans : CblasNoTrans,
                                 transposeB ? CblasTrans : CblasNoTrans,
@@ -68,7 +68,7 @@ public enum BLAS {
     private static func scale(_ m: inout Matrix, by factor: Float) {
         if factor == 0 { m.setZero(); return }
         if factor == 1 { return }
-        m.data.withUnsafeMutableBufferPointer { buffer in
+        m.values.withUnsafeMutableBufferPointer { buffer in
             for i in buffer.indices { buffer[i] *= factor }
         }
     }

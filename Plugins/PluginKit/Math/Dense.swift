@@ -18,11 +18,11 @@ public final class Dense: Layer {
     public let outputSize: Int
     public let activation: Activation
     /// [inputSize x outputSize], named "\(name).weight".
-    public let weight: Parameter
+    public let weight: Weight
     /// [1 x outputSize], named "\(name).bias".
-    public let bias: Parameter
+    public let bias: Weight
 
-    public var parameters: [Parameter] { [weight, bias] }
+    public var weights: [Weight] { [weight, bias] }
 
     private var cachedInput: Matrix?
     private var outputA = Matrix(rows: 0, cols: 0)
@@ -34,16 +34,16 @@ public final class Dense: Layer {
     private var gradInput = Matrix(rows: 0, cols: 0)
 
     /// Glorot-uniform weights [inputSize x outputSize] from `rng`, zero bias [1 x outputSize].
-    /// Parameter names: "\(name).weight", "\(name).bias".
+    /// Weight names: "\(name).weight", "\(name).bias".
     public init(inputSize: Int, outputSize: Int, activation: Activation, name: String,
                 rng: inout SeededGenerator) {
         precondition(inputSize > 0 && outputSize > 0, "Dense \(name): sizes must be positive")
         self.inputSize = inputSize
         self.outputSize = outputSize
         self.activation = activation
-        self.weight = Parameter(name: "\(name).weight",
+        self.weight = Weight(name: "\(name).weight",
                                 value: WeightInitialization.glorotUniform(rows: inputSize, cols: outputSize, rng: &rng))
-        self.bias = Parameter(name: "\(name).bias", value: Matrix(rows: 1, cols: outputSize))
+        self.bias = Weight(name: "\(name).bias", value: Matrix(rows: 1, cols: outputSize))
     }
 
     /// Shape mismatches are programmer errors here: callers validate external
@@ -83,9 +83,9 @@ public final class Dense: Layer {
             gradZ = gradOutput
         } else {
             gradPreActivation.reshapeDiscardingContents(rows: output.rows, cols: output.cols)
-            output.data.withUnsafeBufferPointer { y in
-                gradOutput.data.withUnsafeBufferPointer { g in
-                    gradPreActivation.data.withUnsafeMutableBufferPointer { r in
+            output.values.withUnsafeBufferPointer { y in
+                gradOutput.values.withUnsafeBufferPointer { g in
+                    gradPreActivation.values.withUnsafeMutableBufferPointer { r in
                         activation.multiplyByDerivative(output: y, gradient: g, into: r)
                     }
                 }
@@ -109,8 +109,8 @@ public final class Dense: Layer {
         BLAS.gemm(input, transposeA: false, weight.value, transposeB: false, into: &out)
         let cols = outputSize
         let rows = out.rows
-        bias.value.data.withUnsafeBufferPointer { b in
-            out.data.withUnsafeMutableBufferPointer { o in
+        bias.value.values.withUnsafeBufferPointer { b in
+            out.values.withUnsafeMutableBufferPointer { o in
                 guard let bp = b.baseAddress, let op = o.baseAddress else { return }
                 for r in 0..<rows {
                     let row = op + r * cols
@@ -124,8 +124,8 @@ public final class Dense: Layer {
     /// `target[0, c] += Σ_r m[r, c]`, walking rows so the inner loop is contiguous.
     private static func addColumnSums(of m: Matrix, into target: inout Matrix) {
         let rows = m.rows, cols = m.cols
-        m.data.withUnsafeBufferPointer { src in
-            target.data.withUnsafeMutableBufferPointer { dst in
+        m.values.withUnsafeBufferPointer { src in
+            target.values.withUnsafeMutableBufferPointer { dst in
                 guard let s = src.baseAddress, let d = dst.baseAddress else { return }
                 for r in 0..<rows {
                     let row = s + r * cols

@@ -15,7 +15,7 @@ public final class FixedTransform: Layer {
         self.matrix = matrix
     }
 
-    public var parameters: [Parameter] { [] }
+    public var weights: [Weight] { [] }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
         BLAS.gemm(input, transposeA: false, matrix, transposeB: false, into: &output)

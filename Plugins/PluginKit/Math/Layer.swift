@@ -5,9 +5,9 @@
 public protocol Layer: AnyObject {
     /// Training forward caches what backward needs; inference forward need not.
     func forward(_ input: Matrix, training: Bool) -> Matrix
-    /// Backward for the most recent training forward. ADDS parameter gradients
+    /// Backward for the most recent training forward. ADDS weight gradients
     /// (accumulation across calls until the optimiser steps). Returns dL/dinput only when asked.
     func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix?
     /// The layer's trainable tensors, in a stable order.
-    var parameters: [Parameter] { get }
+    var weights: [Weight] { get }
 }

@@ -9,17 +9,17 @@ public final class Sequential: FittableLayer {
         self.layers = layers
     }
 
-    /// All parameters, layer by layer in order (stable, so it can key saved weights).
-    public var parameters: [Parameter] { layers.flatMap { $0.parameters } }
+    /// All weights, layer by layer in order (stable, so their names key the saved state).
+    public var weights: [Weight] { layers.flatMap { $0.weights } }
 
     /// Total number of trainable scalars (fitted state is not counted).
-    public var parameterCount: Int {
-        parameters.reduce(0) { $0 + ($1.trainable ? $1.value.count : 0) }
+    public var weightCount: Int {
+        weights.reduce(0) { $0 + ($1.trainable ? $1.value.count : 0) }
     }
 
     /// Clears every accumulated gradient in place.
     public func zeroGradients() {
-        for p in parameters { p.zeroGradient() }
+        for p in weights { p.zeroGradient() }
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {

@@ -11,8 +11,8 @@ enum WeightInitialization {
         precondition(fanIn > 0 && fanOut > 0, "Glorot initialisation needs positive fan-in and fan-out")
         let limit = (6 / Float(fanIn + fanOut)).squareRoot()
         var m = Matrix(rows: fanIn, cols: fanOut)
-        for i in 0..<m.data.count {
-            m.data[i] = rng.uniform(-limit, limit)
+        for i in 0..<m.values.count {
+            m.values[i] = rng.uniform(-limit, limit)
         }
         return m
     }

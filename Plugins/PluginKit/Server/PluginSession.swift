@@ -57,14 +57,14 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         case MethodName.step:
             _ = try codec.decode(RPCRequest<Empty>.self, from: frame)
             let (model, optimizer) = try configured()
-            optimizer.step(model.parameters)
+            optimizer.step(model.weights)
             return try reply(id, StepResult(steps: optimizer.stepCount))
         case MethodName.exportState:
             _ = try codec.decode(RPCRequest<Empty>.self, from: frame)
             let (model, _) = try configured()
             var tensors: [String: Tensor] = [:]
-            for p in model.parameters {
-                tensors[p.name] = Tensor(rows: p.value.rows, cols: p.value.cols, values: p.value.data)
+            for p in model.weights {
+                tensors[p.name] = Tensor(rows: p.value.rows, cols: p.value.cols, values: p.value.values)
             }
             return try reply(id, ModelState(tensors: tensors))
         case MethodName.importState:
@@ -118,7 +118,7 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         self.model = model
         self.optimizer = Plugin.optimizer(configuration)
         haveTrainingForward = false
-        return ConfigureResult(parameterCount: model.parameterCount, parameters: values)
+        return ConfigureResult(parameterCount: model.weightCount, parameters: values)
     }
 
     private func forward(_ p: ForwardParams) throws -> ForwardResult {
@@ -129,8 +129,8 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
             throw RPCError.invalidParams("input shape \(input.shape) is not [batch] + \(c.inputShape)")
         }
         let batch = input.shape[0]
-        let output = model.forward(Matrix(rows: batch, cols: c.inputSize, data: input.values), training: p.training)
-        guard output.data.allSatisfy(\.isFinite) else {
+        let output = model.forward(Matrix(rows: batch, cols: c.inputSize, values: input.values), training: p.training)
+        guard output.values.allSatisfy(\.isFinite) else {
             throw RPCError(code: RPCErrorCode.numericalError, message: "forward produced NaN or infinity")
         }
         // An inference forward changes nothing: backward still refers to the last training forward.
@@ -138,7 +138,7 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
             haveTrainingForward = true
             batchOfLastForward = batch
         }
-        return ForwardResult(output: Tensor(shape: [batch] + c.outputShape, values: output.data))
+        return ForwardResult(output: Tensor(shape: [batch] + c.outputShape, values: output.values))
     }
 
     private func backward(_ p: BackwardParams) throws -> BackwardResult {
@@ -149,19 +149,19 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         guard p.gradOutput.shape == expected else {
             throw RPCError.invalidParams("grad_output shape \(p.gradOutput.shape) is not \(expected)")
         }
-        let grad = model.backward(Matrix(rows: batchOfLastForward, cols: c.outputSize, data: p.gradOutput.values),
-                                  needInputGradient: p.needInputGrad)
-        guard let grad, p.needInputGrad else { return BackwardResult(gradInput: nil) }
-        guard grad.data.allSatisfy(\.isFinite) else {
+        let grad = model.backward(Matrix(rows: batchOfLastForward, cols: c.outputSize, values: p.gradOutput.values),
+                                  needInputGradient: p.needInputGradient)
+        guard let grad, p.needInputGradient else { return BackwardResult(gradInput: nil) }
+        guard grad.values.allSatisfy(\.isFinite) else {
             throw RPCError(code: RPCErrorCode.numericalError, message: "backward produced NaN or infinity")
         }
-        return BackwardResult(gradInput: Tensor(shape: [batchOfLastForward] + c.inputShape, values: grad.data))
+        return BackwardResult(gradInput: Tensor(shape: [batchOfLastForward] + c.inputShape, values: grad.values))
     }
 
     private func importState(_ state: ModelState) throws {
         try state.validate()
         let (model, _) = try configured()
-        let params = model.parameters
+        let params = model.weights
         let expected = Set(params.map(\.name))
         let given = Set(state.tensors.keys)
         guard expected == given else {
@@ -177,7 +177,7 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
             }
         }
         // Only after every tensor fitted: a failed import leaves the model as it was.
-        for p in params { p.value = Matrix(rows: p.value.rows, cols: p.value.cols, data: state.tensors[p.name]!.values) }
+        for p in params { p.value = Matrix(rows: p.value.rows, cols: p.value.cols, values: state.tensors[p.name]!.values) }
         model.zeroGradients()
         haveTrainingForward = false
     }
@@ -189,7 +189,7 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
             switch name {
             case "input_shape": out[name] = c.map { .array($0.inputShape.map { .number(Double($0)) }) } ?? .null
             case "output_shape": out[name] = c.map { .array($0.outputShape.map { .number(Double($0)) }) } ?? .null
-            case "parameter_count": out[name] = model.map { .number(Double($0.parameterCount)) } ?? .null
+            case "parameter_count": out[name] = model.map { .number(Double($0.weightCount)) } ?? .null
             case "steps": out[name] = .number(Double(optimizer?.stepCount ?? 0))
             case "layer_sizes":
                 out[name] = model.map { m in .array(m.layers.compactMap { ($0 as? Dense).map { .number(Double($0.outputSize)) } }) } ?? .null

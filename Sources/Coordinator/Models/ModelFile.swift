@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 import PluginProtocol
 

@@ -7,32 +7,32 @@ import PluginProtocol
 /// forward, the MSE and its gradient, decoder backward, encoder backward, and
 /// both optimiser steps. Every tensor a plugin returns is checked for shape
 /// here (the codec already refused NaN and infinity).
-public final class Autoencoder {
-    public private(set) var encoder: any PluginChannel
+package final class Autoencoder {
+    package private(set) var encoder: any PluginChannel
     /// Absent when only features are computed with a loaded encoder.
-    public private(set) var decoder: (any PluginChannel)?
+    package private(set) var decoder: (any PluginChannel)?
     /// Starts a fresh, handshaken plugin of a role; set to allow `recover`.
-    public var relaunch: ((PluginRole) throws -> any PluginChannel)?
+    package var relaunch: ((PluginRole) throws -> any PluginChannel)?
     /// The last `configure` call's arguments, replayed on a relaunched plugin.
     private var setup: (seed: UInt64, encoder: [String: JSONValue], decoder: [String: JSONValue])?
-    public private(set) var windowSize = 0
-    public private(set) var interfaceSize = 0
-    public private(set) var encoderSetup: ConfigureResult?
-    public private(set) var decoderSetup: ConfigureResult?
+    package private(set) var windowSize = 0
+    package private(set) var interfaceSize = 0
+    package private(set) var encoderSetup: ConfigureResult?
+    package private(set) var decoderSetup: ConfigureResult?
 
     /// Requests sent but not yet answered (optimiser steps are pipelined ahead of the next call).
     private var pendingEncoderStep: Int?
     private var pendingDecoderStep: Int?
     private var gradient: [Float] = []
 
-    public init(encoder: any PluginChannel, decoder: (any PluginChannel)?) {
+    package init(encoder: any PluginChannel, decoder: (any PluginChannel)?) {
         self.encoder = encoder
         self.decoder = decoder
     }
 
     /// (Re)builds both models for a window and interface size. Parameters are the
     /// plugins' own namespaces; each is checked against that plugin's schema first.
-    public func configure(windowSize: Int, interfaceSize: Int, seed: UInt64,
+    package func configure(windowSize: Int, interfaceSize: Int, seed: UInt64,
                           encoderParameters: [String: JSONValue], decoderParameters: [String: JSONValue]) throws {
         try settle()
         let e = try encoder.call(MethodName.configure, ConfigureParams(inputShape: [windowSize], outputShape: [interfaceSize],
@@ -51,7 +51,7 @@ public final class Autoencoder {
 
     /// Sends the training windows' statistics to each plugin that declared the `fit`
     /// capability (after `configure`, before training); others are not asked.
-    public func fit(_ statistics: FitParams) throws {
+    package func fit(_ statistics: FitParams) throws {
         try settle()
         for plugin in [encoder, decoder].compactMap({ $0 }) where plugin.info?.supports(PluginCapability.fit) == true {
             _ = try plugin.call(MethodName.fit, statistics, as: Empty.self)
@@ -60,13 +60,13 @@ public final class Autoencoder {
 
     /// Whether a side has anything to train; one with no trainable parameters
     /// (a closed-form fit) gets no backward or step.
-    public var encoderTrains: Bool { (encoderSetup?.parameterCount ?? 1) > 0 }
-    public var decoderTrains: Bool { (decoderSetup?.parameterCount ?? 1) > 0 }
+    package var encoderTrains: Bool { (encoderSetup?.parameterCount ?? 1) > 0 }
+    package var decoderTrains: Bool { (decoderSetup?.parameterCount ?? 1) > 0 }
 
     /// After a plugin failed: starts a new process for each failed plugin, configures
     /// it as before, and puts both models back to `checkpoint`. Optimiser moments
     /// start afresh (they are not part of a model's state).
-    public func recover(restoring checkpoint: (encoder: ModelState, decoder: ModelState?)) throws {
+    package func recover(restoring checkpoint: (encoder: ModelState, decoder: ModelState?)) throws {
         guard let relaunch, let setup else { throw PluginError.incompatible(plugin: encoder.label, reason: "cannot be restarted") }
         // A failed plugin's pipelined step is gone with it; a healthy one's answer is still on its way.
         if encoder.failure != nil { pendingEncoderStep = nil }
@@ -91,7 +91,7 @@ public final class Autoencoder {
     }
 
     /// One optimisation step on `batch` (`[rows, windowSize]`); returns the batch's MSE.
-    public func trainStep(_ batch: Tensor) throws -> Double {
+    package func trainStep(_ batch: Tensor) throws -> Double {
         guard let decoder else { throw PluginError.incompatible(plugin: encoder.label, reason: "training needs a decoder") }
         let rows = batch.shape[0]
         let features = try forward(encoder, batch, training: true, pending: &pendingEncoderStep, expect: [rows, interfaceSize])
@@ -99,7 +99,7 @@ public final class Autoencoder {
 
         let loss = Autoencoder.mseGradient(output.values, batch.values, into: &gradient)
         let gradFeatures = try decoder.call(MethodName.backward,
-                                            BackwardParams(gradOutput: Tensor(shape: output.shape, values: gradient), needInputGrad: encoderTrains),
+                                            BackwardParams(gradOutput: Tensor(shape: output.shape, values: gradient), needInputGradient: encoderTrains),
                                             as: BackwardResult.self)
         // The decoder's step runs while the encoder computes its backward pass.
         if decoderTrains { pendingDecoderStep = try decoder.send(MethodName.step, Empty()) }
@@ -107,25 +107,25 @@ public final class Autoencoder {
         guard let gz = gradFeatures.gradInput, gz.shape == features.shape else {
             throw decoder.reject(during: MethodName.backward, reason: "grad_input missing or not shaped \(features.shape)")
         }
-        let encoderBackward = try encoder.send(MethodName.backward, BackwardParams(gradOutput: gz, needInputGrad: false))
+        let encoderBackward = try encoder.send(MethodName.backward, BackwardParams(gradOutput: gz, needInputGradient: false))
         _ = try encoder.receive(encoderBackward, method: MethodName.backward, as: BackwardResult.self)
         pendingEncoderStep = try encoder.send(MethodName.step, Empty())
         return loss
     }
 
     /// Features of `batch` (inference).
-    public func encode(_ batch: Tensor) throws -> Tensor {
+    package func encode(_ batch: Tensor) throws -> Tensor {
         try forward(encoder, batch, training: false, pending: &pendingEncoderStep, expect: [batch.shape[0], interfaceSize])
     }
 
     /// Reconstructed windows of `features` (inference).
-    public func decode(_ features: Tensor) throws -> Tensor {
+    package func decode(_ features: Tensor) throws -> Tensor {
         guard let decoder else { throw PluginError.incompatible(plugin: encoder.label, reason: "no decoder loaded") }
         return try forward(decoder, features, training: false, pending: &pendingDecoderStep, expect: [features.shape[0], windowSize])
     }
 
     /// Waits for pipelined steps, so that the models are quiescent.
-    public func settle() throws {
+    package func settle() throws {
         if let id = pendingEncoderStep {
             pendingEncoderStep = nil
             _ = try encoder.receive(id, method: MethodName.step, as: StepResult.self)
@@ -136,25 +136,25 @@ public final class Autoencoder {
         }
     }
 
-    public func exportState() throws -> (encoder: ModelState, decoder: ModelState?) {
+    package func exportState() throws -> (encoder: ModelState, decoder: ModelState?) {
         try settle()
         return (try encoder.call(MethodName.exportState, Empty(), as: ModelState.self),
                 try decoder?.call(MethodName.exportState, Empty(), as: ModelState.self))
     }
 
-    public func importState(encoder e: ModelState?, decoder d: ModelState?) throws {
+    package func importState(encoder e: ModelState?, decoder d: ModelState?) throws {
         try settle()
         if let e { _ = try encoder.call(MethodName.importState, e, as: Empty.self) }
         if let d, let decoder { _ = try decoder.call(MethodName.importState, d, as: Empty.self) }
     }
 
-    public func debugInfo() throws -> (encoder: [String: JSONValue], decoder: [String: JSONValue]?) {
+    package func debugInfo() throws -> (encoder: [String: JSONValue], decoder: [String: JSONValue]?) {
         try settle()
         return (try encoder.call(MethodName.debugInfo, Empty(), as: DebugInfoResult.self).variables,
                 try decoder?.call(MethodName.debugInfo, Empty(), as: DebugInfoResult.self).variables)
     }
 
-    public func shutdown() {
+    package func shutdown() {
         try? settle()
         encoder.shutdown()
         decoder?.shutdown()

@@ -39,27 +39,27 @@ public struct TrainingResult: Sendable, Codable, Equatable {
 }
 
 /// Mini-batch training with seeded shuffling, per-epoch validation and early stopping.
-public struct Trainer {
-    public var epochs: Int
-    public var batchSize: Int
-    public var seed: UInt64
-    public var patience: Int
+package struct Trainer {
+    package var epochs: Int
+    package var batchSize: Int
+    package var seed: UInt64
+    package var patience: Int
     /// Windows per inference call; large batches keep the protocol's overhead low.
-    public var inferenceBatch = 4096
+    package var inferenceBatch = 4096
     /// How many times a failed plugin may be restarted; each restart resumes from
     /// the last completed epoch (which is checkpointed only when this is above 0).
-    public var restarts = 0
-    public var onEpoch: (EpochReport) -> Void = { _ in }
-    public var onRestart: (PluginError, Int) -> Void = { _, _ in }
+    package var restarts = 0
+    package var onEpoch: (EpochReport) -> Void = { _ in }
+    package var onRestart: (PluginError, Int) -> Void = { _, _ in }
 
-    public init(epochs: Int, batchSize: Int, seed: UInt64, patience: Int) {
+    package init(epochs: Int, batchSize: Int, seed: UInt64, patience: Int) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.seed = seed
         self.patience = patience
     }
 
-    public func train(_ model: Autoencoder, training: WindowCatalog, validation: WindowCatalog?) throws -> TrainingResult {
+    package func train(_ model: Autoencoder, training: WindowCatalog, validation: WindowCatalog?) throws -> TrainingResult {
         var order = Array(0..<training.count)
         var rng = SplitMix64(seed: seed)
         var buffer: [Float] = []
@@ -67,7 +67,7 @@ public struct Trainer {
         var best: (mse: Double, state: (encoder: ModelState, decoder: ModelState?)?)?
         var sinceBest = 0
         var restartsLeft = restarts
-        let started = Deadline.now()
+        let started = Stopwatch()
         // Where training starts (PCA, for a model with a fitted linear path) is the first
         // candidate for the weights kept: early stopping never returns a worse model.
         let initialMSE = try validation.map { try evaluate(model, $0) }
@@ -78,7 +78,7 @@ public struct Trainer {
             // What a restart goes back to: the models, shuffle state and order as this epoch began.
             let checkpoint = restartsLeft > 0 ? try model.exportState() : nil
             let (orderAtStart, rngAtStart) = (order, rng)
-            var t0 = Deadline.now()
+            var epochClock = Stopwatch()
             var lossSum = 0.0
             while true {
                 do {
@@ -98,10 +98,10 @@ public struct Trainer {
                     onRestart(error, restarts - restartsLeft)
                     try model.recover(restoring: checkpoint!)
                     (order, rng) = (orderAtStart, rngAtStart)
-                    t0 = Deadline.now()
+                    epochClock.restart()
                 }
             }
-            let seconds = Double(Deadline.now().nanoseconds - t0.nanoseconds) / 1e9
+            let seconds = epochClock.seconds
             let validationMSE = try validation.map { try evaluate(model, $0) }
             let report = EpochReport(interfaceSize: model.interfaceSize, epoch: epoch, epochs: epochs,
                                      trainingMSE: lossSum / Double(max(order.count, 1)), validationMSE: validationMSE,
@@ -126,12 +126,12 @@ public struct Trainer {
         }
         return TrainingResult(interfaceSize: model.interfaceSize, epochs: reports, validationMSE: finalMSE,
                               initialValidationMSE: initialMSE, trainingWindows: training.count,
-                              trainingSeconds: Double(Deadline.now().nanoseconds - started.nanoseconds) / 1e9,
+                              trainingSeconds: started.seconds,
                               restarts: restarts - restartsLeft)
     }
 
     /// Mean squared reconstruction error over every window of `windows` (normalised units).
-    public func evaluate(_ model: Autoencoder, _ windows: WindowCatalog) throws -> Double {
+    package func evaluate(_ model: Autoencoder, _ windows: WindowCatalog) throws -> Double {
         var sum = 0.0
         var buffer: [Float] = []
         var unused: [Float] = []

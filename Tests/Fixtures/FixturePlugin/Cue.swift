@@ -12,7 +12,7 @@ enum Cue {
 
     /// The Dense stack's parameters plus where the attacks aim: a plugin gets no
     /// arguments and no environment, so tests pass these through `configure`.
-    static let parameters: ParameterSchema = DenseStackParameters.schema.merging([
+    static let parameters: ParameterSchema = DenseStackArchitecture.schema.merging([
         "path": ParameterSpec(.string, default: .string(""), description: "File an attack touches, reads or writes."),
         "port": ParameterSpec(.integer, default: .number(0), minimum: 0, maximum: 65_535,
                               description: "TCP port on 127.0.0.1 an attack connects to."),

@@ -44,12 +44,12 @@ final class Saboteur: Layer {
     private var forwards = 0
     private var trainingForwards = 0
     /// `state-no-roundtrip`: an offset added to the input, drawn from the seed.
-    private let offset: Parameter?
+    private let offset: Weight?
 
     /// `state-no-roundtrip` hands out a copy of its offset: export_state reads the true
     /// values, but import_state (and the optimiser) write into a copy that is thrown away.
-    var parameters: [Parameter] {
-        offset.map { [Parameter(name: $0.name, value: $0.value)] } ?? []
+    var weights: [Weight] {
+        offset.map { [Weight(name: $0.name, value: $0.value)] } ?? []
     }
 
     init(_ c: ModelConfiguration) {
@@ -58,8 +58,8 @@ final class Saboteur: Layer {
         crashAfter = c.integer("crash_after") ?? 3
         if Cue.behaviour == "state-no-roundtrip" {
             var rng = SeededGenerator(seed: c.seed &+ 7)
-            offset = Parameter(name: "saboteur.offset",
-                               value: Matrix(rows: 1, cols: c.inputSize, data: (0..<c.inputSize).map { _ in Float.random(in: -0.1...0.1, using: &rng) }))
+            offset = Weight(name: "saboteur.offset",
+                               value: Matrix(rows: 1, cols: c.inputSize, values: (0..<c.inputSize).map { _ in Float.random(in: -0.1...0.1, using: &rng) }))
         } else {
             offset = nil
         }
@@ -76,7 +76,7 @@ final class Saboteur: Layer {
         guard let offset else { return input }
         var shifted = input
         for r in 0..<input.rows {
-            for k in 0..<input.cols { shifted.data[r * input.cols + k] += offset.value.data[k] }
+            for k in 0..<input.cols { shifted.values[r * input.cols + k] += offset.value.values[k] }
         }
         return shifted
     }
@@ -84,7 +84,7 @@ final class Saboteur: Layer {
     func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
         guard Cue.behaviour == "wrong-gradient" else { return gradOutput }
         var doubled = gradOutput
-        for i in doubled.data.indices { doubled.data[i] *= 2 }
+        for i in doubled.values.indices { doubled.values[i] *= 2 }
         return doubled
     }
 
@@ -118,7 +118,7 @@ extension Fixture {
 enum FixtureEncoder: Fixture {
     static let role = PluginRole.encoder
     static func build(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
-        let inner = try DenseStackParameters.stack([c.inputSize, c.outputSize], c, rng: &rng)
+        let inner = try DenseStackArchitecture.stack([c.inputSize, c.outputSize], c, rng: &rng)
         return Sequential([Saboteur(c)] + inner.layers)
     }
 }
@@ -126,7 +126,7 @@ enum FixtureEncoder: Fixture {
 enum FixtureDecoder: Fixture {
     static let role = PluginRole.decoder
     static func build(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
-        let inner = try DenseStackParameters.stack([c.inputSize, c.outputSize], c, rng: &rng)
+        let inner = try DenseStackArchitecture.stack([c.inputSize, c.outputSize], c, rng: &rng)
         return Sequential([Saboteur(c)] + inner.layers)
     }
 }

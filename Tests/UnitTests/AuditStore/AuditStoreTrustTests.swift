@@ -89,11 +89,4 @@ final class AuditStoreTrustTests: XCTestCase {
         }
         assertStoreError(try store.recordVersion(plugin: "ann", keyID: "deadbeef", version: "1.0.0"), .notFound(what: "key 'deadbeef'"))
     }
-
-    func testVersionOrder() {
-        let ordered = ["0.0.1", "0.1.0", "0.9.99", "1.0.0", "1.9.0", "1.10.0", "10.0.0"].map { PluginVersionNumber($0)! }
-        XCTAssertEqual(ordered, ordered.sorted())
-        XCTAssertEqual(PluginVersionNumber("01.02.03"), PluginVersionNumber("1.2.3"))
-        XCTAssertNil(PluginVersionNumber("1.2.99999999999999999999"))
-    }
 }

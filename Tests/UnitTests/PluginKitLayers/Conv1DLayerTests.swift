@@ -101,7 +101,7 @@ final class Conv1DLayerTests: XCTestCase {
                           padding: .same, activation: .relu, rng: &rng)
         XCTAssertEqual(conv.outputChannels, 5)
         XCTAssertEqual(conv.outputSize, 8 * 5)
-        XCTAssertEqual(conv.parameters.map(\.name), ["enc.0.kernel", "enc.0.bias"])
+        XCTAssertEqual(conv.weights.map(\.name), ["enc.0.kernel", "enc.0.bias"])
         XCTAssertEqual(conv.kernel.value.rows, 3 * 2)
         XCTAssertEqual(conv.kernel.value.cols, 5)
         let x = Matrix(rows: 4, cols: 32, repeating: 0.5)
@@ -112,7 +112,7 @@ final class Conv1DLayerTests: XCTestCase {
         XCTAssertNil(conv.backward(y, needInputGradient: false))
         // Glorot with fans k*c and k*f.
         let limit = Float(6.0 / Double(3 * 2 + 3 * 5)).squareRoot()
-        XCTAssertTrue(conv.kernel.value.data.allSatisfy { abs($0) <= limit })
+        XCTAssertTrue(conv.kernel.value.values.allSatisfy { abs($0) <= limit })
         XCTAssertEqual(conv.bias.value, Matrix(rows: 1, cols: 5))
     }
 
@@ -124,10 +124,10 @@ final class Conv1DLayerTests: XCTestCase {
         let g = MathTestSupport.randomMatrix(rows: c.batch, cols: conv.outputSize, rng: &rng)
         _ = conv.forward(x, training: true)
         _ = conv.backward(g, needInputGradient: false)
-        let once = conv.parameters.map { LayerTestSupport.copy($0.gradient) }
+        let once = conv.weights.map { LayerTestSupport.copy($0.gradient) }
         _ = conv.backward(g, needInputGradient: false)
-        for (p, o) in zip(conv.parameters, once) {
-            for i in o.data.indices { XCTAssertEqual(p.gradient.data[i], 2 * o.data[i], accuracy: 1e-5) }
+        for (p, o) in zip(conv.weights, once) {
+            for i in o.values.indices { XCTAssertEqual(p.gradient.values[i], 2 * o.values[i], accuracy: 1e-5) }
         }
     }
 

@@ -112,7 +112,7 @@ final class ConvTranspose1DLayerTests: XCTestCase {
     func testParametersAndCaches() {
         let c = Self.configs[1]
         let layer = Self.make(c)
-        XCTAssertEqual(layer.parameters.map(\.name), ["deconv.kernel", "deconv.bias"])
+        XCTAssertEqual(layer.weights.map(\.name), ["deconv.kernel", "deconv.bias"])
         XCTAssertEqual(layer.kernel.value.rows, c.kernel * c.filters)
         XCTAssertEqual(layer.kernel.value.cols, c.channels)
         XCTAssertEqual(layer.outputChannels, c.filters)

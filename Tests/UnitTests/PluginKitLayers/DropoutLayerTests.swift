@@ -10,7 +10,7 @@ final class DropoutLayerTests: XCTestCase {
         let none = Dropout(rate: 0, seed: 2)
         XCTAssertEqual(none.forward(x, training: true), x)
         XCTAssertEqual(none.backward(x, needInputGradient: true), x)
-        XCTAssertTrue(dropout.parameters.isEmpty)
+        XCTAssertTrue(dropout.weights.isEmpty)
     }
 
     func testFractionDroppedAndScaling() {
@@ -18,12 +18,12 @@ final class DropoutLayerTests: XCTestCase {
         for rate: Float in [0.1, 0.3, 0.5] {
             let dropout = Dropout(rate: rate, seed: 3)
             let y = dropout.forward(x, training: true)
-            let dropped = y.data.filter { $0 == 0 }.count
-            let fraction = Double(dropped) / Double(y.data.count)
+            let dropped = y.values.filter { $0 == 0 }.count
+            let fraction = Double(dropped) / Double(y.values.count)
             XCTAssertEqual(fraction, Double(rate), accuracy: 0.01, "rate \(rate)")
-            let kept = y.data.filter { $0 != 0 }
+            let kept = y.values.filter { $0 != 0 }
             XCTAssertTrue(kept.allSatisfy { $0 == 2 / (1 - rate) }, "kept values must be scaled by 1 / (1 - rate)")
-            let mean = y.data.reduce(0.0) { $0 + Double($1) } / Double(y.data.count)
+            let mean = y.values.reduce(0.0) { $0 + Double($1) } / Double(y.values.count)
             XCTAssertEqual(mean, 2, accuracy: 0.03, "the expectation is preserved")
         }
     }
@@ -43,8 +43,8 @@ final class DropoutLayerTests: XCTestCase {
         let g = MathTestSupport.randomMatrix(rows: 4, cols: 50, rng: &rng)
         _ = a.forward(x, training: false)
         let dx = a.backward(g, needInputGradient: true)!
-        for i in x.data.indices {
-            XCTAssertEqual(dx.data[i], g.data[i] * (ya2.data[i] / x.data[i]), accuracy: 1e-5)
+        for i in x.values.indices {
+            XCTAssertEqual(dx.values[i], g.values[i] * (ya2.values[i] / x.values[i]), accuracy: 1e-5)
         }
         XCTAssertNil(a.backward(g, needInputGradient: false))
     }

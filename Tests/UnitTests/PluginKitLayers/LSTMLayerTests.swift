@@ -34,7 +34,7 @@ final class LSTMLayerTests: XCTestCase {
 
     static func naive(_ lstm: LSTM, _ x: Matrix) -> [Double] {
         let L = lstm.inputLength, H = lstm.units
-        let params = lstm.parameters
+        let params = lstm.weights
         var out = [Double]()
         for b in 0..<x.rows {
             let dirs = (0..<(lstm.bidirectional ? 2 : 1)).map { d in
@@ -97,30 +97,30 @@ final class LSTMLayerTests: XCTestCase {
         _ = lstm.forward(x, training: true)
         let dx = lstm.backward(r, needInputGradient: true)!
         var xp = x, xm = x
-        xp.data[0] += 1e-2
-        xm.data[0] -= 1e-2
+        xp.values[0] += 1e-2
+        xm.values[0] -= 1e-2
         let numeric = (MathTestSupport.weightedSum(lstm.forward(xp, training: false), r)
                        - MathTestSupport.weightedSum(lstm.forward(xm, training: false), r)) / 2e-2
         XCTAssertGreaterThan(abs(numeric), 1e-4)
-        XCTAssertEqual(Double(dx.data[0]), numeric, accuracy: 1e-3 * max(1, abs(numeric)))
+        XCTAssertEqual(Double(dx.values[0]), numeric, accuracy: 1e-3 * max(1, abs(numeric)))
     }
 
     func testParametersAndInitialisation() {
         let uni = Self.make(length: 4, channels: 3, units: 5, sequences: false, bidirectional: false)
-        XCTAssertEqual(uni.parameters.map(\.name), ["lstm.kernel", "lstm.recurrent_kernel", "lstm.bias"])
+        XCTAssertEqual(uni.weights.map(\.name), ["lstm.kernel", "lstm.recurrent_kernel", "lstm.bias"])
         XCTAssertEqual(uni.outputLength, 1)
         XCTAssertEqual(uni.outputChannels, 5)
         let bi = Self.make(length: 4, channels: 3, units: 5, sequences: true, bidirectional: true)
-        XCTAssertEqual(bi.parameters.map(\.name), [
+        XCTAssertEqual(bi.weights.map(\.name), [
             "lstm.forward.kernel", "lstm.forward.recurrent_kernel", "lstm.forward.bias",
             "lstm.backward.kernel", "lstm.backward.recurrent_kernel", "lstm.backward.bias",
         ])
         XCTAssertEqual(bi.outputLength, 4)
         XCTAssertEqual(bi.outputChannels, 10)
-        let p = uni.parameters
+        let p = uni.weights
         XCTAssertEqual(p[0].value.rows, 3); XCTAssertEqual(p[0].value.cols, 20)
         XCTAssertEqual(p[1].value.rows, 5); XCTAssertEqual(p[1].value.cols, 20)
-        XCTAssertEqual(p[2].value.data, [Float](repeating: 0, count: 5) + [Float](repeating: 1, count: 5)
+        XCTAssertEqual(p[2].value.values, [Float](repeating: 0, count: 5) + [Float](repeating: 1, count: 5)
                        + [Float](repeating: 0, count: 10), "forget-gate bias 1, the others 0")
         // Orthogonal recurrent kernel: U · Uᵀ = I.
         let u = p[1].value

@@ -37,25 +37,25 @@ final class LayerContractTests: XCTestCase {
             var rng = SeededGenerator(seed: 5)
             let x = MathTestSupport.randomMatrix(rows: 3, cols: inCols, rng: &rng)
             let g = MathTestSupport.randomMatrix(rows: 3, cols: outCols, rng: &rng)
-            for p in layer.parameters { p.zeroGradient() }
+            for p in layer.weights { p.zeroGradient() }
             let y = layer.forward(x, training: true)
             XCTAssertEqual(y.rows, 3, name)
             XCTAssertEqual(y.cols, outCols, name)
             let dx1 = LayerTestSupport.copy(layer.backward(g, needInputGradient: true)!)
             XCTAssertEqual(dx1.rows, 3, name)
             XCTAssertEqual(dx1.cols, inCols, name)
-            let once = layer.parameters.map { LayerTestSupport.copy($0.gradient) }
+            let once = layer.weights.map { LayerTestSupport.copy($0.gradient) }
             XCTAssertNil(layer.backward(g, needInputGradient: false), name)
             let dx3 = layer.backward(g, needInputGradient: true)!
             XCTAssertEqual(dx3, dx1, "\(name): backward must not depend on earlier backward calls")
-            for (p, o) in zip(layer.parameters, once) {
-                XCTAssertTrue(o.data.contains { $0 != 0 }, "\(name): \(p.name) got no gradient")
-                for i in o.data.indices {
-                    XCTAssertEqual(p.gradient.data[i], 3 * o.data[i], accuracy: 1e-5 * max(1, abs(3 * o.data[i])),
+            for (p, o) in zip(layer.weights, once) {
+                XCTAssertTrue(o.values.contains { $0 != 0 }, "\(name): \(p.name) got no gradient")
+                for i in o.values.indices {
+                    XCTAssertEqual(p.gradient.values[i], 3 * o.values[i], accuracy: 1e-5 * max(1, abs(3 * o.values[i])),
                                    "\(name): \(p.name) does not accumulate")
                 }
             }
-            XCTAssertEqual(Set(layer.parameters.map(\.name)).count, layer.parameters.count, name)
+            XCTAssertEqual(Set(layer.weights.map(\.name)).count, layer.weights.count, name)
         }
     }
 
@@ -71,10 +71,10 @@ final class LayerContractTests: XCTestCase {
             var ballast: [[Float]] = []
             for _ in 0..<4 {
                 let y = layer.forward(x, training: true)
-                addresses.append(y.data.withUnsafeBufferPointer { $0.baseAddress })
+                addresses.append(y.values.withUnsafeBufferPointer { $0.baseAddress })
                 held = y
                 _ = layer.backward(g, needInputGradient: true)
-                for _ in 0..<4 { ballast.append([Float](repeating: 1, count: y.data.count)) }
+                for _ in 0..<4 { ballast.append([Float](repeating: 1, count: y.values.count)) }
             }
             XCTAssertNotNil(held)
             XCTAssertEqual(ballast.count, 16)

@@ -7,12 +7,12 @@ final class LayerMathTests: XCTestCase {
         var rng = SeededGenerator(seed: 1)
         for n in [0, 1, 3, 4, 37] {
             var y = MathTestSupport.randomMatrix(rows: 1, cols: n, rng: &rng)
-            if n > 2 { y.data[1] = 0 }
+            if n > 2 { y.values[1] = 0 }
             let g = MathTestSupport.randomMatrix(rows: 1, cols: n, rng: &rng)
             var expected = Matrix(rows: 1, cols: n), buffer = Matrix(rows: 0, cols: 0)
-            y.data.withUnsafeBufferPointer { yb in
-                g.data.withUnsafeBufferPointer { gb in
-                    expected.data.withUnsafeMutableBufferPointer { Activation.relu.multiplyByDerivative(output: yb, gradient: gb, into: $0) }
+            y.values.withUnsafeBufferPointer { yb in
+                g.values.withUnsafeBufferPointer { gb in
+                    expected.values.withUnsafeMutableBufferPointer { Activation.relu.multiplyByDerivative(output: yb, gradient: gb, into: $0) }
                 }
             }
             XCTAssertEqual(LayerMath.preActivationGradient(.relu, output: y, gradient: g, buffer: &buffer), expected)
@@ -32,9 +32,9 @@ final class LayerMathTests: XCTestCase {
         }
         let a = MathTestSupport.randomMatrix(rows: 1, cols: 19, rng: &rng)
         let b = MathTestSupport.randomMatrix(rows: 1, cols: 19, rng: &rng)
-        a.data.withUnsafeBufferPointer { ap in
-            b.data.withUnsafeBufferPointer { bp in
-                XCTAssertEqual(Double(LayerMath.sum(ap.baseAddress!, 19)), a.data.reduce(0.0) { $0 + Double($1) },
+        a.values.withUnsafeBufferPointer { ap in
+            b.values.withUnsafeBufferPointer { bp in
+                XCTAssertEqual(Double(LayerMath.sum(ap.baseAddress!, 19)), a.values.reduce(0.0) { $0 + Double($1) },
                                accuracy: 1e-5)
                 XCTAssertEqual(Double(LayerMath.dot(ap.baseAddress!, bp.baseAddress!, 19)),
                                LayerTestSupport.dot(a, b), accuracy: 1e-5)
@@ -62,7 +62,7 @@ final class LayerMathTests: XCTestCase {
                        LayerInitialization.orthogonal(rows: 3, cols: 8, rng: &b))
         let w = LayerInitialization.glorotUniform(rows: 10, cols: 20, fanIn: 30, fanOut: 60, rng: &rng)
         let limit = Float(6.0 / 90.0).squareRoot()
-        XCTAssertTrue(w.data.allSatisfy { abs($0) <= limit })
-        XCTAssertGreaterThan(w.data.max()!, 0.8 * limit)
+        XCTAssertTrue(w.values.allSatisfy { abs($0) <= limit })
+        XCTAssertGreaterThan(w.values.max()!, 0.8 * limit)
     }
 }

@@ -14,7 +14,7 @@ enum LayerTestSupport {
         let r = MathTestSupport.randomMatrix(rows: batch, cols: outputSize, rng: &rng)
         let result = MathTestSupport.checkGradients(of: layer, input: x, weights: r, eps: eps, tolerance: tolerance,
                                                     file: file, line: line)
-        let expected = layer.parameters.reduce(0) { $0 + $1.value.data.count } + batch * inputSize
+        let expected = layer.weights.reduce(0) { $0 + $1.value.values.count } + batch * inputSize
         XCTAssertEqual(result.checked, expected, "not every value was checked", file: file, line: line)
         XCTAssertGreaterThan(result.maxAnalytic, 0.05, "gradients vanish: the check is vacuous", file: file, line: line)
         return result
@@ -24,13 +24,13 @@ enum LayerTestSupport {
     /// biases and unit gains also enter the gradient checks with generic values.
     static func randomizeParameters(_ layer: any Layer, seed: UInt64, scale: Float = 0.5) {
         var rng = SeededGenerator(seed: seed)
-        for p in layer.parameters {
+        for p in layer.weights {
             p.value = MathTestSupport.randomMatrix(rows: p.value.rows, cols: p.value.cols, rng: &rng,
                                                    low: -scale, high: scale)
         }
     }
 
-    static func copy(_ m: Matrix) -> Matrix { Matrix(rows: m.rows, cols: m.cols, data: Array(m.data)) }
+    static func copy(_ m: Matrix) -> Matrix { Matrix(rows: m.rows, cols: m.cols, values: Array(m.values)) }
 
     /// An inference forward between a training forward and its backward must not change what
     /// backward computes; a training output must not be overwritten by later forwards; and
@@ -43,21 +43,21 @@ enum LayerTestSupport {
         let x3 = MathTestSupport.randomMatrix(rows: batch, cols: inputSize, rng: &rng)
         let g = MathTestSupport.randomMatrix(rows: batch, cols: outputSize, rng: &rng)
 
-        for p in layer.parameters { p.zeroGradient() }
+        for p in layer.weights { p.zeroGradient() }
         let y1 = copy(layer.forward(x1, training: true))
         let dxReference = copy(layer.backward(g, needInputGradient: true)!)
-        let gradReference = layer.parameters.map { copy($0.gradient) }
+        let gradReference = layer.weights.map { copy($0.gradient) }
 
         XCTAssertEqual(layer.forward(x1, training: false), y1, "inference and training forwards differ", file: file, line: line)
 
-        for p in layer.parameters { p.zeroGradient() }
+        for p in layer.weights { p.zeroGradient() }
         let held = layer.forward(x1, training: true)
         let inference = layer.forward(x2, training: false)     // another batch size, too
         XCTAssertEqual(inference.rows, batch + 1, file: file, line: line)
         _ = layer.forward(x3, training: false)                 // and the same batch size
         let dx = layer.backward(g, needInputGradient: true)!
         XCTAssertEqual(dx, dxReference, "an inference forward changed the input gradient", file: file, line: line)
-        XCTAssertEqual(layer.parameters.map(\.gradient), gradReference,
+        XCTAssertEqual(layer.weights.map(\.gradient), gradReference,
                        "an inference forward changed the parameter gradients", file: file, line: line)
 
         // Later training forwards must not write into a result the caller still holds.
@@ -69,12 +69,12 @@ enum LayerTestSupport {
     static func checkDeterminism(_ make: (UInt64) -> any Layer, inputSize: Int, file: StaticString = #filePath,
                                  line: UInt = #line) {
         let a = make(42), b = make(42), c = make(43)
-        XCTAssertEqual(a.parameters.map(\.name), b.parameters.map(\.name), file: file, line: line)
-        XCTAssertEqual(Set(a.parameters.map(\.name)).count, a.parameters.count, "parameter names must be unique",
+        XCTAssertEqual(a.weights.map(\.name), b.weights.map(\.name), file: file, line: line)
+        XCTAssertEqual(Set(a.weights.map(\.name)).count, a.weights.count, "parameter names must be unique",
                        file: file, line: line)
-        XCTAssertEqual(a.parameters.map(\.value), b.parameters.map(\.value), file: file, line: line)
-        if !a.parameters.isEmpty {
-            XCTAssertNotEqual(a.parameters.map(\.value), c.parameters.map(\.value), "the seed is ignored",
+        XCTAssertEqual(a.weights.map(\.value), b.weights.map(\.value), file: file, line: line)
+        if !a.weights.isEmpty {
+            XCTAssertNotEqual(a.weights.map(\.value), c.weights.map(\.value), "the seed is ignored",
                               file: file, line: line)
         }
         var rng = SeededGenerator(seed: 7)
@@ -83,9 +83,9 @@ enum LayerTestSupport {
     }
 
     static func dot(_ a: Matrix, _ b: Matrix) -> Double {
-        precondition(a.data.count == b.data.count)
+        precondition(a.values.count == b.values.count)
         var s = 0.0
-        for i in a.data.indices { s += Double(a.data[i]) * Double(b.data[i]) }
+        for i in a.values.indices { s += Double(a.values[i]) * Double(b.values[i]) }
         return s
     }
 
@@ -100,10 +100,10 @@ enum LayerTestSupport {
 
     static func assertClose(_ actual: Matrix, _ expected: [Double], accuracy: Double,
                             file: StaticString = #filePath, line: UInt = #line) {
-        XCTAssertEqual(actual.data.count, expected.count, file: file, line: line)
+        XCTAssertEqual(actual.values.count, expected.count, file: file, line: line)
         var worst = 0.0
-        for i in 0..<min(actual.data.count, expected.count) {
-            worst = max(worst, abs(Double(actual.data[i]) - expected[i]))
+        for i in 0..<min(actual.values.count, expected.count) {
+            worst = max(worst, abs(Double(actual.values[i]) - expected[i]))
         }
         XCTAssertLessThanOrEqual(worst, accuracy, "max deviation from the reference", file: file, line: line)
     }

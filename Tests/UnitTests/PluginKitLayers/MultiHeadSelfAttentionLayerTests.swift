@@ -10,7 +10,7 @@ final class MultiHeadSelfAttentionLayerTests: XCTestCase {
     /// The definition in Double.
     static func naive(_ layer: MultiHeadSelfAttention, _ x: Matrix) -> [Double] {
         let L = layer.inputLength, C = layer.inputChannels, H = layer.heads, d = layer.headSize
-        func project(_ b: Int, _ w: Parameter, _ bias: Parameter) -> [[Double]] {
+        func project(_ b: Int, _ w: Weight, _ bias: Weight) -> [[Double]] {
             (0..<L).map { t in
                 (0..<C).map { j in
                     (0..<C).reduce(Double(bias.value[0, j])) { $0 + Double(x[b, t * C + $1]) * Double(w.value[$1, j]) }
@@ -73,11 +73,11 @@ final class MultiHeadSelfAttentionLayerTests: XCTestCase {
     func testParametersShapesCachesAndDeterminism() {
         let layer = Self.make(length: 4, channels: 6, heads: 3)
         XCTAssertEqual(layer.headSize, 2)
-        XCTAssertEqual(layer.parameters.map(\.name), [
+        XCTAssertEqual(layer.weights.map(\.name), [
             "mha.query.kernel", "mha.query.bias", "mha.key.kernel", "mha.key.bias",
             "mha.value.kernel", "mha.value.bias", "mha.output.kernel", "mha.output.bias",
         ])
-        XCTAssertTrue(layer.parameters.allSatisfy { $0.value.cols == 6 })
+        XCTAssertTrue(layer.weights.allSatisfy { $0.value.cols == 6 })
         XCTAssertEqual(layer.outputSize, 24)
         LayerTestSupport.checkInferenceKeepsTrainingCaches(layer, batch: 2, inputSize: 24, outputSize: 24, seed: 5)
         LayerTestSupport.checkDeterminism({ Self.make(length: 4, channels: 6, heads: 3, seed: $0) }, inputSize: 24)
@@ -91,7 +91,7 @@ final class MultiHeadSelfAttentionLayerTests: XCTestCase {
         let before = layer.forward(x, training: false)
         x[0, 3] += 1
         let after = layer.forward(x, training: false)
-        XCTAssertEqual(Array(before.data[16...]), Array(after.data[16...]))
-        XCTAssertNotEqual(Array(before.data[..<16]), Array(after.data[..<16]))
+        XCTAssertEqual(Array(before.values[16...]), Array(after.values[16...]))
+        XCTAssertNotEqual(Array(before.values[..<16]), Array(after.values[..<16]))
     }
 }

@@ -7,7 +7,7 @@ final class PoolingLayerTests: XCTestCase {
         var rng = SeededGenerator(seed: seed)
         var values = (0..<(rows * cols)).map { Float($0) * 0.05 - Float(rows * cols) * 0.025 }
         values.shuffle(using: &rng)
-        return Matrix(rows: rows, cols: cols, data: values)
+        return Matrix(rows: rows, cols: cols, values: values)
     }
 
     func testMaxPoolForwardAndGradients() {
@@ -37,10 +37,10 @@ final class PoolingLayerTests: XCTestCase {
 
     func testMaxPoolGradientGoesToTheArgmaxOnly() {
         let pool = MaxPool1D(inputLength: 4, channels: 1, poolSize: 2)
-        let x = Matrix(rows: 1, cols: 4, data: [1, 3, 5, 2])
-        XCTAssertEqual(pool.forward(x, training: true).data, [3, 5])
-        _ = pool.forward(Matrix(rows: 1, cols: 4, data: [9, 0, 0, 9]), training: false)
-        XCTAssertEqual(pool.backward(Matrix(rows: 1, cols: 2, data: [10, 20]), needInputGradient: true)?.data,
+        let x = Matrix(rows: 1, cols: 4, values: [1, 3, 5, 2])
+        XCTAssertEqual(pool.forward(x, training: true).values, [3, 5])
+        _ = pool.forward(Matrix(rows: 1, cols: 4, values: [9, 0, 0, 9]), training: false)
+        XCTAssertEqual(pool.backward(Matrix(rows: 1, cols: 2, values: [10, 20]), needInputGradient: true)?.values,
                        [0, 10, 20, 0])
     }
 
@@ -70,10 +70,10 @@ final class PoolingLayerTests: XCTestCase {
     func testUpSamplingRepeatsStepsAndSumsGradients() {
         let up = UpSampling1D(inputLength: 3, channels: 2, factor: 2)
         XCTAssertEqual(up.outputLength, 6)
-        let x = Matrix(rows: 1, cols: 6, data: [1, 2, 3, 4, 5, 6])
-        XCTAssertEqual(up.forward(x, training: true).data, [1, 2, 1, 2, 3, 4, 3, 4, 5, 6, 5, 6])
-        let g = Matrix(rows: 1, cols: 12, data: (0..<12).map(Float.init))
-        XCTAssertEqual(up.backward(g, needInputGradient: true)?.data, [2, 4, 10, 12, 18, 20])
+        let x = Matrix(rows: 1, cols: 6, values: [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(up.forward(x, training: true).values, [1, 2, 1, 2, 3, 4, 3, 4, 5, 6, 5, 6])
+        let g = Matrix(rows: 1, cols: 12, values: (0..<12).map(Float.init))
+        XCTAssertEqual(up.backward(g, needInputGradient: true)?.values, [2, 4, 10, 12, 18, 20])
         for (i, s) in [(5, 1, 3), (4, 3, 2)].enumerated() {
             let layer = UpSampling1D(inputLength: s.0, channels: s.1, factor: s.2)
             for batch in [1, 3] {
@@ -92,7 +92,7 @@ final class PoolingLayerTests: XCTestCase {
         for (i, layer) in layers.enumerated() {
             LayerTestSupport.checkInferenceKeepsTrainingCaches(layer, batch: 2, inputSize: layer.inputSize,
                                                                outputSize: layer.outputSize, seed: UInt64(i))
-            XCTAssertTrue(layer.parameters.isEmpty)
+            XCTAssertTrue(layer.weights.isEmpty)
         }
     }
 }

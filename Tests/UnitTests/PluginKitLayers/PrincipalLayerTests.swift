@@ -19,7 +19,7 @@ final class PrincipalLayerTests: XCTestCase {
 
     private func statistics(_ x: Matrix) -> TrainingStatistics {
         var moments = SecondMoments(dimension: x.cols)
-        x.data.withUnsafeBufferPointer { moments.add($0, rows: x.rows) }
+        x.values.withUnsafeBufferPointer { moments.add($0, rows: x.rows) }
         return TrainingStatistics(count: moments.count, mean: moments.mean, covariance: moments.covariance)
     }
 
@@ -32,8 +32,8 @@ final class PrincipalLayerTests: XCTestCase {
         try encoder.fit(stats)
         try decoder.fit(stats)
         let y = decoder.forward(encoder.forward(x, training: false), training: false)
-        let mse = zip(y.data, x.data).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(x.data.count)
-        let unfittedMSE = zip(unfitted.data, x.data).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(x.data.count)
+        let mse = zip(y.values, x.values).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(x.values.count)
+        let unfittedMSE = zip(unfitted.values, x.values).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(x.values.count)
         let pca = try PrincipalSubspace.fit(mean: stats.mean, covariance: stats.covariance, rank: 4)
         XCTAssertEqual(mse, pca.residualMSE, accuracy: 1e-4 * pca.residualMSE + 1e-9, "the fitted pair reconstructs as PCA does")
         XCTAssertLessThan(mse, unfittedMSE, "the fit improves on the DCT it starts from")
@@ -48,13 +48,13 @@ final class PrincipalLayerTests: XCTestCase {
         _ = encoder.forward(x, training: true)
         let g = try XCTUnwrap(encoder.backward(r, needInputGradient: true))
         // L = Σ r ⊙ y is linear in x: a central difference is exact up to rounding.
-        for i in 0..<x.data.count {
+        for i in 0..<x.values.count {
             var plus = x, minus = x
-            plus.data[i] += 0.01
-            minus.data[i] -= 0.01
+            plus.values[i] += 0.01
+            minus.values[i] -= 0.01
             let numeric = (MathTestSupport.weightedSum(encoder.forward(plus, training: false), r)
                 - MathTestSupport.weightedSum(encoder.forward(minus, training: false), r)) / 0.02
-            XCTAssertEqual(Double(g.data[i]), numeric, accuracy: 1e-3, "dL/dx[\(i)]")
+            XCTAssertEqual(Double(g.values[i]), numeric, accuracy: 1e-3, "dL/dx[\(i)]")
         }
         let decoder = PrincipalReconstruction(rank: 2, windowSize: 8, name: "pca")
         let z = MathTestSupport.randomMatrix(rows: 3, cols: 2, rng: &rng)
@@ -65,12 +65,12 @@ final class PrincipalLayerTests: XCTestCase {
 
         // Fitted state: saved like weights, never moved by the optimiser nor counted as trainable.
         let model = Sequential([encoder])
-        XCTAssertEqual(model.parameterCount, 0)
-        XCTAssertEqual(model.parameters.map(\.name), ["pca.mean", "pca.basis"])
-        let before = encoder.state.basis.value.data
+        XCTAssertEqual(model.weightCount, 0)
+        XCTAssertEqual(model.weights.map(\.name), ["pca.mean", "pca.basis"])
+        let before = encoder.state.basis.value.values
         encoder.state.basis.gradient = Matrix(rows: 8, cols: 2, repeating: 1)
-        Adam(learningRate: 0.1).step(model.parameters)
-        XCTAssertEqual(encoder.state.basis.value.data, before)
+        Adam(learningRate: 0.1).step(model.weights)
+        XCTAssertEqual(encoder.state.basis.value.values, before)
     }
 
     func testGatedParallelSumGradientsMatchFiniteDifferences() {
@@ -87,23 +87,23 @@ final class PrincipalLayerTests: XCTestCase {
         let stats = statistics(x)
         var rng = SeededGenerator(seed: 9)
         let c = ModelConfiguration(inputShape: [16], outputShape: [4], seed: 9,
-                                   parameters: try DenseStackParameters.schema.resolve([:]))
+                                   parameters: try DenseStackArchitecture.schema.resolve([:]))
         XCTAssertEqual(c.parameters["linear_path"], .bool(true), "on by default")
-        let hidden = DenseStackParameters.hiddenSizes(c, windowSize: 16, interfaceSize: 4)
-        let model = try PrincipalPath.encoder(DenseStackParameters.encoder([16] + hidden + [4], c, rng: &rng), c)
+        let hidden = DenseStackArchitecture.hiddenSizes(c, windowSize: 16, interfaceSize: 4)
+        let model = try PrincipalPath.encoder(DenseStackArchitecture.encoder([16] + hidden + [4], c, rng: &rng), c)
         try model.fit(stats)
         let pca = PrincipalProjection(windowSize: 16, rank: 4, name: "pca")
         try pca.fit(stats)
         let expected = pca.forward(x, training: false)
         let actual = model.forward(x, training: false)
-        XCTAssertEqual(actual.data, expected.data, "the gated network adds exactly nothing before training")
-        XCTAssertGreaterThan(model.parameterCount, 0, "the network is still there to learn a correction")
+        XCTAssertEqual(actual.values, expected.values, "the gated network adds exactly nothing before training")
+        XCTAssertGreaterThan(model.weightCount, 0, "the network is still there to learn a correction")
 
         var off = c
         off.parameters["linear_path"] = .bool(false)
         var rng2 = SeededGenerator(seed: 9)
-        let plain = try PrincipalPath.encoder(DenseStackParameters.encoder([16] + hidden + [4], off, rng: &rng2), off)
-        XCTAssertFalse(plain.parameters.contains { $0.name.hasPrefix("pca.") }, "linear_path=false gives the plain network")
+        let plain = try PrincipalPath.encoder(DenseStackArchitecture.encoder([16] + hidden + [4], off, rng: &rng2), off)
+        XCTAssertFalse(plain.weights.contains { $0.name.hasPrefix("pca.") }, "linear_path=false gives the plain network")
     }
 
     func testAFitOfTheWrongWindowIsRefused() {

@@ -26,15 +26,15 @@ final class TransformerBlockLayerTests: XCTestCase {
                                             seed: UInt64(20 + i), eps: 1e-2, tolerance: 1e-3)
         }
         let ln = LayerNormalization(name: "norm", length: 2, channels: 3)
-        XCTAssertEqual(ln.parameters.map(\.name), ["norm.gamma", "norm.beta"])
-        XCTAssertEqual(ln.gamma.value.data, [1, 1, 1])
-        XCTAssertEqual(ln.beta.value.data, [0, 0, 0])
+        XCTAssertEqual(ln.weights.map(\.name), ["norm.gamma", "norm.beta"])
+        XCTAssertEqual(ln.gamma.value.values, [1, 1, 1])
+        XCTAssertEqual(ln.beta.value.values, [0, 0, 0])
         LayerTestSupport.checkInferenceKeepsTrainingCaches(ln, batch: 2, inputSize: 6, outputSize: 6, seed: 3)
     }
 
     func testPositionalEncoding() {
         let pe = PositionalEncoding(length: 5, channels: 4)
-        XCTAssertTrue(pe.parameters.isEmpty)
+        XCTAssertTrue(pe.weights.isEmpty)
         let x = Matrix(rows: 2, cols: 20, repeating: 1)
         let y = pe.forward(x, training: true)
         for b in 0..<2 {
@@ -66,7 +66,7 @@ final class TransformerBlockLayerTests: XCTestCase {
             let y = ff.forward(x, training: true)
             for b in 0..<s.0 {
                 for t in 0..<s.1 {
-                    let step = Matrix(rows: 1, cols: s.2, data: Array(x.data[(b * s.1 + t) * s.2 ..< (b * s.1 + t + 1) * s.2]))
+                    let step = Matrix(rows: 1, cols: s.2, values: Array(x.values[(b * s.1 + t) * s.2 ..< (b * s.1 + t + 1) * s.2]))
                     let expected = ff.output.forward(ff.hidden.forward(step, training: false), training: false)
                     for c in 0..<s.2 { XCTAssertEqual(y[b, t * s.2 + c], expected[0, c], accuracy: 1e-6) }
                 }
@@ -76,7 +76,7 @@ final class TransformerBlockLayerTests: XCTestCase {
         }
         var rng = SeededGenerator(seed: 3)
         let ff = PositionwiseFeedForward(name: "ff", length: 3, channels: 2, hidden: 4, activation: .relu, rng: &rng)
-        XCTAssertEqual(ff.parameters.map(\.name), ["ff.hidden.weight", "ff.hidden.bias", "ff.output.weight", "ff.output.bias"])
+        XCTAssertEqual(ff.weights.map(\.name), ["ff.hidden.weight", "ff.hidden.bias", "ff.output.weight", "ff.output.bias"])
         LayerTestSupport.checkInferenceKeepsTrainingCaches(ff, batch: 2, inputSize: 6, outputSize: 6, seed: 2)
         LayerTestSupport.checkDeterminism({ seed in
             var r = SeededGenerator(seed: seed)
@@ -103,7 +103,7 @@ final class TransformerBlockLayerTests: XCTestCase {
         }
         let net = block()
         LayerTestSupport.randomizeParameters(net, seed: 5)
-        XCTAssertEqual(Set(net.parameters.map(\.name)).count, net.parameters.count)
+        XCTAssertEqual(Set(net.weights.map(\.name)).count, net.weights.count)
         LayerTestSupport.checkGradients(net, batch: 2, inputSize: L * C, outputSize: L * C, seed: 6,
                                         eps: 1e-2, tolerance: 5e-4)
         LayerTestSupport.checkInferenceKeepsTrainingCaches(net, batch: 2, inputSize: L * C, outputSize: L * C, seed: 7)
@@ -113,17 +113,17 @@ final class TransformerBlockLayerTests: XCTestCase {
         var rng = SeededGenerator(seed: 8)
         let dense = Dense(inputSize: 3, outputSize: 3, activation: .tanh, name: "d", rng: &rng)
         let residual = Residual(dense)
-        XCTAssertEqual(residual.parameters.map(\.name), ["d.weight", "d.bias"])
+        XCTAssertEqual(residual.weights.map(\.name), ["d.weight", "d.bias"])
         let x = MathTestSupport.randomMatrix(rows: 2, cols: 3, rng: &rng)
         let inner = LayerTestSupport.copy(dense.forward(x, training: false))
         let y = residual.forward(x, training: true)
-        for i in y.data.indices { XCTAssertEqual(y.data[i], x.data[i] + inner.data[i], accuracy: 1e-6) }
+        for i in y.values.indices { XCTAssertEqual(y.values[i], x.values[i] + inner.values[i], accuracy: 1e-6) }
         for batch in [1, 3] {
             LayerTestSupport.checkGradients(residual, batch: batch, inputSize: 3, outputSize: 3, seed: UInt64(batch),
                                             tolerance: 5e-4)
         }
         _ = residual.forward(x, training: true)
         XCTAssertNil(residual.backward(x, needInputGradient: false))
-        XCTAssertTrue(dense.weight.gradient.data.contains { $0 != 0 })
+        XCTAssertTrue(dense.weight.gradient.values.contains { $0 != 0 })
     }
 }

@@ -4,9 +4,9 @@ import XCTest
 
 final class ActivationTests: XCTestCase {
     private func applied(_ activation: Activation, _ values: [Float]) -> [Float] {
-        var m = Matrix(rows: 1, cols: values.count, data: values)
+        var m = Matrix(rows: 1, cols: values.count, values: values)
         activation.apply(&m)
-        return m.data
+        return m.values
     }
 
     func testApplyKnownValues() {
@@ -36,15 +36,15 @@ final class ActivationTests: XCTestCase {
         let incoming: [Float] = [0.5, -1.25, 2, 1, -0.75]
         let h: Float = 1e-2
         for activation in Activation.allCases {
-            var y = Matrix(rows: 1, cols: z.count, data: z)
+            var y = Matrix(rows: 1, cols: z.count, values: z)
             activation.apply(&y)
-            var grad = Matrix(rows: 1, cols: z.count, data: incoming)
+            var grad = Matrix(rows: 1, cols: z.count, values: incoming)
             activation.backward(output: y, gradient: &grad)
             let plus = applied(activation, z.map { $0 + h })
             let minus = applied(activation, z.map { $0 - h })
             for i in z.indices {
                 let derivative = (Double(plus[i]) - Double(minus[i])) / Double(2 * h)
-                XCTAssertEqual(Double(grad.data[i]), Double(incoming[i]) * derivative, accuracy: 2e-3,
+                XCTAssertEqual(Double(grad.values[i]), Double(incoming[i]) * derivative, accuracy: 2e-3,
                                "\(activation) at z = \(z[i])")
             }
         }
@@ -52,10 +52,10 @@ final class ActivationTests: XCTestCase {
 
     func testBackwardShapeTwoByThree() {
         // Element-wise: layout must not matter, but every element must be touched.
-        let y = Matrix(rows: 2, cols: 3, data: [0.5, 0, -0.5, 0.25, 0.9, -0.9])
+        let y = Matrix(rows: 2, cols: 3, values: [0.5, 0, -0.5, 0.25, 0.9, -0.9])
         var grad = Matrix(rows: 2, cols: 3, repeating: 2)
         Activation.tanh.backward(output: y, gradient: &grad)
-        XCTAssertEqual(grad.data, y.data.map { 2 * (1 - $0 * $0) })
+        XCTAssertEqual(grad.values, y.values.map { 2 * (1 - $0 * $0) })
     }
 
     func testRawValuesAndCodable() throws {

@@ -9,13 +9,13 @@ final class AdamTests: XCTestCase {
             let lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-7
             let w0: [Float] = [1, -2, 0.5, 0]
             let grads: [[Float]] = [[0.1, -0.3, 0, 2], [-0.2, -0.1, 0.05, 1]]
-            let p = Parameter(name: "p", value: Matrix(rows: 2, cols: 2, data: w0))
+            let p = Weight(name: "p", value: Matrix(rows: 2, cols: 2, values: w0))
             let adam = Adam(learningRate: Float(lr), epsilon: Float(eps), l2: l2)
 
             var w = w0.map(Double.init)
             var m = [Double](repeating: 0, count: 4), v = m
             for (t, grad) in grads.enumerated() {
-                p.gradient = Matrix(rows: 2, cols: 2, data: grad)
+                p.gradient = Matrix(rows: 2, cols: 2, values: grad)
                 adam.step([p])
                 let step = Double(t + 1)
                 let lrT = lr * (1 - pow(b2, step)).squareRoot() / (1 - pow(b1, step))
@@ -24,7 +24,7 @@ final class AdamTests: XCTestCase {
                     m[i] = b1 * m[i] + (1 - b1) * g
                     v[i] = b2 * v[i] + (1 - b2) * g * g
                     w[i] -= lrT * m[i] / (v[i].squareRoot() + eps)
-                    XCTAssertEqual(Double(p.value.data[i]), w[i], accuracy: 1e-6, "l2 \(l2) step \(t + 1) element \(i)")
+                    XCTAssertEqual(Double(p.value.values[i]), w[i], accuracy: 1e-6, "l2 \(l2) step \(t + 1) element \(i)")
                 }
                 XCTAssertEqual(adam.stepCount, t + 1)
                 XCTAssertEqual(p.gradient, Matrix(rows: 2, cols: 2), "step must clear the gradient")
@@ -33,19 +33,19 @@ final class AdamTests: XCTestCase {
     }
 
     func testFirstStepIsLearningRateTimesSign() {
-        let p = Parameter(name: "p", value: Matrix(rows: 1, cols: 3, data: [1, 1, 1]))
-        p.gradient = Matrix(rows: 1, cols: 3, data: [5, -0.01, 0])
+        let p = Weight(name: "p", value: Matrix(rows: 1, cols: 3, values: [1, 1, 1]))
+        p.gradient = Matrix(rows: 1, cols: 3, values: [5, -0.01, 0])
         Adam(learningRate: 0.1).step([p])
-        XCTAssertEqual(p.value.data[0], 0.9, accuracy: 1e-5)
-        XCTAssertEqual(p.value.data[1], 1.1, accuracy: 1e-4)
-        XCTAssertEqual(p.value.data[2], 1, "zero gradient, no l2: no movement")
+        XCTAssertEqual(p.value.values[0], 0.9, accuracy: 1e-5)
+        XCTAssertEqual(p.value.values[1], 1.1, accuracy: 1e-4)
+        XCTAssertEqual(p.value.values[2], 1, "zero gradient, no l2: no movement")
     }
 
     /// Fits y = x·W* + b* with a linear Dense layer and MSE.
     func testReducesRegressionLoss() {
         var rng = SeededGenerator(seed: 31)
         let trueW = MathTestSupport.randomMatrix(rows: 3, cols: 2, rng: &rng)
-        let trueB = Matrix(rows: 1, cols: 2, data: [0.5, -0.25])
+        let trueB = Matrix(rows: 1, cols: 2, values: [0.5, -0.25])
         let x = MathTestSupport.randomMatrix(rows: 32, cols: 3, rng: &rng)
         var target = Matrix(rows: 0, cols: 0)
         BLAS.gemm(x, transposeA: false, trueW, transposeB: false, into: &target)
@@ -56,11 +56,11 @@ final class AdamTests: XCTestCase {
         func lossAndGradient(_ y: Matrix) -> (Double, Matrix) {
             var grad = y
             var loss = 0.0
-            let n = Float(y.data.count)
-            for i in y.data.indices {
-                let d = y.data[i] - target.data[i]
+            let n = Float(y.values.count)
+            for i in y.values.indices {
+                let d = y.values[i] - target.values[i]
                 loss += Double(d * d)
-                grad.data[i] = 2 * d / n
+                grad.values[i] = 2 * d / n
             }
             return (loss / Double(n), grad)
         }
@@ -68,21 +68,21 @@ final class AdamTests: XCTestCase {
         for _ in 0..<400 {
             let (_, grad) = lossAndGradient(dense.forward(x, training: true))
             _ = dense.backward(grad, needInputGradient: false)
-            adam.step(dense.parameters)
+            adam.step(dense.weights)
         }
         let final = lossAndGradient(dense.forward(x, training: false)).0
         XCTAssertEqual(adam.stepCount, 400)
         XCTAssertGreaterThan(initial, 0.1)
         XCTAssertLessThan(final, initial * 1e-3, "initial \(initial), final \(final)")
-        for i in trueW.data.indices { XCTAssertEqual(dense.weight.value.data[i], trueW.data[i], accuracy: 0.02) }
+        for i in trueW.values.indices { XCTAssertEqual(dense.weight.value.values[i], trueW.values[i], accuracy: 0.02) }
     }
 
     func testL2ShrinksWeightsWithoutGradient() {
-        let p = Parameter(name: "p", value: Matrix(rows: 1, cols: 2, data: [2, -2]))
+        let p = Weight(name: "p", value: Matrix(rows: 1, cols: 2, values: [2, -2]))
         let adam = Adam(learningRate: 0.01, l2: 0.5)
         for _ in 0..<10 { adam.step([p]) }
-        XCTAssertLessThan(p.value.data[0], 2)
-        XCTAssertGreaterThan(p.value.data[1], -2)
-        XCTAssertEqual(p.value.data[0], -p.value.data[1])
+        XCTAssertLessThan(p.value.values[0], 2)
+        XCTAssertGreaterThan(p.value.values[1], -2)
+        XCTAssertEqual(p.value.values[0], -p.value.values[1])
     }
 }

@@ -11,11 +11,11 @@ final class BLASGemmTests: XCTestCase {
                              tolerance: Double = 1e-5, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(c.rows, rows, file: file, line: line)
         XCTAssertEqual(c.cols, cols, file: file, line: line)
-        XCTAssertEqual(c.data.count, expected.count, file: file, line: line)
-        for i in 0..<min(c.data.count, expected.count) {
-            let diff = abs(Double(c.data[i]) - expected[i])
+        XCTAssertEqual(c.values.count, expected.count, file: file, line: line)
+        for i in 0..<min(c.values.count, expected.count) {
+            let diff = abs(Double(c.values[i]) - expected[i])
             if diff > tolerance * (1 + abs(expected[i])) {
-                XCTFail("element \(i): \(c.data[i]) vs \(expected[i])", file: file, line: line)
+                XCTFail("element \(i): \(c.values[i]) vs \(expected[i])", file: file, line: line)
                 return
             }
         }
@@ -71,7 +71,7 @@ final class BLASGemmTests: XCTestCase {
         assertClose(c, expected, rows: 3, cols: 4)
 
         // Same shape, stale NaNs: beta == 0 must overwrite, not scale, them.
-        c.data = [Float](repeating: .nan, count: 12)
+        c.values = [Float](repeating: .nan, count: 12)
         BLAS.gemm(a, transposeA: false, b, transposeB: false, into: &c)
         assertClose(c, expected, rows: 3, cols: 4)
     }
@@ -103,6 +103,6 @@ final class BLASGemmTests: XCTestCase {
         BLAS.gemm(a, transposeA: false, b, transposeB: false, into: &c)
         XCTAssertEqual(c.rows, 0)
         XCTAssertEqual(c.cols, 3)
-        XCTAssertTrue(c.data.isEmpty)
+        XCTAssertTrue(c.values.isEmpty)
     }
 }

@@ -59,14 +59,14 @@ final class DenseTests: XCTestCase {
     func testParameterNamesShapesAndInitialisation() {
         var rng = SeededGenerator(seed: 5)
         let dense = Dense(inputSize: 40, outputSize: 24, activation: .tanh, name: "encoder.0", rng: &rng)
-        XCTAssertEqual(dense.parameters.map(\.name), ["encoder.0.weight", "encoder.0.bias"])
+        XCTAssertEqual(dense.weights.map(\.name), ["encoder.0.weight", "encoder.0.bias"])
         XCTAssertEqual(dense.weight.value.rows, 40)
         XCTAssertEqual(dense.weight.value.cols, 24)
         XCTAssertEqual(dense.bias.value, Matrix(rows: 1, cols: 24))
         XCTAssertEqual(dense.weight.gradient, Matrix(rows: 40, cols: 24))
         // Glorot uniform: within ±sqrt(6 / (in + out)), spread over the range, mean ~ 0.
         let limit = (6.0 / 64.0).squareRoot()
-        let w = dense.weight.value.data
+        let w = dense.weight.value.values
         XCTAssertTrue(w.allSatisfy { abs(Double($0)) < limit })
         XCTAssertGreaterThan(Double(w.max()!), 0.9 * limit)
         XCTAssertLessThan(Double(w.min()!), -0.9 * limit)
@@ -76,7 +76,7 @@ final class DenseTests: XCTestCase {
     func testForwardMatchesNaiveComputation() {
         var rng = SeededGenerator(seed: 6)
         let dense = Dense(inputSize: 4, outputSize: 3, activation: .sigmoid, name: "d", rng: &rng)
-        dense.bias.value = Matrix(rows: 1, cols: 3, data: [0.1, -0.2, 0.3])
+        dense.bias.value = Matrix(rows: 1, cols: 3, values: [0.1, -0.2, 0.3])
         let x = MathTestSupport.randomMatrix(rows: 2, cols: 4, rng: &rng)
         let y = dense.forward(x, training: true)
         for r in 0..<2 {
@@ -99,39 +99,39 @@ final class DenseTests: XCTestCase {
         let gB = MathTestSupport.randomMatrix(rows: 5, cols: 4, rng: &rng)
 
         func gradients(_ batches: [(Matrix, Matrix)]) -> [Matrix] {
-            for p in dense.parameters { p.zeroGradient() }
+            for p in dense.weights { p.zeroGradient() }
             for (x, g) in batches {
                 _ = dense.forward(x, training: true)
                 _ = dense.backward(g, needInputGradient: false)
             }
-            return dense.parameters.map(\.gradient)
+            return dense.weights.map(\.gradient)
         }
         let onlyA = gradients([(xA, gA)])
         let onlyB = gradients([(xB, gB)])
         let both = gradients([(xA, gA), (xB, gB)])
-        XCTAssertGreaterThan(onlyA[0].data.map(abs).max()!, 0.01)
+        XCTAssertGreaterThan(onlyA[0].values.map(abs).max()!, 0.01)
         for (p, combined) in both.enumerated() {
-            for i in combined.data.indices {
-                XCTAssertEqual(combined.data[i], onlyA[p].data[i] + onlyB[p].data[i], accuracy: 1e-5)
+            for i in combined.values.indices {
+                XCTAssertEqual(combined.values[i], onlyA[p].values[i] + onlyB[p].values[i], accuracy: 1e-5)
             }
         }
 
         // Two backward calls for one forward equal one call with the summed gradient.
         let g2 = MathTestSupport.randomMatrix(rows: 3, cols: 4, rng: &rng)
-        for p in dense.parameters { p.zeroGradient() }
+        for p in dense.weights { p.zeroGradient() }
         _ = dense.forward(xA, training: true)
         let dx1 = dense.backward(gA, needInputGradient: true)!
         let dx2 = dense.backward(g2, needInputGradient: true)!
-        let twice = dense.parameters.map(\.gradient)
+        let twice = dense.weights.map(\.gradient)
         var summed = gA
-        for i in summed.data.indices { summed.data[i] += g2.data[i] }
-        for p in dense.parameters { p.zeroGradient() }
+        for i in summed.values.indices { summed.values[i] += g2.values[i] }
+        for p in dense.weights { p.zeroGradient() }
         _ = dense.forward(xA, training: true)
         let dxSum = dense.backward(summed, needInputGradient: true)!
-        for (p, once) in dense.parameters.map(\.gradient).enumerated() {
-            for i in once.data.indices { XCTAssertEqual(twice[p].data[i], once.data[i], accuracy: 1e-5) }
+        for (p, once) in dense.weights.map(\.gradient).enumerated() {
+            for i in once.values.indices { XCTAssertEqual(twice[p].values[i], once.values[i], accuracy: 1e-5) }
         }
-        for i in dxSum.data.indices { XCTAssertEqual(dx1.data[i] + dx2.data[i], dxSum.data[i], accuracy: 1e-5) }
+        for i in dxSum.values.indices { XCTAssertEqual(dx1.values[i] + dx2.values[i], dxSum.values[i], accuracy: 1e-5) }
     }
 
     func testNeedInputGradientFalseReturnsNilButStillAccumulates() {
@@ -154,21 +154,21 @@ final class DenseTests: XCTestCase {
         let g = MathTestSupport.randomMatrix(rows: 3, cols: 4, rng: &rng)
 
         let y1 = dense.forward(x1, training: true)
-        let y1Copy = Matrix(rows: y1.rows, cols: y1.cols, data: Array(y1.data))
+        let y1Copy = Matrix(rows: y1.rows, cols: y1.cols, values: Array(y1.values))
         let dxReference = dense.backward(g, needInputGradient: true)!
-        let gradReference = dense.parameters.map(\.gradient)
+        let gradReference = dense.weights.map(\.gradient)
 
         for _ in 0..<3 { _ = dense.forward(x2, training: true) }
         let yInference = dense.forward(x2, training: false)
         XCTAssertEqual(y1, y1Copy, "a later forward overwrote an earlier result")
         XCTAssertNotEqual(yInference, y1)
 
-        for p in dense.parameters { p.zeroGradient() }
+        for p in dense.weights { p.zeroGradient() }
         _ = dense.forward(x1, training: true)
         _ = dense.forward(x2, training: false)
         let dx = dense.backward(g, needInputGradient: true)!
         XCTAssertEqual(dx, dxReference)
-        XCTAssertEqual(dense.parameters.map(\.gradient), gradReference)
+        XCTAssertEqual(dense.weights.map(\.gradient), gradReference)
     }
 
     /// With the output consumed the way the next layer consumes it (kept until the
@@ -184,10 +184,10 @@ final class DenseTests: XCTestCase {
         var ballast: [[Float]] = []
         for _ in 0..<4 {
             let y = dense.forward(x, training: true)
-            addresses.append(y.data.withUnsafeBufferPointer { $0.baseAddress })
+            addresses.append(y.values.withUnsafeBufferPointer { $0.baseAddress })
             heldByConsumer = y
             _ = dense.backward(y, needInputGradient: true)
-            for _ in 0..<4 { ballast.append([Float](repeating: 1, count: y.data.count)) }
+            for _ in 0..<4 { ballast.append([Float](repeating: 1, count: y.values.count)) }
         }
         XCTAssertEqual(ballast.count, 16)
         XCTAssertNotNil(heldByConsumer)

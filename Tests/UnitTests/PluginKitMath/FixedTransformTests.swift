@@ -18,7 +18,7 @@ final class FixedTransformTests: XCTestCase {
         let x = MathTestSupport.randomMatrix(rows: 3, cols: 12, rng: &rng)
         let d = FixedTransform.dct(12)
         let back = FixedTransform(FixedTransform.transpose(d)).forward(FixedTransform(d).forward(x, training: false), training: false)
-        for i in 0..<x.data.count { XCTAssertEqual(back.data[i], x.data[i], accuracy: 1e-5) }
+        for i in 0..<x.values.count { XCTAssertEqual(back.values[i], x.values[i], accuracy: 1e-5) }
     }
 
     func testInputGradientMatchesFiniteDifferences() {
@@ -29,7 +29,7 @@ final class FixedTransformTests: XCTestCase {
             let r = MathTestSupport.randomMatrix(rows: rows, cols: n, rng: &rng)
             let result = MathTestSupport.checkGradients(of: layer, input: x, weights: r, eps: 1e-2, tolerance: 5e-4)
             XCTAssertEqual(result.checked, rows * n)
-            XCTAssertTrue(layer.parameters.isEmpty, "a fixed transform is not trained")
+            XCTAssertTrue(layer.weights.isEmpty, "a fixed transform is not trained")
         }
     }
 

@@ -7,7 +7,7 @@ enum MathTestSupport {
     static func randomMatrix(rows: Int, cols: Int, rng: inout SeededGenerator,
                              low: Float = -1, high: Float = 1) -> Matrix {
         var m = Matrix(rows: rows, cols: cols)
-        for i in 0..<m.data.count { m.data[i] = rng.uniform(low, high) }
+        for i in 0..<m.values.count { m.values[i] = rng.uniform(low, high) }
         return m
     }
 
@@ -35,9 +35,9 @@ enum MathTestSupport {
 
     /// L = Σ y ⊙ r, accumulated in Double from the Float outputs, so dL/dy = r.
     static func weightedSum(_ y: Matrix, _ r: Matrix) -> Double {
-        precondition(y.data.count == r.data.count)
+        precondition(y.values.count == r.values.count)
         var s = 0.0
-        for i in 0..<y.data.count { s += Double(y.data[i]) * Double(r.data[i]) }
+        for i in 0..<y.values.count { s += Double(y.values[i]) * Double(r.values[i]) }
         return s
     }
 
@@ -55,7 +55,7 @@ enum MathTestSupport {
     static func checkGradients(of layer: any Layer, input: Matrix, weights r: Matrix, eps: Float,
                                tolerance: Double, file: StaticString = #filePath, line: UInt = #line)
         -> GradientCheckResult {
-        for p in layer.parameters { p.zeroGradient() }
+        for p in layer.weights { p.zeroGradient() }
         let y = layer.forward(input, training: true)
         XCTAssertEqual(y.rows, r.rows, file: file, line: line)
         XCTAssertEqual(y.cols, r.cols, file: file, line: line)
@@ -75,31 +75,31 @@ enum MathTestSupport {
             }
         }
 
-        for p in layer.parameters {
+        for p in layer.weights {
             let analytic = p.gradient
-            for i in 0..<p.value.data.count {
-                let original = p.value.data[i]
+            for i in 0..<p.value.values.count {
+                let original = p.value.values[i]
                 let plus = original + eps, minus = original - eps
-                p.value.data[i] = plus
+                p.value.values[i] = plus
                 let lp = weightedSum(layer.forward(input, training: false), r)
-                p.value.data[i] = minus
+                p.value.values[i] = minus
                 let lm = weightedSum(layer.forward(input, training: false), r)
-                p.value.data[i] = original
+                p.value.values[i] = original
                 let numeric = (lp - lm) / (Double(plus) - Double(minus))
-                compare(numeric, Double(analytic.data[i]), "\(p.name)[\(i)]")
+                compare(numeric, Double(analytic.values[i]), "\(p.name)[\(i)]")
             }
         }
         var x = input
-        for i in 0..<x.data.count {
-            let original = x.data[i]
+        for i in 0..<x.values.count {
+            let original = x.values[i]
             let plus = original + eps, minus = original - eps
-            x.data[i] = plus
+            x.values[i] = plus
             let lp = weightedSum(layer.forward(x, training: false), r)
-            x.data[i] = minus
+            x.values[i] = minus
             let lm = weightedSum(layer.forward(x, training: false), r)
-            x.data[i] = original
+            x.values[i] = original
             let numeric = (lp - lm) / (Double(plus) - Double(minus))
-            compare(numeric, Double(gradInput.data[i]), "input[\(i)]")
+            compare(numeric, Double(gradInput.values[i]), "input[\(i)]")
         }
         return result
     }

@@ -62,18 +62,18 @@ final class SeededGeneratorTests: XCTestCase {
                 Dense(inputSize: 12, outputSize: 8, activation: .tanh, name: "a", rng: &rng),
                 Dense(inputSize: 8, outputSize: 12, activation: .sigmoid, name: "b", rng: &rng),
             ])
-            let initial = net.parameters.map(\.value)
+            let initial = net.weights.map(\.value)
             let x = MathTestSupport.randomMatrix(rows: 16, cols: 12, rng: &rng)
             let adam = Adam(learningRate: 0.01, l2: 1e-4)
             var output = Matrix(rows: 0, cols: 0)
             for _ in 0..<5 {
                 output = net.forward(x, training: true)
                 var grad = output
-                for i in grad.data.indices { grad.data[i] -= x.data[i] }
+                for i in grad.values.indices { grad.values[i] -= x.values[i] }
                 _ = net.backward(grad, needInputGradient: false)
-                adam.step(net.parameters)
+                adam.step(net.weights)
             }
-            return (initial, output, net.parameters.map(\.value))
+            return (initial, output, net.weights.map(\.value))
         }
         let first = run(seed: 2024), second = run(seed: 2024), other = run(seed: 2025)
         XCTAssertEqual(first.initial, second.initial)

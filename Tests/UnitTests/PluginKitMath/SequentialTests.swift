@@ -23,25 +23,25 @@ final class SequentialTests: XCTestCase {
             let x = MathTestSupport.randomMatrix(rows: batch, cols: 5, rng: &rng)
             let r = MathTestSupport.randomMatrix(rows: batch, cols: 3, rng: &rng)
             let result = MathTestSupport.checkGradients(of: net, input: x, weights: r, eps: 1e-2, tolerance: 5e-4)
-            XCTAssertEqual(result.checked, net.parameterCount + batch * 5)
+            XCTAssertEqual(result.checked, net.weightCount + batch * 5)
             XCTAssertGreaterThan(result.maxAnalytic, 0.05)
         }
     }
 
     func testParametersCountAndZeroGradients() {
         let net = makeNetwork(seed: 23)
-        XCTAssertEqual(net.parameters.map(\.name),
+        XCTAssertEqual(net.weights.map(\.name),
                        ["l0.weight", "l0.bias", "l1.weight", "l1.bias", "l2.weight", "l2.bias"])
-        XCTAssertEqual(net.parameterCount, 5 * 7 + 7 + 7 * 6 + 6 + 6 * 3 + 3)
+        XCTAssertEqual(net.weightCount, 5 * 7 + 7 + 7 * 6 + 6 + 6 * 3 + 3)
 
         var rng = SeededGenerator(seed: 24)
         let x = MathTestSupport.randomMatrix(rows: 2, cols: 5, rng: &rng)
         _ = net.forward(x, training: true)
         XCTAssertNil(net.backward(Matrix(rows: 2, cols: 3, repeating: 1), needInputGradient: false))
-        XCTAssertTrue(net.parameters.allSatisfy { $0.gradient.data.contains { $0 != 0 } },
+        XCTAssertTrue(net.weights.allSatisfy { $0.gradient.values.contains { $0 != 0 } },
                       "every layer must receive a gradient even when the input gradient is not requested")
         net.zeroGradients()
-        XCTAssertTrue(net.parameters.allSatisfy { $0.gradient.data.allSatisfy { $0 == 0 } })
+        XCTAssertTrue(net.weights.allSatisfy { $0.gradient.values.allSatisfy { $0 == 0 } })
     }
 
     func testForwardChainsLayersInOrder() {
@@ -56,10 +56,10 @@ final class SequentialTests: XCTestCase {
 
     func testEmptySequentialIsIdentity() {
         let net = Sequential([])
-        let x = Matrix(rows: 2, cols: 2, data: [1, 2, 3, 4])
+        let x = Matrix(rows: 2, cols: 2, values: [1, 2, 3, 4])
         XCTAssertEqual(net.forward(x, training: true), x)
         XCTAssertEqual(net.backward(x, needInputGradient: true), x)
         XCTAssertNil(net.backward(x, needInputGradient: false))
-        XCTAssertEqual(net.parameterCount, 0)
+        XCTAssertEqual(net.weightCount, 0)
     }
 }

@@ -39,7 +39,7 @@ final class ProtocolDocExampleTests: XCTestCase {
         let binary = try XCTUnwrap(reader.readFrame())
         let backward = try MessageCodec(transport: .binary).decode(RPCRequest<BackwardParams>.self, from: binary).params
         XCTAssertEqual(backward.gradOutput, Tensor(shape: [1, 2], values: [0.5, -0.25]))
-        XCTAssertFalse(backward.needInputGrad)
+        XCTAssertFalse(backward.needInputGradient)
         XCTAssertNil(try reader.readFrame())
     }
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple
 
 import supplychain as sc
+from bundled_plugins import bundled_plugins
 
 PRODUCT_PREFIX = "product:"
 TARGET_PREFIX = "target:"
@@ -203,6 +204,24 @@ def product_binaries(repo: Path, manifest: dict, bin_path: Optional[Path]) -> Tu
     return None, {}
 
 
+def mark_plugin_products(repo: Path, components: List[dict]) -> List[str]:
+    """Marks each product that a bundled plugin's manifest names as its executable with the
+    plugin's identity (role, name, version, manifest); returns notes for manifests naming no product."""
+    products = {c["name"]: c for c in components if c["bom-ref"].startswith(PRODUCT_PREFIX)}
+    notes = []
+    for plugin in bundled_plugins(repo):
+        comp = products.get(plugin.executable)
+        if comp is None:
+            notes.append(f"{sc.rel(plugin.manifest, repo)} names the executable {plugin.executable}, "
+                         f"which Package.swift has no product for")
+            continue
+        comp["description"] = f"feature-extractor {plugin.role} plugin '{plugin.name}' {plugin.version}"
+        comp["properties"] += [_prop("fe:plugin-role", plugin.role), _prop("fe:plugin-name", plugin.name),
+                               _prop("fe:plugin-version", plugin.version),
+                               _prop("fe:plugin-manifest", sc.rel(plugin.manifest, repo))]
+    return notes
+
+
 def build_sbom(repo: Path, manifest: dict, graph: sc.Graph, allow: dict,
                requirements: List[sc.PyRequirement], bin_path: Optional[Path] = None,
                app_version: Optional[str] = None, timestamp: Optional[str] = None,
@@ -256,6 +275,7 @@ def build_sbom(repo: Path, manifest: dict, graph: sc.Graph, allow: dict,
         depend(APP_REF, ref)
         for t in p.get("targets", []):
             depend(ref, TARGET_PREFIX + t)
+    notes += mark_plugin_products(repo, components)
 
     pkg_by_name = {}
     for pkg in graph.sorted():
@@ -282,6 +302,11 @@ def build_sbom(repo: Path, manifest: dict, graph: sc.Graph, allow: dict,
                 depend(ref, pkg_by_name[val[0].lower()].purl)
             else:
                 notes.append(f"target {name}: dependency {val} not found in the graph")
+        # A build-tool plugin generates part of the target's code (ManifestIdentity: its identity).
+        for u in t.get("pluginUsages") or []:
+            plugin = (u.get("plugin") or [None])[0]
+            if plugin in targets:
+                depend(ref, TARGET_PREFIX + plugin)
 
     # Swift packages.
     for pkg in graph.sorted():

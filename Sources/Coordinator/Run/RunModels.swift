@@ -1,0 +1,49 @@
+import AuditStore
+import Foundation
+import PluginHost
+import RemoteClient
+
+/// Loading and saving the run's models: signed, verified and audited.
+extension FeatureExtractionRun {
+    func loadModel(_ location: String, audit: RunAuditor) throws -> ModelFile {
+        let target = URLRedactor.redact(location)
+        do {
+            let trust = SQLiteTrustStore(store: env.store)
+            let (model, signer): (ModelFile, String)
+            if RemoteModels.isRemote(location) {
+                guard let remote = env.remote else { throw RemoteError.invalidURL("\(target) (no token for remote access)") }
+                (model, signer) = try RemoteModels.fetch(location, client: remote, trust: trust)
+            } else {
+                (model, signer) = try SignedModel.read(path: location, trust: trust)
+            }
+            try audit.record("model.load", target: target, .success, ["role": model.role.rawValue, "plugin": model.pluginName, "signer": signer])
+            env.remoteLog?.log("model.load", ["target": target, "role": model.role.rawValue])
+            return model
+        } catch {
+            try audit.record("model.load", target: target, .refused, ["reason": Sanitizer.clean("\(error)", limit: 500)])
+            throw error
+        }
+    }
+
+    /// Saves a signed model: staged beside a local destination, or staged in a temporary
+    /// directory and uploaded (before any local output is committed) for a URL.
+    func saveModel(_ model: ModelFile, to location: String, outputs: StagedOutputs, audit: RunAuditor) throws {
+        guard let key = env.signingKey else {
+            throw ProvenanceError.key(FeatureExtractorHome.localSigningKey(), "is missing: models are saved signed. Create it with 'feature-extractor keys generate --trust'")
+        }
+        let target = URLRedactor.redact(location)
+        if RemoteModels.isRemote(location) {
+            guard let remote = env.remote else { throw RemoteError.invalidURL("\(target) (no token for remote access)") }
+            let (file, signature) = try outputs.stageTemporary()
+            try SignedModel.write(model, to: file, signaturePath: signature, key: key)
+            outputs.beforeCommit {
+                try RemoteModels.upload(location, modelFile: file, signatureFile: signature, client: remote)
+                try audit.record("model.save", target: target, .success, ["role": model.role.rawValue, "plugin": model.pluginName, "signer": key.id])
+            }
+        } else {
+            try SignedModel.write(model, to: outputs.stage(location), signaturePath: outputs.stage(location + ".sig"), key: key)
+            try audit.record("model.save", target: target, .success, ["role": model.role.rawValue, "plugin": model.pluginName, "signer": key.id])
+        }
+        env.remoteLog?.log("model.save", ["target": target, "role": model.role.rawValue])
+    }
+}

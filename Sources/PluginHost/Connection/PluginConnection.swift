@@ -1,0 +1,240 @@
+import FeatureExtractorSupport
+import Foundation
+import PluginProtocol
+
+/// A message a plugin sent to the log, already sanitised.
+public struct PluginLogEvent: Sendable {
+    public enum Source: Sendable { case stderr, notification(LogParams.Level) }
+    public var plugin: String
+    public var source: Source
+    public var message: String
+}
+
+/// A running plugin process and the JSON-RPC client that drives it.
+///
+/// Every call is bounded: frames by `RPCLimits.maxFrameBytes`, time by a
+/// deadline. Any breach, crash or protocol violation stops the process and
+/// leaves the connection failed: later calls fail with the same error.
+public final class PluginConnection: PluginChannel {
+    public let package: PluginPackage
+    public let role: PluginRole
+    public private(set) var info: InitializeResult?
+    /// A short label for messages: "encoder 'ann'".
+    public var label: String { "\(role) '\(package.manifest.name)'" }
+
+    private let limits: RPCLimits
+    private let process: ChildProcess
+    private let stderr: StderrCollector
+    private let reader: FrameReader
+    private let writer: FrameWriter
+    private var codec = MessageCodec(transport: .base64)
+    private var nextID = 1
+    /// The error that ended this plugin, if one did; every later call fails with it.
+    public private(set) var failure: PluginError?
+    private let onLog: @Sendable (PluginLogEvent) -> Void
+    private var logBudget: Double
+    private var logBudgetClock = Stopwatch()
+    private var isShutDown = false
+
+    /// Mechanisms the sandbox ran without (not required by the policy, or allowed by the operator).
+    public private(set) var sandboxWeakenings: [String] = []
+    /// Whether the plugin runs through the sandbox launcher.
+    public let isSandboxed: Bool
+
+    /// Starts the plugin's process, through the sandbox launcher when `sandbox` is given.
+    /// The handshake is `initialize(transports:)`.
+    public init(package: PluginPackage, role: PluginRole, limits: RPCLimits = RPCLimits(), sandbox: SandboxSettings?,
+                onLog: @escaping @Sendable (PluginLogEvent) -> Void = { _ in }) throws {
+        self.package = package
+        self.role = role
+        self.limits = limits
+        self.onLog = onLog
+        self.logBudget = limits.logsPerSecond * 2
+        self.isSandboxed = sandbox != nil
+        process = try ChildProcess.launch(package, sandbox: sandbox)
+        let name = "\(role) '\(package.manifest.name)'"
+        let pid = process.pid
+        stderr = StderrCollector(fd: process.stderrFD, maxBytes: limits.maxStderrBytes,
+                                 onLine: { line in onLog(PluginLogEvent(plugin: name, source: .stderr, message: line)) },
+                                 onLimit: { ChildProcess.kill(group: pid) })
+        reader = FrameReader(fd: process.stdoutFD, maxFrameBytes: limits.maxFrameBytes)
+        writer = FrameWriter(fd: process.stdinFD)
+    }
+
+    /// The handshake: checks the protocol range, role and identity against the
+    /// manifest, and agrees on the tensor transport.
+    @discardableResult
+    public func initialize(transports: [TensorTransport] = [.binary, .base64]) throws -> InitializeResult {
+        let params = InitializeParams(role: role, transports: transports)
+        let result = try call(MethodName.initialize, params, as: InitializeResult.self, timeout: limits.handshakeTimeout)
+        let manifest = package.manifest
+        do {
+            try result.validate()
+        } catch {
+            throw fail(.protocolViolation(plugin: label, during: MethodName.initialize, reason: error.message))
+        }
+        let current = PluginProtocolVersion.current
+        guard result.protocol.contains(current) else {
+            throw fail(.incompatible(plugin: label, reason: "it speaks protocol \(result.protocol), this coordinator speaks \(current)"))
+        }
+        guard result.role == role else { throw fail(.incompatible(plugin: label, reason: "it says it is a \(result.role)")) }
+        guard result.name == manifest.name, result.version == manifest.version else {
+            throw fail(.incompatible(plugin: label, reason:
+                "it calls itself '\(result.name)' \(result.version) but its manifest says '\(manifest.name)' \(manifest.version)"))
+        }
+        guard transports.contains(result.transport) else {
+            throw fail(.protocolViolation(plugin: label, during: MethodName.initialize, reason: "chose transport '\(result.transport.rawValue)', which was not offered"))
+        }
+        codec = MessageCodec(transport: result.transport)
+        info = result
+        // The launcher wrote any "weaker" notes before it started the plugin, so they are in the pipe now.
+        sandboxWeakenings = SandboxReport.read(fd: process.reportFD).weaker
+        for note in sandboxWeakenings {
+            onLog(PluginLogEvent(plugin: label, source: .notification(.warning), message: "sandbox runs without \(note)"))
+        }
+        return result
+    }
+
+    /// Sends a request without waiting, so two plugins can compute at once.
+    public func send<P: Codable & Sendable>(_ method: String, _ params: P, timeout: Double?) throws -> Int {
+        if let failure { throw failure }
+        let id = nextID
+        nextID += 1
+        let frame: Frame
+        do {
+            frame = try codec.encode(RPCRequest(id: .number(id), method: method, params: params))
+        } catch {
+            throw PluginError.protocolViolation(plugin: label, during: method, reason: "request could not be encoded: \(error)")
+        }
+        guard frame.totalBytes <= limits.maxFrameBytes else {
+            throw PluginError.protocolViolation(plugin: label, during: method,
+                                                reason: "request of \(frame.totalBytes) bytes is over the frame limit; use smaller batches")
+        }
+        do {
+            try writer.write(frame, deadline: .after(seconds: timeout ?? limits.callTimeout))
+        } catch let error as FramingError {
+            throw fail(translate(error, during: method, timeout: timeout))
+        }
+        return id
+    }
+
+    /// Waits for the response to request `id`, passing `log` notifications on meanwhile.
+    public func receive<R: Decodable>(_ id: Int, method: String, as type: R.Type, timeout: Double?) throws -> R {
+        if let failure { throw failure }
+        let deadline = Deadline.after(seconds: timeout ?? limits.callTimeout)
+        while true {
+            let frame: Frame
+            do {
+                guard let next = try reader.readFrame(deadline: deadline) else { throw FramingError.endOfStream(midFrame: false) }
+                frame = next
+            } catch let error as FramingError {
+                throw fail(translate(error, during: method, timeout: timeout))
+            }
+            let incoming: RPCIncoming<R>
+            do {
+                incoming = try codec.decodeIncoming(frame, resultType: R.self)
+            } catch {
+                throw fail(.protocolViolation(plugin: label, during: method, reason: error.message))
+            }
+            let head = incoming.head
+            if let m = head.method {
+                guard m == MethodName.log, head.id == nil else {
+                    throw fail(.protocolViolation(plugin: label, during: method, reason: "plugins may only send 'log' notifications"))
+                }
+                try handleLog(frame, during: method)
+                continue
+            }
+            guard head.id == .number(id) else {
+                throw fail(.protocolViolation(plugin: label, during: method,
+                                              reason: "answered request id \(head.id.map(\.description) ?? "null"), expected \(id)"))
+            }
+            if let error = head.error { throw PluginError.remoteError(plugin: label, method: method, error: error) }
+            guard let result = incoming.result else {
+                let why = incoming.resultProblem ?? "result missing"
+                throw fail(.protocolViolation(plugin: label, during: method, reason: "invalid result: \(why)"))
+            }
+            return result
+        }
+    }
+
+    /// Asks the plugin to exit, then makes sure it has.
+    public func shutdown() {
+        guard !isShutDown else { return }
+        isShutDown = true
+        if failure == nil {
+            _ = try? call(MethodName.shutdown, Empty(), as: Empty.self, timeout: 5)
+        }
+        process.closePipes()
+        if process.wait(timeout: 2) == nil { process.kill() }
+        stderr.waitForEnd(timeout: 1)
+    }
+
+    /// Statistics for reports.
+    public var stderrBytes: Int { stderr.totalBytes }
+    public var processID: Int32 { process.pid }
+    /// Peak resident memory of the plugin process, known after `shutdown`.
+    public var peakRSSKilobytes: Int? { process.peakRSSKilobytes }
+
+    private func handleLog(_ frame: Frame, during method: String) throws {
+        // A token bucket: refilled at logsPerSecond, holding at most two seconds' worth.
+        logBudget = min(limits.logsPerSecond * 2, logBudget + logBudgetClock.seconds * limits.logsPerSecond)
+        logBudgetClock.restart()
+        guard logBudget >= 1 else {
+            throw fail(.limitExceeded(plugin: label, during: method,
+                                      limit: "it sent more than \(Int(limits.logsPerSecond)) log notifications per second"))
+        }
+        logBudget -= 1
+        guard let params = try? codec.decode(RPCRequest<LogParams>.self, from: frame).params else {
+            throw fail(.protocolViolation(plugin: label, during: method, reason: "malformed 'log' notification"))
+        }
+        onLog(PluginLogEvent(plugin: label, source: .notification(params.level), message: Sanitizer.clean(params.message, limit: 1000)))
+    }
+
+    private func translate(_ error: FramingError, during method: String, timeout: Double?) -> PluginError {
+        switch error {
+        case .timedOut:
+            return .timedOut(plugin: label, method: method, seconds: timeout ?? limits.callTimeout)
+        case .endOfStream, .io:
+            // Usually the process died; its exit status says how.
+            let status = process.wait(timeout: 2)
+            stderr.waitForEnd(timeout: 0.5)
+            if stderr.exceededLimit {
+                return .limitExceeded(plugin: label, during: method, limit: "it wrote more than \(limits.maxStderrBytes) bytes to stderr")
+            }
+            let report = SandboxReport.read(fd: process.reportFD)
+            if let call = report.violation { return .sandboxViolation(plugin: label, during: method, syscall: call) }
+            if let (mechanism, reason) = report.unavailable {
+                let m = SandboxMechanism(launcherName: mechanism)?.rawValue ?? mechanism
+                return .launchFailed(plugin: label, reason: "the sandbox policy requires \(m), which this system does not offer (\(reason)); "
+                                     + "to run with less confinement pass --allow-weaker-sandbox \(m)")
+            }
+            if case .signaled(SIGXCPU)? = status {
+                return .limitExceeded(plugin: label, during: method, limit: "it used up its CPU time limit")
+            }
+            let what = status?.description ?? "closed its output"
+            return .crashed(plugin: label, during: method, status: what, stderrTail: stderr.tailText)
+        case .badHeader, .tooLarge:
+            return .protocolViolation(plugin: label, during: method, reason: error.description)
+        }
+    }
+
+    /// For checks made above this layer (a result of the wrong shape): records the
+    /// violation, stops the plugin, and returns the error to throw.
+    public func reject(during method: String, reason: String) -> PluginError {
+        fail(.protocolViolation(plugin: label, during: method, reason: reason))
+    }
+
+    /// Records the first fatal error and stops the process.
+    private func fail(_ error: PluginError) -> PluginError {
+        if failure == nil { failure = error }
+        process.kill()
+        return failure!
+    }
+}
+
+/// Lets `RPCResult` carry any Decodable result (RPCResult needs Codable).
+struct DecodableBox<T: Decodable>: Codable, @unchecked Sendable {
+    var value: T
+    init(from decoder: any Decoder) throws { value = try T(from: decoder) }
+    func encode(to encoder: any Encoder) throws {}
+}
