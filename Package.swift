@@ -4,8 +4,8 @@ import PackageDescription
 // Dependencies point one way (docs/ARCHITECTURE.md draws the graph):
 // FeatureExtractor -> Coordinator -> PluginHost -> PluginProtocol -> FeatureExtractorSupport;
 // plugins depend on PluginKit -> PluginProtocol only, never on the coordinator's modules.
-// Each target lists exactly the modules it imports: scripts/test builds with
-// `--explicit-target-dependency-import-check error`, so an undeclared import fails the build.
+// Each target lists exactly the modules it imports, no more: scripts/check-imports (run by
+// scripts/test) fails on an undeclared import or an unused dependency.
 // Linux only: the sandbox (seccomp, Landlock, namespaces) and the launcher are Linux APIs.
 let package = Package(
     name: "feature-extractor",
@@ -92,7 +92,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // All persistent state: users, tokens, trust, runs, statistics, the audit log (SQLite via GRDB).
-        .target(name: "AuditStore", dependencies: [
+        .target(name: "StateStore", dependencies: [
             "FeatureExtractorSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -102,7 +102,7 @@ let package = Package(
         .target(name: "RemoteAuth", dependencies: ["FeatureExtractorSupport", .product(name: "Crypto", package: "swift-crypto")]),
         // The reference HTTPS endpoint for configs, models and logs (`feature-extractor serve`).
         .target(name: "Server", dependencies: [
-            "RemoteAuth", "AuditStore", "FeatureExtractorSupport",
+            "RemoteAuth", "StateStore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -121,25 +121,25 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "Coordinator", dependencies: [
-            "PluginHost", "PluginProtocol", "AuditStore", "RemoteAuth", "RemoteClient", "PrincipalComponents",
+            "PluginHost", "PluginProtocol", "StateStore", "RemoteAuth", "RemoteClient", "PrincipalComponents",
             "FeatureExtractorSupport",
         ]),
         .executableTarget(name: "FeatureExtractor", dependencies: [
-            "Coordinator", "PluginHost", "PluginProtocol", "AuditStore", "Server", "RemoteClient",
+            "Coordinator", "PluginHost", "PluginProtocol", "StateStore", "Server", "RemoteClient",
             "FeatureExtractorSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Misbehaving plugins for tests; the behaviour is chosen by the executable's file name.
         .executableTarget(name: "FixturePlugin", dependencies: ["PluginKit", "PluginProtocol"], path: "Tests/Fixtures/FixturePlugin"),
-        .target(name: "TestSupport", dependencies: ["PluginHost", "PluginProtocol", "Coordinator", "AuditStore", "RemoteClient"],
+        .target(name: "TestSupport", dependencies: ["PluginHost", "PluginProtocol", "Coordinator", "StateStore", "RemoteClient"],
                 path: "Tests/Support"),
         .testTarget(name: "UnitTests", dependencies: [
-            "PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "AuditStore", "TestSupport", "PrincipalComponents",
+            "PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "StateStore", "TestSupport", "PrincipalComponents",
             "FeatureExtractorSupport",
             .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Coordinator", "PluginHost", "PluginProtocol", "AuditStore", "RemoteClient", "RemoteAuth", "TestSupport"]),
-        .testTarget(name: "SystemTests", dependencies: ["TestSupport", "AuditStore", "RemoteClient"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Coordinator", "PluginHost", "PluginProtocol", "StateStore", "RemoteClient", "RemoteAuth", "TestSupport"]),
+        .testTarget(name: "SystemTests", dependencies: ["TestSupport", "StateStore", "RemoteClient"]),
         .testTarget(name: "AcceptanceTests", dependencies: ["TestSupport"]),
     ]
 )

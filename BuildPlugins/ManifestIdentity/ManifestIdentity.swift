@@ -19,10 +19,13 @@ struct ManifestIdentity: BuildToolPlugin {
             throw PluginUsage.manifestCount(target.name, manifests.map(\.path))
         }
         let output = context.pluginWorkDirectoryURL.appending(path: "ManifestIdentity.swift")
-        return [.buildCommand(displayName: "Generating ManifestIdentity for \(target.name) from plugin.json",
-                              executable: try context.tool(named: "ManifestIdentityTool").url,
-                              arguments: [manifest.path, output.path],
-                              inputFiles: [manifest], outputFiles: [output])]
+        return [
+            .buildCommand(
+                displayName: "Generating ManifestIdentity for \(target.name) from plugin.json",
+                executable: try context.tool(named: "ManifestIdentityTool").url,
+                arguments: [manifest.path, output.path],
+                inputFiles: [manifest], outputFiles: [output])
+        ]
     }
 }
 
@@ -39,7 +42,8 @@ enum PluginUsage: Error, CustomStringConvertible {
             return "ManifestIdentity: target '\(target)' has no plugin.json among its files; put the manifest beside its "
                 + "sources and remove it from `exclude:`"
         case .manifestCount(let target, let found):
-            return "ManifestIdentity: target '\(target)' has \(found.count) plugin.json files (\(found.joined(separator: ", "))); "
+            return
+                "ManifestIdentity: target '\(target)' has \(found.count) plugin.json files (\(found.joined(separator: ", "))); "
                 + "a target is one plugin, with one manifest"
         }
     }

@@ -11,8 +11,10 @@ struct PluginIdentity {
     var role: PluginRole
 
     /// What each field must be, as the errors say it.
-    static let rules = ["name": "a name matching [a-z][a-z0-9_-]{0,63}", "version": "MAJOR.MINOR.PATCH, such as 1.0.0",
-                        "role": PluginRole.allCases.map(\.rawValue).joined(separator: " or ")]
+    static let rules = [
+        "name": "a name matching [a-z][a-z0-9_-]{0,63}", "version": "MAJOR.MINOR.PATCH, such as 1.0.0",
+        "role": PluginRole.allCases.map(\.rawValue).joined(separator: " or "),
+    ]
 
     init(manifestAt path: String) throws(ManifestError) {
         let bytes: Data
@@ -31,7 +33,9 @@ struct PluginIdentity {
         func field<Value>(_ key: String, _ parse: (String) -> Value?) throws(ManifestError) -> Value {
             let rule = Self.rules[key] ?? ""
             guard let value = fields[key] else { throw ManifestError(file: path, field: key, problem: "is missing (\(rule))") }
-            guard let text = value as? String else { throw ManifestError(file: path, field: key, problem: "must be a string (\(rule))") }
+            guard let text = value as? String else {
+                throw ManifestError(file: path, field: key, problem: "must be a string (\(rule))")
+            }
             guard let parsed = parse(text) else {
                 throw ManifestError(file: path, field: key, problem: "is '\(text.prefix(64))'; it must be \(rule)")
             }

@@ -1,19 +1,19 @@
 import ArgumentParser
-import AuditStore
 import Coordinator
 import FeatureExtractorSupport
 import Foundation
+import StateStore
 
 struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Read, verify and export the tamper-evident audit log.",
         discussion: """
-        Entries are append-only and chained by SHA-256, each sealed with an HMAC keyed by a \
-        0600 file beside the database. `verify` names the first entry that was edited, deleted \
-        or reordered, and prints the chain's anchor (count:head). Keep that elsewhere and pass \
-        it back with `verify --anchor` later: the only way to see that the newest entries were cut off.
-        """,
+            Entries are append-only and chained by SHA-256, each sealed with an HMAC keyed by a \
+            0600 file beside the database. `verify` names the first entry that was edited, deleted \
+            or reordered, and prints the chain's anchor (count:head). Keep that elsewhere and pass \
+            it back with `verify --anchor` later: the only way to see that the newest entries were cut off.
+            """,
         subcommands: [List.self, Verify.self, Export.self])
 
     struct Filter: ParsableArguments {
@@ -29,10 +29,13 @@ struct AuditCommand: ParsableCommand {
                 let f = ISO8601DateFormatter()
                 if let d = f.date(from: s) { return d }
                 f.formatOptions = [.withFullDate]
-                guard let d = f.date(from: s) else { throw ValidationError("--\(name) must be ISO 8601, e.g. 2026-11-26 or 2026-11-26T10:00:00Z") }
+                guard let d = f.date(from: s) else {
+                    throw ValidationError("--\(name) must be ISO 8601, e.g. 2026-11-26 or 2026-11-26T10:00:00Z")
+                }
                 return d
             }
-            return AuditFilter(actor: actor, action: action, since: try date(since, "since"), until: try date(until, "until"), limit: limit)
+            return AuditFilter(
+                actor: actor, action: action, since: try date(since, "since"), until: try date(until, "until"), limit: limit)
         }
     }
 
@@ -59,14 +62,17 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct Verify: ToolCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the whole chain; exit 65 and name the first broken entry if it was tampered with.")
-        @Option(help: ArgumentHelp("An anchor an earlier `verify` printed; the log must still contain it.", valueName: "count:head"))
+        static let configuration = CommandConfiguration(
+            abstract: "Check the whole chain; exit 65 and name the first broken entry if it was tampered with.")
+        @Option(
+            help: ArgumentHelp("An anchor an earlier `verify` printed; the log must still contain it.", valueName: "count:head"))
         var anchor: String?
         @OptionGroup var store: StoreOptions
 
         func validate() throws {
             if let anchor, AuditAnchor(anchor) == nil {
-                throw ValidationError("--anchor must be COUNT:HEAD as `audit verify` prints it (a number, a colon, 64 hex digits)")
+                throw ValidationError(
+                    "--anchor must be COUNT:HEAD as `audit verify` prints it (a number, a colon, 64 hex digits)")
             }
         }
 
@@ -85,7 +91,8 @@ struct AuditCommand: ParsableCommand {
     }
 
     struct Export: ToolCommand {
-        static let configuration = CommandConfiguration(abstract: "Write the log as JSON Lines (one entry per line) to stdout or, atomically and 0600, a file.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write the log as JSON Lines (one entry per line) to stdout or, atomically and 0600, a file.")
         @OptionGroup var filter: Filter
         @Option(help: "Output file (default: stdout).") var output: String?
         @OptionGroup var store: StoreOptions

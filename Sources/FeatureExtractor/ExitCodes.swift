@@ -1,10 +1,10 @@
 import ArgumentParser
-import AuditStore
 import Coordinator
 import FeatureExtractorSupport
 import Foundation
 import PluginHost
 import RemoteClient
+import StateStore
 
 /// The documented exit codes (BSD sysexits values), and which errors map to them.
 enum ExitCodes {

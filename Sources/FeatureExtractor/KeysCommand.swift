@@ -1,8 +1,8 @@
 import ArgumentParser
-import AuditStore
 import Coordinator
 import Foundation
 import PluginHost
+import StateStore
 
 struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,13 +15,16 @@ struct KeysCommand: ParsableCommand {
     static func trust(_ key: PublicSigningKey, store: StoreOptions) throws {
         let db = try store.open()
         let actor = try store.actor(in: db, for: .manageTrust)
-        try db.trustKey(TrustedKey(id: key.id, publicKey: key.raw.base64EncodedString(), name: key.name, addedAt: Date(), revokedAt: nil))
-        try db.append(AuditEvent(actor: actor, action: "trust.add", target: key.id, outcome: .success, details: ["name": key.name]))
+        try db.trustKey(
+            TrustedKey(id: key.id, publicKey: key.raw.base64EncodedString(), name: key.name, addedAt: Date(), revokedAt: nil))
+        try db.append(
+            AuditEvent(actor: actor, action: "trust.add", target: key.id, outcome: .success, details: ["name": key.name]))
         print("trusted \(key.id) (\(key.name))")
     }
 
     struct Generate: ToolCommand {
-        static let configuration = CommandConfiguration(abstract: "Create an Ed25519 key pair (private key 0600, public key beside it as .pub).")
+        static let configuration = CommandConfiguration(
+            abstract: "Create an Ed25519 key pair (private key 0600, public key beside it as .pub).")
         @Option(help: "A name for the key.") var name = "local"
         @Option(help: "Where to write the private key (default: keys/<name>.key in the home directory).") var out: String?
         @Flag(help: "Also trust the new key on this machine.") var trust = false
@@ -46,7 +49,9 @@ struct KeysCommand: ParsableCommand {
             _ = try store.actor(in: db, for: .readAudit)
             let f = ISO8601DateFormatter()
             for k in try db.trustedKeys() {
-                print("\(k.id)  \(k.name)  added \(f.string(from: k.addedAt))\(k.revokedAt.map { "  REVOKED \(f.string(from: $0))" } ?? "")")
+                print(
+                    "\(k.id)  \(k.name)  added \(f.string(from: k.addedAt))\(k.revokedAt.map { "  REVOKED \(f.string(from: $0))" } ?? "")"
+                )
             }
         }
     }
@@ -57,8 +62,9 @@ struct KeysCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func execute() throws {
-            try KeysCommand.trust(try PublicSigningKey.decode(try PluginLocator.readLimited(publicKey, limit: 4096), source: publicKey),
-                                  store: store)
+            try KeysCommand.trust(
+                try PublicSigningKey.decode(try PluginLocator.readLimited(publicKey, limit: 4096), source: publicKey),
+                store: store)
         }
     }
 

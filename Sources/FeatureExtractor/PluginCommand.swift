@@ -13,9 +13,11 @@ struct PluginCommand: ParsableCommand {
 
     /// Finds a plugin by name and checks its provenance against the store's trusted keys.
     static func locate(_ name: String, role: PluginRole, in dirs: [String], store: StoreOptions) throws -> PluginPackage {
-        try PluginLocator(directories: PluginDirectories.resolve(dirs),
-                          verification: ManifestVerification(trust: SQLiteTrustStore(store: try store.open())))
-            .locate(name: name, role: role)
+        try PluginLocator(
+            directories: PluginDirectories.resolve(dirs),
+            verification: ManifestVerification(trust: SQLiteTrustStore(store: try store.open()))
+        )
+        .locate(name: name, role: role)
     }
 
     struct Install: ToolCommand {
@@ -61,7 +63,9 @@ struct PluginCommand: ParsableCommand {
             let db = try store.open()
             let locator = PluginLocator(directories: [], verification: ManifestVerification(trust: SQLiteTrustStore(store: db)))
             let p = try locator.load(packageDirectory: package, expectedName: nil, role: nil)
-            print("ok: \(p.manifest.role) \(p.manifest.name) \(p.manifest.version), signed by \(p.signer ?? "-"), sha256 \(p.manifest.sha256 ?? "-")")
+            print(
+                "ok: \(p.manifest.role) \(p.manifest.name) \(p.manifest.version), signed by \(p.signer ?? "-"), sha256 \(p.manifest.sha256 ?? "-")"
+            )
         }
     }
 
@@ -118,7 +122,8 @@ struct PluginCommand: ParsableCommand {
             let loaded: PluginPackage
             let settings: SandboxSettings?
             do {
-                let locator = PluginLocator(directories: [], verification: ManifestVerification(trust: SQLiteTrustStore(store: try store.open())))
+                let locator = PluginLocator(
+                    directories: [], verification: ManifestVerification(trust: SQLiteTrustStore(store: try store.open())))
                 loaded = try locator.load(packageDirectory: directory, expectedName: nil, role: nil)
                 settings = try sandbox.settings()
             } catch {
@@ -126,7 +131,10 @@ struct PluginCommand: ParsableCommand {
                 throw error
             }
             let m = loaded.manifest
-            FileHandle.standardOutput.write(Data("PASS package: \(m.role) \(m.name) \(m.version), signed by \(loaded.signer ?? "-"), sha256 \(m.sha256 ?? "-")\n".utf8))
+            FileHandle.standardOutput.write(
+                Data(
+                    "PASS package: \(m.role) \(m.name) \(m.version), signed by \(loaded.signer ?? "-"), sha256 \(m.sha256 ?? "-")\n"
+                        .utf8))
             var checker = ConformanceChecker(package: loaded, sandbox: settings)
             checker.seed = seed
             let report = checker.run { item in
@@ -161,9 +169,11 @@ struct PluginCommand: ParsableCommand {
                 c.shutdown()
             }
             times.sort()
-            print(String(format: "median %.2f ms, min %.2f ms, max %.2f ms over %d starts (%@)",
-                         times[times.count / 2], times[0], times[times.count - 1], times.count,
-                         settings == nil ? "no sandbox" : "sandboxed"))
+            print(
+                String(
+                    format: "median %.2f ms, min %.2f ms, max %.2f ms over %d starts (%@)",
+                    times[times.count / 2], times[0], times[times.count - 1], times.count,
+                    settings == nil ? "no sandbox" : "sandboxed"))
         }
     }
 }

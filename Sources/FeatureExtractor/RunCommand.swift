@@ -1,30 +1,31 @@
 import ArgumentParser
-import AuditStore
 import Coordinator
 import Foundation
 import PluginHost
 import RemoteClient
+import StateStore
 
 struct RunCommand: ToolCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Train (or load) an autoencoder and write features, reconstructions and models.",
         discussion: """
-        Configuration is layered: built-in defaults < --load-config file < command line. \
-        Plugin parameters are namespaced: --encoder-param reaches only the encoder, \
-        --decoder-param only the decoder, and each is checked against the schema its \
-        plugin declares.
+            Configuration is layered: built-in defaults < --load-config file < command line. \
+            Plugin parameters are namespaced: --encoder-param reaches only the encoder, \
+            --decoder-param only the decoder, and each is checked against the schema its \
+            plugin declares.
 
-        Examples:
-          feature-extractor run data.csv --columns CLOSE --epochs 10 --save-encoder enc.safetensors
-          feature-extractor run data.csv --load-encoder enc.safetensors --evaluate-encoder feats.csv
-          feature-extractor run data.csv --threshold-error 1e-4 --initial-size 8 --step-size 8
-        """)
+            Examples:
+              feature-extractor run data.csv --columns CLOSE --epochs 10 --save-encoder enc.safetensors
+              feature-extractor run data.csv --load-encoder enc.safetensors --evaluate-encoder feats.csv
+              feature-extractor run data.csv --threshold-error 1e-4 --initial-size 8 --step-size 8
+            """)
 
     @OptionGroup var options: RunOptions
     @OptionGroup var sandbox: SandboxOptions
     @OptionGroup var store: StoreOptions
-    @Flag(name: .customLong("allow-downgrade"), help: "Accept a plugin manifest older than one already accepted from the same key.")
+    @Flag(
+        name: .customLong("allow-downgrade"), help: "Accept a plugin manifest older than one already accepted from the same key.")
     var allowDowngrade = false
 
     func execute() throws {
@@ -34,7 +35,9 @@ struct RunCommand: ToolCommand {
         if remote == nil && (!modelURLs.isEmpty || options.remoteLog != nil || options.remoteSaveConfig != nil) {
             remote = try makeRemote()
         }
-        for url in modelURLs + [options.remoteLog, options.remoteSaveConfig].compactMap({ $0 }) { _ = try RemoteClient.validate(url) }
+        for url in modelURLs + [options.remoteLog, options.remoteSaveConfig].compactMap({ $0 }) {
+            _ = try RemoteClient.validate(url)
+        }
         var env = try environment(for: config)
         env.configSources = sources
         env.remote = remote
@@ -58,7 +61,8 @@ struct RunCommand: ToolCommand {
         }
         if let url = options.remoteLoadConfig {
             remote = try makeRemote()
-            config = try ConfigurationLoader.merge(config, try RemoteConfiguration.load(url, client: remote!), source: URLRedactor.redact(url))
+            config = try ConfigurationLoader.merge(
+                config, try RemoteConfiguration.load(url, client: remote!), source: URLRedactor.redact(url))
             sources.append("remote:\(URLRedactor.redact(url))")
         }
         var layer = try options.layer()
@@ -109,18 +113,25 @@ struct RunCommand: ToolCommand {
 
     /// What the accounting records as "what was run": the plugins and files, no secrets.
     static func accountingCommand(_ c: RunConfiguration) -> String {
-        "run \(c.inputFile ?? "-") encoder=\(c.encoderPlugin) decoder=\(c.decoderPlugin)" + (c.loadEncoder != nil ? " (evaluate)" : "")
+        "run \(c.inputFile ?? "-") encoder=\(c.encoderPlugin) decoder=\(c.decoderPlugin)"
+            + (c.loadEncoder != nil ? " (evaluate)" : "")
     }
 
     static func report(_ s: RunSummary) {
         if let last = s.training.last, let e = last.epochs.last {
-            print("trained interface \(last.interfaceSize): \(last.epochs.count) epoch(s), \(Int(e.windowsPerSecond)) windows/s in the last")
+            print(
+                "trained interface \(last.interfaceSize): \(last.epochs.count) epoch(s), \(Int(e.windowsPerSecond)) windows/s in the last"
+            )
         }
         for m in s.metrics {
-            let pca = m.baselinePCAMSE.map { b in
-                "PCA-\(s.interfaceSize) \(ProgressDisplay.sci(b))" + (m.pcaRatio.map { ", ratio \(String(format: "%.3f", $0))" } ?? "") + "; "
-            } ?? ""
-            print("\(m.column): window MSE \(ProgressDisplay.sci(m.windowMSE)) (\(pca)window-mean baseline \(ProgressDisplay.sci(m.baselineWindowMeanMSE))), MSE \(ProgressDisplay.sci(m.mse)), MAE \(ProgressDisplay.sci(m.mae))")
+            let pca =
+                m.baselinePCAMSE.map { b in
+                    "PCA-\(s.interfaceSize) \(ProgressDisplay.sci(b))"
+                        + (m.pcaRatio.map { ", ratio \(String(format: "%.3f", $0))" } ?? "") + "; "
+                } ?? ""
+            print(
+                "\(m.column): window MSE \(ProgressDisplay.sci(m.windowMSE)) (\(pca)window-mean baseline \(ProgressDisplay.sci(m.baselineWindowMeanMSE))), MSE \(ProgressDisplay.sci(m.mse)), MAE \(ProgressDisplay.sci(m.mae))"
+            )
         }
         for o in s.outputs { print("wrote \(o)") }
         print("done in \((s.executionSeconds * 100).rounded() / 100) s")

@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import PluginProtocol
 
 /// The run's options, named as in the original tool (its underscore spellings still work).
@@ -11,68 +11,91 @@ struct RunOptions: ParsableArguments {
     @Option(name: [.customLong("input-file"), .customLong("input_file")], help: .hidden)
     var inputFile: String?
 
-    @Option(name: [.customLong("validation-file"), .customLong("validation_file")],
-            help: "CSV file to validate on. Without it, the last --validation-split of the input is held out.")
+    @Option(
+        name: [.customLong("validation-file"), .customLong("validation_file")],
+        help: "CSV file to validate on. Without it, the last --validation-split of the input is held out.")
     var validationFile: String?
 
-    @Option(name: [.customLong("validation-split"), .customLong("validation_split")], help: "Fraction held out for validation (default 0.2).")
+    @Option(
+        name: [.customLong("validation-split"), .customLong("validation_split")],
+        help: "Fraction held out for validation (default 0.2).")
     var validationSplit: Double?
 
-    @Option(name: [.customLong("output-file"), .customLong("output_file")], help: "Features CSV, one row per window (default features.csv).")
+    @Option(
+        name: [.customLong("output-file"), .customLong("output_file")],
+        help: "Features CSV, one row per window (default features.csv).")
     var outputFile: String?
 
-    @Option(name: [.customLong("save-encoder"), .customLong("save_encoder")],
-            help: "Save the trained encoder (safetensors, signed), to a path or an https:// server URL (…/v1/models/NAME/versions/V).")
+    @Option(
+        name: [.customLong("save-encoder"), .customLong("save_encoder")],
+        help: "Save the trained encoder (safetensors, signed), to a path or an https:// server URL (…/v1/models/NAME/versions/V)."
+    )
     var saveEncoder: String?
     @Option(name: [.customLong("save-decoder"), .customLong("save_decoder")], help: "Save the trained decoder (safetensors).")
     var saveDecoder: String?
-    @Option(name: [.customLong("load-encoder"), .customLong("load_encoder")],
-            help: "Load an encoder (path or https:// URL; its signature must verify) instead of training.")
+    @Option(
+        name: [.customLong("load-encoder"), .customLong("load_encoder")],
+        help: "Load an encoder (path or https:// URL; its signature must verify) instead of training.")
     var loadEncoder: String?
     @Option(name: [.customLong("load-decoder"), .customLong("load_decoder")], help: "Load a decoder (with --load-encoder).")
     var loadDecoder: String?
-    @Option(name: [.customLong("evaluate-encoder"), .customLong("evaluate_encoder")],
-            help: "Write the features of the evaluation data (the validation file, else the input).")
+    @Option(
+        name: [.customLong("evaluate-encoder"), .customLong("evaluate_encoder")],
+        help: "Write the features of the evaluation data (the validation file, else the input).")
     var evaluateEncoder: String?
-    @Option(name: [.customLong("evaluate-decoder"), .customLong("evaluate_decoder")],
-            help: "Write the reconstruction of the evaluation data, windows folded back into the series.")
+    @Option(
+        name: [.customLong("evaluate-decoder"), .customLong("evaluate_decoder")],
+        help: "Write the reconstruction of the evaluation data, windows folded back into the series.")
     var evaluateDecoder: String?
 
     @Option(name: [.customLong("encoder-plugin"), .customLong("encoder_plugin")], help: "Encoder plugin name (default ann).")
     var encoderPlugin: String?
     @Option(name: [.customLong("decoder-plugin"), .customLong("decoder_plugin")], help: "Decoder plugin name (default ann).")
     var decoderPlugin: String?
-    @Option(name: .customLong("encoder-param"), help: ArgumentHelp("An encoder parameter, e.g. activation=relu (repeatable).", valueName: "key=value"))
+    @Option(
+        name: .customLong("encoder-param"),
+        help: ArgumentHelp("An encoder parameter, e.g. activation=relu (repeatable).", valueName: "key=value"))
     var encoderParams: [String] = []
-    @Option(name: .customLong("decoder-param"), help: ArgumentHelp("A decoder parameter, e.g. intermediate_layers=2 (repeatable).", valueName: "key=value"))
+    @Option(
+        name: .customLong("decoder-param"),
+        help: ArgumentHelp("A decoder parameter, e.g. intermediate_layers=2 (repeatable).", valueName: "key=value"))
     var decoderParams: [String] = []
     @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages, searched first (repeatable).")
     var pluginsDirs: [String] = []
 
     @Option(name: [.customLong("window-size"), .customLong("window_size")], help: "Sliding window length (default 128).")
     var windowSize: Int?
-    @Option(name: [.customLong("initial-size"), .customLong("initial_size")], help: "Interface (feature) size, or the search's first (default 32).")
+    @Option(
+        name: [.customLong("initial-size"), .customLong("initial_size")],
+        help: "Interface (feature) size, or the search's first (default 32).")
     var initialSize: Int?
-    @Option(name: [.customLong("step-size"), .customLong("step_size")], help: "Interface size change per search step (default 8).")
+    @Option(
+        name: [.customLong("step-size"), .customLong("step_size")], help: "Interface size change per search step (default 8).")
     var stepSize: Int?
-    @Option(name: [.customLong("threshold-error"), .customLong("threshold_error")],
-            help: "Validation MSE the interface-size search aims for; without it there is no search.")
+    @Option(
+        name: [.customLong("threshold-error"), .customLong("threshold_error")],
+        help: "Validation MSE the interface-size search aims for; without it there is no search.")
     var thresholdError: Double?
-    @Flag(name: [.customLong("incremental-search"), .customLong("incremental_search")], inversion: .prefixedNo,
-          help: "Grow the interface until the threshold is met (default), or shrink it while it holds.")
+    @Flag(
+        name: [.customLong("incremental-search"), .customLong("incremental_search")], inversion: .prefixedNo,
+        help: "Grow the interface until the threshold is met (default), or shrink it while it holds.")
     var incrementalSearch: Bool?
 
     @Option(help: "Training epochs (default 5).")
     var epochs: Int?
     @Option(name: [.customLong("batch-size"), .customLong("batch_size")], help: "Windows per training step (default 128).")
     var batchSize: Int?
-    @Option(name: [.customLong("learning-rate"), .customLong("learning_rate")], help: "Learning rate of both plugins, unless a plugin parameter sets one.")
+    @Option(
+        name: [.customLong("learning-rate"), .customLong("learning_rate")],
+        help: "Learning rate of both plugins, unless a plugin parameter sets one.")
     var learningRate: Double?
-    @Option(name: [.customLong("early-stopping-patience"), .customLong("early_stopping_patience")],
-            help: "Epochs without validation improvement before stopping; 0 disables (default 5).")
+    @Option(
+        name: [.customLong("early-stopping-patience"), .customLong("early_stopping_patience")],
+        help: "Epochs without validation improvement before stopping; 0 disables (default 5).")
     var earlyStoppingPatience: Int?
-    @Option(name: [.customLong("plugin-restarts"), .customLong("plugin_restarts")],
-            help: "Restart a failed plugin up to N times, resuming from the last completed epoch (default 0).")
+    @Option(
+        name: [.customLong("plugin-restarts"), .customLong("plugin_restarts")],
+        help: "Restart a failed plugin up to N times, resuming from the last completed epoch (default 0).")
     var pluginRestarts: Int?
     @Option(help: "Seed of every random choice; the same seed gives the same model (default 42).")
     var seed: UInt64?
@@ -84,35 +107,47 @@ struct RunOptions: ParsableArguments {
     var headers: Bool?
     @Option(name: [.customLong("max-steps"), .customLong("max_steps")], help: "Use at most this many input rows.")
     var maxSteps: Int?
-    @Flag(name: [.customLong("force-date"), .customLong("force_date")], inversion: .prefixedNo,
-          help: "Put the window's end date first in output rows.")
+    @Flag(
+        name: [.customLong("force-date"), .customLong("force_date")], inversion: .prefixedNo,
+        help: "Put the window's end date first in output rows.")
     var forceDate: Bool?
-    @Flag(name: [.customLong("quiet-mode"), .customLong("quiet_mode"), .customShort("q")], inversion: .prefixedNo,
-          help: "Print errors only.")
+    @Flag(
+        name: [.customLong("quiet-mode"), .customLong("quiet_mode"), .customShort("q")], inversion: .prefixedNo,
+        help: "Print errors only.")
     var quietMode: Bool?
 
-    @Option(name: [.customLong("remote-load-config"), .customLong("remote_load_config")],
-            help: "An https:// URL of a config on a feature-extractor server, applied between --load-config and the command line.")
+    @Option(
+        name: [.customLong("remote-load-config"), .customLong("remote_load_config")],
+        help: "An https:// URL of a config on a feature-extractor server, applied between --load-config and the command line.")
     var remoteLoadConfig: String?
-    @Option(name: [.customLong("remote-save-config"), .customLong("remote_save_config")],
-            help: "An https:// URL (…/v1/configs/NAME) to store the merged configuration as a new version.")
+    @Option(
+        name: [.customLong("remote-save-config"), .customLong("remote_save_config")],
+        help: "An https:// URL (…/v1/configs/NAME) to store the merged configuration as a new version.")
     var remoteSaveConfig: String?
-    @Option(name: [.customLong("remote-log"), .customLong("remote_log")],
-            help: "An https:// URL (…/v1/logs) for the run's events; never blocks the run, undelivered events are kept for the next run.")
+    @Option(
+        name: [.customLong("remote-log"), .customLong("remote_log")],
+        help:
+            "An https:// URL (…/v1/logs) for the run's events; never blocks the run, undelivered events are kept for the next run."
+    )
     var remoteLog: String?
     @Option(name: .customLong("ca-file"), help: "PEM file of the CA that signed the server's certificate (private deployments).")
     var caFile: String?
 
-    @Option(name: .customLong("allow-weaker-sandbox"),
-            help: "Run even if this required sandbox mechanism is missing: landlock, user_namespace or network_namespace (repeatable).")
+    @Option(
+        name: .customLong("allow-weaker-sandbox"),
+        help:
+            "Run even if this required sandbox mechanism is missing: landlock, user_namespace or network_namespace (repeatable).")
     var allowWeakerSandbox: [String] = []
 
-    @Option(name: [.customLong("load-config"), .customLong("load_config")], help: "JSON configuration file, applied under the command line.")
+    @Option(
+        name: [.customLong("load-config"), .customLong("load_config")],
+        help: "JSON configuration file, applied under the command line.")
     var loadConfig: String?
     @Option(name: [.customLong("save-config"), .customLong("save_config")], help: "Save the merged configuration as JSON.")
     var saveConfig: String?
-    @Option(name: [.customLong("save-log"), .customLong("save_log")],
-            help: "Save a JSON summary: timings, final configuration, metrics, plugins' debug variables.")
+    @Option(
+        name: [.customLong("save-log"), .customLong("save_log")],
+        help: "Save a JSON summary: timings, final configuration, metrics, plugins' debug variables.")
     var saveLog: String?
 
     /// The options given, as a configuration layer (config-file key names).
@@ -122,7 +157,9 @@ struct RunOptions: ParsableArguments {
         func set(_ key: String, _ v: Int?) { if let v { l[key] = .number(Double(v)) } }
         func set(_ key: String, _ v: Double?) { if let v { l[key] = .number(v) } }
         func set(_ key: String, _ v: Bool?) { if let v { l[key] = .bool(v) } }
-        if input != nil && inputFile != nil { throw ValidationError("give the input file once: as the argument or as --input-file") }
+        if input != nil && inputFile != nil {
+            throw ValidationError("give the input file once: as the argument or as --input-file")
+        }
         set("input_file", input ?? inputFile)
         set("validation_file", validationFile); set("validation_split", validationSplit); set("output_file", outputFile)
         set("save_encoder", saveEncoder); set("save_decoder", saveDecoder)
@@ -155,9 +192,13 @@ struct RunOptions: ParsableArguments {
             }
             let text = String(pair[pair.index(after: eq)...])
             let value: JSONValue
-            if text == "true" || text == "false" { value = .bool(text == "true") }
-            else if let n = Double(text), n.isFinite, text.first != "+" { value = .number(n) }
-            else { value = .string(text) }
+            if text == "true" || text == "false" {
+                value = .bool(text == "true")
+            } else if let n = Double(text), n.isFinite, text.first != "+" {
+                value = .number(n)
+            } else {
+                value = .string(text)
+            }
             out[String(pair[..<eq])] = value
         }
         return out

@@ -4,18 +4,23 @@ import PluginHost
 
 /// Where the sandbox policy comes from, and the explicit way to run without it.
 struct SandboxOptions: ParsableArguments {
-    @Option(name: .customLong("sandbox-policy"),
-            help: "Directory with sandbox-policy.json and its seccomp allow-list (default: $FEATURE_EXTRACTOR_POLICY, else Policies/ beside the executable).")
+    @Option(
+        name: .customLong("sandbox-policy"),
+        help:
+            "Directory with sandbox-policy.json and its seccomp allow-list (default: $FEATURE_EXTRACTOR_POLICY, else Policies/ beside the executable)."
+    )
     var policyDirectory: String?
 
-    @Flag(name: .customLong("no-sandbox"),
-          help: "Run plugins without any confinement. Only for trusted plugins and measurements; a warning is printed.")
+    @Flag(
+        name: .customLong("no-sandbox"),
+        help: "Run plugins without any confinement. Only for trusted plugins and measurements; a warning is printed.")
     var noSandbox = false
 
     /// The settings to run plugins with, or nil when the operator turned the sandbox off.
     func settings() throws -> SandboxSettings? {
         if noSandbox {
-            FileHandle.standardError.write(Data("feature-extractor: warning: plugins run WITHOUT the sandbox (--no-sandbox)\n".utf8))
+            FileHandle.standardError.write(
+                Data("feature-extractor: warning: plugins run WITHOUT the sandbox (--no-sandbox)\n".utf8))
             return nil
         }
         return try SandboxSettings.load(policyDirectory: Self.policyDirectory(policyDirectory))

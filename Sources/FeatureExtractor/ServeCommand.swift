@@ -1,19 +1,19 @@
 import ArgumentParser
-import AuditStore
 import Coordinator
 import Foundation
 import Server
+import StateStore
 
 struct ServeCommand: AsyncToolCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the HTTPS endpoint for remote configs, models and logs.",
         discussion: """
-        TLS only, with the certificate and key from files. Clients authenticate with API tokens \
-        from this database (`feature-extractor user token`); every request is signed (timestamp, \
-        nonce, HMAC) and refused when stale, replayed or altered, and every request, allowed or \
-        refused, is audited. The API is described at https://HOST:PORT/v1/openapi.yaml.
-        """)
+            TLS only, with the certificate and key from files. Clients authenticate with API tokens \
+            from this database (`feature-extractor user token`); every request is signed (timestamp, \
+            nonce, HMAC) and refused when stale, replayed or altered, and every request, allowed or \
+            refused, is audited. The API is described at https://HOST:PORT/v1/openapi.yaml.
+            """)
 
     @Option(help: "Address to bind (default 127.0.0.1: only this machine).") var host = "127.0.0.1"
     @Option(help: "Port (0: any free port, printed on start).") var port = 8443
@@ -27,9 +27,10 @@ struct ServeCommand: AsyncToolCommand {
     @Option(name: .customLong("max-connections"), help: "Concurrent connections.") var maxConnections = 64
 
     func execute() async throws {
-        let db = database ?? AuditStore.defaultPath()
-        var config = ServerConfiguration(certificatePath: cert, privateKeyPath: key, databasePath: db,
-                                         storageDirectory: storage ?? FeatureExtractorHome.directory() + "/models")
+        let db = database ?? StateStore.defaultPath()
+        var config = ServerConfiguration(
+            certificatePath: cert, privateKeyPath: key, databasePath: db,
+            storageDirectory: storage ?? FeatureExtractorHome.directory() + "/models")
         config.host = host
         config.port = port
         config.perTokenRate = rate

@@ -1,24 +1,26 @@
 import ArgumentParser
-import AuditStore
 import Foundation
+import StateStore
 
 struct UserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user",
         abstract: "Manage users, roles and API tokens.",
         discussion: """
-        Roles: viewer (read configs, models, the audit log), operator (also run, write configs, models \
-        and logs), admin (everything, including users and trust). Passwords come from \
-        $FEATURE_EXTRACTOR_PASSWORD or a 0600 --password-file; only salted slow hashes are stored. \
-        Every change is audited.
-        """,
+            Roles: viewer (read configs, models, the audit log), operator (also run, write configs, models \
+            and logs), admin (everything, including users and trust). Passwords come from \
+            $FEATURE_EXTRACTOR_PASSWORD or a 0600 --password-file; only salted slow hashes are stored. \
+            Every change is audited.
+            """,
         subcommands: [Add.self, List.self, Disable.self, Enable.self, Grant.self, Token.self, Tokens.self, RevokeToken.self])
 
     struct Add: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user.")
         @Argument(help: "User name ([a-z][a-z0-9_.-]*).") var name: String
         @Option(help: "admin, operator or viewer.") var role: String = "viewer"
-        @Option(name: .customLong("password-file"), help: "A 0600 file with the user's password (or $FEATURE_EXTRACTOR_PASSWORD).") var passwordFile: String?
+        @Option(
+            name: .customLong("password-file"), help: "A 0600 file with the user's password (or $FEATURE_EXTRACTOR_PASSWORD).")
+        var passwordFile: String?
         @OptionGroup var store: StoreOptions
 
         func execute() throws {
@@ -26,7 +28,8 @@ struct UserCommand: ParsableCommand {
             let db = try store.open()
             let actor = try store.actor(in: db, for: .manageUsers)
             let user = try db.addUser(name: name, role: r, password: try Secrets.password(file: passwordFile))
-            try db.append(AuditEvent(actor: actor, action: "user.add", target: user.name, outcome: .success, details: ["role": r.rawValue]))
+            try db.append(
+                AuditEvent(actor: actor, action: "user.add", target: user.name, outcome: .success, details: ["role": r.rawValue]))
             print("added \(user.name) (\(r.rawValue))")
         }
     }
@@ -49,7 +52,8 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Disable: ToolCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable a user: their tokens and password stop working at once.")
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a user: their tokens and password stop working at once.")
         @Argument var name: String
         @OptionGroup var store: StoreOptions
 
@@ -57,7 +61,8 @@ struct UserCommand: ParsableCommand {
     }
 
     struct Enable: ToolCommand {
-        static let configuration = CommandConfiguration(abstract: "Enable a disabled user again (their tokens that are not revoked work again).")
+        static let configuration = CommandConfiguration(
+            abstract: "Enable a disabled user again (their tokens that are not revoked work again).")
         @Argument var name: String
         @OptionGroup var store: StoreOptions
 
@@ -68,7 +73,8 @@ struct UserCommand: ParsableCommand {
         let db = try store.open()
         let actor = try store.actor(in: db, for: .manageUsers)
         try db.setDisabled(name, disabled)
-        try db.append(AuditEvent(actor: actor, action: disabled ? "user.disable" : "user.enable", target: name, outcome: .success))
+        try db.append(
+            AuditEvent(actor: actor, action: disabled ? "user.disable" : "user.enable", target: name, outcome: .success))
         print("\(disabled ? "disabled" : "enabled") \(name)")
     }
 
@@ -83,7 +89,8 @@ struct UserCommand: ParsableCommand {
             let db = try store.open()
             let actor = try store.actor(in: db, for: .manageUsers)
             try db.grant(name, role: r)
-            try db.append(AuditEvent(actor: actor, action: "user.grant", target: name, outcome: .success, details: ["role": r.rawValue]))
+            try db.append(
+                AuditEvent(actor: actor, action: "user.grant", target: name, outcome: .success, details: ["role": r.rawValue]))
             print("\(name) is now \(r.rawValue)")
         }
     }
@@ -101,7 +108,10 @@ struct UserCommand: ParsableCommand {
             let actor = try store.actor(in: db, for: .manageUsers)
             let expiry = expiresDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
             let (token, record) = try db.issueToken(for: name, label: label, expiresAt: expiry)
-            try db.append(AuditEvent(actor: actor, action: "token.issue", target: name, outcome: .success, details: ["token_id": record.id, "label": label]))
+            try db.append(
+                AuditEvent(
+                    actor: actor, action: "token.issue", target: name, outcome: .success,
+                    details: ["token_id": record.id, "label": label]))
             print(token)
         }
     }
@@ -122,7 +132,9 @@ struct UserCommand: ParsableCommand {
             } else {
                 let df = ISO8601DateFormatter()
                 for t in tokens {
-                    let state = t.revoked ? "revoked" : t.expiresAt.map { $0 <= Date() ? "expired" : "expires \(df.string(from: $0))" } ?? "active"
+                    let state =
+                        t.revoked
+                        ? "revoked" : t.expiresAt.map { $0 <= Date() ? "expired" : "expires \(df.string(from: $0))" } ?? "active"
                     print("\(t.id)\t\(t.label)\tcreated \(df.string(from: t.createdAt))\t\(state)")
                 }
             }
@@ -132,15 +144,17 @@ struct UserCommand: ParsableCommand {
     struct RevokeToken: ToolCommand {
         static let configuration = CommandConfiguration(
             commandName: "revoke-token",
-            abstract: "Revoke a token by its public id (the 8 hex digits after fe_, see `user tokens`); it stops working at once.")
+            abstract: "Revoke a token by its public id (the 8 hex digits after fe_, see `user tokens`); it stops working at once."
+        )
         @Argument(help: "The token's public id: the 8 hex digits after fe_.") var id: String
         @OptionGroup var store: StoreOptions
 
         func validate() throws {
             guard id.count == 8, id.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
                 // Never echo the argument: it may be a whole token, secret included.
-                throw ValidationError("give the token's id only, the 8 hex digits after fe_ (see `user tokens NAME`); "
-                                      + "a whole token on a command line shows in process listings")
+                throw ValidationError(
+                    "give the token's id only, the 8 hex digits after fe_ (see `user tokens NAME`); "
+                        + "a whole token on a command line shows in process listings")
             }
         }
 

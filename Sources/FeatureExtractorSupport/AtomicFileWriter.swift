@@ -53,8 +53,9 @@ public final class AtomicFileWriter {
             let created = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
             guard created >= 0 else {
                 let code = errno
-                throw FileError(path: path, message: "cannot create a temporary file in '\(directory)': \(FileError.systemMessage(code))",
-                                systemCode: code)
+                throw FileError(
+                    path: path, message: "cannot create a temporary file in '\(directory)': \(FileError.systemMessage(code))",
+                    systemCode: code)
             }
             _ = fcntl(created, F_SETFD, FD_CLOEXEC)
             fd = created

@@ -32,16 +32,20 @@ public enum PluginError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidName(let n):
             return "invalid plugin name '\(Sanitizer.clean(n, limit: 64))': use lower-case letters, digits, '-' or '_' (no paths)"
         case .notFound(let name, let role, let searched):
-            return "\(role) plugin '\(name)' not found; looked in: \(searched.isEmpty ? "(no plugin directories)" : searched.joined(separator: ", ")). Use --plugins-dir or run the set-up script."
+            return
+                "\(role) plugin '\(name)' not found; looked in: \(searched.isEmpty ? "(no plugin directories)" : searched.joined(separator: ", ")). Use --plugins-dir or run the set-up script."
         case .badManifest(let path, let why): return "plugin manifest \(path): \(why)"
         case .digestMismatch(let path, let expected, let actual):
-            return "plugin executable \(path) does not match its manifest (sha256 \(actual.prefix(16))..., manifest says \(expected.prefix(16))...): refusing to run it"
+            return
+                "plugin executable \(path) does not match its manifest (sha256 \(actual.prefix(16))..., manifest says \(expected.prefix(16))...): refusing to run it"
         case .launchFailed(let p, let why): return "could not start plugin \(p): \(why)"
         case .crashed(let p, let during, let status, let tail):
             return "plugin \(p) \(status) during \(during)" + (tail.isEmpty ? "" : "; its last stderr: \(tail)")
         case .timedOut(let p, let method, let s): return "plugin \(p) did not answer \(method) within \(s) s; it was stopped"
-        case .protocolViolation(let p, let during, let why): return "plugin \(p) broke the protocol during \(during): \(why); it was stopped"
-        case .remoteError(let p, let method, let e): return "plugin \(p) refused \(method): \(Sanitizer.clean(e.message, limit: 500)) (code \(e.code))"
+        case .protocolViolation(let p, let during, let why):
+            return "plugin \(p) broke the protocol during \(during): \(why); it was stopped"
+        case .remoteError(let p, let method, let e):
+            return "plugin \(p) refused \(method): \(Sanitizer.clean(e.message, limit: 500)) (code \(e.code))"
         case .incompatible(let p, let why): return "plugin \(p) cannot be used: \(why)"
         case .refused(let path, let why): return "plugin \(path) refused: \(why)"
         case .sandboxViolation(let p, let during, let call):

@@ -52,7 +52,9 @@ public final class FrameReader {
                 }
                 scanned = available
             }
-            if available > Self.maxHeaderBytes { throw FramingError.badHeader("no end of header within \(Self.maxHeaderBytes) bytes") }
+            if available > Self.maxHeaderBytes {
+                throw FramingError.badHeader("no end of header within \(Self.maxHeaderBytes) bytes")
+            }
             if try refill(deadline: deadline) == 0 {
                 if end - start == 0 { return nil }
                 throw FramingError.endOfStream(midFrame: true)
@@ -72,7 +74,9 @@ public final class FrameReader {
             let name = line[..<colon].lowercased()
             let value = String(line[line.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" }))
             func number() throws(FramingError) -> Int {
-                guard !value.isEmpty, value.count <= 12, value.allSatisfy(\.isASCII), value.allSatisfy(\.isNumber), let n = Int(value) else {
+                guard !value.isEmpty, value.count <= 12, value.allSatisfy(\.isASCII), value.allSatisfy(\.isNumber),
+                    let n = Int(value)
+                else {
                     throw FramingError.badHeader("\(name) is not a decimal number")
                 }
                 return n
@@ -174,8 +178,10 @@ public final class FrameWriter {
             vectors.removeAll(keepingCapacity: true)
             for k in index..<parts.count {
                 let skip = k == index ? offset : 0
-                vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: parts[k].baseAddress! + skip),
-                                     iov_len: parts[k].count - skip))
+                vectors.append(
+                    iovec(
+                        iov_base: UnsafeMutableRawPointer(mutating: parts[k].baseAddress! + skip),
+                        iov_len: parts[k].count - skip))
             }
             let n = writev(fd, vectors, Int32(vectors.count))
             if n > 0 {
@@ -208,7 +214,7 @@ func waitFor(_ fd: Int32, events: Int16, deadline: Deadline) throws {
         var p = pollfd(fd: fd, events: events, revents: 0)
         let r = poll(&p, 1, ms)
         if r > 0 { return }  // ready, or hung up / error: the next read or write says which
-        if r == 0 { continue } // loop re-checks the deadline
+        if r == 0 { continue }  // loop re-checks the deadline
         if errno == EINTR { continue }
         throw FramingError.io(operation: "poll", errno: errno)
     }

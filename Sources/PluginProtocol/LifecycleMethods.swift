@@ -43,8 +43,10 @@ public struct InitializeResult: Codable, Sendable, Equatable {
         case debugVariables = "debug_variables", capabilities
     }
 
-    public init(name: String, version: String, role: PluginRole, protocol: ProtocolRange, transport: TensorTransport,
-                parameters: ParameterSchema, debugVariables: [String], capabilities: [String]? = nil) {
+    public init(
+        name: String, version: String, role: PluginRole, protocol: ProtocolRange, transport: TensorTransport,
+        parameters: ParameterSchema, debugVariables: [String], capabilities: [String]? = nil
+    ) {
         self.name = name
         self.version = version
         self.role = role
@@ -61,11 +63,17 @@ public struct InitializeResult: Codable, Sendable, Equatable {
     /// The limits a coordinator applies to what a plugin says about itself.
     public func validate() throws(RPCError) {
         guard PluginName.isValid(name) else { throw .invalidParams("name '\(name.prefix(64))' is not a valid plugin name") }
-        guard SemanticVersion(version) != nil else { throw .invalidParams("version '\(version.prefix(32))' is not MAJOR.MINOR.PATCH") }
+        guard SemanticVersion(version) != nil else {
+            throw .invalidParams("version '\(version.prefix(32))' is not MAJOR.MINOR.PATCH")
+        }
         guard `protocol`.isValid else { throw .invalidParams("protocol range \(`protocol`) is empty") }
-        guard parameters.count <= 256, debugVariables.count <= 256 else { throw .invalidParams("too many parameters or debug variables") }
+        guard parameters.count <= 256, debugVariables.count <= 256 else {
+            throw .invalidParams("too many parameters or debug variables")
+        }
         for (key, spec) in parameters {
-            guard PluginName.isValidKey(key) else { throw .invalidParams("parameter name '\(key.prefix(64))' is not [a-z][a-z0-9_]{0,63}") }
+            guard PluginName.isValidKey(key) else {
+                throw .invalidParams("parameter name '\(key.prefix(64))' is not [a-z][a-z0-9_]{0,63}")
+            }
             guard spec.description.utf8.count <= 1024 else { throw .invalidParams("parameter '\(key)': description too long") }
             try spec.check(spec.defaultValue, name: key)
         }
@@ -107,7 +115,8 @@ public struct ConfigureParams: Codable, Sendable, Equatable {
     public func validate() throws(RPCError) {
         for (name, shape) in [("input_shape", inputShape), ("output_shape", outputShape)] {
             guard !shape.isEmpty, shape.count < Tensor.maxRank, shape.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }),
-                  let n = Tensor.elementCount(shape), n <= 1 << 24 else {
+                let n = Tensor.elementCount(shape), n <= 1 << 24
+            else {
                 throw .invalidParams("\(name) \(shape) must have 1...\(Tensor.maxRank - 1) positive dimensions")
             }
         }

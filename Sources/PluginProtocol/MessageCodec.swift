@@ -47,7 +47,8 @@ public struct MessageCodec: Sendable {
             if case .dataCorrupted(let ctx) = error, ctx.codingPath.isEmpty {
                 throw RPCError(code: RPCErrorCode.parseError, message: "not valid JSON")
             }
-            throw RPCError(code: RPCErrorCode.invalidRequest, message: "not a JSON-RPC 2.0 message: \(MessageCodec.describe(error))")
+            throw RPCError(
+                code: RPCErrorCode.invalidRequest, message: "not a JSON-RPC 2.0 message: \(MessageCodec.describe(error))")
         } catch {
             throw RPCError(code: RPCErrorCode.parseError, message: "not valid JSON")
         }
@@ -56,7 +57,9 @@ public struct MessageCodec: Sendable {
     }
 
     /// Decodes the whole message as `T`; schema violations become `code` (default -32602).
-    public func decode<T: Decodable>(_ type: T.Type, from frame: Frame, code: Int = RPCErrorCode.invalidParams) throws(RPCError) -> T {
+    public func decode<T: Decodable>(_ type: T.Type, from frame: Frame, code: Int = RPCErrorCode.invalidParams) throws(RPCError)
+        -> T
+    {
         let decoder = JSONDecoder()
         if transport == .binary { decoder.userInfo[.attachmentReader] = AttachmentReader(frame.attachment) }
         do {
@@ -73,7 +76,8 @@ public struct MessageCodec: Sendable {
     /// A one-line reason naming the offending field, e.g. `params.input.shape: ...`.
     static func describe(_ error: DecodingError) -> String {
         func path(_ p: [any CodingKey]) -> String {
-            p.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(of: ".[", with: "[")
+            p.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(
+                of: ".[", with: "[")
         }
         switch error {
         case .keyNotFound(let key, let ctx):

@@ -20,8 +20,10 @@ public struct ParameterSpec: Codable, Sendable, Equatable {
         case allowed = "enum"
     }
 
-    public init(_ type: Kind, default defaultValue: JSONValue, minimum: Double? = nil, maximum: Double? = nil,
-                allowed: [String]? = nil, description: String) {
+    public init(
+        _ type: Kind, default defaultValue: JSONValue, minimum: Double? = nil, maximum: Double? = nil,
+        allowed: [String]? = nil, description: String
+    ) {
         self.type = type
         self.defaultValue = defaultValue
         self.minimum = minimum

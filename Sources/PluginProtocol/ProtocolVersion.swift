@@ -22,4 +22,7 @@ public struct ProtocolRange: Codable, Sendable, Equatable, CustomStringConvertib
     public var isValid: Bool { min >= 1 && min <= max }
 
     public var description: String { min == max ? "\(min)" : "\(min)...\(max)" }
+
+    /// Exactly the version this build speaks: what PluginKit's plugins declare.
+    public static let current = ProtocolRange(min: PluginProtocolVersion.current, max: PluginProtocolVersion.current)
 }

@@ -15,9 +15,13 @@ public enum RPCID: Hashable, Sendable, Codable, CustomStringConvertible {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let i = try? c.decode(Int.self) { self = .number(i) }
-        else if let s = try? c.decode(String.self), s.utf8.count <= 128 { self = .string(s) }
-        else { throw DecodingError.dataCorruptedError(in: c, debugDescription: "id must be an integer or a short string") }
+        if let i = try? c.decode(Int.self) {
+            self = .number(i)
+        } else if let s = try? c.decode(String.self), s.utf8.count <= 128 {
+            self = .string(s)
+        } else {
+            throw DecodingError.dataCorruptedError(in: c, debugDescription: "id must be an integer or a short string")
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -61,7 +65,9 @@ public struct RPCError: Error, Codable, Sendable, Equatable, CustomStringConvert
         self.message = message
     }
 
-    public static func invalidParams(_ message: String) -> RPCError { RPCError(code: RPCErrorCode.invalidParams, message: message) }
+    public static func invalidParams(_ message: String) -> RPCError {
+        RPCError(code: RPCErrorCode.invalidParams, message: message)
+    }
     public static func wrongState(_ message: String) -> RPCError { RPCError(code: RPCErrorCode.wrongState, message: message) }
 
     public var description: String { "JSON-RPC error \(code): \(message)" }

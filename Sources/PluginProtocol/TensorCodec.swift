@@ -67,7 +67,9 @@ extension Tensor: Codable {
         let dtype = try c.decode(String.self, forKey: .dtype)
         guard dtype == "f32" else { throw fail("dtype must be \"f32\", got \"\(dtype.prefix(16))\"") }
         let shape = try c.decode([Int].self, forKey: .shape)
-        guard !shape.isEmpty, shape.count <= Tensor.maxRank else { throw fail("rank must be 1...\(Tensor.maxRank), got \(shape.count)") }
+        guard !shape.isEmpty, shape.count <= Tensor.maxRank else {
+            throw fail("rank must be 1...\(Tensor.maxRank), got \(shape.count)")
+        }
         guard let count = Tensor.elementCount(shape), count <= Int.max / 4 else { throw fail("invalid shape \(shape)") }
         let byteCount = count * 4
         // The shape is the sender's claim: nothing is allocated for it until the
@@ -77,7 +79,8 @@ extension Tensor: Codable {
         if let text = try c.decodeIfPresent(String.self, forKey: .data) {
             guard c.contains(.offset) == false else { throw fail("has both data and offset") }
             let expectedLength = (byteCount + 2) / 3 * 4
-            guard text.utf8.count >= expectedLength, text.utf8.count <= expectedLength + 4, let data = Data(base64Encoded: text) else {
+            guard text.utf8.count >= expectedLength, text.utf8.count <= expectedLength + 4, let data = Data(base64Encoded: text)
+            else {
                 throw fail("data is not base64 of the \(byteCount) bytes shape \(shape) needs (needs \(byteCount) bytes)")
             }
             guard data.count == byteCount else { throw fail("shape \(shape) needs \(byteCount) bytes, data has \(data.count)") }
@@ -89,7 +92,8 @@ extension Tensor: Codable {
             }
             guard offset >= 0, offset % 4 == 0, byteCount <= reader.bytes.count, offset <= reader.bytes.count - byteCount else {
                 if reader.bytes.isEmpty && byteCount > 0 { throw fail("offset given but the frame has no attachment") }
-                throw fail("\(byteCount) bytes at offset \(offset) are outside the \(reader.bytes.count)-byte attachment or misaligned")
+                throw fail(
+                    "\(byteCount) bytes at offset \(offset) are outside the \(reader.bytes.count)-byte attachment or misaligned")
             }
             values = [Float](repeating: 0, count: count)
             reader.bytes.withUnsafeBytes { src in

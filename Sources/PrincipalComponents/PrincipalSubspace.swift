@@ -49,7 +49,9 @@ public struct PrincipalSubspace: Sendable, Equatable {
         var a = covariance
         var total = 0.0
         for i in 0..<n { total += covariance[i * n + i] }
-        var (jobz, range, uplo): (CChar, CChar, CChar) = (CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "I")), CChar(UInt8(ascii: "L")))
+        var (jobz, range, uplo): (CChar, CChar, CChar) = (
+            CChar(UInt8(ascii: "V")), CChar(UInt8(ascii: "I")), CChar(UInt8(ascii: "L"))
+        )
         var nn = Int32(n), lda = Int32(n), ldz = Int32(n)
         var il = Int32(n - rank + 1), iu = Int32(n)
         var vl = 0.0, vu = 0.0, abstol = 0.0
@@ -58,14 +60,16 @@ public struct PrincipalSubspace: Sendable, Equatable {
         var z = [Double](repeating: 0, count: n * rank)
         var support = [Int32](repeating: 0, count: 2 * max(rank, 1))
         var workSize = 0.0, iworkSize: Int32 = 0, query: Int32 = -1
-        dsyevr_(&jobz, &range, &uplo, &nn, &a, &lda, &vl, &vu, &il, &iu, &abstol, &found, &values, &z, &ldz,
-                &support, &workSize, &query, &iworkSize, &query, &info)
+        dsyevr_(
+            &jobz, &range, &uplo, &nn, &a, &lda, &vl, &vu, &il, &iu, &abstol, &found, &values, &z, &ldz,
+            &support, &workSize, &query, &iworkSize, &query, &info)
         guard info == 0 else { throw .solverFailed(code: info) }
         var lwork = Int32(workSize), liwork = iworkSize
         var work = [Double](repeating: 0, count: Int(lwork))
         var iwork = [Int32](repeating: 0, count: Int(liwork))
-        dsyevr_(&jobz, &range, &uplo, &nn, &a, &lda, &vl, &vu, &il, &iu, &abstol, &found, &values, &z, &ldz,
-                &support, &work, &lwork, &iwork, &liwork, &info)
+        dsyevr_(
+            &jobz, &range, &uplo, &nn, &a, &lda, &vl, &vu, &il, &iu, &abstol, &found, &values, &z, &ldz,
+            &support, &work, &lwork, &iwork, &liwork, &info)
         guard info == 0, Int(found) == rank else { throw .solverFailed(code: info) }
 
         // Ascending from LAPACK; keep descending, signs fixed.
@@ -105,10 +109,12 @@ public struct PrincipalSubspace: Sendable, Equatable {
                 for j in 0..<d { centred[r * d + j] = Double(values[(start + r) * d + j]) - mean[j] }
             }
             // codes = X B; X -= codes Bᵀ leaves the residual.
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(k), Int32(d), 1, centred, Int32(d),
-                        basis, Int32(k), 0, &codes, Int32(k))
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(d), Int32(k), -1, codes, Int32(k),
-                        basis, Int32(k), 1, &centred, Int32(d))
+            cblas_dgemm(
+                CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(k), Int32(d), 1, centred, Int32(d),
+                basis, Int32(k), 0, &codes, Int32(k))
+            cblas_dgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(d), Int32(k), -1, codes, Int32(k),
+                basis, Int32(k), 1, &centred, Int32(d))
             for i in 0..<(n * d) { total += centred[i] * centred[i] }
             start += n
         }

@@ -23,12 +23,15 @@ public enum RequestSigning {
     public static let window: TimeInterval = 300
 
     public static func key(token: String) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: Data(token.utf8)),
-                               info: Data("feature-extractor request mac v1".utf8), outputByteCount: 32)
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: Data(token.utf8)),
+            info: Data("feature-extractor request mac v1".utf8), outputByteCount: 32)
     }
 
-    public static func requestMAC(key: SymmetricKey, method: String, path: String, query: String,
-                                  timestamp: String, nonce: String, body: Data) -> String {
+    public static func requestMAC(
+        key: SymmetricKey, method: String, path: String, query: String,
+        timestamp: String, nonce: String, body: Data
+    ) -> String {
         let text = ["FE-REQUEST-V1", method, path, query, timestamp, nonce, sha256Hex(body)].joined(separator: "\n")
         return Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key)).hex
     }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -53,18 +54,23 @@ public final class RemoteClient: @unchecked Sendable {
         if let ca = configuration.caFile {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
         }
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(
-            tlsConfiguration: tls, redirectConfiguration: .disallow,
-            timeout: .init(connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
-                           read: .milliseconds(Int64(configuration.readTimeout * 1000))),
-            decompression: .disabled))
+        client = HTTPClient(
+            eventLoopGroupProvider: .singleton,
+            configuration: HTTPClient.Configuration(
+                tlsConfiguration: tls, redirectConfiguration: .disallow,
+                timeout: .init(
+                    connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
+                    read: .milliseconds(Int64(configuration.readTimeout * 1000))),
+                decompression: .disabled))
     }
 
     deinit { try? client.syncShutdown() }
 
     /// Checks a URL before anything is sent: https only, no credentials in it.
     public static func validate(_ text: String) throws -> URL {
-        guard let c = URLComponents(string: text), let scheme = c.scheme?.lowercased() else { throw RemoteError.invalidURL(URLRedactor.redact(text)) }
+        guard let c = URLComponents(string: text), let scheme = c.scheme?.lowercased() else {
+            throw RemoteError.invalidURL(URLRedactor.redact(text))
+        }
         guard scheme == "https" else { throw RemoteError.insecureURL(URLRedactor.redact(text)) }
         guard c.user == nil, c.password == nil else { throw RemoteError.credentialsInURL(URLRedactor.redact(text)) }
         guard c.host?.isEmpty == false, let url = c.url else { throw RemoteError.invalidURL(URLRedactor.redact(text)) }
@@ -73,13 +79,19 @@ public final class RemoteClient: @unchecked Sendable {
 
     /// One operation, blocking the caller (the CLI is synchronous); `idempotent` says whether a
     /// request that may have reached the server can be sent again.
-    public func send(_ method: String, _ urlText: String, body: Data = Data(), headers: [String: String] = [:],
-                     idempotent: Bool) throws -> RemoteResponse {
+    public func send(
+        _ method: String, _ urlText: String, body: Data = Data(), headers: [String: String] = [:],
+        idempotent: Bool
+    ) throws -> RemoteResponse {
         let url = try Self.validate(urlText)
-        return try Blocking.run { try await self.sendWithRetries(method, url, body: body, headers: headers, idempotent: idempotent) }
+        return try Blocking.run {
+            try await self.sendWithRetries(method, url, body: body, headers: headers, idempotent: idempotent)
+        }
     }
 
-    private func sendWithRetries(_ method: String, _ url: URL, body: Data, headers: [String: String], idempotent: Bool) async throws -> RemoteResponse {
+    private func sendWithRetries(_ method: String, _ url: URL, body: Data, headers: [String: String], idempotent: Bool)
+        async throws -> RemoteResponse
+    {
         let start = Date()
         var attempt = 0
         var last = ""
@@ -95,7 +107,7 @@ public final class RemoteClient: @unchecked Sendable {
                     return r
                 }
             } catch let e as RemoteError {
-                throw e   // refusals, bad responses: not retryable
+                throw e  // refusals, bad responses: not retryable
             } catch {
                 // Connection failures: the request may have been processed only if it was sent.
                 last = Self.describe(error)
@@ -122,8 +134,10 @@ public final class RemoteClient: @unchecked Sendable {
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: RequestSigning.timestampHeader, value: stamp)
         request.headers.add(name: RequestSigning.nonceHeader, value: nonce)
-        request.headers.add(name: RequestSigning.signatureHeader, value: RequestSigning.requestMAC(
-            key: key.key, method: method, path: path, query: query, timestamp: stamp, nonce: nonce, body: body))
+        request.headers.add(
+            name: RequestSigning.signatureHeader,
+            value: RequestSigning.requestMAC(
+                key: key.key, method: method, path: path, query: query, timestamp: stamp, nonce: nonce, body: body))
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
 
@@ -141,11 +155,13 @@ public final class RemoteClient: @unchecked Sendable {
         if (300..<400).contains(status) { throw RemoteError.redirectRefused(status: status) }
         if status == 429 || status == 503 || status >= 500 { return RemoteResponse(status: status, headers: fields, body: data) }
         guard (200..<300).contains(status) else {
-            let message = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["error"] as? String ?? "HTTP \(status)"
+            let message =
+                (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["error"] as? String ?? "HTTP \(status)"
             throw RemoteError.refused(status: status, message: String(message.prefix(300)))
         }
         guard let mac = fields[RequestSigning.responseSignatureHeader.lowercased()],
-              RequestSigning.equal(mac, RequestSigning.responseMAC(key: key.key, nonce: nonce, status: status, body: data)) else {
+            RequestSigning.equal(mac, RequestSigning.responseMAC(key: key.key, nonce: nonce, status: status, body: data))
+        else {
             throw RemoteError.unauthenticatedResponse("its signature is missing or does not match this request")
         }
         return RemoteResponse(status: status, headers: fields, body: data)
@@ -153,7 +169,9 @@ public final class RemoteClient: @unchecked Sendable {
 
     /// Sends exactly the given headers and body, unsigned and once: for tools and tests that
     /// probe a server (replays, stale timestamps). Responses are not authenticated here.
-    public func sendRaw(_ method: String, _ urlText: String, headers: [String: String], body: Data = Data()) throws -> RemoteResponse {
+    public func sendRaw(_ method: String, _ urlText: String, headers: [String: String], body: Data = Data()) throws
+        -> RemoteResponse
+    {
         let url = try Self.validate(urlText)
         return try Blocking.run {
             var request = HTTPClientRequest(url: url.absoluteString)
@@ -173,8 +191,6 @@ public final class RemoteClient: @unchecked Sendable {
         String(String(describing: error).prefix(200))
     }
 }
-
-import Crypto
 
 /// SymmetricKey is not Sendable-annotated; it is immutable.
 struct SymmetricKeyBox: @unchecked Sendable {

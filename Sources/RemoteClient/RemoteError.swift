@@ -16,7 +16,8 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .insecureURL(let u): "refusing \(u): only https:// URLs are allowed"
-        case .credentialsInURL(let u): "refusing \(u): credentials in a URL leak into logs and process lists; use FEATURE_EXTRACTOR_TOKEN or --token-file"
+        case .credentialsInURL(let u):
+            "refusing \(u): credentials in a URL leak into logs and process lists; use FEATURE_EXTRACTOR_TOKEN or --token-file"
         case .invalidURL(let u): "\(u) is not a valid https URL"
         case .redirectRefused(let s): "the server answered with a redirect (\(s)); redirects are not followed"
         case .refused(let s, let m): "the server refused the request (\(s)): \(m)"

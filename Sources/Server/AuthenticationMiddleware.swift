@@ -1,10 +1,10 @@
-import AuditStore
 import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 import RemoteAuth
+import StateStore
 
 /// Everything a request passes before a handler sees it, in order: size limits, the
 /// per-address rate limit, the bearer token, the per-token rate limit, the timestamp
@@ -12,26 +12,34 @@ import RemoteAuth
 /// Every request, allowed or refused, leaves an audit entry.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = ServerContext
-    let store: AuditStore
+    let store: StateStore
     let config: ServerConfiguration
     let perAddress: RateLimiter
     let perToken: RateLimiter
     let tokens: TokenCache
 
-    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws
+        -> Response
+    {
         let route = "\(request.method.rawValue) \(request.uri.path)"
         var actor = "anonymous@\(context.remoteAddress)"
         do {
             let response = try await check(request, context: context, actor: &actor, next: next)
-            try store.append(AuditEvent(actor: actor, action: "remote.request", target: Self.target(route),
-                                        outcome: response.status.code < 400 ? .success : .failure,
-                                        details: ["status": String(response.status.code), "address": context.remoteAddress]))
+            try store.append(
+                AuditEvent(
+                    actor: actor, action: "remote.request", target: Self.target(route),
+                    outcome: response.status.code < 400 ? .success : .failure,
+                    details: ["status": String(response.status.code), "address": context.remoteAddress]))
             return response
         } catch let error as APIError {
             do {
-                _ = try store.append(AuditEvent(actor: actor, action: "remote.request", target: Self.target(route), outcome: .refused,
-                                                details: ["status": String(error.status.code), "reason": error.message,
-                                                          "address": context.remoteAddress]))
+                _ = try store.append(
+                    AuditEvent(
+                        actor: actor, action: "remote.request", target: Self.target(route), outcome: .refused,
+                        details: [
+                            "status": String(error.status.code), "reason": error.message,
+                            "address": context.remoteAddress,
+                        ]))
             } catch let auditError {
                 // The refusal stands either way; an entry that could not be written must not go unnoticed.
                 context.logger.error("cannot audit a refused request (\(route)): \(auditError)")
@@ -40,9 +48,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
     }
 
-    private func check(_ request: Request, context: ServerContext, actor: inout String,
-                       next: (Request, ServerContext) async throws -> Response) async throws -> Response {
-        guard request.uri.path.utf8.count <= config.maxPathLength, (request.uri.query ?? "").utf8.count <= config.maxPathLength else {
+    private func check(
+        _ request: Request, context: ServerContext, actor: inout String,
+        next: (Request, ServerContext) async throws -> Response
+    ) async throws -> Response {
+        guard request.uri.path.utf8.count <= config.maxPathLength, (request.uri.query ?? "").utf8.count <= config.maxPathLength
+        else {
             throw APIError(status: .uriTooLong, message: "path too long")
         }
         let headerBytes = request.headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 4 }
@@ -62,11 +73,13 @@ struct AuthenticationMiddleware: RouterMiddleware {
             throw APIError(status: .tooManyRequests, message: "too many requests for this token", retryAfter: wait)
         }
         guard let stamp = request.headers[HTTPField.Name(RequestSigning.timestampHeader)!], let seconds = Double(stamp),
-              abs(seconds - Date().timeIntervalSince1970) <= RequestSigning.window else {
+            abs(seconds - Date().timeIntervalSince1970) <= RequestSigning.window
+        else {
             throw APIError.unauthorized("stale, future or missing timestamp (the window is \(Int(RequestSigning.window)) s)")
         }
         guard let nonce = request.headers[HTTPField.Name(RequestSigning.nonceHeader)!], RequestSigning.isWellFormedNonce(nonce),
-              let mac = request.headers[HTTPField.Name(RequestSigning.signatureHeader)!] else {
+            let mac = request.headers[HTTPField.Name(RequestSigning.signatureHeader)!]
+        else {
             throw APIError.unauthorized("missing nonce or request signature")
         }
         let limit = request.method == .put ? config.maxModelBytes : config.maxBodyBytes
@@ -78,8 +91,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         let body = Data(buffer.readableBytesView)
         let key = RequestSigning.key(token: token)
-        let expected = RequestSigning.requestMAC(key: key, method: request.method.rawValue, path: request.uri.path,
-                                                 query: request.uri.query ?? "", timestamp: stamp, nonce: nonce, body: body)
+        let expected = RequestSigning.requestMAC(
+            key: key, method: request.method.rawValue, path: request.uri.path,
+            query: request.uri.query ?? "", timestamp: stamp, nonce: nonce, body: body)
         guard RequestSigning.equal(expected, mac) else { throw APIError.unauthorized("bad request signature") }
         guard try store.rememberNonce(nonce, expiresAt: Date(timeIntervalSince1970: seconds + RequestSigning.window)) else {
             throw APIError.unauthorized("replayed request (nonce already used)")
@@ -106,7 +120,7 @@ final class TokenCache: @unchecked Sendable {
     private var proofs: [String: (proof: TokenProof, at: TimeInterval)] = [:]
     private let ttl: TimeInterval = 60
 
-    func user(for token: String, store: AuditStore) -> User? {
+    func user(for token: String, store: StateStore) -> User? {
         let key = RequestSigning.sha256Hex(Data(token.utf8))
         let now = ProcessInfo.processInfo.systemUptime
         lock.lock()

@@ -1,8 +1,8 @@
-import AuditStore
 import Crypto
 import Foundation
 import Hummingbird
 import NIOCore
+import StateStore
 
 /// Per-request state the middleware fills in for the handlers.
 struct ServerContext: RequestContext {

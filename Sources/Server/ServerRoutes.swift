@@ -1,15 +1,15 @@
-import AuditStore
 import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 import RemoteAuth
+import StateStore
 
 /// The endpoints: named, versioned configs; models stored content-addressed with their
 /// signatures; batched log events. Every successful answer is MAC-bound to the request's nonce.
 struct ServerRoutes {
-    let store: AuditStore
+    let store: StateStore
     let config: ServerConfiguration
     let openAPI: Data
 
@@ -19,11 +19,14 @@ struct ServerRoutes {
     func register(_ router: Router<ServerContext>) {
         let v1 = router.group(RouterPath(RemoteAPI.prefix))
         v1.get("openapi.yaml") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: openAPI)))
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: ByteBuffer(bytes: openAPI)))
         }
         v1.get("configs/:name") { _, context in try getConfig(context, version: nil) }
         v1.get("configs/:name/versions/:version") { _, context in
-            guard let v = context.parameters.get("version", as: Int.self) else { throw APIError.badRequest("version must be a number") }
+            guard let v = context.parameters.get("version", as: Int.self) else {
+                throw APIError.badRequest("version must be a number")
+            }
             return try getConfig(context, version: v)
         }
         v1.post("configs/:name") { _, context in try putConfig(context) }
@@ -42,13 +45,17 @@ struct ServerRoutes {
 
     func require(_ action: Action, _ context: ServerContext) throws -> User {
         guard let user = context.user else { throw APIError.unauthorized("not authenticated") }
-        guard try store.isAllowed(user, action) else { throw APIError.forbidden("role \(user.role.rawValue) may not \(action.rawValue)") }
+        guard try store.isAllowed(user, action) else {
+            throw APIError.forbidden("role \(user.role.rawValue) may not \(action.rawValue)")
+        }
         return user
     }
 
     /// A 2xx answer bound to the request: `X-FE-Response-Signature` covers nonce, status and body.
-    func reply(_ status: HTTPResponse.Status, _ body: Data, _ context: ServerContext, contentType: String = "application/json",
-                       extra: HTTPFields = [:]) -> Response {
+    func reply(
+        _ status: HTTPResponse.Status, _ body: Data, _ context: ServerContext, contentType: String = "application/json",
+        extra: HTTPFields = [:]
+    ) -> Response {
         var headers = extra
         headers[.contentType] = contentType
         if let key = context.key, let nonce = context.nonce {
@@ -66,8 +73,9 @@ struct ServerRoutes {
         _ = try require(.readConfig, context)
         let n = try name(context)
         guard let record = try store.remoteConfig(name: n, version: version) else { throw APIError.notFound("no such config") }
-        return reply(.ok, Data(record.json.utf8), context,
-                     extra: [Self.contentDigestHeader: record.sha256, HTTPField.Name("X-FE-Config-Version")!: String(record.version)])
+        return reply(
+            .ok, Data(record.json.utf8), context,
+            extra: [Self.contentDigestHeader: record.sha256, HTTPField.Name("X-FE-Config-Version")!: String(record.version)])
     }
 
     private func putConfig(_ context: ServerContext) throws -> Response {
@@ -77,7 +85,8 @@ struct ServerRoutes {
             throw APIError.badRequest("the body must be a JSON object")
         }
         let digest = RequestSigning.sha256Hex(context.body)
-        let record = try store.putRemoteConfig(name: n, json: String(decoding: context.body, as: UTF8.self), sha256: digest, author: user.name)
+        let record = try store.putRemoteConfig(
+            name: n, json: String(decoding: context.body, as: UTF8.self), sha256: digest, author: user.name)
         return reply(.created, json(["name": n, "version": record.version, "sha256": digest]), context)
     }
 
@@ -94,7 +103,8 @@ struct ServerRoutes {
             throw APIError.badRequest("X-FE-Content-SHA256 does not match the body (truncated or altered upload)")
         }
         guard let signature = request.headers[Self.modelSignatureHeader], signature.utf8.count <= 4096,
-              Data(base64Encoded: signature) != nil else {
+            Data(base64Encoded: signature) != nil
+        else {
             throw APIError.badRequest("a model needs its detached signature in X-FE-Model-Signature (base64)")
         }
         // Content-addressed: write once under the digest, atomically.
@@ -102,11 +112,15 @@ struct ServerRoutes {
         if !FileManager.default.fileExists(atPath: path) {
             let temp = path + ".tmp-\(UUID().uuidString)"
             try context.body.write(to: URL(fileURLWithPath: temp))
-            guard rename(temp, path) == 0 else { unlink(temp); throw APIError(status: .internalServerError, message: "storage failed") }
+            guard rename(temp, path) == 0 else {
+                unlink(temp); throw APIError(status: .internalServerError, message: "storage failed")
+            }
         }
         do {
-            try store.putRemoteModel(RemoteModelRecord(name: n, version: version, sha256: digest, signature: signature,
-                                                       size: context.body.count, author: user.name, createdAt: Date()))
+            try store.putRemoteModel(
+                RemoteModelRecord(
+                    name: n, version: version, sha256: digest, signature: signature,
+                    size: context.body.count, author: user.name, createdAt: Date()))
         } catch StoreError.invalid {
             throw APIError(status: .conflict, message: "this model version already exists with other content")
         }
@@ -117,13 +131,16 @@ struct ServerRoutes {
         _ = try require(.readModel, context)
         let n = try name(context)
         guard let version = context.parameters.get("version"),
-              let record = try store.remoteModel(name: n, version: version) else { throw APIError.notFound("no such model") }
+            let record = try store.remoteModel(name: n, version: version)
+        else { throw APIError.notFound("no such model") }
         guard let bytes = FileManager.default.contents(atPath: modelPath(record.sha256)),
-              RequestSigning.sha256Hex(bytes) == record.sha256 else {
+            RequestSigning.sha256Hex(bytes) == record.sha256
+        else {
             throw APIError(status: .internalServerError, message: "stored model is damaged")
         }
-        return reply(.ok, bytes, context, contentType: "application/octet-stream",
-                     extra: [Self.contentDigestHeader: record.sha256, Self.modelSignatureHeader: record.signature])
+        return reply(
+            .ok, bytes, context, contentType: "application/octet-stream",
+            extra: [Self.contentDigestHeader: record.sha256, Self.modelSignatureHeader: record.signature])
     }
 
     private func postLogs(_ context: ServerContext) throws -> Response {
@@ -131,8 +148,12 @@ struct ServerRoutes {
         guard let events = try? JSONSerialization.jsonObject(with: context.body) as? [[String: Any]] else {
             throw APIError.badRequest("the body must be a JSON array of event objects")
         }
-        guard events.count <= config.maxLogEventsPerBatch else { throw APIError.badRequest("at most \(config.maxLogEventsPerBatch) events per batch") }
-        let texts = events.compactMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }.map { String(decoding: $0, as: UTF8.self) }
+        guard events.count <= config.maxLogEventsPerBatch else {
+            throw APIError.badRequest("at most \(config.maxLogEventsPerBatch) events per batch")
+        }
+        let texts = events.compactMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }.map {
+            String(decoding: $0, as: UTF8.self)
+        }
         try store.appendRemoteLogs(actor: user.name, events: texts)
         return reply(.accepted, json(["accepted": texts.count]), context)
     }

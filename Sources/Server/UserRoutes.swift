@@ -1,7 +1,7 @@
-import AuditStore
 import Foundation
 import Hummingbird
 import RemoteAuth
+import StateStore
 
 /// The admin's endpoints: what `feature-extractor user …` does on the server's host, over
 /// HTTPS. Each change is an audit entry with the admin as actor, besides the request's own.
@@ -75,7 +75,9 @@ extension ServerRoutes {
         guard let label = body["label"] as? String else { throw APIError.badRequest("a token needs a \"label\"") }
         var expiry: Date?
         if let days = body["expires_days"] {
-            guard let d = days as? Int, (1...3650).contains(d) else { throw APIError.badRequest("expires_days must be 1 to 3650") }
+            guard let d = days as? Int, (1...3650).contains(d) else {
+                throw APIError.badRequest("expires_days must be 1 to 3650")
+            }
             expiry = Date().addingTimeInterval(Double(d) * 86_400)
         }
         let (token, record) = try mapped { try store.issueToken(for: name, label: label, expiresAt: expiry) }
@@ -107,7 +109,8 @@ extension ServerRoutes {
             throw APIError.badRequest("the body must be a JSON object")
         }
         if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
-            throw APIError.badRequest("unknown key '\(unknown.prefix(40))' (allowed: \(allowed.sorted().joined(separator: ", ")))")
+            throw APIError.badRequest(
+                "unknown key '\(unknown.prefix(40))' (allowed: \(allowed.sorted().joined(separator: ", ")))")
         }
         return object
     }

@@ -25,12 +25,16 @@ final class OperatorScenarioTests: XCTestCase {
     }
 
     private var run: [String] {
-        [BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1000", "--window-size", "16",
-         "--initial-size", "2", "--epochs", "1", "--plugins-dir", TestPlugins.directory, "--output-file", dir.file("f.csv")]
+        [
+            BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1000", "--window-size", "16",
+            "--initial-size", "2", "--epochs", "1", "--plugins-dir", TestPlugins.directory, "--output-file", dir.file("f.csv"),
+        ]
     }
 
     private func sqlite(_ db: String, _ sql: String) throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else { throw XCTSkip("sqlite3 is not installed (apt-get install sqlite3)") }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/sqlite3") else {
+            throw XCTSkip("sqlite3 is not installed (apt-get install sqlite3)")
+        }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         p.arguments = [db, sql]
@@ -64,13 +68,16 @@ final class OperatorScenarioTests: XCTestCase {
         let entries = try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as! [[String: Any]]
         let actions = Set(entries.compactMap { $0["action"] as? String })
         XCTAssertTrue(actions.isSuperset(of: ["run.start", "plugin.load", "run.finish"]), "\(actions)")
-        let refusals = try fe(["audit", "list", "--action", "auth.deny"]).stdout + (try fe(["audit", "list", "--action", "auth.fail"]).stdout)
+        let refusals =
+            try fe(["audit", "list", "--action", "auth.deny"]).stdout
+            + (try fe(["audit", "list", "--action", "auth.fail"]).stdout)
         XCTAssertTrue(refusals.contains("victor") && refusals.contains("alice"), refusals)
 
         // No secret ever reaches output, the log or the database file.
         let export = try fe(["audit", "export"]).stdout
         XCTAssertEqual(try fe(["audit", "export", "--output", dir.file("audit.jsonl")]).status, 0)
-        XCTAssertEqual(try String(contentsOfFile: dir.file("audit.jsonl"), encoding: .utf8), export, "the same entries, to a file")
+        XCTAssertEqual(
+            try String(contentsOfFile: dir.file("audit.jsonl"), encoding: .utf8), export, "the same entries, to a file")
         var st = stat()
         XCTAssertEqual(stat(dir.file("audit.jsonl"), &st), 0)
         XCTAssertEqual(st.st_mode & 0o777, 0o600, "the exported log is private")
@@ -89,19 +96,25 @@ final class OperatorScenarioTests: XCTestCase {
 
         // Tampering, each on its own copy of the database (and its key).
         let attacks: [(String, String)] = [
-            ("DROP TRIGGER auditEntry_append_only_update; UPDATE auditEntry SET actor = 'mallory' WHERE id = 3;", "BROKEN at entry 3"),
+            (
+                "DROP TRIGGER auditEntry_append_only_update; UPDATE auditEntry SET actor = 'mallory' WHERE id = 3;",
+                "BROKEN at entry 3"
+            ),
             ("DROP TRIGGER auditEntry_append_only_delete; DELETE FROM auditEntry WHERE id = 4;", "BROKEN at entry 5"),
-            ("""
-             DROP TRIGGER auditEntry_append_only_update;
-             UPDATE auditEntry SET target = (SELECT target FROM auditEntry WHERE id = 7), hash = (SELECT hash FROM auditEntry WHERE id = 7),
-                    mac = (SELECT mac FROM auditEntry WHERE id = 7) WHERE id = 6;
-             """, "BROKEN at entry 6"),
+            (
+                """
+                DROP TRIGGER auditEntry_append_only_update;
+                UPDATE auditEntry SET target = (SELECT target FROM auditEntry WHERE id = 7), hash = (SELECT hash FROM auditEntry WHERE id = 7),
+                       mac = (SELECT mac FROM auditEntry WHERE id = 7) WHERE id = 6;
+                """, "BROKEN at entry 6"
+            ),
         ]
         for (n, (sql, expected)) in attacks.enumerated() {
             let copy = dir.file("copy\(n)")
             try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
             for suffix in ["", ".key"] {
-                try FileManager.default.copyItem(atPath: dir.file("home/feature-extractor.sqlite\(suffix)"), toPath: copy + "/db.sqlite\(suffix)")
+                try FileManager.default.copyItem(
+                    atPath: dir.file("home/feature-extractor.sqlite\(suffix)"), toPath: copy + "/db.sqlite\(suffix)")
             }
             try sqlite(copy + "/db.sqlite", sql)
             let verdict = try fe(["audit", "verify", "--db", copy + "/db.sqlite"])
@@ -112,13 +125,17 @@ final class OperatorScenarioTests: XCTestCase {
         let cut = dir.file("cut")
         try FileManager.default.createDirectory(atPath: cut, withIntermediateDirectories: true)
         for suffix in ["", ".key"] {
-            try FileManager.default.copyItem(atPath: dir.file("home/feature-extractor.sqlite\(suffix)"), toPath: cut + "/db.sqlite\(suffix)")
+            try FileManager.default.copyItem(
+                atPath: dir.file("home/feature-extractor.sqlite\(suffix)"), toPath: cut + "/db.sqlite\(suffix)")
         }
-        try sqlite(cut + "/db.sqlite", "DROP TRIGGER auditEntry_append_only_delete; DELETE FROM auditEntry WHERE id >= \(anchored - 1);")
+        try sqlite(
+            cut + "/db.sqlite", "DROP TRIGGER auditEntry_append_only_delete; DELETE FROM auditEntry WHERE id >= \(anchored - 1);")
         XCTAssertEqual(try fe(["audit", "verify", "--db", cut + "/db.sqlite"]).status, 0, "a truncated chain is still a chain")
         let truncated = try fe(["audit", "verify", "--db", cut + "/db.sqlite", "--anchor", String(anchor)])
         XCTAssertEqual(truncated.status, 65, truncated.stdout + truncated.stderr)
-        XCTAssertTrue(truncated.stdout.contains("BROKEN at entry \(anchored - 1)") && truncated.stdout.contains("removed"), truncated.stdout)
+        XCTAssertTrue(
+            truncated.stdout.contains("BROKEN at entry \(anchored - 1)") && truncated.stdout.contains("removed"), truncated.stdout
+        )
 
         // And the untampered original is still intact, anchor included.
         XCTAssertEqual(try fe(["audit", "verify"]).status, 0)

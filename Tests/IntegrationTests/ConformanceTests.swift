@@ -77,8 +77,9 @@ final class ConformanceTests: XCTestCase {
     func testCommandRefusesAnUnsignedPackage() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let package = try PluginInstaller.install(manifestTemplate: BuiltProducts.repositoryRoot.path + "/Plugins/Encoders/ANN/plugin.json",
-                                                  executable: BuiltProducts.executable("fe-encoder-ann"), into: dir.path)
+        let package = try PluginInstaller.install(
+            manifestTemplate: BuiltProducts.repositoryRoot.path + "/Plugins/Encoders/ANN/plugin.json",
+            executable: BuiltProducts.executable("fe-encoder-ann"), into: dir.path)
         let r = try CommandRunner.run(["plugin", "check", package])
         XCTAssertEqual(r.status, 69, r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("FAIL package: ") && r.stdout.contains("is not signed"), r.stdout)

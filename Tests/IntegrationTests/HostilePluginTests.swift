@@ -23,7 +23,9 @@ final class HostilePluginTests: XCTestCase {
         try configure(c)
         let clock = Stopwatch()
         let error = try failure(of: forward(c))
-        guard case .protocolViolation(_, let during, let reason) = error else { return XCTFail("expected a protocol violation, got \(error)") }
+        guard case .protocolViolation(_, let during, let reason) = error else {
+            return XCTFail("expected a protocol violation, got \(error)")
+        }
         XCTAssertEqual(during, MethodName.forward)
         XCTAssertTrue(reason.contains("header"), reason)
         XCTAssertLessThan(clock.seconds, 5)
@@ -40,7 +42,9 @@ final class HostilePluginTests: XCTestCase {
         let rssBefore = peakRSSBytes()
         let clock = Stopwatch()
         let error = try failure(of: forward(c))
-        guard case .protocolViolation(_, _, let reason) = error else { return XCTFail("expected a protocol violation, got \(error)") }
+        guard case .protocolViolation(_, _, let reason) = error else {
+            return XCTFail("expected a protocol violation, got \(error)")
+        }
         // The fixture announces 999,999,999,999 bytes; the limit is 1 MiB.
         XCTAssertTrue(reason.contains("999999999999") && reason.contains("\(1 << 20)"), reason)
         XCTAssertLessThan(clock.seconds, 5)
@@ -70,7 +74,9 @@ final class HostilePluginTests: XCTestCase {
         defer { c.shutdown() }
         try configure(c)
         let error = try failure(of: forward(c))
-        guard case .protocolViolation(_, _, let reason) = error else { return XCTFail("expected a protocol violation, got \(error)") }
+        guard case .protocolViolation(_, _, let reason) = error else {
+            return XCTFail("expected a protocol violation, got \(error)")
+        }
         // initialize is 1, configure 2, forward 3: the fixture answers 4, the next id.
         XCTAssertTrue(reason.contains("id 4") && reason.contains("expected 3"), reason)
         assertGone(c)
@@ -85,7 +91,9 @@ final class HostilePluginTests: XCTestCase {
         let clock = Stopwatch()
         let batch = Self.input.input
         XCTAssertThrowsError(try model.encode(batch)) { error in
-            guard case PluginError.protocolViolation(_, let during, let reason) = error else { return XCTFail("expected a protocol violation, got \(error)") }
+            guard case PluginError.protocolViolation(_, let during, let reason) = error else {
+                return XCTFail("expected a protocol violation, got \(error)")
+            }
             XCTAssertEqual(during, MethodName.forward)
             XCTAssertTrue(reason.contains("shape") && reason.contains("[2, 3]"), reason)
         }
@@ -100,7 +108,8 @@ final class HostilePluginTests: XCTestCase {
         let c = try TestPlugins.connect("hang-on-forward", .encoder, limits: limits(callTimeout: 1))
         defer { c.shutdown() }
         try configure(c)
-        XCTAssertEqual(liveProcesses(running: c.package.executablePath).count, 1, "assertGone's process scan must see a live plugin")
+        XCTAssertEqual(
+            liveProcesses(running: c.package.executablePath).count, 1, "assertGone's process scan must see a live plugin")
         let clock = Stopwatch()
         let error = try failure(of: forward(c))
         guard case .timedOut(_, let method, let seconds) = error else { return XCTFail("expected a timeout, got \(error)") }
@@ -118,7 +127,9 @@ final class HostilePluginTests: XCTestCase {
         try configure(c)
         let clock = Stopwatch()
         let error = try failure(of: forward(c))
-        guard case .limitExceeded(_, let during, let limit) = error else { return XCTFail("expected a limit error, got \(error)") }
+        guard case .limitExceeded(_, let during, let limit) = error else {
+            return XCTFail("expected a limit error, got \(error)")
+        }
         XCTAssertEqual(during, MethodName.forward)
         XCTAssertTrue(limit.contains("stderr"), limit)
         XCTAssertLessThan(clock.seconds, 10)
@@ -133,7 +144,9 @@ final class HostilePluginTests: XCTestCase {
         try configure(c)
         let clock = Stopwatch()
         let error = try failure(of: forward(c))
-        guard case .limitExceeded(_, let during, let limit) = error else { return XCTFail("expected a limit error, got \(error)") }
+        guard case .limitExceeded(_, let during, let limit) = error else {
+            return XCTFail("expected a limit error, got \(error)")
+        }
         XCTAssertEqual(during, MethodName.forward)
         XCTAssertTrue(limit.contains("log notifications"), limit)
         XCTAssertLessThan(clock.seconds, 10)
@@ -146,16 +159,18 @@ final class HostilePluginTests: XCTestCase {
 
     func testMemoryHogIsStoppedByTheAddressSpaceLimit() throws {
         let rssBefore = peakRSSBytes()
-        let c = try TestPlugins.connect("memory-hog", .encoder, limits: limits(callTimeout: 60),
-                                        resources: ResourceLimits(addressSpaceBytes: 512 << 20))
+        let c = try TestPlugins.connect(
+            "memory-hog", .encoder, limits: limits(callTimeout: 60),
+            resources: ResourceLimits(addressSpaceBytes: 512 << 20))
         defer { c.shutdown() }
         try configure(c)
         let clock = Stopwatch()
         let result = forward(c)
         if case .success = result {
             c.shutdown()
-            return XCTFail("the attack succeeded: the plugin answered while holding its memory "
-                           + "(peak RSS \((c.peakRSSKilobytes ?? 0) >> 10) MiB, limit 512 MiB)")
+            return XCTFail(
+                "the attack succeeded: the plugin answered while holding its memory "
+                    + "(peak RSS \((c.peakRSSKilobytes ?? 0) >> 10) MiB, limit 512 MiB)")
         }
         let error = try failure(of: result)
         switch error {
@@ -169,8 +184,9 @@ final class HostilePluginTests: XCTestCase {
 
     func testCPUSpinIsStoppedByTheCPUTimeLimit() throws {
         let cpuBefore = childrenCPUSeconds()
-        let c = try TestPlugins.connect("cpu-spin", .encoder, limits: limits(callTimeout: 30),
-                                        resources: ResourceLimits(cpuSeconds: 1))
+        let c = try TestPlugins.connect(
+            "cpu-spin", .encoder, limits: limits(callTimeout: 30),
+            resources: ResourceLimits(cpuSeconds: 1))
         defer { c.shutdown() }
         try configure(c)
         let clock = Stopwatch()
@@ -181,7 +197,8 @@ final class HostilePluginTests: XCTestCase {
             XCTAssertTrue(status.contains("SIGXCPU") || status.contains("SIGKILL"), status)
         case .limitExceeded: break
         default:
-            XCTFail("expected the CPU limit to stop the plugin, got \(error) after \(Int(elapsed)) s; "
+            XCTFail(
+                "expected the CPU limit to stop the plugin, got \(error) after \(Int(elapsed)) s; "
                     + "the plugin used \(Int(childrenCPUSeconds() - cpuBefore)) s of CPU")
         }
         XCTAssertLessThan(elapsed, 15, "the CPU limit must act well before the 30 s call timeout")
@@ -195,7 +212,9 @@ final class HostilePluginTests: XCTestCase {
         let (result, log) = try attack("fork-shell", ["path": .string(marker)])
         XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "the forked shell created \(marker); stderr: \(log.lines)")
         let error = try failure(of: result, log: log)
-        guard case .sandboxViolation(_, let during, let syscall) = error else { return XCTFail("expected a sandbox violation, got \(error)") }
+        guard case .sandboxViolation(_, let during, let syscall) = error else {
+            return XCTFail("expected a sandbox violation, got \(error)")
+        }
         XCTAssertEqual(during, MethodName.forward)
         XCTAssertTrue(["clone", "fork", "vfork"].contains { syscall.contains($0) }, syscall)
     }
@@ -254,7 +273,8 @@ final class HostilePluginTests: XCTestCase {
 
         let (secret, path) = try plantSecret(in: dir)
         let (_, readLog) = try attack("read-secret", ["path": .string(path)], sandboxed: false)
-        XCTAssertEqual(readLog.lines.filter { $0.contains(secret) }.count, 2, "on stderr and in a log notification: \(readLog.lines)")
+        XCTAssertEqual(
+            readLog.lines.filter { $0.contains(secret) }.count, 2, "on stderr and in a log notification: \(readLog.lines)")
 
         let target = dir.file("written-by-plugin")
         _ = try attack("write-file", ["path": .string(target)], sandboxed: false)
@@ -263,13 +283,16 @@ final class HostilePluginTests: XCTestCase {
 
     // MARK: - Helpers
 
-    private static let input = ForwardParams(input: Tensor(rows: 2, cols: 8, values: (0..<16).map { Float($0) / 16 }), training: false)
+    private static let input = ForwardParams(
+        input: Tensor(rows: 2, cols: 8, values: (0..<16).map { Float($0) / 16 }), training: false)
 
     /// One attack on the machine: start the fixture (confined unless `sandboxed` is false),
     /// configure it, make one forward call (the attack), shut it down. Confined, the coordinator
     /// must have its answer within 10 s and no process of the plugin may be left.
-    private func attack(_ name: String, _ parameters: [String: JSONValue], sandboxed: Bool = true,
-                        file: StaticString = #filePath, line: UInt = #line) throws -> (Result<ForwardResult, any Error>, LogLines) {
+    private func attack(
+        _ name: String, _ parameters: [String: JSONValue], sandboxed: Bool = true,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> (Result<ForwardResult, any Error>, LogLines) {
         let (c, log) = try connectWithLog(name, limits: sandboxed ? RPCLimits() : limits(callTimeout: 10), sandboxed: sandboxed)
         defer { c.shutdown() }
         XCTAssertEqual(c.isSandboxed, sandboxed, file: file, line: line)
@@ -288,7 +311,8 @@ final class HostilePluginTests: XCTestCase {
     private func plantSecret(in dir: TemporaryDirectory) throws -> (String, String) {
         let secret = "fe-secret-\(UUID().uuidString)"
         let path = dir.file("secret.txt")
-        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]))
+        XCTAssertTrue(
+            FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]))
         return (secret, path)
     }
 
@@ -300,20 +324,24 @@ final class HostilePluginTests: XCTestCase {
 
     /// A started, handshaken encoder whose stderr lines and `log` notifications are collected;
     /// confined like `TestPlugins.connect` unless `sandboxed` is false.
-    private func connectWithLog(_ name: String, limits: RPCLimits = RPCLimits(), transports: [TensorTransport] = [.binary, .base64],
-                                sandboxed: Bool = true) throws -> (PluginConnection, LogLines) {
+    private func connectWithLog(
+        _ name: String, limits: RPCLimits = RPCLimits(), transports: [TensorTransport] = [.binary, .base64],
+        sandboxed: Bool = true
+    ) throws -> (PluginConnection, LogLines) {
         let log = LogLines()
-        let c = try PluginConnection(package: try TestPlugins.locator.locate(name: name, role: .encoder), role: .encoder,
-                                     limits: limits, sandbox: sandboxed ? TestPlugins.sandbox(nil) : nil,
-                                     onLog: { log.append($0.message) })
+        let c = try PluginConnection(
+            package: try TestPlugins.locator.locate(name: name, role: .encoder), role: .encoder,
+            limits: limits, sandbox: sandboxed ? TestPlugins.sandbox(nil) : nil,
+            onLog: { log.append($0.message) })
         try c.initialize(transports: transports)
         return (c, log)
     }
 
     /// `configure` for windows of 8 and features of 2; the fixtures take `path` and `port`.
     private func configure(_ c: PluginConnection, _ parameters: [String: JSONValue] = [:]) throws {
-        _ = try c.call(MethodName.configure, ConfigureParams(inputShape: [8], outputShape: [2], seed: 1, parameters: parameters),
-                       as: ConfigureResult.self)
+        _ = try c.call(
+            MethodName.configure, ConfigureParams(inputShape: [8], outputShape: [2], seed: 1, parameters: parameters),
+            as: ConfigureResult.self)
     }
 
     /// The first forward, where every fixture attacks.
@@ -322,12 +350,15 @@ final class HostilePluginTests: XCTestCase {
     }
 
     /// The `PluginError` the attack should have ended in; a normal answer means it succeeded.
-    private func failure(of result: Result<ForwardResult, any Error>, log: LogLines? = nil,
-                         file: StaticString = #filePath, line: UInt = #line) throws -> PluginError {
+    private func failure(
+        of result: Result<ForwardResult, any Error>, log: LogLines? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws -> PluginError {
         switch result {
         case .success(let answer):
             let stderr = log.map { "; the plugin's stderr: \($0.lines.suffix(5))" } ?? ""
-            throw AttackSucceeded(description: "the attack succeeded: forward answered with shape \(answer.output.shape)\(stderr)")
+            throw AttackSucceeded(
+                description: "the attack succeeded: forward answered with shape \(answer.output.shape)\(stderr)")
         case .failure(let error):
             return try XCTUnwrap(error as? PluginError, "not a PluginError: \(error)", file: file, line: line)
         }
@@ -335,16 +366,21 @@ final class HostilePluginTests: XCTestCase {
 
     /// A refused attack: the sandbox killed the plugin for one of `syscalls`, or the
     /// plugin reported the refusal (`report` on stderr) and answered normally.
-    private func assertRefused(_ result: Result<ForwardResult, any Error>, log: LogLines, syscalls: [String], report: String,
-                               file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRefused(
+        _ result: Result<ForwardResult, any Error>, log: LogLines, syscalls: [String], report: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         switch result {
         case .success(let answer):
             XCTAssertEqual(answer.output.shape, [2, 2], file: file, line: line)
-            XCTAssertTrue(log.lines.contains { $0.contains(report) },
-                          "the plugin did not report \"\(report)\"; its stderr: \(log.lines)", file: file, line: line)
+            XCTAssertTrue(
+                log.lines.contains { $0.contains(report) },
+                "the plugin did not report \"\(report)\"; its stderr: \(log.lines)", file: file, line: line)
         case .failure(let error):
             guard case PluginError.sandboxViolation(_, _, let syscall) = error, syscalls.contains(where: syscall.contains) else {
-                return XCTFail("expected a refusal (\"\(report)\") or a sandbox violation on \(syscalls), got \(error)", file: file, line: line)
+                return XCTFail(
+                    "expected a refusal (\"\(report)\") or a sandbox violation on \(syscalls), got \(error)", file: file,
+                    line: line)
             }
         }
     }
@@ -368,13 +404,16 @@ final class HostilePluginTests: XCTestCase {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap(Int32.init).filter { pid in
             guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
-                  let first = cmdline.split(separator: 0).first else { return false }
+                let first = cmdline.split(separator: 0).first
+            else { return false }
             return String(decoding: first, as: UTF8.self) == executable
         }
     }
 
     /// Later calls fail at once with the first error instead of talking to the plugin again.
-    private func assertStaysFailed(_ c: PluginConnection, with first: PluginError, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertStaysFailed(
+        _ c: PluginConnection, with first: PluginError, file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try c.call(MethodName.forward, Self.input, as: ForwardResult.self), file: file, line: line) {
             XCTAssertEqual($0 as? PluginError, first, file: file, line: line)
         }
@@ -390,7 +429,8 @@ final class HostilePluginTests: XCTestCase {
     private func childrenCPUSeconds() -> Double {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
+            / 1e6
     }
 }
 

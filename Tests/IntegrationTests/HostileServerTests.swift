@@ -10,22 +10,28 @@ final class HostileServerTests: XCTestCase {
     /// Starts hostile_server.py with the certificate of a (real) test server's directory.
     static func start() throws -> (port: Int, base: TestServer) {
         if let s = server { return (s.port, s.base) }
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3")
-                || (try? Process.run(URL(fileURLWithPath: "/usr/bin/env"), arguments: ["python3", "-c", ""])) != nil else {
+        guard
+            FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
+                || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3")
+                || (try? Process.run(URL(fileURLWithPath: "/usr/bin/env"), arguments: ["python3", "-c", ""])) != nil
+        else {
             throw XCTSkip("python3 is not installed: the hostile server is a Python script")
         }
         let base: TestServer
         do { base = try TestServer() } catch let e as TestServerError { throw XCTSkip("\(e)") }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", BuiltProducts.repositoryRoot.appendingPathComponent("Tests/Fixtures/HostileServer/hostile_server.py").path,
-                       base.certificate, base.directory.file("key.pem"), base.operatorToken]
+        p.arguments = [
+            "python3", BuiltProducts.repositoryRoot.appendingPathComponent("Tests/Fixtures/HostileServer/hostile_server.py").path,
+            base.certificate, base.directory.file("key.pem"), base.operatorToken,
+        ]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
         let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
-        guard let port = line.split(separator: " ").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) else {
+        guard let port = line.split(separator: " ").last.flatMap({ Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        else {
             p.terminate()
             throw XCTSkip("the hostile server did not start: \(line)")
         }
@@ -62,7 +68,9 @@ final class HostileServerTests: XCTestCase {
     }
 
     func testServerDyingMidDownloadIsAClearError() throws {
-        let (c, port) = try client { $0.maxAttempts = 2; $0.deadline = 5 }
+        let (c, port) = try client {
+            $0.maxAttempts = 2; $0.deadline = 5
+        }
         XCTAssertThrowsError(try c.send("GET", "https://127.0.0.1:\(port)/truncate", idempotent: true)) { error in
             XCTAssertTrue(error is RemoteError, "\(error)")
             XCTAssertFalse("\(error)".isEmpty)
@@ -80,9 +88,12 @@ final class HostileServerTests: XCTestCase {
         let (port, base) = try Self.start()
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let r = try CommandRunner.run([BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--load-encoder",
-                                       "https://127.0.0.1:\(port)/digest-mismatch", "--ca-file", base.certificate, "--output-file", dir.file("f.csv")],
-                                      environment: ["FEATURE_EXTRACTOR_TOKEN": base.operatorToken])
+        let r = try CommandRunner.run(
+            [
+                BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--load-encoder",
+                "https://127.0.0.1:\(port)/digest-mismatch", "--ca-file", base.certificate, "--output-file", dir.file("f.csv"),
+            ],
+            environment: ["FEATURE_EXTRACTOR_TOKEN": base.operatorToken])
         XCTAssertEqual(r.status, 65, r.stderr)
         XCTAssertTrue(r.stderr.contains("does not match its digest"), r.stderr)
         XCTAssertFalse(r.stderr.contains(base.operatorToken) || r.stdout.contains(base.operatorToken))

@@ -8,8 +8,11 @@ final class ModelStateTests: XCTestCase {
     private func configured(_ seed: UInt64) throws -> PluginConnection {
         let c = try TestPlugins.connect("ann", .encoder)
         // Without the linear path the seed alone decides the starting function (with it, every seed starts as PCA).
-        _ = try c.call(MethodName.configure, ConfigureParams(inputShape: [32], outputShape: [6], seed: seed,
-                                                             parameters: ["linear_path": .bool(false)]), as: ConfigureResult.self)
+        _ = try c.call(
+            MethodName.configure,
+            ConfigureParams(
+                inputShape: [32], outputShape: [6], seed: seed,
+                parameters: ["linear_path": .bool(false)]), as: ConfigureResult.self)
         return c
     }
 

@@ -45,7 +45,8 @@ final class PCABaselineTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(m.pcaRatio), 1, accuracy: 1e-4, "the plugins are PCA to float precision")
 
         // The log carries both baselines and the ratio.
-        let log = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("log.json")))) as? [String: Any]
+        let log =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("log.json")))) as? [String: Any]
         let metrics = try XCTUnwrap((log?["metrics"] as? [[String: Any]])?.first)
         XCTAssertEqual(metrics["baseline_pca_mse"] as? Double, baseline)
         XCTAssertNotNil(metrics["pca_ratio"] as? Double)
@@ -106,8 +107,9 @@ final class PCABaselineTests: XCTestCase {
         let s = try run(c)
         let result = try XCTUnwrap(s.training.last)
         let m = try XCTUnwrap(s.metrics.first)
-        XCTAssertGreaterThan(try XCTUnwrap(result.initialValidationMSE) / (try XCTUnwrap(m.baselinePCAMSE)), 2,
-                             "a randomly initialised network starts far from PCA")
+        XCTAssertGreaterThan(
+            try XCTUnwrap(result.initialValidationMSE) / (try XCTUnwrap(m.baselinePCAMSE)), 2,
+            "a randomly initialised network starts far from PCA")
     }
 
     func testTheStoreRecordsThePCABaseline() throws {

@@ -32,10 +32,16 @@ final class PluginFailureTests: XCTestCase {
         limits.callTimeout = 1
         let encoder = try TestPlugins.connect("hang-on-forward", .encoder, limits: limits)
         defer { encoder.shutdown() }
-        _ = try encoder.call(MethodName.configure, ConfigureParams(inputShape: [8], outputShape: [2], seed: 1, parameters: [:]), as: ConfigureResult.self)
+        _ = try encoder.call(
+            MethodName.configure, ConfigureParams(inputShape: [8], outputShape: [2], seed: 1, parameters: [:]),
+            as: ConfigureResult.self)
         let started = Date()
-        XCTAssertThrowsError(try encoder.call(MethodName.forward, ForwardParams(input: Tensor(rows: 1, cols: 8, values: Array(repeating: 0, count: 8)), training: false),
-                                              as: ForwardResult.self)) { error in
+        XCTAssertThrowsError(
+            try encoder.call(
+                MethodName.forward,
+                ForwardParams(input: Tensor(rows: 1, cols: 8, values: Array(repeating: 0, count: 8)), training: false),
+                as: ForwardResult.self)
+        ) { error in
             guard case PluginError.timedOut(_, let method, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(method, MethodName.forward)
         }
@@ -69,14 +75,14 @@ final class PluginRestartTests: XCTestCase {
         var c = RunConfiguration()
         c.inputFile = BuiltProducts.sample("eurusd_1h_d1.csv")
         c.columns = ["CLOSE"]
-        c.maxSteps = 1900          // 1520 training windows of 32: 16 batches of 100 per epoch
+        c.maxSteps = 1900  // 1520 training windows of 32: 16 batches of 100 per epoch
         c.windowSize = 32
         c.initialSize = 4
         c.batchSize = 100
         c.epochs = 2
         c.pluginRestarts = restarts
         c.encoderPlugin = "crash-mid-training"
-        c.encoder = ["crash_after": .number(20)]   // in epoch 2; a fresh process then finishes that epoch
+        c.encoder = ["crash_after": .number(20)]  // in epoch 2; a fresh process then finishes that epoch
         c.outputFile = dir.file("features.csv")
         return c
     }

@@ -124,8 +124,10 @@ final class PluginFamilyTests: XCTestCase {
             l.evaluateDecoder = dir.file("reconstruction-loaded.csv")
             let s = try run(l)
             XCTAssertTrue(s.training.isEmpty, "\(family): a loaded model is not trained again")
-            for (a, b) in [("features.csv", "features-loaded.csv"), ("eval-features.csv", "eval-features-loaded.csv"),
-                           ("reconstruction.csv", "reconstruction-loaded.csv")] {
+            for (a, b) in [
+                ("features.csv", "features-loaded.csv"), ("eval-features.csv", "eval-features-loaded.csv"),
+                ("reconstruction.csv", "reconstruction-loaded.csv"),
+            ] {
                 let first = try Data(contentsOf: URL(fileURLWithPath: dir.file(a)))
                 let second = try Data(contentsOf: URL(fileURLWithPath: dir.file(b)))
                 XCTAssertFalse(first.isEmpty, "\(family): \(a)")
@@ -138,14 +140,27 @@ final class PluginFamilyTests: XCTestCase {
     /// forward and backward have the protocol's shapes and finite values.
     func testVariantsKeepTheProtocolShapes() throws {
         let variants: [String: [[String: JSONValue]]] = [
-            "cnn": [[:], ["pooling": .string("max")], ["pooling": .string("average"), "spectral": .bool(true)],
-                    ["intermediate_layers": .number(2), "layer_size_divisor": .number(3), "kernel_size": .number(4),
-                     "activation": .string("relu"), "dropout_rate": .number(0.2)]],
-            "lstm": [[:], ["spectral": .bool(false)], ["intermediate_layers": .number(2), "patch_size": .number(3),
-                                                       "dropout_rate": .number(0.2)]],
-            "transformer": [[:], ["spectral": .bool(false), "heads": .number(2)],
-                            ["intermediate_layers": .number(2), "initial_layer_size": .number(16), "heads": .number(4),
-                             "ff_size": .number(8), "patch_size": .number(3), "dropout_rate": .number(0.1)]],
+            "cnn": [
+                [:], ["pooling": .string("max")], ["pooling": .string("average"), "spectral": .bool(true)],
+                [
+                    "intermediate_layers": .number(2), "layer_size_divisor": .number(3), "kernel_size": .number(4),
+                    "activation": .string("relu"), "dropout_rate": .number(0.2),
+                ],
+            ],
+            "lstm": [
+                [:], ["spectral": .bool(false)],
+                [
+                    "intermediate_layers": .number(2), "patch_size": .number(3),
+                    "dropout_rate": .number(0.2),
+                ],
+            ],
+            "transformer": [
+                [:], ["spectral": .bool(false), "heads": .number(2)],
+                [
+                    "intermediate_layers": .number(2), "initial_layer_size": .number(16), "heads": .number(4),
+                    "ff_size": .number(8), "patch_size": .number(3), "dropout_rate": .number(0.1),
+                ],
+            ],
         ]
         let window = 21, interface = 5, batch = 3
         for family in Self.families {
@@ -155,23 +170,31 @@ final class PluginFamilyTests: XCTestCase {
                 let (input, output) = role == .encoder ? (window, interface) : (interface, window)
                 for parameters in variants[family]! {
                     let label = "\(family) \(role) \(parameters)"
-                    _ = try c.call(MethodName.configure, ConfigureParams(inputShape: [input], outputShape: [output], seed: 9,
-                                                                         parameters: parameters), as: ConfigureResult.self)
+                    _ = try c.call(
+                        MethodName.configure,
+                        ConfigureParams(
+                            inputShape: [input], outputShape: [output], seed: 9,
+                            parameters: parameters), as: ConfigureResult.self)
                     let x = Tensor(rows: batch, cols: input, values: (0..<(batch * input)).map { 0.5 + 0.2 * sin(Float($0) / 3) })
                     let y = try c.call(MethodName.forward, ForwardParams(input: x, training: true), as: ForwardResult.self).output
                     XCTAssertEqual(y.shape, [batch, output], label)
-                    let g = try c.call(MethodName.backward,
-                                       BackwardParams(gradOutput: Tensor(rows: batch, cols: output, values: y.values), needInputGradient: true),
-                                       as: BackwardResult.self).gradInput
+                    let g = try c.call(
+                        MethodName.backward,
+                        BackwardParams(gradOutput: Tensor(rows: batch, cols: output, values: y.values), needInputGradient: true),
+                        as: BackwardResult.self
+                    ).gradInput
                     XCTAssertEqual(g?.shape, [batch, input], label)
                     XCTAssertTrue(g?.values.allSatisfy(\.isFinite) ?? false, label)
                     _ = try c.call(MethodName.step, Empty(), as: StepResult.self)
                     let big = Tensor(rows: 600, cols: input, values: (0..<(600 * input)).map { Float($0 % 17) / 17 })
-                    let inferred = try c.call(MethodName.forward, ForwardParams(input: big, training: false), as: ForwardResult.self).output
+                    let inferred = try c.call(
+                        MethodName.forward, ForwardParams(input: big, training: false), as: ForwardResult.self
+                    ).output
                     XCTAssertEqual(inferred.shape, [600, output], label)
                     // Chunked inference gives each row what it gets alone (up to BLAS's batch-dependent rounding).
                     let row = Tensor(rows: 1, cols: input, values: Array(big.values[(599 * input)...]))
-                    let alone = try c.call(MethodName.forward, ForwardParams(input: row, training: false), as: ForwardResult.self).output
+                    let alone = try c.call(MethodName.forward, ForwardParams(input: row, training: false), as: ForwardResult.self)
+                        .output
                     for (a, b) in zip(inferred.values[(599 * output)...], alone.values) {
                         XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), label)
                     }
@@ -182,24 +205,36 @@ final class PluginFamilyTests: XCTestCase {
 
     // MARK: - Refusals at configure
 
-    private func assertRefused(_ name: String, _ role: PluginRole, input: [Int], output: [Int],
-                               _ parameters: [String: JSONValue] = [:], naming expected: String,
-                               file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertRefused(
+        _ name: String, _ role: PluginRole, input: [Int], output: [Int],
+        _ parameters: [String: JSONValue] = [:], naming expected: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let c = try TestPlugins.connect(name, role)
         defer { c.shutdown() }
-        XCTAssertThrowsError(try c.call(MethodName.configure, ConfigureParams(inputShape: input, outputShape: output, seed: 1,
-                                                                              parameters: parameters), as: ConfigureResult.self),
-                             file: file, line: line) { error in
+        XCTAssertThrowsError(
+            try c.call(
+                MethodName.configure,
+                ConfigureParams(
+                    inputShape: input, outputShape: output, seed: 1,
+                    parameters: parameters), as: ConfigureResult.self),
+            file: file, line: line
+        ) { error in
             guard case PluginError.remoteError(_, _, let rpc) = error else { return XCTFail("\(error)", file: file, line: line) }
             XCTAssertEqual(rpc.code, RPCErrorCode.invalidParams, rpc.message, file: file, line: line)
-            XCTAssertTrue(rpc.message.contains(expected), "\(name) \(role): '\(rpc.message)' should name \(expected)",
-                          file: file, line: line)
+            XCTAssertTrue(
+                rpc.message.contains(expected), "\(name) \(role): '\(rpc.message)' should name \(expected)",
+                file: file, line: line)
         }
         // Still serving, and a valid configuration is accepted afterwards.
         let window = role == .encoder ? 32 : 8, other = role == .encoder ? 8 : 32
-        XCTAssertNoThrow(try c.call(MethodName.configure, ConfigureParams(inputShape: [window], outputShape: [other], seed: 1,
-                                                                          parameters: [:]), as: ConfigureResult.self),
-                         file: file, line: line)
+        XCTAssertNoThrow(
+            try c.call(
+                MethodName.configure,
+                ConfigureParams(
+                    inputShape: [window], outputShape: [other], seed: 1,
+                    parameters: [:]), as: ConfigureResult.self),
+            file: file, line: line)
     }
 
     func testImpossibleShapesAndParametersAreRefusedAtConfigure() throws {
@@ -209,17 +244,20 @@ final class PluginFamilyTests: XCTestCase {
             try assertRefused(family, .decoder, input: [8], output: [32, 2], naming: "output_shape")
         }
         // A window too short for the pooling, a kernel longer than the window.
-        try assertRefused("cnn", .encoder, input: [16], output: [4], ["intermediate_layers": .number(5)], naming: "intermediate_layers")
-        try assertRefused("cnn", .decoder, input: [4], output: [16], ["layer_size_divisor": .number(4), "intermediate_layers": .number(3)],
-                          naming: "layer_size_divisor")
+        try assertRefused(
+            "cnn", .encoder, input: [16], output: [4], ["intermediate_layers": .number(5)], naming: "intermediate_layers")
+        try assertRefused(
+            "cnn", .decoder, input: [4], output: [16], ["layer_size_divisor": .number(4), "intermediate_layers": .number(3)],
+            naming: "layer_size_divisor")
         try assertRefused("cnn", .encoder, input: [8], output: [4], ["kernel_size": .number(9)], naming: "kernel_size")
         // Patches longer than the window.
         try assertRefused("lstm", .encoder, input: [8], output: [4], ["patch_size": .number(9)], naming: "patch_size")
         try assertRefused("transformer", .decoder, input: [4], output: [8], ["patch_size": .number(16)], naming: "patch_size")
         // Heads that do not divide the width (of the first block, or of a later, narrower one).
         try assertRefused("transformer", .encoder, input: [32], output: [8], ["heads": .number(3)], naming: "heads")
-        try assertRefused("transformer", .decoder, input: [8], output: [32],
-                          ["heads": .number(8), "initial_layer_size": .number(24), "intermediate_layers": .number(2)], naming: "heads")
+        try assertRefused(
+            "transformer", .decoder, input: [8], output: [32],
+            ["heads": .number(8), "initial_layer_size": .number(24), "intermediate_layers": .number(2)], naming: "heads")
         // Out-of-range values are refused by the schema, naming the parameter.
         try assertRefused("lstm", .decoder, input: [8], output: [32], ["dropout_rate": .number(1.5)], naming: "dropout_rate")
     }
@@ -237,8 +275,10 @@ final class PluginFamilyTests: XCTestCase {
 
     /// Every family's knobs are declared with a range or choices and a description, and reported by debug_info.
     func testSchemasDeclareTheKnobsAndDebugInfoReportsThem() throws {
-        let common = ["initial_layer_size", "layer_size_divisor", "intermediate_layers", "activation", "learning_rate",
-                      "learning_rate_decay", "dropout_rate", "l2_reg", "spectral"]
+        let common = [
+            "initial_layer_size", "layer_size_divisor", "intermediate_layers", "activation", "learning_rate",
+            "learning_rate_decay", "dropout_rate", "l2_reg", "spectral",
+        ]
         let own = ["cnn": ["kernel_size"], "lstm": [], "transformer": ["heads", "ff_size"]]
         for family in Self.families {
             for role in PluginRole.allCases {
@@ -256,9 +296,12 @@ final class PluginFamilyTests: XCTestCase {
                     XCTAssertTrue(info.debugVariables.contains(name), "\(family) \(role) does not report \(name)")
                 }
                 let (input, output) = role == .encoder ? ([32], [8]) : ([8], [32])
-                _ = try c.call(MethodName.configure, ConfigureParams(inputShape: input, outputShape: output, seed: 3,
-                                                                     parameters: ["dropout_rate": .number(0.25), "l2_reg": .number(1e-4)]),
-                               as: ConfigureResult.self)
+                _ = try c.call(
+                    MethodName.configure,
+                    ConfigureParams(
+                        inputShape: input, outputShape: output, seed: 3,
+                        parameters: ["dropout_rate": .number(0.25), "l2_reg": .number(1e-4)]),
+                    as: ConfigureResult.self)
                 let debug = try c.call(MethodName.debugInfo, Empty(), as: DebugInfoResult.self).variables
                 XCTAssertEqual(debug["dropout_rate"], .number(0.25), family)
                 XCTAssertEqual(debug["l2_reg"], .number(1e-4), family)
@@ -273,9 +316,12 @@ final class PluginFamilyTests: XCTestCase {
         for family in Self.families {
             let c = try TestPlugins.connect(family, .encoder)
             defer { c.shutdown() }
-            _ = try c.call(MethodName.configure, ConfigureParams(inputShape: [32], outputShape: [8], seed: 5,
-                                                                 parameters: ["dropout_rate": .number(0.5), "l2_reg": .number(0.5)]),
-                           as: ConfigureResult.self)
+            _ = try c.call(
+                MethodName.configure,
+                ConfigureParams(
+                    inputShape: [32], outputShape: [8], seed: 5,
+                    parameters: ["dropout_rate": .number(0.5), "l2_reg": .number(0.5)]),
+                as: ConfigureResult.self)
             let x = Tensor(rows: 4, cols: 32, values: (0..<128).map { 0.5 + 0.1 * sin(Float($0) / 5) })
             func infer() throws -> [Float] {
                 try c.call(MethodName.forward, ForwardParams(input: x, training: false), as: ForwardResult.self).output.values
@@ -285,8 +331,11 @@ final class PluginFamilyTests: XCTestCase {
             let before0 = try c.call(MethodName.exportState, Empty(), as: ModelState.self).tensors
             // A zero output gradient: only the L2 term moves anything.
             _ = try c.call(MethodName.forward, ForwardParams(input: x, training: true), as: ForwardResult.self)
-            _ = try c.call(MethodName.backward, BackwardParams(gradOutput: Tensor(rows: 4, cols: 8, values: [Float](repeating: 0, count: 32)),
-                                                               needInputGradient: false), as: BackwardResult.self)
+            _ = try c.call(
+                MethodName.backward,
+                BackwardParams(
+                    gradOutput: Tensor(rows: 4, cols: 8, values: [Float](repeating: 0, count: 32)),
+                    needInputGradient: false), as: BackwardResult.self)
             _ = try c.call(MethodName.step, Empty(), as: StepResult.self)
             let after = try c.call(MethodName.exportState, Empty(), as: ModelState.self).tensors
             for (name, t) in before0 {

@@ -52,29 +52,43 @@ final class PluginServerRobustnessTests: XCTestCase {
     func testMalformedMessagesGetErrorsAndThePluginKeepsServing() throws {
         try expectError("this is not json", code: RPCErrorCode.parseError)
         try expectError(#"{"jsonrpc":"1.0","id":1,"method":"initialize"}"#, code: RPCErrorCode.invalidRequest)
-        try expectError(#"{"jsonrpc":"2.0","id":2,"method":"forward","params":{}}"#, code: RPCErrorCode.wrongState, "before initialize")
-        try expectError(#"{"jsonrpc":"2.0","id":3,"method":"initialize","params":{"protocol_version":99,"role":"encoder","transports":["base64"]}}"#,
-                        code: RPCErrorCode.invalidParams, "protocol version 99")
-        try expectError(#"{"jsonrpc":"2.0","id":4,"method":"initialize","params":{"protocol_version":1,"role":"decoder","transports":["base64"]}}"#,
-                        code: RPCErrorCode.invalidParams, "not a decoder")
-        try send(#"{"jsonrpc":"2.0","id":5,"method":"initialize","params":{"protocol_version":1,"role":"encoder","transports":["carrier-pigeon","base64"]}}"#)
+        try expectError(
+            #"{"jsonrpc":"2.0","id":2,"method":"forward","params":{}}"#, code: RPCErrorCode.wrongState, "before initialize")
+        try expectError(
+            #"{"jsonrpc":"2.0","id":3,"method":"initialize","params":{"protocol_version":99,"role":"encoder","transports":["base64"]}}"#,
+            code: RPCErrorCode.invalidParams, "protocol version 99")
+        try expectError(
+            #"{"jsonrpc":"2.0","id":4,"method":"initialize","params":{"protocol_version":1,"role":"decoder","transports":["base64"]}}"#,
+            code: RPCErrorCode.invalidParams, "not a decoder")
+        try send(
+            #"{"jsonrpc":"2.0","id":5,"method":"initialize","params":{"protocol_version":1,"role":"encoder","transports":["carrier-pigeon","base64"]}}"#
+        )
         XCTAssertNil(try reply().head.error, "unknown transports are skipped, base64 is chosen")
         try expectError(#"{"jsonrpc":"2.0","id":6,"method":"no_such_method","params":{}}"#, code: RPCErrorCode.methodNotFound)
-        try expectError(#"{"jsonrpc":"2.0","id":7,"method":"forward","params":{"input":{"dtype":"f32","shape":[1,2],"data":"AAAAAAAAAAA="},"training":false}}"#,
-                        code: RPCErrorCode.wrongState, "not configured")
-        try expectError(#"{"jsonrpc":"2.0","id":8,"method":"configure","params":{"input_shape":[0],"output_shape":[2],"seed":1,"parameters":{}}}"#,
-                        code: RPCErrorCode.invalidParams, "input_shape")
-        try send(#"{"jsonrpc":"2.0","id":9,"method":"configure","params":{"input_shape":[2],"output_shape":[1],"seed":1,"parameters":{}}}"#)
+        try expectError(
+            #"{"jsonrpc":"2.0","id":7,"method":"forward","params":{"input":{"dtype":"f32","shape":[1,2],"data":"AAAAAAAAAAA="},"training":false}}"#,
+            code: RPCErrorCode.wrongState, "not configured")
+        try expectError(
+            #"{"jsonrpc":"2.0","id":8,"method":"configure","params":{"input_shape":[0],"output_shape":[2],"seed":1,"parameters":{}}}"#,
+            code: RPCErrorCode.invalidParams, "input_shape")
+        try send(
+            #"{"jsonrpc":"2.0","id":9,"method":"configure","params":{"input_shape":[2],"output_shape":[1],"seed":1,"parameters":{}}}"#
+        )
         XCTAssertNil(try reply().head.error)
         // A NaN smuggled in base64 (0x7FC00000 little-endian) is refused.
-        try expectError(#"{"jsonrpc":"2.0","id":10,"method":"forward","params":{"input":{"dtype":"f32","shape":[1,2],"data":"AADAfwAAAAA="},"training":false}}"#,
-                        code: RPCErrorCode.invalidParams, "NaN")
-        try expectError(#"{"jsonrpc":"2.0","id":11,"method":"forward","params":{"input":{"dtype":"f64","shape":[1,2],"data":"AAAAAAAAAAA="},"training":false}}"#,
-                        code: RPCErrorCode.invalidParams, "dtype")
-        try expectError(#"{"jsonrpc":"2.0","id":12,"method":"backward","params":{"grad_output":{"dtype":"f32","shape":[1,1],"data":"AAAAAA=="},"need_input_grad":true}}"#,
-                        code: RPCErrorCode.wrongState, "training forward")
+        try expectError(
+            #"{"jsonrpc":"2.0","id":10,"method":"forward","params":{"input":{"dtype":"f32","shape":[1,2],"data":"AADAfwAAAAA="},"training":false}}"#,
+            code: RPCErrorCode.invalidParams, "NaN")
+        try expectError(
+            #"{"jsonrpc":"2.0","id":11,"method":"forward","params":{"input":{"dtype":"f64","shape":[1,2],"data":"AAAAAAAAAAA="},"training":false}}"#,
+            code: RPCErrorCode.invalidParams, "dtype")
+        try expectError(
+            #"{"jsonrpc":"2.0","id":12,"method":"backward","params":{"grad_output":{"dtype":"f32","shape":[1,1],"data":"AAAAAA=="},"need_input_grad":true}}"#,
+            code: RPCErrorCode.wrongState, "training forward")
         // After all that, real work still succeeds.
-        try send(#"{"jsonrpc":"2.0","id":13,"method":"forward","params":{"input":{"dtype":"f32","shape":[1,2],"data":"AAAAPwAAgD8="},"training":true}}"#)
+        try send(
+            #"{"jsonrpc":"2.0","id":13,"method":"forward","params":{"input":{"dtype":"f32","shape":[1,2],"data":"AAAAPwAAgD8="},"training":true}}"#
+        )
         let (head, frame) = try reply()
         XCTAssertNil(head.error)
         XCTAssertEqual(head.id, .number(13))
@@ -93,7 +107,9 @@ final class PluginServerRobustnessTests: XCTestCase {
     }
 
     func testShutdownAnswersThenExitsZero() throws {
-        try send(#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":1,"role":"encoder","transports":["base64"]}}"#)
+        try send(
+            #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":1,"role":"encoder","transports":["base64"]}}"#
+        )
         _ = try reply()
         try send(#"{"jsonrpc":"2.0","id":2,"method":"shutdown","params":{}}"#)
         XCTAssertNil(try reply().head.error)

@@ -1,20 +1,20 @@
-import AuditStore
 import Coordinator
 import Foundation
 import PluginHost
 import PluginProtocol
+import StateStore
 import TestSupport
 import XCTest
 
 /// Signed manifests, trust, anti-rollback and signed models: each refusal with its own message.
 final class ProvenanceTests: XCTestCase {
     private var dir: TemporaryDirectory!
-    private var store: AuditStore!
+    private var store: StateStore!
     private var publisher: SigningKey!
 
     override func setUpWithError() throws {
         dir = try TemporaryDirectory()
-        store = try AuditStore.open(path: dir.file("db.sqlite"))
+        store = try StateStore.open(path: dir.file("db.sqlite"))
         publisher = SigningKey.generate(name: "publisher")
         try trust(publisher)
     }
@@ -22,30 +22,42 @@ final class ProvenanceTests: XCTestCase {
     override func tearDown() { dir.remove() }
 
     private func trust(_ key: SigningKey) throws {
-        try store.trustKey(TrustedKey(id: key.id, publicKey: key.publicKey.raw.base64EncodedString(), name: key.name, addedAt: Date(), revokedAt: nil))
+        try store.trustKey(
+            TrustedKey(
+                id: key.id, publicKey: key.publicKey.raw.base64EncodedString(), name: key.name, addedAt: Date(), revokedAt: nil))
     }
 
     /// Installs the bundled ANN encoder under `plugins/`, with manifest changes, signed by `key`.
     @discardableResult
-    private func install(version: String = "1.0.0", protocolRange: (Int, Int) = (1, 1), expires: String? = nil,
-                         key: SigningKey? = nil) throws -> String {
-        var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: BuiltProducts.repositoryRoot
-            .appendingPathComponent("Plugins/Encoders/ANN/plugin.json"))) as! [String: Any]
+    private func install(
+        version: String = "1.0.0", protocolRange: (Int, Int) = (1, 1), expires: String? = nil,
+        key: SigningKey? = nil
+    ) throws -> String {
+        var manifest =
+            try JSONSerialization.jsonObject(
+                with: Data(
+                    contentsOf: BuiltProducts.repositoryRoot
+                        .appendingPathComponent("Plugins/Encoders/ANN/plugin.json"))) as! [String: Any]
         manifest["version"] = version
         manifest["protocol"] = ["min": protocolRange.0, "max": protocolRange.1]
         if let expires { manifest["expires"] = expires }
         try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: dir.file("template.json")))
-        return try PluginInstaller.install(manifestTemplate: dir.file("template.json"), executable: BuiltProducts.executable("fe-encoder-ann"),
-                                           into: dir.file("plugins"), signingKey: key ?? publisher)
+        return try PluginInstaller.install(
+            manifestTemplate: dir.file("template.json"), executable: BuiltProducts.executable("fe-encoder-ann"),
+            into: dir.file("plugins"), signingKey: key ?? publisher)
     }
 
     private func locate(allowDowngrade: Bool = false) throws -> PluginPackage {
-        try PluginLocator(directories: [dir.file("plugins")],
-                          verification: ManifestVerification(trust: SQLiteTrustStore(store: store), allowDowngrade: allowDowngrade))
-            .locate(name: "ann", role: .encoder)
+        try PluginLocator(
+            directories: [dir.file("plugins")],
+            verification: ManifestVerification(trust: SQLiteTrustStore(store: store), allowDowngrade: allowDowngrade)
+        )
+        .locate(name: "ann", role: .encoder)
     }
 
-    private func assertRefused(_ fragment: String, file: StaticString = #filePath, line: UInt = #line, allowDowngrade: Bool = false) {
+    private func assertRefused(
+        _ fragment: String, file: StaticString = #filePath, line: UInt = #line, allowDowngrade: Bool = false
+    ) {
         XCTAssertThrowsError(try locate(allowDowngrade: allowDowngrade), file: file, line: line) { error in
             XCTAssertTrue("\(error)".contains(fragment), "expected '\(fragment)' in: \(error)", file: file, line: line)
         }
@@ -68,7 +80,8 @@ final class ProvenanceTests: XCTestCase {
         let package = try install()
         let path = package + "/plugin.json"
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        try text.replacingOccurrences(of: "Fully connected", with: "Fully-connected").write(toFile: path, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "Fully connected", with: "Fully-connected").write(
+            toFile: path, atomically: true, encoding: .utf8)
         assertRefused("bad signature")
     }
 
@@ -76,7 +89,7 @@ final class ProvenanceTests: XCTestCase {
         let package = try install()
         let exe = package + "/fe-encoder-ann"
         var bytes = try Data(contentsOf: URL(fileURLWithPath: exe))
-        bytes[bytes.count / 2] ^= 0x01   // one bit, in the middle of the code
+        bytes[bytes.count / 2] ^= 0x01  // one bit, in the middle of the code
         try bytes.write(to: URL(fileURLWithPath: exe))
         XCTAssertThrowsError(try locate()) { error in
             guard case PluginError.digestMismatch? = error as? PluginError else { return XCTFail("\(error)") }
@@ -122,7 +135,8 @@ final class ProvenanceTests: XCTestCase {
         let other = SigningKey.generate(name: "other")
         try trust(other)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: package + "/plugin.json"))
-        try DetachedSignature.sign(bytes, kind: .manifest, with: other).encoded().write(to: URL(fileURLWithPath: package + "/plugin.json.sig"))
+        try DetachedSignature.sign(bytes, kind: .manifest, with: other).encoded().write(
+            to: URL(fileURLWithPath: package + "/plugin.json.sig"))
         assertRefused("names publisher key \(publisher.id)")
     }
 
@@ -200,7 +214,7 @@ final class ModelSignatureTests: XCTestCase {
     func testTamperedModelIsRefused() throws {
         try saveEncoder()
         var bytes = try Data(contentsOf: URL(fileURLWithPath: dir.file("enc.safetensors")))
-        bytes[bytes.count - 3] ^= 0x40   // a weight's bits: still a valid file, a different model
+        bytes[bytes.count - 3] ^= 0x40  // a weight's bits: still a valid file, a different model
         try bytes.write(to: URL(fileURLWithPath: dir.file("enc.safetensors")))
         XCTAssertThrowsError(try loadEncoder()) { error in
             XCTAssertTrue("\(error)".contains("bad signature"), "\(error)")
@@ -212,7 +226,8 @@ final class ModelSignatureTests: XCTestCase {
         try saveEncoder()
         let stranger = SigningKey.generate(name: "stranger")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: dir.file("enc.safetensors")))
-        try DetachedSignature.sign(bytes, kind: .model, with: stranger).encoded().write(to: URL(fileURLWithPath: dir.file("enc.safetensors.sig")))
+        try DetachedSignature.sign(bytes, kind: .model, with: stranger).encoded().write(
+            to: URL(fileURLWithPath: dir.file("enc.safetensors.sig")))
         XCTAssertThrowsError(try loadEncoder()) { error in
             XCTAssertTrue("\(error)".contains("unknown key \(stranger.id)"), "\(error)")
         }
@@ -242,20 +257,24 @@ final class ExecutableSwapTests: XCTestCase {
     func testSwappingTheExecutableAfterLookupIsCaughtBeforeItRuns() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let installed = try PluginInstaller.install(manifestTemplate: BuiltProducts.repositoryRoot.appendingPathComponent("Plugins/Encoders/ANN/plugin.json").path,
-                                                    executable: BuiltProducts.executable("fe-encoder-ann"), into: dir.file("plugins"),
-                                                    signingKey: TestPlugins.signingKey)
-        let package = try PluginLocator(directories: [dir.file("plugins")], verification: TestPlugins.verification).locate(name: "ann", role: .encoder)
+        let installed = try PluginInstaller.install(
+            manifestTemplate: BuiltProducts.repositoryRoot.appendingPathComponent("Plugins/Encoders/ANN/plugin.json").path,
+            executable: BuiltProducts.executable("fe-encoder-ann"), into: dir.file("plugins"),
+            signingKey: TestPlugins.signingKey)
+        let package = try PluginLocator(directories: [dir.file("plugins")], verification: TestPlugins.verification).locate(
+            name: "ann", role: .encoder)
         // Between lookup and launch, an attacker replaces the file (same name, other program).
         try FileManager.default.removeItem(atPath: installed + "/fe-encoder-ann")
-        try FileManager.default.copyItem(atPath: BuiltProducts.executable("fe-decoder-ann"), toPath: installed + "/fe-encoder-ann")
+        try FileManager.default.copyItem(
+            atPath: BuiltProducts.executable("fe-decoder-ann"), toPath: installed + "/fe-encoder-ann")
         XCTAssertThrowsError(try PluginConnection(package: package, role: .encoder, sandbox: TestPlugins.sandbox)) { error in
             guard case PluginError.digestMismatch? = error as? PluginError else { return XCTFail("\(error)") }
         }
     }
 
     func testThePluginIsExecutedFromTheVerifiedDescriptor() throws {
-        let arguments = try TestPlugins.sandbox.launcherArguments(for: try TestPlugins.locator.locate(name: "ann", role: .encoder))
+        let arguments = try TestPlugins.sandbox.launcherArguments(
+            for: try TestPlugins.locator.locate(name: "ann", role: .encoder))
         XCTAssertTrue(zip(arguments, arguments.dropFirst()).contains { $0 == "--exec-fd" && $1 == "4" }, "\(arguments)")
         let c = try TestPlugins.connect("ann", .encoder)
         defer { c.shutdown() }

@@ -11,8 +11,9 @@ import XCTest
 /// the shipped policy refuses it with a clear message.
 final class PythonPluginTests: XCTestCase {
     override func setUpWithError() throws {
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: PythonPlugins.interpreter),
-                          "\(PythonPlugins.interpreter) is missing: the Python example plugin needs python3 (apt-get install python3)")
+        try XCTSkipUnless(
+            FileManager.default.isExecutableFile(atPath: PythonPlugins.interpreter),
+            "\(PythonPlugins.interpreter) is missing: the Python example plugin needs python3 (apt-get install python3)")
     }
 
     func testPairPassesTheConformanceCheck() throws {
@@ -45,12 +46,15 @@ final class PythonPluginTests: XCTestCase {
         XCTAssertEqual(summary.encoder.name, "py-linear")
         XCTAssertEqual(summary.decoder?.name, "py-linear")
         XCTAssertEqual(summary.encoder.parameters["learning_rate"], .number(0.03), "the run-wide rate reaches the plugin")
-        XCTAssertEqual(summary.encoder.debugInfo["steps"].flatMap(\.intValue), summary.decoder?.debugInfo["steps"].flatMap(\.intValue))
+        XCTAssertEqual(
+            summary.encoder.debugInfo["steps"].flatMap(\.intValue), summary.decoder?.debugInfo["steps"].flatMap(\.intValue))
         let epochs = try XCTUnwrap(summary.training.last?.epochs)
         let first = try XCTUnwrap(epochs.first?.validationMSE), last = try XCTUnwrap(summary.training.last?.validationMSE)
         XCTAssertLessThan(last, first / 2, "training must reduce the error: \(epochs.map(\.validationMSE))")
         let metrics = try XCTUnwrap(summary.metrics.first)
-        XCTAssertLessThan(metrics.windowMSE, metrics.baselineWindowMeanMSE, "the linear autoencoder must beat reconstructing each window by its mean")
+        XCTAssertLessThan(
+            metrics.windowMSE, metrics.baselineWindowMeanMSE,
+            "the linear autoencoder must beat reconstructing each window by its mean")
         XCTAssertEqual(dir.contents(), ["features.csv", "reconstruction.csv"])
     }
 
@@ -72,10 +76,13 @@ final class PythonPluginTests: XCTestCase {
         c.outputFile = dir.file("features.csv")
         let workingDirectories = Self.pluginWorkingDirectories()
         XCTAssertThrowsError(try FeatureExtractionRun(config: c, environment: env).run()) { error in
-            guard case PluginError.refused(let path, let reason) = error else { return XCTFail("expected a refusal, got \(error)") }
+            guard case PluginError.refused(let path, let reason) = error else {
+                return XCTFail("expected a refusal, got \(error)")
+            }
             XCTAssertTrue(path.hasSuffix("/encoders/py-linear/plugin.json"), path)
-            XCTAssertTrue(reason.contains("asks to run under the interpreter /usr/bin/python3")
-                          && reason.contains("allows no interpreters") && reason.contains("\"allow_interpreters\""), reason)
+            XCTAssertTrue(
+                reason.contains("asks to run under the interpreter /usr/bin/python3")
+                    && reason.contains("allows no interpreters") && reason.contains("\"allow_interpreters\""), reason)
         }
         XCTAssertEqual(dir.contents(), [], "a refused run writes nothing")
         XCTAssertEqual(Self.pluginWorkingDirectories(), workingDirectories, "nor leaves a working directory with a staged script")
@@ -88,7 +95,10 @@ final class PythonPluginTests: XCTestCase {
 
     /// The plugins' working directories in the temporary directory (`fe-plugin-*`).
     static func pluginWorkingDirectories() -> Set<String> {
-        Set(((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("fe-plugin-") })
+        Set(
+            ((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter {
+                $0.hasPrefix("fe-plugin-")
+            })
     }
 
     /// The interpreter runs a private copy of the bytes whose digest was checked at launch,
@@ -98,7 +108,8 @@ final class PythonPluginTests: XCTestCase {
         defer { dir.remove() }
         let plugins = dir.file("plugins")
         try PythonPlugins.install(role: .encoder, into: plugins)
-        let located = try PluginLocator(directories: [plugins], verification: TestPlugins.verification).locate(name: "py-linear", role: .encoder)
+        let located = try PluginLocator(directories: [plugins], verification: TestPlugins.verification).locate(
+            name: "py-linear", role: .encoder)
         let original = try Data(contentsOf: URL(fileURLWithPath: located.executablePath))
 
         try Data("import sys\nsys.stdout.write('garbage')\n".utf8).write(to: URL(fileURLWithPath: located.executablePath))
@@ -115,17 +126,27 @@ final class PythonPluginTests: XCTestCase {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let cases: [(String, (inout [String: Any]) -> Void, String)] = [
-            ("a read path outside the grant", { $0["read_paths"] = ["/usr/lib/python3*", "/etc"] }, "asks to read /etc, which the sandbox policy does not grant"),
+            (
+                "a read path outside the grant", { $0["read_paths"] = ["/usr/lib/python3*", "/etc"] },
+                "asks to read /etc, which the sandbox policy does not grant"
+            ),
             ("a system call outside the grant", { $0["syscalls"] = ["sysinfo", "socket"] }, "asks for the system call 'socket'"),
-            ("another interpreter", { $0["interpreter"] = "/bin/sh" }, "/bin/sh, which is not among the interpreters the sandbox policy allows"),
+            (
+                "another interpreter", { $0["interpreter"] = "/bin/sh" },
+                "/bin/sh, which is not among the interpreters the sandbox policy allows"
+            ),
         ]
         for (index, (what, change, message)) in cases.enumerated() {
             let plugins = dir.file("p\(index)")
             let package = try PythonPlugins.install(role: .encoder, into: plugins, changingSandbox: change)
-            let located = try PluginLocator(directories: [plugins], verification: TestPlugins.verification).locate(name: "py-linear", role: .encoder)
+            let located = try PluginLocator(directories: [plugins], verification: TestPlugins.verification).locate(
+                name: "py-linear", role: .encoder)
             XCTAssertEqual(located.directory, package)
-            XCTAssertThrowsError(try PluginConnection(package: located, role: .encoder, sandbox: PythonPlugins.sandbox), what) { error in
-                guard case PluginError.refused(_, let reason) = error else { return XCTFail("\(what): expected a refusal, got \(error)") }
+            XCTAssertThrowsError(try PluginConnection(package: located, role: .encoder, sandbox: PythonPlugins.sandbox), what) {
+                error in
+                guard case PluginError.refused(_, let reason) = error else {
+                    return XCTFail("\(what): expected a refusal, got \(error)")
+                }
                 XCTAssertTrue(reason.contains(message), "\(what): \(reason)")
             }
         }
@@ -150,10 +171,13 @@ enum PythonPlugins {
 
     /// Installs one role, its manifest's `sandbox` request changed by `change` first.
     @discardableResult
-    static func install(role: PluginRole, into dir: String, changingSandbox change: ((inout [String: Any]) -> Void)? = nil) throws -> String {
+    static func install(role: PluginRole, into dir: String, changingSandbox change: ((inout [String: Any]) -> Void)? = nil) throws
+        -> String
+    {
         var template = "\(source)/\(role.rawValue)/plugin.json"
         if let change {
-            var manifest = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: template))) as? [String: Any])
+            var manifest = try XCTUnwrap(
+                JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: template))) as? [String: Any])
             var sandbox = manifest["sandbox"] as? [String: Any] ?? [:]
             change(&sandbox)
             manifest["sandbox"] = sandbox
@@ -161,8 +185,9 @@ enum PythonPlugins {
             template = dir + "/template-\(role.rawValue).json"
             try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: template))
         }
-        return try PluginInstaller.install(manifestTemplate: template, executable: "\(source)/py_linear.py", into: dir,
-                                           signingKey: TestPlugins.signingKey)
+        return try PluginInstaller.install(
+            manifestTemplate: template, executable: "\(source)/py_linear.py", into: dir,
+            signingKey: TestPlugins.signingKey)
     }
 
     static var locator: PluginLocator { PluginLocator(directories: [directory], verification: TestPlugins.verification) }
@@ -171,14 +196,17 @@ enum PythonPlugins {
     static let sandbox: SandboxSettings = {
         let dir = ProcessScratch.directory("fe-test-python-policy")
         do {
-            try FileManager.default.copyItem(atPath: BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path, toPath: dir)
+            try FileManager.default.copyItem(
+                atPath: BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path, toPath: dir)
             let file = URL(fileURLWithPath: dir + "/" + SandboxPolicy.fileName)
             var policy = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
-            policy["allow_interpreters"] = [[
-                "path": interpreter,
-                "read_paths": ["/usr/lib/python3*", "/usr/local/lib/python3*"],
-                "syscalls": ["sysinfo", "getdents64", "ioctl:1=0x5451"],
-            ]]
+            policy["allow_interpreters"] = [
+                [
+                    "path": interpreter,
+                    "read_paths": ["/usr/lib/python3*", "/usr/local/lib/python3*"],
+                    "syscalls": ["sysinfo", "getdents64", "ioctl:1=0x5451"],
+                ]
+            ]
             try JSONSerialization.data(withJSONObject: policy).write(to: file)
             return try SandboxSettings.load(policyDirectory: dir, launcher: BuiltProducts.executable("fe-sandbox"))
         } catch {
@@ -200,7 +228,8 @@ final class InterpreterPolicyTests: XCTestCase {
     private func policy(_ allowInterpreters: String) throws -> SandboxPolicy {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        try FileManager.default.copyItem(atPath: BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path, toPath: dir.file("p"))
+        try FileManager.default.copyItem(
+            atPath: BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path, toPath: dir.file("p"))
         let path = dir.file("p/" + SandboxPolicy.fileName)
         let text = try String(contentsOfFile: path, encoding: .utf8)
             .replacingOccurrences(of: #""allow_interpreters": []"#, with: #""allow_interpreters": \#(allowInterpreters)"#)
@@ -210,11 +239,14 @@ final class InterpreterPolicyTests: XCTestCase {
 
     func testPolicyEntriesArePathsOrGrants() throws {
         XCTAssertEqual(try policy(#"["/usr/bin/python3"]"#).interpreters, [InterpreterGrant(path: "/usr/bin/python3")])
-        XCTAssertEqual(try policy(#"[{"path": "/usr/bin/perl", "read_paths": ["/usr/share/perl*"], "syscalls": ["sysinfo"]}]"#).interpreters,
-                       [InterpreterGrant(path: "/usr/bin/perl", readPaths: ["/usr/share/perl*"], syscalls: ["sysinfo"])])
-        for (bad, message) in [(#"["python3"]"#, "'python3' must be an absolute path"),
-                               (#"[{"path": "/usr/bin/python3", "read_paths": ["/usr/../etc"]}]"#, "read path '/usr/../etc'"),
-                               (#"[{"path": "/usr/bin/python3", "syscalls": ["socket; rm"]}]"#, "syscall 'socket; rm'")] {
+        XCTAssertEqual(
+            try policy(#"[{"path": "/usr/bin/perl", "read_paths": ["/usr/share/perl*"], "syscalls": ["sysinfo"]}]"#).interpreters,
+            [InterpreterGrant(path: "/usr/bin/perl", readPaths: ["/usr/share/perl*"], syscalls: ["sysinfo"])])
+        for (bad, message) in [
+            (#"["python3"]"#, "'python3' must be an absolute path"),
+            (#"[{"path": "/usr/bin/python3", "read_paths": ["/usr/../etc"]}]"#, "read path '/usr/../etc'"),
+            (#"[{"path": "/usr/bin/python3", "syscalls": ["socket; rm"]}]"#, "syscall 'socket; rm'"),
+        ] {
             XCTAssertThrowsError(try policy(bad), bad) { error in
                 XCTAssertTrue("\(error)".contains("allow_interpreters") && "\(error)".contains(message), "\(error)")
             }
@@ -223,17 +255,22 @@ final class InterpreterPolicyTests: XCTestCase {
 
     func testManifestRequestIsChecked() throws {
         func manifest(_ sandbox: String) throws -> PluginManifest {
-            try PluginManifest.parse(Data("""
-                {"schema_version": 1, "name": "x", "role": "encoder", "version": "1.0.0", "description": "",
-                 "protocol": {"min": 1, "max": 1}, "executable": "x.py", "sandbox": \(sandbox)}
-                """.utf8), source: "plugin.json")
+            try PluginManifest.parse(
+                Data(
+                    """
+                    {"schema_version": 1, "name": "x", "role": "encoder", "version": "1.0.0", "description": "",
+                     "protocol": {"min": 1, "max": 1}, "executable": "x.py", "sandbox": \(sandbox)}
+                    """.utf8), source: "plugin.json")
         }
-        XCTAssertEqual(try manifest(#"{"interpreter": "/usr/bin/python3", "arguments": ["-I"]}"#).sandbox,
-                       SandboxRequest(interpreter: "/usr/bin/python3", arguments: ["-I"]))
-        for (bad, message) in [(#"{"interpreter": "python3"}"#, "interpreter 'python3' must be an absolute path"),
-                               (#"{"interpreter": "/usr/bin/python3", "arguments": ["-c", "import os"]}"#, "arguments must be"),
-                               (#"{"interpreter": "/usr/bin/python3", "read_paths": ["~/.ssh"]}"#, "read path '~/.ssh'"),
-                               (#"{"interpreter": "/usr/bin/python3", "syscalls": ["kill:9"]}"#, "syscall 'kill:9'")] {
+        XCTAssertEqual(
+            try manifest(#"{"interpreter": "/usr/bin/python3", "arguments": ["-I"]}"#).sandbox,
+            SandboxRequest(interpreter: "/usr/bin/python3", arguments: ["-I"]))
+        for (bad, message) in [
+            (#"{"interpreter": "python3"}"#, "interpreter 'python3' must be an absolute path"),
+            (#"{"interpreter": "/usr/bin/python3", "arguments": ["-c", "import os"]}"#, "arguments must be"),
+            (#"{"interpreter": "/usr/bin/python3", "read_paths": ["~/.ssh"]}"#, "read path '~/.ssh'"),
+            (#"{"interpreter": "/usr/bin/python3", "syscalls": ["kill:9"]}"#, "syscall 'kill:9'"),
+        ] {
             XCTAssertThrowsError(try manifest(bad), bad) { error in
                 XCTAssertTrue("\(error)".contains("sandbox: ") && "\(error)".contains(message), "\(error)")
             }

@@ -1,7 +1,7 @@
-import AuditStore
 import Foundation
 import RemoteAuth
 import RemoteClient
+import StateStore
 import TestSupport
 import XCTest
 
@@ -39,22 +39,34 @@ final class RemoteServerTests: XCTestCase {
         XCTAssertEqual(try c.send("GET", s.url("/v1/configs/round-trip/versions/\(version)"), idempotent: true).body, config)
 
         let model = Data((0..<100_000).map { UInt8($0 % 251) })
-        let headers = ["X-FE-Content-SHA256": RequestSigning.sha256Hex(model), "X-FE-Model-Signature": Data("{}".utf8).base64EncodedString()]
-        XCTAssertEqual(try c.send("PUT", s.url("/v1/models/m/versions/1"), body: model, headers: headers, idempotent: true).status, 201)
-        XCTAssertEqual(try c.send("PUT", s.url("/v1/models/m/versions/1"), body: model, headers: headers, idempotent: true).status, 201,
-                       "the same version and content again is an idempotent retry")
+        let headers = [
+            "X-FE-Content-SHA256": RequestSigning.sha256Hex(model), "X-FE-Model-Signature": Data("{}".utf8).base64EncodedString(),
+        ]
+        XCTAssertEqual(
+            try c.send("PUT", s.url("/v1/models/m/versions/1"), body: model, headers: headers, idempotent: true).status, 201)
+        XCTAssertEqual(
+            try c.send("PUT", s.url("/v1/models/m/versions/1"), body: model, headers: headers, idempotent: true).status, 201,
+            "the same version and content again is an idempotent retry")
         let got = try c.send("GET", s.url("/v1/models/m/versions/1"), idempotent: true)
         XCTAssertEqual(got.body, model)
-        XCTAssertTrue(FileManager.default.fileExists(atPath: s.directory.file("models/\(RequestSigning.sha256Hex(model))")), "content-addressed")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: s.directory.file("models/\(RequestSigning.sha256Hex(model))")),
+            "content-addressed")
         var other = model
         other[0] ^= 1
-        XCTAssertThrowsError(try c.send("PUT", s.url("/v1/models/m/versions/1"), body: other,
-                                        headers: ["X-FE-Content-SHA256": RequestSigning.sha256Hex(other), "X-FE-Model-Signature": "e30="], idempotent: true)) {
+        XCTAssertThrowsError(
+            try c.send(
+                "PUT", s.url("/v1/models/m/versions/1"), body: other,
+                headers: ["X-FE-Content-SHA256": RequestSigning.sha256Hex(other), "X-FE-Model-Signature": "e30="],
+                idempotent: true)
+        ) {
             XCTAssertEqual(($0 as? RemoteError).map { if case .refused(409, _) = $0 { true } else { false } }, true, "\($0)")
         }
 
-        XCTAssertEqual(try c.send("POST", s.url("/v1/logs"), body: Data(#"[{"event":"a"},{"event":"b"}]"#.utf8), idempotent: false).status, 202)
-        let store = try AuditStore.open(path: s.database)
+        XCTAssertEqual(
+            try c.send("POST", s.url("/v1/logs"), body: Data(#"[{"event":"a"},{"event":"b"}]"#.utf8), idempotent: false).status,
+            202)
+        let store = try StateStore.open(path: s.database)
         XCTAssertTrue(try store.remoteLogEvents().contains(#"{"event":"b"}"#))
         let openAPI = try c.sendRaw("GET", s.url("/v1/openapi.yaml"), headers: [:])
         XCTAssertTrue(String(decoding: openAPI.body, as: UTF8.self).hasPrefix("openapi: 3"))
@@ -62,14 +74,18 @@ final class RemoteServerTests: XCTestCase {
 
     func testBadTokenAndWrongRoleAreRefusedAndAudited() throws {
         let s = try Self.server()
-        XCTAssertThrowsError(try s.client("fe_00000000_" + String(repeating: "x", count: 43)).send("GET", s.url("/v1/configs/x"), idempotent: true)) {
+        XCTAssertThrowsError(
+            try s.client("fe_00000000_" + String(repeating: "x", count: 43)).send("GET", s.url("/v1/configs/x"), idempotent: true)
+        ) {
             guard case RemoteError.refused(401, _)? = $0 as? RemoteError else { return XCTFail("\($0)") }
         }
-        XCTAssertThrowsError(try s.client(s.viewerToken).send("POST", s.url("/v1/configs/x"), body: Data("{}".utf8), idempotent: false)) {
+        XCTAssertThrowsError(
+            try s.client(s.viewerToken).send("POST", s.url("/v1/configs/x"), body: Data("{}".utf8), idempotent: false)
+        ) {
             guard case RemoteError.refused(403, let message)? = $0 as? RemoteError else { return XCTFail("\($0)") }
             XCTAssertTrue(message.contains("viewer"), message)
         }
-        let store = try AuditStore.open(path: s.database)
+        let store = try StateStore.open(path: s.database)
         let refusals = try store.entries(AuditFilter(action: "remote.request")).filter { $0.outcome != .success }
         XCTAssertTrue(refusals.contains { $0.actor == "viewer" })
         XCTAssertTrue(refusals.contains { $0.actor.hasPrefix("anonymous@") })
@@ -79,7 +95,7 @@ final class RemoteServerTests: XCTestCase {
     /// and a revoked token take effect on the very next request.
     func testRoleChangesDisablingAndRevocationActOnTheNextRequest() throws {
         let s = try Self.server()
-        let store = try AuditStore.open(path: s.database)
+        let store = try StateStore.open(path: s.database)
         let name = "temp-\(UUID().uuidString.prefix(8).lowercased())"
         _ = try store.addUser(name: name, role: .operator, password: nil)
         let issued = try store.issueToken(for: name, label: "t", expiresAt: nil)
@@ -100,7 +116,7 @@ final class RemoteServerTests: XCTestCase {
 
     func testAdminManagesUsersAndTokensOverHTTPS() throws {
         let s = try Self.server()
-        let store = try AuditStore.open(path: s.database)
+        let store = try StateStore.open(path: s.database)
         let suffix = UUID().uuidString.prefix(8).lowercased()
         let adminName = "admin-\(suffix)", name = "svc-\(suffix)"
         _ = try store.addUser(name: adminName, role: .admin, password: nil)
@@ -126,7 +142,8 @@ final class RemoteServerTests: XCTestCase {
         let listed = String(decoding: tokens.body, as: UTF8.self)
         XCTAssertTrue(listed.contains(id) && listed.contains("expires_at"), listed)
         XCTAssertFalse(listed.contains(token), "the secret is shown once, at issue")
-        let users = try XCTUnwrap(try JSONSerialization.jsonObject(with: answer(admin, s, "GET", "/v1/users").body) as? [[String: Any]])
+        let users = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: answer(admin, s, "GET", "/v1/users").body) as? [[String: Any]])
         XCTAssertEqual(users.first { $0["name"] as? String == name }?["role"] as? String, "operator")
 
         XCTAssertEqual(answer(admin, s, "PUT", "/v1/users/\(name)/role", #"{"role": "viewer"}"#).status, 200)
@@ -143,19 +160,25 @@ final class RemoteServerTests: XCTestCase {
         XCTAssertEqual(answer(admin, s, "PUT", "/v1/users/nobody-\(suffix)/disabled", #"{"disabled": true}"#).status, 404)
 
         let document = String(decoding: try admin.sendRaw("GET", s.url("/v1/openapi.yaml"), headers: [:]).body, as: UTF8.self)
-        for path in ["/v1/users:", "/v1/users/{name}/role:", "/v1/users/{name}/disabled:", "/v1/users/{name}/tokens:", "/v1/tokens/{id}/revoke:"] {
+        for path in [
+            "/v1/users:", "/v1/users/{name}/role:", "/v1/users/{name}/disabled:", "/v1/users/{name}/tokens:",
+            "/v1/tokens/{id}/revoke:",
+        ] {
             XCTAssertTrue(document.contains(path), "the OpenAPI document describes \(path)")
         }
 
         let entries = try store.entries(AuditFilter(actor: adminName))
         let actions = Set(entries.map(\.action))
-        XCTAssertTrue(actions.isSuperset(of: ["user.add", "token.issue", "user.grant", "user.disable", "user.enable", "token.revoke"]), "\(actions)")
+        XCTAssertTrue(
+            actions.isSuperset(of: ["user.add", "token.issue", "user.grant", "user.disable", "user.enable", "token.revoke"]),
+            "\(actions)")
         XCTAssertFalse(try store.entries().contains { $0.details.contains(token) }, "the token never reaches the audit log")
     }
 
     /// A request's status, body and error message; a refusal is an answer here, not a failure.
     private func answer(_ c: RemoteClient, _ s: TestServer, _ method: String, _ path: String, _ body: String? = nil)
-        -> (status: Int, body: Data, message: String) {
+        -> (status: Int, body: Data, message: String)
+    {
         do {
             let r = try c.send(method, s.url(path), body: Data((body ?? "").utf8), idempotent: method == "GET" || method == "PUT")
             return (r.status, r.body, "")
@@ -168,13 +191,19 @@ final class RemoteServerTests: XCTestCase {
     }
 
     /// Hand-signed requests, to attack the anti-replay rules.
-    private func signed(_ s: TestServer, token: String, path: String, body: Data = Data(), method: String = "GET",
-                        timestamp: String = String(Int(Date().timeIntervalSince1970)), nonce: String = RequestSigning.newNonce(),
-                        mac: String? = nil) -> [String: String] {
+    private func signed(
+        _ s: TestServer, token: String, path: String, body: Data = Data(), method: String = "GET",
+        timestamp: String = String(Int(Date().timeIntervalSince1970)), nonce: String = RequestSigning.newNonce(),
+        mac: String? = nil
+    ) -> [String: String] {
         let key = RequestSigning.key(token: token)
-        return ["Authorization": "Bearer \(token)", RequestSigning.timestampHeader: timestamp, RequestSigning.nonceHeader: nonce,
-                RequestSigning.signatureHeader: mac ?? RequestSigning.requestMAC(key: key, method: method, path: path, query: "",
-                                                                                 timestamp: timestamp, nonce: nonce, body: body)]
+        return [
+            "Authorization": "Bearer \(token)", RequestSigning.timestampHeader: timestamp, RequestSigning.nonceHeader: nonce,
+            RequestSigning.signatureHeader: mac
+                ?? RequestSigning.requestMAC(
+                    key: key, method: method, path: path, query: "",
+                    timestamp: timestamp, nonce: nonce, body: body),
+        ]
     }
 
     func testReplayedStaleFutureAndBadlySignedRequestsAreRefused() throws {
@@ -189,11 +218,13 @@ final class RemoteServerTests: XCTestCase {
         XCTAssertTrue(String(decoding: replay.body, as: UTF8.self).contains("replayed"))
         let now = Int(Date().timeIntervalSince1970)
         for stamp in [now - 1000, now + 1000] {
-            let r = try c.sendRaw("GET", s.url(path), headers: signed(s, token: s.operatorToken, path: path, timestamp: String(stamp)))
+            let r = try c.sendRaw(
+                "GET", s.url(path), headers: signed(s, token: s.operatorToken, path: path, timestamp: String(stamp)))
             XCTAssertEqual(r.status, 401)
             XCTAssertTrue(String(decoding: r.body, as: UTF8.self).contains("timestamp"))
         }
-        let forged = try c.sendRaw("GET", s.url(path), headers: signed(s, token: s.operatorToken, path: path, mac: String(repeating: "0", count: 64)))
+        let forged = try c.sendRaw(
+            "GET", s.url(path), headers: signed(s, token: s.operatorToken, path: path, mac: String(repeating: "0", count: 64)))
         XCTAssertEqual(forged.status, 401)
         // A signature for one path does not work for another.
         var moved = signed(s, token: s.operatorToken, path: "/v1/configs/other")
@@ -206,14 +237,18 @@ final class RemoteServerTests: XCTestCase {
         let c = try s.client(s.operatorToken)
         _ = try c.send("POST", s.url("/v1/configs/bound"), body: Data("{}".utf8), idempotent: false)
         let nonce = RequestSigning.newNonce()
-        let r = try c.sendRaw("GET", s.url("/v1/configs/bound"), headers: signed(s, token: s.operatorToken, path: "/v1/configs/bound", nonce: nonce))
+        let r = try c.sendRaw(
+            "GET", s.url("/v1/configs/bound"), headers: signed(s, token: s.operatorToken, path: "/v1/configs/bound", nonce: nonce)
+        )
         let key = RequestSigning.key(token: s.operatorToken)
         let mac = try XCTUnwrap(r.header(RequestSigning.responseSignatureHeader))
         XCTAssertEqual(mac, RequestSigning.responseMAC(key: key, nonce: nonce, status: 200, body: r.body))
-        XCTAssertNotEqual(mac, RequestSigning.responseMAC(key: key, nonce: RequestSigning.newNonce(), status: 200, body: r.body),
-                          "a response replayed to another request would not verify")
-        XCTAssertNotEqual(mac, RequestSigning.responseMAC(key: key, nonce: nonce, status: 200, body: r.body + Data(" ".utf8)),
-                          "an altered body would not verify")
+        XCTAssertNotEqual(
+            mac, RequestSigning.responseMAC(key: key, nonce: RequestSigning.newNonce(), status: 200, body: r.body),
+            "a response replayed to another request would not verify")
+        XCTAssertNotEqual(
+            mac, RequestSigning.responseMAC(key: key, nonce: nonce, status: 200, body: r.body + Data(" ".utf8)),
+            "an altered body would not verify")
     }
 
     func testOversizedAndTruncatedUploadsAreRefused() throws {
@@ -224,9 +259,12 @@ final class RemoteServerTests: XCTestCase {
             guard case RemoteError.refused(413, _)? = $0 as? RemoteError else { return XCTFail("\($0)") }
         }
         let model = Data(repeating: 1, count: 1000)
-        XCTAssertThrowsError(try c.send("PUT", s.url("/v1/models/t/versions/1"), body: model.prefix(500),
-                                        headers: ["X-FE-Content-SHA256": RequestSigning.sha256Hex(model), "X-FE-Model-Signature": "e30="],
-                                        idempotent: true)) {
+        XCTAssertThrowsError(
+            try c.send(
+                "PUT", s.url("/v1/models/t/versions/1"), body: model.prefix(500),
+                headers: ["X-FE-Content-SHA256": RequestSigning.sha256Hex(model), "X-FE-Model-Signature": "e30="],
+                idempotent: true)
+        ) {
             guard case RemoteError.refused(400, let m)? = $0 as? RemoteError else { return XCTFail("\($0)") }
             XCTAssertTrue(m.contains("does not match"), m)
         }
@@ -238,25 +276,32 @@ final class RemoteServerTests: XCTestCase {
         XCTAssertThrowsError(try c.send("GET", "http://127.0.0.1:\(s.port)/v1/configs/x", idempotent: true)) {
             guard case RemoteError.insecureURL? = $0 as? RemoteError else { return XCTFail("\($0)") }
         }
-        XCTAssertThrowsError(try c.send("GET", "https://bob:secret@127.0.0.1:\(s.port)/v1/configs/x", idempotent: true)) { error in
+        XCTAssertThrowsError(try c.send("GET", "https://bob:secret@127.0.0.1:\(s.port)/v1/configs/x", idempotent: true)) {
+            error in
             guard case RemoteError.credentialsInURL? = error as? RemoteError else { return XCTFail("\(error)") }
             XCTAssertFalse("\(error)".contains("secret"), "\(error)")
         }
     }
 
     func testRateLimitStormIsRidenOutWithRetryAfterOrGivenUpClearly() throws {
-        let slow = try TestServer(rate: 2)   // burst 4, then 2 requests per second
+        let slow = try TestServer(rate: 2)  // burst 4, then 2 requests per second
         defer { slow.stop() }
         let retries = EventLog()
-        let c = try slow.client(slow.operatorToken) { $0.maxAttempts = 8; $0.deadline = 20 }
+        let c = try slow.client(slow.operatorToken) {
+            $0.maxAttempts = 8; $0.deadline = 20
+        }
         c.onRetry = { n, why in retries.append("\(n) \(why)") }
         _ = try c.send("POST", slow.url("/v1/configs/storm"), body: Data("{}".utf8), idempotent: false)
         for _ in 0..<8 { XCTAssertEqual(try c.send("GET", slow.url("/v1/configs/storm"), idempotent: true).status, 200) }
         XCTAssertTrue(retries.all.contains { $0.contains("429") }, "the storm was met with 429s and retries: \(retries.all)")
-        let impatient = try slow.client(slow.operatorToken) { $0.maxAttempts = 2; $0.deadline = 0.5 }
+        let impatient = try slow.client(slow.operatorToken) {
+            $0.maxAttempts = 2; $0.deadline = 0.5
+        }
         var gaveUp = false
         for _ in 0..<10 {
-            do { _ = try impatient.send("GET", slow.url("/v1/configs/storm"), idempotent: true) } catch RemoteError.gaveUp(_, let last) {
+            do { _ = try impatient.send("GET", slow.url("/v1/configs/storm"), idempotent: true) } catch RemoteError.gaveUp(
+                _, let last)
+            {
                 XCTAssertTrue(last.contains("429"), last)
                 gaveUp = true
                 break
@@ -271,7 +316,9 @@ final class RemoteServerTests: XCTestCase {
         let statuses = EventLog()
         _ = try s.client(s.operatorToken).send("POST", s.url("/v1/configs/load"), body: Data("{}".utf8), idempotent: false)
         DispatchQueue.concurrentPerform(iterations: clients) { _ in
-            guard let c = try? s.client(s.operatorToken, configure: { $0.maxAttempts = 1 }) else { statuses.append("client"); return }
+            guard let c = try? s.client(s.operatorToken, configure: { $0.maxAttempts = 1 }) else {
+                statuses.append("client"); return
+            }
             for _ in 0..<requests {
                 do {
                     statuses.append(String(try c.send("GET", s.url("/v1/configs/load"), idempotent: true).status))

@@ -1,5 +1,5 @@
-import Foundation
 import Coordinator
+import Foundation
 import PluginHost
 import PluginProtocol
 import TestSupport
@@ -66,7 +66,8 @@ final class RunTests: XCTestCase {
     /// Two sines: an interface of 1 or 2 cannot hold their phases, 4 can.
     private func sineConfig(_ dir: TemporaryDirectory) throws -> RunConfiguration {
         let rows = (0..<3000).map { t in "\(t),\(sin(Double(t) / 5) + 0.5 * sin(Double(t) / 13))" }
-        try ("t,value\n" + rows.joined(separator: "\n") + "\n").write(toFile: dir.file("sine.csv"), atomically: true, encoding: .utf8)
+        try ("t,value\n" + rows.joined(separator: "\n") + "\n").write(
+            toFile: dir.file("sine.csv"), atomically: true, encoding: .utf8)
         var c = config(dir)
         c.inputFile = dir.file("sine.csv")
         c.columns = ["value"]

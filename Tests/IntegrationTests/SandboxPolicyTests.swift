@@ -36,20 +36,25 @@ final class SandboxPolicyTests: XCTestCase {
         XCTAssertEqual(policy.require, Set(SandboxMechanism.allCases), "the default policy requires every mechanism")
         XCTAssertEqual(policy.limits.fileSizeBytes, 0)
         XCTAssertEqual(policy.limits.processes, 0)
-        for forbidden in ["socket", "connect", "clone", "clone3", "fork", "vfork", "kill", "ptrace", "unshare", "setrlimit", "mount"] {
-            XCTAssertFalse(policy.syscalls.contains { $0 == forbidden || $0.hasPrefix(forbidden + ":") }, "\(forbidden) must not be allowed")
+        for forbidden in [
+            "socket", "connect", "clone", "clone3", "fork", "vfork", "kill", "ptrace", "unshare", "setrlimit", "mount",
+        ] {
+            XCTAssertFalse(
+                policy.syscalls.contains { $0 == forbidden || $0.hasPrefix(forbidden + ":") }, "\(forbidden) must not be allowed")
         }
         XCTAssertTrue(policy.syscalls.contains("prlimit64:2=0"), "limits may be read, never set")
     }
 
     func testBrokenPolicyFilesAreRefusedWithTheirLocation() throws {
-        try FileManager.default.copyItem(atPath: BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path, toPath: dir.file("p"))
+        try FileManager.default.copyItem(
+            atPath: BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path, toPath: dir.file("p"))
         try "read\nwrite\nsocket; rm -rf /\n".write(toFile: dir.file("p/seccomp-allow.txt"), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try SandboxPolicy.load(directory: dir.file("p"))) { error in
             XCTAssertTrue("\(error)".contains("seccomp-allow.txt:3"), "\(error)")
         }
         let policy = try String(contentsOfFile: dir.file("p/sandbox-policy.json"), encoding: .utf8)
-        try policy.replacingOccurrences(of: "\"landlock\"", with: "\"selinux\"").write(toFile: dir.file("p/sandbox-policy.json"), atomically: true, encoding: .utf8)
+        try policy.replacingOccurrences(of: "\"landlock\"", with: "\"selinux\"").write(
+            toFile: dir.file("p/sandbox-policy.json"), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try SandboxPolicy.load(directory: dir.file("p"))) { error in
             XCTAssertTrue("\(error)".contains("unknown mechanism 'selinux'"), "\(error)")
         }
@@ -76,7 +81,8 @@ final class SandboxPolicyTests: XCTestCase {
 
     func testMissingRequiredMechanismRefusesTheLaunch() throws {
         let sandbox = try sandboxWithoutLandlock()
-        let c = try PluginConnection(package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder, sandbox: sandbox)
+        let c = try PluginConnection(
+            package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder, sandbox: sandbox)
         defer { c.shutdown() }
         XCTAssertThrowsError(try c.initialize()) { error in
             guard case PluginError.launchFailed(_, let reason) = error else { return XCTFail("\(error)") }
@@ -88,8 +94,9 @@ final class SandboxPolicyTests: XCTestCase {
         var sandbox = try sandboxWithoutLandlock()
         sandbox.allowWeaker = [.landlock]
         let events = EventLog()
-        let c = try PluginConnection(package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder, sandbox: sandbox,
-                                     onLog: { events.append($0.message) })
+        let c = try PluginConnection(
+            package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder, sandbox: sandbox,
+            onLog: { events.append($0.message) })
         defer { c.shutdown() }
         XCTAssertNoThrow(try c.initialize())
         XCTAssertTrue(c.sandboxWeakenings.contains { $0.hasPrefix("landlock") }, "\(c.sandboxWeakenings)")

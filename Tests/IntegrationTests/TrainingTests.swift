@@ -13,14 +13,20 @@ final class TrainingTests: XCTestCase {
         return WindowCatalog(series: [a, b], windowSize: 24)
     }
 
-    private func train(seed: UInt64, transports: [TensorTransport] = [.binary, .base64], epochs: Int = 4) throws -> (TrainingResult, ModelState) {
-        let encoder = try PluginConnection(package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder, sandbox: TestPlugins.sandbox)
-        let decoder = try PluginConnection(package: try TestPlugins.locator.locate(name: "ann", role: .decoder), role: .decoder, sandbox: TestPlugins.sandbox)
+    private func train(seed: UInt64, transports: [TensorTransport] = [.binary, .base64], epochs: Int = 4) throws -> (
+        TrainingResult, ModelState
+    ) {
+        let encoder = try PluginConnection(
+            package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder, sandbox: TestPlugins.sandbox)
+        let decoder = try PluginConnection(
+            package: try TestPlugins.locator.locate(name: "ann", role: .decoder), role: .decoder, sandbox: TestPlugins.sandbox)
         try encoder.initialize(transports: transports)
         try decoder.initialize(transports: transports)
         let model = Autoencoder(encoder: encoder, decoder: decoder)
         defer { model.shutdown() }
-        try model.configure(windowSize: 24, interfaceSize: 6, seed: seed, encoderParameters: ["learning_rate": .number(0.005)], decoderParameters: ["learning_rate": .number(0.005)])
+        try model.configure(
+            windowSize: 24, interfaceSize: 6, seed: seed, encoderParameters: ["learning_rate": .number(0.005)],
+            decoderParameters: ["learning_rate": .number(0.005)])
         let trainer = Trainer(epochs: epochs, batchSize: 32, seed: seed, patience: 0)
         let result = try trainer.train(model, training: catalog(rows: 1500, phase: 0), validation: catalog(rows: 400, phase: 1))
         return (result, try model.exportState().encoder)
@@ -53,8 +59,9 @@ final class TrainingTests: XCTestCase {
         let model = Autoencoder(encoder: encoder, decoder: decoder)
         defer { model.shutdown() }
         // A learning rate this high makes validation error bounce, so patience 1 must trigger.
-        try model.configure(windowSize: 24, interfaceSize: 6, seed: 5, encoderParameters: ["learning_rate": .number(0.5)],
-                            decoderParameters: ["learning_rate": .number(0.5)])
+        try model.configure(
+            windowSize: 24, interfaceSize: 6, seed: 5, encoderParameters: ["learning_rate": .number(0.5)],
+            decoderParameters: ["learning_rate": .number(0.5)])
         let trainer = Trainer(epochs: 30, batchSize: 64, seed: 5, patience: 1)
         let validation = catalog(rows: 400, phase: 1)
         let result = try trainer.train(model, training: catalog(rows: 800, phase: 0), validation: validation)
@@ -62,6 +69,7 @@ final class TrainingTests: XCTestCase {
         // The starting point is a candidate too: early stopping never returns a worse model than it started with.
         let best = ([result.initialValidationMSE] + result.epochs.map(\.validationMSE)).compactMap { $0 }.min()!
         XCTAssertEqual(result.validationMSE, best)
-        XCTAssertEqual(try trainer.evaluate(model, validation), best, accuracy: best * 1e-6, "the kept weights are the best epoch's")
+        XCTAssertEqual(
+            try trainer.evaluate(model, validation), best, accuracy: best * 1e-6, "the kept weights are the best epoch's")
     }
 }

@@ -137,7 +137,7 @@ class Contents(unittest.TestCase):
         names = {c["bom-ref"] for c in self.components()}
         for p in ("feature-extractor", "fe-sandbox", "PluginKit", "PluginProtocol", "ManifestIdentity"):
             self.assertIn("product:" + p, names)
-        for t in ("Coordinator", "PluginHost", "PluginKit", "AuditStore", "SandboxLauncher"):
+        for t in ("Coordinator", "PluginHost", "PluginKit", "StateStore", "SandboxLauncher"):
             self.assertIn("target:" + t, names)
 
     def test_every_bundled_plugin_product_carries_its_manifest_identity(self):
@@ -194,7 +194,7 @@ class Contents(unittest.TestCase):
                 self.assertIn(x, refs)
         deps = {d["ref"]: d["dependsOn"] for d in bom["dependencies"]}
         grdb = next(c["bom-ref"] for c in bom["components"] if c["name"] == "GRDB")
-        self.assertIn(grdb, deps["target:AuditStore"])
+        self.assertIn(grdb, deps["target:StateStore"])
 
     def test_declared_libraries_without_a_build(self):
         rc, out = generate("--no-binaries", "--validate")

@@ -9,7 +9,9 @@ public enum BuiltProducts {
             Bundle.main.bundleURL.deletingLastPathComponent(),
             repositoryRoot.appendingPathComponent(".build/debug"),
         ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("feature-extractor").path) }
+        return candidates.first {
+            FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("feature-extractor").path)
+        }
             ?? candidates[2]
     }()
 

@@ -8,8 +8,10 @@ public struct CommandResult: Sendable {
 }
 
 public enum CommandRunner {
-    public static func run(_ arguments: [String], in directory: String? = nil,
-                           environment: [String: String] = [:]) throws -> CommandResult {
+    public static func run(
+        _ arguments: [String], in directory: String? = nil,
+        environment: [String: String] = [:]
+    ) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("feature-extractor"))
         process.arguments = arguments
@@ -33,8 +35,9 @@ public enum CommandRunner {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         while !errData.isSet { usleep(1000) }
-        return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData.value, as: UTF8.self))
+        return CommandResult(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData.value, as: UTF8.self))
     }
 }
 

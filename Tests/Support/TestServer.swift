@@ -1,6 +1,6 @@
-import AuditStore
 import Foundation
 import RemoteClient
+import StateStore
 
 /// A real `feature-extractor serve` on 127.0.0.1 with a certificate made for the test,
 /// its own database, and an operator's and a viewer's token.
@@ -23,12 +23,14 @@ public final class TestServer: @unchecked Sendable {
         }
         let gen = Process()
         gen.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        gen.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir.file("key.pem"),
-                         "-out", dir.file("cert.pem"), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        gen.arguments = [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", dir.file("key.pem"),
+            "-out", dir.file("cert.pem"), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ]
         gen.standardError = FileHandle.nullDevice
         try gen.run()
         gen.waitUntilExit()
-        let store = try AuditStore.open(path: dir.file("server.sqlite"))
+        let store = try StateStore.open(path: dir.file("server.sqlite"))
         _ = try store.addUser(name: "ops", role: .operator, password: nil)
         _ = try store.addUser(name: "viewer", role: .viewer, password: nil)
         operatorToken = try store.issueToken(for: "ops", label: "test", expiresAt: nil).token
@@ -36,8 +38,10 @@ public final class TestServer: @unchecked Sendable {
 
         process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("feature-extractor"))
-        process.arguments = ["serve", "--port", "0", "--cert", dir.file("cert.pem"), "--key", dir.file("key.pem"),
-                             "--db", dir.file("server.sqlite"), "--storage", dir.file("models"), "--rate", String(rate)]
+        process.arguments = [
+            "serve", "--port", "0", "--cert", dir.file("cert.pem"), "--key", dir.file("key.pem"),
+            "--db", dir.file("server.sqlite"), "--storage", dir.file("models"), "--rate", String(rate),
+        ]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -51,7 +55,10 @@ public final class TestServer: @unchecked Sendable {
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }),
-               let p = line.split(separator: ":").last.flatMap({ Int($0) }) { found = p }
+                let p = line.split(separator: ":").last.flatMap({ Int($0) })
+            {
+                found = p
+            }
         }
         guard let found else {
             process.terminate()
@@ -83,6 +90,8 @@ public final class TestServer: @unchecked Sendable {
 public enum TestServerError: Error, CustomStringConvertible {
     case missing(String)
     public var description: String {
-        switch self { case .missing(let why): "test server: \(why)" }
+        switch self {
+        case .missing(let why): "test server: \(why)"
+        }
     }
 }

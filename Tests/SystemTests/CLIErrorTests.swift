@@ -10,20 +10,26 @@ final class CLIErrorTests: XCTestCase {
     override func tearDown() { dir.remove() }
 
     private func small(_ extra: [String]) -> [String] {
-        [BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1500", "--window-size", "32",
-         "--initial-size", "4", "--epochs", "1", "--output-file", dir.file("features.csv")] + extra
+        [
+            BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1500", "--window-size", "32",
+            "--initial-size", "4", "--epochs", "1", "--output-file", dir.file("features.csv"),
+        ] + extra
     }
 
     func testPluginCrashMidTrainingExitsWithPluginCodeAndLeavesNoFiles() throws {
-        let r = try CommandRunner.run(small(["--encoder-plugin", "crash-mid-training", "--save-encoder", dir.file("enc.safetensors"),
-                                             "--save-log", dir.file("log.json"), "--evaluate-decoder", dir.file("rec.csv")]))
+        let r = try CommandRunner.run(
+            small([
+                "--encoder-plugin", "crash-mid-training", "--save-encoder", dir.file("enc.safetensors"),
+                "--save-log", dir.file("log.json"), "--evaluate-decoder", dir.file("rec.csv"),
+            ]))
         XCTAssertEqual(r.status, 69)
         XCTAssertTrue(r.stderr.contains("crash-mid-training") && r.stderr.contains("SIGABRT"), r.stderr)
         XCTAssertEqual(dir.contents(), [], "no output file, final or staged, after a failed run")
     }
 
     func testRaggedCSVNamesFileLineAndExitsWithDataCode() throws {
-        try "DATE_TIME,CLOSE\n2020-01-01,1.0\n2020-01-02,1.1,9\n".write(toFile: dir.file("bad.csv"), atomically: true, encoding: .utf8)
+        try "DATE_TIME,CLOSE\n2020-01-01,1.0\n2020-01-02,1.1,9\n".write(
+            toFile: dir.file("bad.csv"), atomically: true, encoding: .utf8)
         let r = try CommandRunner.run([dir.file("bad.csv"), "--output-file", dir.file("features.csv")])
         XCTAssertEqual(r.status, 65)
         XCTAssertTrue(r.stderr.contains("bad.csv:3"), r.stderr)
@@ -31,7 +37,8 @@ final class CLIErrorTests: XCTestCase {
     }
 
     func testNonNumericValueNamesTheField() throws {
-        try "DATE_TIME,OPEN,CLOSE\n2020-01-01,1.0,1.0\n2020-01-02,1.1,abc\n".write(toFile: dir.file("bad.csv"), atomically: true, encoding: .utf8)
+        try "DATE_TIME,OPEN,CLOSE\n2020-01-01,1.0,1.0\n2020-01-02,1.1,abc\n".write(
+            toFile: dir.file("bad.csv"), atomically: true, encoding: .utf8)
         let r = try CommandRunner.run([dir.file("bad.csv"), "--columns", "CLOSE", "--output-file", dir.file("features.csv")])
         XCTAssertEqual(r.status, 65)
         XCTAssertTrue(r.stderr.contains("bad.csv:3") && r.stderr.contains("CLOSE"), r.stderr)
@@ -41,7 +48,9 @@ final class CLIErrorTests: XCTestCase {
         let r = try CommandRunner.run(small(["--max-steps", "40", "--window-size", "64"]))
         XCTAssertEqual(r.status, 64, "max_steps below the window is a configuration error: \(r.stderr)")
         try "v\n1\n2\n3\n".write(toFile: dir.file("short.csv"), atomically: true, encoding: .utf8)
-        let r2 = try CommandRunner.run([dir.file("short.csv"), "--window-size", "8", "--initial-size", "2", "--output-file", dir.file("f.csv")])
+        let r2 = try CommandRunner.run([
+            dir.file("short.csv"), "--window-size", "8", "--initial-size", "2", "--output-file", dir.file("f.csv"),
+        ])
         XCTAssertEqual(r2.status, 65)
         XCTAssertTrue(r2.stderr.contains("short.csv") && r2.stderr.contains("window"), r2.stderr)
     }
@@ -65,7 +74,8 @@ final class CLIErrorTests: XCTestCase {
     func testModelOfTheWrongRoleIsRefusedClearly() throws {
         let r = try CommandRunner.run(small(["--save-decoder", dir.file("dec.safetensors")]))
         XCTAssertEqual(r.status, 0, r.stderr)
-        let r2 = try CommandRunner.run(small(["--load-encoder", dir.file("dec.safetensors"), "--output-file", dir.file("f2.csv")]))
+        let r2 = try CommandRunner.run(
+            small(["--load-encoder", dir.file("dec.safetensors"), "--output-file", dir.file("f2.csv")]))
         XCTAssertEqual(r2.status, 65)
         XCTAssertTrue(r2.stderr.contains("dec.safetensors") && r2.stderr.contains("saved decoder"), r2.stderr)
     }
@@ -74,7 +84,8 @@ final class CLIErrorTests: XCTestCase {
         XCTAssertEqual(try CommandRunner.run(small(["--save-encoder", dir.file("enc.safetensors")])).status, 0)
         let data = try Data(contentsOf: URL(fileURLWithPath: dir.file("enc.safetensors")))
         try data.prefix(data.count - 10).write(to: URL(fileURLWithPath: dir.file("enc.safetensors")))
-        let r = try CommandRunner.run(small(["--load-encoder", dir.file("enc.safetensors"), "--output-file", dir.file("f2.csv")]))
+        let r = try CommandRunner.run(
+            small(["--load-encoder", dir.file("enc.safetensors"), "--output-file", dir.file("f2.csv")]))
         XCTAssertEqual(r.status, 65)
         XCTAssertTrue(r.stderr.contains("enc.safetensors"), r.stderr)
     }

@@ -14,9 +14,11 @@ final class CLIOptionsTests: XCTestCase {
     }
 
     func testOriginalUnderscoreSpellingsAreAccepted() throws {
-        let r = try CommandRunner.run(["--input_file", BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max_steps", "1200",
-                                       "--window_size", "24", "--initial_size", "3", "--epochs", "1", "--batch_size", "64",
-                                       "--output_file", dir.file("f.csv"), "--save_log", dir.file("log.json"), "--quiet_mode"])
+        let r = try CommandRunner.run([
+            "--input_file", BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max_steps", "1200",
+            "--window_size", "24", "--initial_size", "3", "--epochs", "1", "--batch_size", "64",
+            "--output_file", dir.file("f.csv"), "--save_log", dir.file("log.json"), "--quiet_mode",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let config = try XCTUnwrap(try log()["configuration"] as? [String: Any])
         XCTAssertEqual(config["window_size"] as? Int, 24)
@@ -26,11 +28,14 @@ final class CLIOptionsTests: XCTestCase {
     }
 
     func testCommandLineOverridesConfigFileWhichOverridesDefaults() throws {
-        try #"{"window_size": 24, "epochs": 1, "initial_size": 5, "encoder": {"activation": "relu"}, "decoder": {"intermediate_layers": 2}}"#
+        try
+            #"{"window_size": 24, "epochs": 1, "initial_size": 5, "encoder": {"activation": "relu"}, "decoder": {"intermediate_layers": 2}}"#
             .write(toFile: dir.file("c.json"), atomically: true, encoding: .utf8)
-        let r = try CommandRunner.run([BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1200",
-                                       "--load-config", dir.file("c.json"), "--initial-size", "4", "--encoder-param", "learning_rate=0.002",
-                                       "--output-file", dir.file("f.csv"), "--save-log", dir.file("log.json"), "--save-config", dir.file("saved.json")])
+        let r = try CommandRunner.run([
+            BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1200",
+            "--load-config", dir.file("c.json"), "--initial-size", "4", "--encoder-param", "learning_rate=0.002",
+            "--output-file", dir.file("f.csv"), "--save-log", dir.file("log.json"), "--save-config", dir.file("saved.json"),
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         let l = try log()
         let config = try XCTUnwrap(l["configuration"] as? [String: Any])
@@ -43,7 +48,9 @@ final class CLIOptionsTests: XCTestCase {
         // The saved configuration reproduces the run when loaded.
         let r2 = try CommandRunner.run(["--load-config", dir.file("saved.json"), "--output-file", dir.file("f2.csv")])
         XCTAssertEqual(r2.status, 0, r2.stderr)
-        XCTAssertEqual(try String(contentsOfFile: dir.file("f2.csv"), encoding: .utf8), try String(contentsOfFile: dir.file("f.csv"), encoding: .utf8))
+        XCTAssertEqual(
+            try String(contentsOfFile: dir.file("f2.csv"), encoding: .utf8),
+            try String(contentsOfFile: dir.file("f.csv"), encoding: .utf8))
     }
 
     func testMalformedPluginParameterIsAUsageError() throws {
@@ -74,8 +81,10 @@ final class CLISandboxTests: XCTestCase {
     func testMissingPolicyStopsTheRunInsteadOfRunningUnconfined() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let r = try CommandRunner.run([BuiltProducts.sample("eurusd_1h_d1.csv"), "--sandbox-policy", dir.file("nowhere"),
-                                       "--output-file", dir.file("f.csv")])
+        let r = try CommandRunner.run([
+            BuiltProducts.sample("eurusd_1h_d1.csv"), "--sandbox-policy", dir.file("nowhere"),
+            "--output-file", dir.file("f.csv"),
+        ])
         XCTAssertEqual(r.status, 69)
         XCTAssertTrue(r.stderr.contains("sandbox policy") && r.stderr.contains("cannot be read"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("f.csv")))
@@ -84,9 +93,11 @@ final class CLISandboxTests: XCTestCase {
     func testNoSandboxIsLoud() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let r = try CommandRunner.run([BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1000",
-                                       "--window-size", "16", "--initial-size", "2", "--epochs", "1", "--no-sandbox",
-                                       "--output-file", dir.file("f.csv"), "--quiet-mode"])
+        let r = try CommandRunner.run([
+            BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1000",
+            "--window-size", "16", "--initial-size", "2", "--epochs", "1", "--no-sandbox",
+            "--output-file", dir.file("f.csv"), "--quiet-mode",
+        ])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("WITHOUT the sandbox"), r.stderr)
     }

@@ -13,16 +13,25 @@ final class CLIProvenanceTests: XCTestCase {
 
         let gen = try fe(["keys", "generate", "--name", "acme", "--out", dir.file("acme.key")])
         XCTAssertEqual(gen.status, 0, gen.stderr)
-        XCTAssertFalse(gen.stdout.contains(try String(contentsOfFile: dir.file("acme.key"), encoding: .utf8)), "the private key is never printed")
+        XCTAssertFalse(
+            gen.stdout.contains(try String(contentsOfFile: dir.file("acme.key"), encoding: .utf8)),
+            "the private key is never printed")
         for (template, exe) in [("Encoders/ANN", "fe-encoder-ann"), ("Decoders/ANN", "fe-decoder-ann")] {
-            let r = try fe(["plugin", "install", "--manifest", "\(root)/Plugins/\(template)/plugin.json", "--executable",
-                            BuiltProducts.executable(exe), "--into", dir.file("plugins")])
+            let r = try fe([
+                "plugin", "install", "--manifest", "\(root)/Plugins/\(template)/plugin.json", "--executable",
+                BuiltProducts.executable(exe), "--into", dir.file("plugins"),
+            ])
             XCTAssertEqual(r.status, 0, r.stderr)
-            let s = try fe(["plugin", "sign", dir.file("plugins/\(template.hasPrefix("Enc") ? "encoders" : "decoders")/ann"), "--key", dir.file("acme.key")])
+            let s = try fe([
+                "plugin", "sign", dir.file("plugins/\(template.hasPrefix("Enc") ? "encoders" : "decoders")/ann"), "--key",
+                dir.file("acme.key"),
+            ])
             XCTAssertEqual(s.status, 0, s.stderr)
         }
-        let run = [BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1000", "--window-size", "16",
-                   "--initial-size", "2", "--epochs", "1", "--plugins-dir", dir.file("plugins"), "--output-file", dir.file("f.csv")]
+        let run = [
+            BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1000", "--window-size", "16",
+            "--initial-size", "2", "--epochs", "1", "--plugins-dir", dir.file("plugins"), "--output-file", dir.file("f.csv"),
+        ]
         let untrusted = try fe(run)
         XCTAssertEqual(untrusted.status, 69, "not trusted yet")
         XCTAssertTrue(untrusted.stderr.contains("unknown key"), untrusted.stderr)

@@ -1,6 +1,6 @@
-import AuditStore
 import Foundation
 import RemoteClient
+import StateStore
 import TestSupport
 import XCTest
 
@@ -15,10 +15,15 @@ final class CLIRemoteTests: XCTestCase {
         do { return try TestServer() } catch let e as TestServerError { throw XCTSkip("\(e)") }
     }
 
-    private func run(_ s: TestServer, _ extra: [String], token: String? = nil, input: String = "eurusd_1h_d1.csv") throws -> CommandResult {
-        try CommandRunner.run([BuiltProducts.sample(input), "--columns", "CLOSE", "--max-steps", "1500", "--window-size", "24",
-                               "--initial-size", "3", "--epochs", "1", "--ca-file", s.certificate] + extra,
-                              environment: ["FEATURE_EXTRACTOR_TOKEN": token ?? s.operatorToken])
+    private func run(_ s: TestServer, _ extra: [String], token: String? = nil, input: String = "eurusd_1h_d1.csv") throws
+        -> CommandResult
+    {
+        try CommandRunner.run(
+            [
+                BuiltProducts.sample(input), "--columns", "CLOSE", "--max-steps", "1500", "--window-size", "24",
+                "--initial-size", "3", "--epochs", "1", "--ca-file", s.certificate,
+            ] + extra,
+            environment: ["FEATURE_EXTRACTOR_TOKEN": token ?? s.operatorToken])
     }
 
     func testModelsAndConfigsTravelThroughTheServer() throws {
@@ -30,11 +35,17 @@ final class CLIRemoteTests: XCTestCase {
         // so re-saving a re-exported model (new created_at) under it would rightly be refused (409).
         let shared = try run(s, ["--output-file", dir.file("c.csv"), "--remote-save-config", s.url("/v1/configs/shared")])
         XCTAssertEqual(shared.status, 0, shared.stderr)
-        let loaded = try run(s, ["--output-file", dir.file("b.csv"), "--load-encoder", s.url("/v1/models/enc/versions/1"),
-                                 "--remote-load-config", s.url("/v1/configs/shared")])
+        let loaded = try run(
+            s,
+            [
+                "--output-file", dir.file("b.csv"), "--load-encoder", s.url("/v1/models/enc/versions/1"),
+                "--remote-load-config", s.url("/v1/configs/shared"),
+            ])
         XCTAssertEqual(loaded.status, 0, loaded.stderr)
-        XCTAssertEqual(try String(contentsOfFile: dir.file("b.csv"), encoding: .utf8), try String(contentsOfFile: dir.file("a.csv"), encoding: .utf8),
-                       "the downloaded encoder reproduces the features")
+        XCTAssertEqual(
+            try String(contentsOfFile: dir.file("b.csv"), encoding: .utf8),
+            try String(contentsOfFile: dir.file("a.csv"), encoding: .utf8),
+            "the downloaded encoder reproduces the features")
         let audit = try TestPlugins.store.entries(AuditFilter(action: "model.load")).last
         XCTAssertEqual(audit?.target, s.url("/v1/models/enc/versions/1"))
     }
@@ -42,8 +53,9 @@ final class CLIRemoteTests: XCTestCase {
     func testRemoteConfigCannotLoosenLocalProtections() throws {
         let s = try server()
         defer { s.stop() }
-        _ = try s.client(s.operatorToken).send("POST", s.url("/v1/configs/evil"),
-                                               body: Data(#"{"allow_weaker_sandbox": ["landlock"], "epochs": 1}"#.utf8), idempotent: false)
+        _ = try s.client(s.operatorToken).send(
+            "POST", s.url("/v1/configs/evil"),
+            body: Data(#"{"allow_weaker_sandbox": ["landlock"], "epochs": 1}"#.utf8), idempotent: false)
         let r = try run(s, ["--output-file", dir.file("f.csv"), "--remote-load-config", s.url("/v1/configs/evil")])
         XCTAssertEqual(r.status, 64)
         XCTAssertTrue(r.stderr.contains("allow_weaker_sandbox") && r.stderr.contains("may not set it"), r.stderr)
@@ -52,7 +64,7 @@ final class CLIRemoteTests: XCTestCase {
     func testRemoteLogNeverFailsTheRunAndSpoolsUntilTheServerIsBack() throws {
         let s = try server()
         let url = s.url("/v1/logs")
-        s.stop()   // down
+        s.stop()  // down
         let before = try TestPlugins.store.spooled(limit: 100_000).filter { $0.url == url }.count
         let down = try run(s, ["--output-file", dir.file("f.csv"), "--remote-log", url])
         XCTAssertEqual(down.status, 0, "the run succeeds without its log server: \(down.stderr)")
@@ -67,8 +79,9 @@ final class CLIRemoteTests: XCTestCase {
         let up = try run(s, ["--output-file", dir.file("g.csv"), "--remote-log", url])
         XCTAssertEqual(up.status, 0, up.stderr)
         XCTAssertEqual(try TestPlugins.store.spooled(limit: 100_000).filter { $0.url == url }.count, 0, "the spool was delivered")
-        let received = try AuditStore.open(path: s.database).remoteLogEvents(limit: 10_000)
-        XCTAssertGreaterThanOrEqual(received.filter { $0.contains("\"event\":\"run.start\"") }.count, 2, "both runs' events arrived")
+        let received = try StateStore.open(path: s.database).remoteLogEvents(limit: 10_000)
+        XCTAssertGreaterThanOrEqual(
+            received.filter { $0.contains("\"event\":\"run.start\"") }.count, 2, "both runs' events arrived")
     }
 
     func testTokenNeverAppearsInAnyOutputOfFailingRuns() throws {
@@ -77,9 +90,16 @@ final class CLIRemoteTests: XCTestCase {
         let results = [
             try run(s, ["--output-file", dir.file("f.csv"), "--load-encoder", s.url("/v1/models/none/versions/1")]),
             try run(s, ["--output-file", dir.file("f.csv"), "--remote-load-config", s.url("/v1/configs/none")]),
-            try run(s, ["--output-file", dir.file("f.csv"), "--remote-load-config", s.url("/v1/configs/x")], token: "fe_12345678_" + String(repeating: "s", count: 43)),
+            try run(
+                s, ["--output-file", dir.file("f.csv"), "--remote-load-config", s.url("/v1/configs/x")],
+                token: "fe_12345678_" + String(repeating: "s", count: 43)),
             try run(s, ["--output-file", dir.file("f.csv"), "--remote-load-config", "http://127.0.0.1:\(s.port)/v1/configs/x"]),
-            try run(s, ["--output-file", dir.file("f.csv"), "--remote-load-config", "https://u:\(s.operatorToken)@127.0.0.1:\(s.port)/v1/configs/x"]),
+            try run(
+                s,
+                [
+                    "--output-file", dir.file("f.csv"), "--remote-load-config",
+                    "https://u:\(s.operatorToken)@127.0.0.1:\(s.port)/v1/configs/x",
+                ]),
         ]
         for r in results {
             XCTAssertNotEqual(r.status, 0)
@@ -90,7 +110,9 @@ final class CLIRemoteTests: XCTestCase {
         XCTAssertEqual(results[3].status, 64)
         XCTAssertTrue(results[3].stderr.contains("only https://"), results[3].stderr)
         XCTAssertEqual(results[2].status, 77, results[2].stderr)
-        let export = try CommandRunner.run(["audit", "export"]).stdout + (try CommandRunner.run(["audit", "export", "--db", s.database]).stdout)
+        let export =
+            try CommandRunner.run(["audit", "export"]).stdout
+            + (try CommandRunner.run(["audit", "export", "--db", s.database]).stdout)
         XCTAssertFalse(export.contains(s.operatorToken))
     }
 }
@@ -102,8 +124,10 @@ final class TestServerOnPort {
     init(port: Int, like s: TestServer) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("feature-extractor"))
-        process.arguments = ["serve", "--port", String(port), "--cert", s.certificate, "--key", s.directory.file("key.pem"),
-                             "--db", s.database, "--storage", s.directory.file("models")]
+        process.arguments = [
+            "serve", "--port", String(port), "--cert", s.certificate, "--key", s.directory.file("key.pem"),
+            "--db", s.database, "--storage", s.directory.file("models"),
+        ]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

@@ -1,5 +1,5 @@
-import AuditStore
 import Foundation
+import StateStore
 import TestSupport
 import XCTest
 
@@ -11,8 +11,10 @@ final class CLIStoreTests: XCTestCase {
     override func tearDown() { dir.remove() }
 
     private func small(_ extra: [String] = []) -> [String] {
-        [BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE,OPEN", "--max-steps", "1200", "--window-size", "16",
-         "--initial-size", "3", "--epochs", "2", "--output-file", dir.file("f.csv")] + extra
+        [
+            BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE,OPEN", "--max-steps", "1200", "--window-size", "16",
+            "--initial-size", "3", "--epochs", "2", "--output-file", dir.file("f.csv"),
+        ] + extra
     }
 
     func testARunLeavesAccountingConfigurationStatisticsAndAudit() throws {
@@ -21,7 +23,7 @@ final class CLIStoreTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let run = try XCTUnwrap(try TestPlugins.store.runs(limit: 1).first)
         XCTAssertEqual(run.outcome, "success")
-        XCTAssertEqual(run.actor, AuditStore.osUser)
+        XCTAssertEqual(run.actor, StateStore.osUser)
         XCTAssertEqual(run.rows, 1200)
         XCTAssertGreaterThan(run.bytes ?? 0, 0)
         XCTAssertGreaterThan(run.seconds ?? 0, 0)
@@ -63,9 +65,9 @@ final class CLIStoreTests: XCTestCase {
         XCTAssertTrue(corrupt.stderr.contains("corrupt.sqlite"), corrupt.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("f.csv")), "no run without its audit trail")
 
-        _ = try AuditStore.open(path: dir.file("ro/db.sqlite").replacingOccurrences(of: "/ro/", with: "/"))
+        _ = try StateStore.open(path: dir.file("ro/db.sqlite").replacingOccurrences(of: "/ro/", with: "/"))
         try FileManager.default.createDirectory(atPath: dir.file("ro"), withIntermediateDirectories: true)
-        _ = try AuditStore.open(path: dir.file("ro/db.sqlite"))
+        _ = try StateStore.open(path: dir.file("ro/db.sqlite"))
         chmod(dir.file("ro/db.sqlite"), 0o400)
         chmod(dir.file("ro"), 0o500)
         defer { chmod(dir.file("ro"), 0o700) }
@@ -74,7 +76,7 @@ final class CLIStoreTests: XCTestCase {
         XCTAssertTrue(readOnly.stderr.contains("read-only") || readOnly.stderr.contains("read only"), readOnly.stderr)
 
         let newer = dir.file("newer.sqlite")
-        _ = try AuditStore.open(path: newer)
+        _ = try StateStore.open(path: newer)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         p.arguments = [newer, "INSERT INTO grdb_migrations VALUES ('v99-from-the-future')"]
@@ -88,7 +90,8 @@ final class CLIStoreTests: XCTestCase {
     func testUserCommandsManageUsersAndTokens() throws {
         let db = ["--db", dir.file("users.sqlite")]
         XCTAssertEqual(try CommandRunner.run(["user", "add", "ops", "--role", "operator"] + db).status, 0)
-        let weak = try CommandRunner.run(["user", "add", "bob", "--role", "viewer"] + db, environment: ["FEATURE_EXTRACTOR_PASSWORD": "short"])
+        let weak = try CommandRunner.run(
+            ["user", "add", "bob", "--role", "viewer"] + db, environment: ["FEATURE_EXTRACTOR_PASSWORD": "short"])
         XCTAssertNotEqual(weak.status, 0, "passwords under 12 characters are refused")
         XCTAssertEqual(try CommandRunner.run(["user", "grant", "ops", "--role", "admin"] + db).status, 0)
         XCTAssertEqual(try CommandRunner.run(["user", "disable", "ops"] + db).status, 0)
@@ -105,10 +108,12 @@ final class CLIStoreTests: XCTestCase {
     func testTokensAreListedAndRevokedAndUsersEnabledAgain() throws {
         let db = ["--db", dir.file("tokens.sqlite")]
         XCTAssertEqual(try CommandRunner.run(["user", "add", "ops", "--role", "operator"] + db).status, 0)
-        let token = try CommandRunner.run(["user", "token", "ops", "--label", "ci"] + db).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try CommandRunner.run(["user", "token", "ops", "--label", "ci"] + db).stdout.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let id = String(token.split(separator: "_")[1])
         func asOps() throws -> Int32 {
-            try CommandRunner.run(["user", "list", "--username", "ops"] + db, environment: ["FEATURE_EXTRACTOR_TOKEN": token]).status
+            try CommandRunner.run(["user", "list", "--username", "ops"] + db, environment: ["FEATURE_EXTRACTOR_TOKEN": token])
+                .status
         }
         XCTAssertEqual(try asOps(), 0)
         XCTAssertEqual(try CommandRunner.run(["user", "disable", "ops"] + db).status, 0)
@@ -118,12 +123,14 @@ final class CLIStoreTests: XCTestCase {
 
         let listed = try CommandRunner.run(["user", "tokens", "ops"] + db)
         XCTAssertEqual(listed.status, 0, listed.stderr)
-        XCTAssertTrue(listed.stdout.contains(id) && listed.stdout.contains("ci") && listed.stdout.contains("active"), listed.stdout)
+        XCTAssertTrue(
+            listed.stdout.contains(id) && listed.stdout.contains("ci") && listed.stdout.contains("active"), listed.stdout)
         XCTAssertFalse(listed.stdout.contains(token), "only the public id is ever shown")
 
         let pasted = try CommandRunner.run(["user", "revoke-token", token] + db)
         XCTAssertEqual(pasted.status, 64, "a whole token is not accepted on the command line")
-        XCTAssertFalse(pasted.stdout.contains(token) || pasted.stderr.contains(token), "the secret is not echoed: \(pasted.stderr)")
+        XCTAssertFalse(
+            pasted.stdout.contains(token) || pasted.stderr.contains(token), "the secret is not echoed: \(pasted.stderr)")
         XCTAssertEqual(try asOps(), 0)
         XCTAssertEqual(try CommandRunner.run(["user", "revoke-token", id] + db).status, 0)
         XCTAssertEqual(try asOps(), 77, "a revoked token is refused")

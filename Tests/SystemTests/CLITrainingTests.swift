@@ -27,7 +27,9 @@ final class CLITrainingTests: XCTestCase {
     }
 
     private func csv(_ path: String) throws -> [[String]] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        }
     }
 
     func testTrainingWritesFeaturesOneRowPerWindowWithDates() throws {
@@ -50,9 +52,11 @@ final class CLITrainingTests: XCTestCase {
         let validation = try csv(BuiltProducts.sample("eurusd_1h_d2.csv"))
         XCTAssertEqual(rows.count, validation.count, "the validation series, header included, folded back")
         XCTAssertEqual(rows[0], ["DATE_TIME", "CLOSE"])
-        let log = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("log.json")))) as! [String: Any]
+        let log =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("log.json")))) as! [String: Any]
         let metrics = try XCTUnwrap((log["metrics"] as? [[String: Any]])?.first)
-        let mse = try XCTUnwrap(metrics["window_mse"] as? Double), baseline = try XCTUnwrap(metrics["baseline_window_mean_mse"] as? Double)
+        let mse = try XCTUnwrap(metrics["window_mse"] as? Double),
+            baseline = try XCTUnwrap(metrics["baseline_window_mean_mse"] as? Double)
         XCTAssertLessThan(mse, baseline, "the autoencoder must beat reconstructing each window by its mean")
         // The reconstruction in the data's units is close to the data.
         let actual = validation.dropFirst().map { Double($0[4])! }, rebuilt = rows.dropFirst().map { Double($0[1])! }
@@ -64,7 +68,8 @@ final class CLITrainingTests: XCTestCase {
     func testSavedLogAndConfigDescribeTheRun() throws {
         let (dir, result) = try Self.trainedRun()
         XCTAssertEqual(result.status, 0, result.stderr)
-        let log = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("log.json")))) as! [String: Any]
+        let log =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("log.json")))) as! [String: Any]
         XCTAssertGreaterThan(log["execution_seconds"] as? Double ?? 0, 0)
         let config = try XCTUnwrap(log["configuration"] as? [String: Any])
         XCTAssertEqual(config["window_size"] as? Int, 64)
@@ -73,7 +78,9 @@ final class CLITrainingTests: XCTestCase {
         XCTAssertEqual(debug["input_shape"] as? [Int], [64])
         XCTAssertEqual(debug["output_shape"] as? [Int], [16])
         XCTAssertGreaterThan(debug["steps"] as? Int ?? 0, 0)
-        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("config.json")))) as! [String: Any]
+        let saved =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("config.json"))))
+            as! [String: Any]
         XCTAssertEqual(saved["initial_size"] as? Int, 16)
         XCTAssertEqual(saved["seed"] as? Int, 7)
         XCTAssertNil(saved["save_config"] as? String, "a saved config must not save itself again when loaded")
@@ -87,34 +94,38 @@ final class CLITrainingTests: XCTestCase {
             "--load-encoder", dir.file("encoder.safetensors"), "--output-file", dir.file("features-again.csv"), "--force-date",
         ])
         XCTAssertEqual(again.status, 0, again.stderr)
-        XCTAssertEqual(try String(contentsOfFile: dir.file("features-again.csv"), encoding: .utf8),
-                       try String(contentsOfFile: dir.file("features.csv"), encoding: .utf8))
+        XCTAssertEqual(
+            try String(contentsOfFile: dir.file("features-again.csv"), encoding: .utf8),
+            try String(contentsOfFile: dir.file("features.csv"), encoding: .utf8))
     }
 
     func testLoadedPairEvaluatesTheSameReconstruction() throws {
         let (dir, result) = try Self.trainedRun()
         XCTAssertEqual(result.status, 0, result.stderr)
         let again = try CommandRunner.run([
-            BuiltProducts.sample("eurusd_1h_d1.csv"), "--validation-file", BuiltProducts.sample("eurusd_1h_d2.csv"), "--columns", "CLOSE",
-            "--window-size", "64", "--load-encoder", dir.file("encoder.safetensors"), "--load-decoder", dir.file("decoder.safetensors"),
+            BuiltProducts.sample("eurusd_1h_d1.csv"), "--validation-file", BuiltProducts.sample("eurusd_1h_d2.csv"), "--columns",
+            "CLOSE",
+            "--window-size", "64", "--load-encoder", dir.file("encoder.safetensors"), "--load-decoder",
+            dir.file("decoder.safetensors"),
             "--output-file", dir.file("f2.csv"), "--evaluate-decoder", dir.file("reconstruction-again.csv"), "--force-date",
         ])
         XCTAssertEqual(again.status, 0, again.stderr)
-        XCTAssertEqual(try String(contentsOfFile: dir.file("reconstruction-again.csv"), encoding: .utf8),
-                       try String(contentsOfFile: dir.file("reconstruction.csv"), encoding: .utf8))
+        XCTAssertEqual(
+            try String(contentsOfFile: dir.file("reconstruction-again.csv"), encoding: .utf8),
+            try String(contentsOfFile: dir.file("reconstruction.csv"), encoding: .utf8))
     }
 
     func testSavedEncoderLoadsInPythonSafetensors() throws {
         let (dir, result) = try Self.trainedRun()
         XCTAssertEqual(result.status, 0, result.stderr)
         let script = """
-        import json, sys
-        from safetensors import safe_open
-        with safe_open(sys.argv[1], framework="numpy") as f:
-            meta = f.metadata()
-            shapes = {k: list(f.get_tensor(k).shape) for k in f.keys()}
-        print(json.dumps({"meta": meta, "shapes": shapes}))
-        """
+            import json, sys
+            from safetensors import safe_open
+            with safe_open(sys.argv[1], framework="numpy") as f:
+                meta = f.metadata()
+                shapes = {k: list(f.get_tensor(k).shape) for k in f.keys()}
+            print(json.dumps({"meta": meta, "shapes": shapes}))
+            """
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", "-c", script, dir.file("encoder.safetensors")]
@@ -124,7 +135,9 @@ final class CLITrainingTests: XCTestCase {
         do { try p.run() } catch { throw XCTSkip("python3 is not available: \(error)") }
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw XCTSkip("python3 with the safetensors package is not installed (pip install safetensors numpy)") }
+        guard p.terminationStatus == 0 else {
+            throw XCTSkip("python3 with the safetensors package is not installed (pip install safetensors numpy)")
+        }
         let parsed = try JSONSerialization.jsonObject(with: data) as! [String: Any]
         let meta = try XCTUnwrap(parsed["meta"] as? [String: String])
         XCTAssertEqual(meta["plugin_name"], "ann")

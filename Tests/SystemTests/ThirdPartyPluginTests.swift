@@ -3,7 +3,7 @@ import TestSupport
 import XCTest
 
 /// A plugin from outside the repository: examples/swift-plugin depends on this checkout the way
-/// a third party depends on feature-extractor (the PluginKit and PluginProtocol products, the
+/// a third party depends on feature-extractor (the PluginKit product and the
 /// ManifestIdentity build plugin), is installed with the CLI and must pass `plugin check`.
 /// Fails when the products stop being usable from another package: a product removed or renamed,
 /// an API the example needs made internal, the build plugin broken.
@@ -30,11 +30,15 @@ final class ThirdPartyPluginTests: XCTestCase {
 
         // Installed and checked with the CLI alone, under a publisher key of its own.
         let env = ["FEATURE_EXTRACTOR_HOME": dir.file("home")]
-        let key = try CommandRunner.run(["keys", "generate", "--name", "acme", "--out", dir.file("acme.key"), "--trust"], environment: env)
+        let key = try CommandRunner.run(
+            ["keys", "generate", "--name", "acme", "--out", dir.file("acme.key"), "--trust"], environment: env)
         XCTAssertEqual(key.status, 0, key.stderr)
-        let install = try CommandRunner.run(["plugin", "install", "--manifest", example + "/Sources/LinearEncoder/plugin.json",
-                                             "--executable", executable, "--into", dir.file("plugins"),
-                                             "--sign-with", dir.file("acme.key")], environment: env)
+        let install = try CommandRunner.run(
+            [
+                "plugin", "install", "--manifest", example + "/Sources/LinearEncoder/plugin.json",
+                "--executable", executable, "--into", dir.file("plugins"),
+                "--sign-with", dir.file("acme.key"),
+            ], environment: env)
         XCTAssertEqual(install.status, 0, install.stderr)
         let check = try CommandRunner.run(["plugin", "check", dir.file("plugins/encoders/acme-linear")], environment: env)
         XCTAssertEqual(check.status, 0, "plugin check failed:\n\(check.stdout)\(check.stderr)")
@@ -47,7 +51,8 @@ final class ThirdPartyPluginTests: XCTestCase {
 
     func testManifestIdentityToolGeneratesTheIdentityAndNamesTheFieldItRefuses() throws {
         let tool = BuiltProducts.executable("ManifestIdentityTool")
-        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: tool), "\(tool) is not built; run `swift build --build-tests` first")
+        try XCTSkipUnless(
+            FileManager.default.isExecutableFile(atPath: tool), "\(tool) is not built; run `swift build --build-tests` first")
         func generate(_ manifest: String) throws -> (status: Int32, output: String, source: String?) {
             let path = dir.file("plugin.json"), out = dir.file("ManifestIdentity.swift")
             try? FileManager.default.removeItem(atPath: out)
@@ -58,7 +63,9 @@ final class ThirdPartyPluginTests: XCTestCase {
 
         let good = try generate(#"{"name": "acme-linear", "role": "decoder", "version": "2.10.3", "executable": "x"}"#)
         XCTAssertEqual(good.status, 0, good.output)
-        for line in [#"static let name = "acme-linear""#, #"static let version = "2.10.3""#, "static let role = PluginRole.decoder"] {
+        for line in [
+            #"static let name = "acme-linear""#, #"static let version = "2.10.3""#, "static let role = PluginRole.decoder",
+        ] {
             XCTAssertTrue(good.source?.contains(line) == true, "missing `\(line)` in:\n\(good.source ?? "nothing")")
         }
 
@@ -88,7 +95,9 @@ final class ThirdPartyPluginTests: XCTestCase {
     }
 
     /// Runs `executable` to completion (at most `timeout` seconds), stdout and stderr together.
-    private static func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 900) throws -> (status: Int32, output: String) {
+    private static func run(_ executable: String, _ arguments: [String], timeout: TimeInterval = 900) throws -> (
+        status: Int32, output: String
+    ) {
         let log = try TemporaryDirectory()
         defer { log.remove() }
         FileManager.default.createFile(atPath: log.file("output"), contents: nil)

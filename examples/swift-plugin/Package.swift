@@ -8,21 +8,19 @@ let package = Package(
     name: "acme-linear",
     products: [
         // The executable's name is the one plugin.json gives under "executable".
-        .executable(name: "acme-linear-encoder", targets: ["LinearEncoder"]),
+        .executable(name: "acme-linear-encoder", targets: ["LinearEncoder"])
     ],
     dependencies: [
         // From another repository: .package(url: "<feature-extractor's git URL>", exact: "<version>").
         // Here it is this checkout (the tests build the example against it).
-        .package(name: "feature-extractor", path: "../.."),
+        .package(name: "feature-extractor", path: "../..")
     ],
     targets: [
         .executableTarget(
             name: "LinearEncoder",
             dependencies: [
-                .product(name: "PluginKit", package: "feature-extractor"),
-                // The protocol's types (PluginRole, ParameterSpec, RPCError) that the plugin names.
-                .product(name: "PluginProtocol", package: "feature-extractor"),
+                .product(name: "PluginKit", package: "feature-extractor")
             ],
-            plugins: [.plugin(name: "ManifestIdentity", package: "feature-extractor")]),
+            plugins: [.plugin(name: "ManifestIdentity", package: "feature-extractor")])
     ]
 )

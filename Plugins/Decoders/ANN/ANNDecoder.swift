@@ -12,6 +12,7 @@ enum ANNDecoder: NeuralNetworkPlugin {
 
     static func build(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
         let hidden = DenseStackArchitecture.hiddenSizes(c, windowSize: c.outputSize, interfaceSize: c.inputSize)
-        return try PrincipalPath.decoder(DenseStackArchitecture.decoder([c.inputSize] + hidden.reversed() + [c.outputSize], c, rng: &rng), c)
+        return try PrincipalPath.decoder(
+            DenseStackArchitecture.decoder([c.inputSize] + hidden.reversed() + [c.outputSize], c, rng: &rng), c)
     }
 }

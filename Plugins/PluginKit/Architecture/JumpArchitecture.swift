@@ -4,8 +4,11 @@ import PluginProtocol
 /// the interface the same way.
 public enum JumpArchitecture {
     public static let schema: ParameterSchema = [
-        "jump_share": ParameterSpec(.number, default: .number(0.375), minimum: 0, maximum: 0.95,
-                                    description: "Share of the interface spent on (position, size) pairs of jumps; the rest are principal components (0: plain PCA)."),
+        "jump_share": ParameterSpec(
+            .number, default: .number(0.375), minimum: 0, maximum: 0.95,
+            description:
+                "Share of the interface spent on (position, size) pairs of jumps; the rest are principal components (0: plain PCA)."
+        )
     ]
 
     /// Jumps for this interface; the shapes checked as for any principal basis.

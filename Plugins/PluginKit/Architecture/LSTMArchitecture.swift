@@ -12,16 +12,22 @@ public enum LSTMArchitecture {
     public static let schema: ParameterSchema = {
         var s = SequenceFamily.commonSchema(
             initialLayerSize: 48,
-            initialDescription: "Units of the LSTM next to the window; the next ones taper by layer_size_divisor, never below the interface size.",
+            initialDescription:
+                "Units of the LSTM next to the window; the next ones taper by layer_size_divisor, never below the interface size.",
             divisorDescription: "Each stacked LSTM has the previous one's units divided by this.",
             intermediateLayers: 1, maxIntermediateLayers: 8,
             layersDescription: "Stacked LSTM layers.",
             activation: .tanh, learningRate: 5e-3,
-            spectralDescription: "Read the window's orthonormal DCT in groups of patch_size coefficients, highest frequencies first, instead of raw values.",
+            spectralDescription:
+                "Read the window's orthonormal DCT in groups of patch_size coefficients, highest frequencies first, instead of raw values.",
             spectral: true)
-        s["activation"]?.description = "Activation of the dense layer that feeds the decoder's LSTM (the LSTM cells use tanh and sigmoid)."
-        s["patch_size"] = ParameterSpec(.integer, default: .number(0), minimum: 0, maximum: 4096,
-                                        description: "Window values per LSTM step: the window is read as ceil(window / patch_size) steps of patch_size channels (zero-padded); at most the window size. 0 derives it as ceil(window / 8): 8 steps.")
+        s["activation"]?.description =
+            "Activation of the dense layer that feeds the decoder's LSTM (the LSTM cells use tanh and sigmoid)."
+        s["patch_size"] = ParameterSpec(
+            .integer, default: .number(0), minimum: 0, maximum: 4096,
+            description:
+                "Window values per LSTM step: the window is read as ceil(window / patch_size) steps of patch_size channels (zero-padded); at most the window size. 0 derives it as ceil(window / 8): 8 steps."
+        )
         return s
     }()
 
@@ -30,17 +36,20 @@ public enum LSTMArchitecture {
     /// Steps when `patch_size` is 0 (derived): a window of 128 is read as 8 steps of 16 values.
     static let defaultSteps = 8
 
-    static func geometry(_ c: ModelConfiguration, window: Int, interface: Int) throws(RPCError) -> (steps: Int, patch: Int, units: [Int]) {
+    static func geometry(_ c: ModelConfiguration, window: Int, interface: Int) throws(RPCError) -> (
+        steps: Int, patch: Int, units: [Int]
+    ) {
         let given = c.integer("patch_size") ?? 0
         let patch = given > 0 ? given : (window + defaultSteps - 1) / defaultSteps
         guard patch <= window else {
             throw .invalidParams("parameter 'patch_size': \(patch) is larger than the window (\(window))")
         }
         let steps = (window + patch - 1) / patch
-        let units = SequenceFamily.tapering(count: c.integer("intermediate_layers") ?? 1,
-                                            initial: c.integer("initial_layer_size") ?? 48,
-                                            divisor: c.integer("layer_size_divisor") ?? 2,
-                                            floor: min(interface, c.integer("initial_layer_size") ?? 48))
+        let units = SequenceFamily.tapering(
+            count: c.integer("intermediate_layers") ?? 1,
+            initial: c.integer("initial_layer_size") ?? 48,
+            divisor: c.integer("layer_size_divisor") ?? 2,
+            floor: min(interface, c.integer("initial_layer_size") ?? 48))
         return (steps, patch, units)
     }
 
@@ -49,12 +58,15 @@ public enum LSTMArchitecture {
         let (window, interface) = try SequenceFamily.sizes(c, role: .encoder)
         let (steps, patch, units) = try geometry(c, window: window, interface: interface)
         let spectral = SequenceFamily.spectral(c)
-        var layers = SequenceFamily.windowToSequence(window: window, steps: steps, channels: patch, spectral: spectral,
-                                                     reversed: spectral)
+        var layers = SequenceFamily.windowToSequence(
+            window: window, steps: steps, channels: patch, spectral: spectral,
+            reversed: spectral)
         var channels = patch
         for (i, u) in units.enumerated() {
-            layers.append(LSTM(name: "lstm\(i)", inputLength: steps, inputChannels: channels, units: u,
-                               returnSequences: i < units.count - 1, rng: &rng))
+            layers.append(
+                LSTM(
+                    name: "lstm\(i)", inputLength: steps, inputChannels: channels, units: u,
+                    returnSequences: i < units.count - 1, rng: &rng))
             channels = u
             layers += SequenceFamily.dropout(c, index: i)
         }
@@ -71,20 +83,28 @@ public enum LSTMArchitecture {
         let spectral = SequenceFamily.spectral(c)
         // The dense layer writes units[0] channels per step (patch_size channels would make the first
         // LSTM's input projection cheaper, ~15% faster training, but at 64 units measured 1.4e-4 against 9e-5).
-        var layers: [any Layer] = [Dense(inputSize: interface, outputSize: steps * units[0], activation: act,
-                                         name: "dense", rng: &rng)]
+        var layers: [any Layer] = [
+            Dense(
+                inputSize: interface, outputSize: steps * units[0], activation: act,
+                name: "dense", rng: &rng)
+        ]
         layers += SequenceFamily.dropout(c, index: 0)
         var channels = units[0]
         for (i, u) in units.enumerated() {
-            layers.append(LSTM(name: "lstm\(i)", inputLength: steps, inputChannels: channels, units: u,
-                               returnSequences: true, rng: &rng))
+            layers.append(
+                LSTM(
+                    name: "lstm\(i)", inputLength: steps, inputChannels: channels, units: u,
+                    returnSequences: true, rng: &rng))
             channels = u
             layers += SequenceFamily.dropout(c, index: i + 1)
         }
-        layers.append(Conv1D(name: "output", inputLength: steps, inputChannels: channels, filters: patch, kernelSize: 1,
-                             activation: .linear, rng: &rng))
-        layers += SequenceFamily.sequenceToWindow(window: window, steps: steps, channels: patch, spectral: spectral,
-                                                  reversed: spectral)
+        layers.append(
+            Conv1D(
+                name: "output", inputLength: steps, inputChannels: channels, filters: patch, kernelSize: 1,
+                activation: .linear, rng: &rng))
+        layers += SequenceFamily.sequenceToWindow(
+            window: window, steps: steps, channels: patch, spectral: spectral,
+            reversed: spectral)
         return SequenceFamily.model(layers, c)
     }
 }

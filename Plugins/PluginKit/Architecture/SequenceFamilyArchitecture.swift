@@ -9,27 +9,39 @@ import PluginProtocol
 /// so any encoder of any family works with any decoder (the ANN's included).
 public enum SequenceFamily {
     /// The knobs of every family; a family adds its own and overrides defaults.
-    public static func commonSchema(initialLayerSize: Int, initialDescription: String, divisorDescription: String,
-                                    intermediateLayers: Int, maxIntermediateLayers: Int, layersDescription: String,
-                                    activation: Activation, learningRate: Double, spectralDescription: String,
-                                    spectral: Bool) -> ParameterSchema {
+    public static func commonSchema(
+        initialLayerSize: Int, initialDescription: String, divisorDescription: String,
+        intermediateLayers: Int, maxIntermediateLayers: Int, layersDescription: String,
+        activation: Activation, learningRate: Double, spectralDescription: String,
+        spectral: Bool
+    ) -> ParameterSchema {
         [
-            "intermediate_layers": ParameterSpec(.integer, default: .number(Double(intermediateLayers)), minimum: 1,
-                                                 maximum: Double(maxIntermediateLayers), description: layersDescription),
-            "initial_layer_size": ParameterSpec(.integer, default: .number(Double(initialLayerSize)), minimum: 1,
-                                                maximum: 4096, description: initialDescription),
-            "layer_size_divisor": ParameterSpec(.integer, default: .number(2), minimum: 1, maximum: 64,
-                                                description: divisorDescription),
-            "activation": ParameterSpec(.string, default: .string(activation.rawValue), allowed: Activation.allCases.map(\.rawValue),
-                                        description: "Activation of the hidden layers; the layers next to the interface and the window are linear."),
-            "learning_rate": ParameterSpec(.number, default: .number(learningRate), minimum: 1e-8, maximum: 1,
-                                           description: "Adam step size."),
-            "learning_rate_decay": ParameterSpec(.number, default: .number(0), minimum: 0, maximum: 1,
-                                                 description: "Inverse-time decay of the learning rate per step: lr / (1 + decay * step)."),
-            "dropout_rate": ParameterSpec(.number, default: .number(0), minimum: 0, maximum: 0.9,
-                                          description: "Dropout after each hidden block while training (0: none)."),
-            "l2_reg": ParameterSpec(.number, default: .number(0), minimum: 0, maximum: 1,
-                                    description: "L2 penalty on the kernels and weights only (not biases or normalisation): l2_reg * w is added to their gradients."),
+            "intermediate_layers": ParameterSpec(
+                .integer, default: .number(Double(intermediateLayers)), minimum: 1,
+                maximum: Double(maxIntermediateLayers), description: layersDescription),
+            "initial_layer_size": ParameterSpec(
+                .integer, default: .number(Double(initialLayerSize)), minimum: 1,
+                maximum: 4096, description: initialDescription),
+            "layer_size_divisor": ParameterSpec(
+                .integer, default: .number(2), minimum: 1, maximum: 64,
+                description: divisorDescription),
+            "activation": ParameterSpec(
+                .string, default: .string(activation.rawValue), allowed: Activation.allCases.map(\.rawValue),
+                description: "Activation of the hidden layers; the layers next to the interface and the window are linear."),
+            "learning_rate": ParameterSpec(
+                .number, default: .number(learningRate), minimum: 1e-8, maximum: 1,
+                description: "Adam step size."),
+            "learning_rate_decay": ParameterSpec(
+                .number, default: .number(0), minimum: 0, maximum: 1,
+                description: "Inverse-time decay of the learning rate per step: lr / (1 + decay * step)."),
+            "dropout_rate": ParameterSpec(
+                .number, default: .number(0), minimum: 0, maximum: 0.9,
+                description: "Dropout after each hidden block while training (0: none)."),
+            "l2_reg": ParameterSpec(
+                .number, default: .number(0), minimum: 0, maximum: 1,
+                description:
+                    "L2 penalty on the kernels and weights only (not biases or normalisation): l2_reg * w is added to their gradients."
+            ),
             "spectral": ParameterSpec(.boolean, default: .bool(spectral), description: spectralDescription),
         ].merging(PrincipalPath.schema) { a, _ in a }
     }
@@ -45,7 +57,8 @@ public enum SequenceFamily {
         let windowShape = role == .encoder ? c.inputShape : c.outputShape
         let windowName = role == .encoder ? "input_shape" : "output_shape"
         guard windowShape.count == 1 || (windowShape.count == 2 && windowShape[1] == 1) else {
-            throw .invalidParams("\(windowName) \(windowShape) is not [window]: this \(role) reads the window as one channel over time")
+            throw .invalidParams(
+                "\(windowName) \(windowShape) is not [window]: this \(role) reads the window as one channel over time")
         }
         let window = windowShape[0]
         let interface = role == .encoder ? c.outputSize : c.inputSize
@@ -54,7 +67,9 @@ public enum SequenceFamily {
     }
 
     static func activation(_ c: ModelConfiguration) throws(RPCError) -> Activation {
-        guard let a = Activation(rawValue: c.string("activation") ?? "tanh") else { throw .invalidParams("parameter 'activation': unknown value") }
+        guard let a = Activation(rawValue: c.string("activation") ?? "tanh") else {
+            throw .invalidParams("parameter 'activation': unknown value")
+        }
         return a
     }
 
@@ -101,8 +116,13 @@ public enum SequenceFamily {
     /// The inverse map at the window side of a decoder.
     static func sequenceToWindow(window: Int, steps: Int, channels: Int, spectral: Bool, reversed: Bool = false) -> [any Layer] {
         if !spectral && !reversed && steps * channels == window { return [] }
-        return [FixedTransform(FixedTransform.transpose(frame(window: window, steps: steps, channels: channels,
-                                                              spectral: spectral, reversed: reversed)))]
+        return [
+            FixedTransform(
+                FixedTransform.transpose(
+                    frame(
+                        window: window, steps: steps, channels: channels,
+                        spectral: spectral, reversed: reversed)))
+        ]
     }
 
     /// `layers` with L2 on their kernels: the penalty's gradient is added in backward (once per

@@ -13,19 +13,25 @@ public enum TransformerArchitecture {
         var s = SequenceFamily.commonSchema(
             initialLayerSize: 32,
             initialDescription: "Model width (channels per step) of the first block; must be a multiple of heads.",
-            divisorDescription: "Each next block's width is the previous one divided by this (never below heads); each width must be a multiple of heads.",
+            divisorDescription:
+                "Each next block's width is the previous one divided by this (never below heads); each width must be a multiple of heads.",
             intermediateLayers: 1, maxIntermediateLayers: 8,
             layersDescription: "Transformer blocks (self-attention and feed-forward, each residual with layer normalisation).",
             activation: .relu, learningRate: 5e-3,
             spectralDescription: "Read the window's orthonormal DCT in groups of patch_size coefficients instead of raw values.",
             spectral: true)
         s["activation"]?.description = "Activation of the feed-forward blocks' hidden layer."
-        s["heads"] = ParameterSpec(.integer, default: .number(4), minimum: 1, maximum: 64,
-                                   description: "Attention heads per block; must divide every block's width.")
-        s["ff_size"] = ParameterSpec(.integer, default: .number(64), minimum: 1, maximum: 16_384,
-                                     description: "Hidden units of each block's position-wise feed-forward network.")
-        s["patch_size"] = ParameterSpec(.integer, default: .number(0), minimum: 0, maximum: 4096,
-                                        description: "Window values per attention step: the window is read as ceil(window / patch_size) steps (zero-padded); at most the window size. 0 derives it as ceil(window / 16): 16 steps.")
+        s["heads"] = ParameterSpec(
+            .integer, default: .number(4), minimum: 1, maximum: 64,
+            description: "Attention heads per block; must divide every block's width.")
+        s["ff_size"] = ParameterSpec(
+            .integer, default: .number(64), minimum: 1, maximum: 16_384,
+            description: "Hidden units of each block's position-wise feed-forward network.")
+        s["patch_size"] = ParameterSpec(
+            .integer, default: .number(0), minimum: 0, maximum: 4096,
+            description:
+                "Window values per attention step: the window is read as ceil(window / patch_size) steps (zero-padded); at most the window size. 0 derives it as ceil(window / 16): 16 steps."
+        )
         return s
     }()
 
@@ -50,14 +56,17 @@ public enum TransformerArchitecture {
         }
         let heads = c.integer("heads") ?? 4
         let initial = c.integer("initial_layer_size") ?? 32
-        let widths = SequenceFamily.tapering(count: c.integer("intermediate_layers") ?? 1, initial: initial,
-                                             divisor: c.integer("layer_size_divisor") ?? 2, floor: min(heads, initial))
+        let widths = SequenceFamily.tapering(
+            count: c.integer("intermediate_layers") ?? 1, initial: initial,
+            divisor: c.integer("layer_size_divisor") ?? 2, floor: min(heads, initial))
         for (i, w) in widths.enumerated() where w % heads != 0 {
-            let which = i == 0 ? "initial_layer_size \(w)" : "block \(i)'s width \(w) (initial_layer_size / layer_size_divisor^\(i))"
+            let which =
+                i == 0 ? "initial_layer_size \(w)" : "block \(i)'s width \(w) (initial_layer_size / layer_size_divisor^\(i))"
             throw .invalidParams("parameter 'heads': \(heads) heads do not divide \(which)")
         }
-        return Geometry(steps: (window + patch - 1) / patch, patch: patch, heads: heads,
-                        ffSize: c.integer("ff_size") ?? 64, widths: widths)
+        return Geometry(
+            steps: (window + patch - 1) / patch, patch: patch, heads: heads,
+            ffSize: c.integer("ff_size") ?? 64, widths: widths)
     }
 
     /// Per-step projection `from -> to` channels (a 1x1 convolution).
@@ -66,20 +75,25 @@ public enum TransformerArchitecture {
     }
 
     /// One pre-norm block of width `width`.
-    static func block(_ name: String, _ g: Geometry, width: Int, _ c: ModelConfiguration, dropoutIndex: Int,
-                      rng: inout SeededGenerator) throws(RPCError) -> [any Layer] {
+    static func block(
+        _ name: String, _ g: Geometry, width: Int, _ c: ModelConfiguration, dropoutIndex: Int,
+        rng: inout SeededGenerator
+    ) throws(RPCError) -> [any Layer] {
         let act = try SequenceFamily.activation(c)
         let mhsa = MultiHeadSelfAttention(name: "\(name).attention", length: g.steps, channels: width, heads: g.heads, rng: &rng)
-        let ff = PositionwiseFeedForward(name: "\(name).ff", length: g.steps, channels: width, hidden: g.ffSize,
-                                         activation: act, rng: &rng)
+        let ff = PositionwiseFeedForward(
+            name: "\(name).ff", length: g.steps, channels: width, hidden: g.ffSize,
+            activation: act, rng: &rng)
         // Each residual branch starts at zero (its output projection zeroed; the random draws
         // are kept, so the stream stays seed-compatible): the block begins as the identity and
         // the model as its linear path, which Adam fits fast, and the branches grow from there.
         mhsa.outputKernel.value.setZero()
         ff.output.weight.value.setZero()
-        let attention: [any Layer] = [LayerNormalization(name: "\(name).attention_norm", length: g.steps, channels: width), mhsa]
+        let attention: [any Layer] =
+            [LayerNormalization(name: "\(name).attention_norm", length: g.steps, channels: width), mhsa]
             + SequenceFamily.dropout(c, index: 2 * dropoutIndex)
-        let feedForward: [any Layer] = [LayerNormalization(name: "\(name).ff_norm", length: g.steps, channels: width), ff]
+        let feedForward: [any Layer] =
+            [LayerNormalization(name: "\(name).ff_norm", length: g.steps, channels: width), ff]
             + SequenceFamily.dropout(c, index: 2 * dropoutIndex + 1)
         return [Residual(Sequential(attention)), Residual(Sequential(feedForward))]
     }
@@ -111,9 +125,12 @@ public enum TransformerArchitecture {
         let spectral = SequenceFamily.spectral(c)
         let widths = Array(g.widths.reversed())
         var width = widths[0]
-        var layers: [any Layer] = [Dense(inputSize: interface, outputSize: g.steps * width, activation: .linear,
-                                         name: "dense", rng: &rng),
-                                   PositionalEncoding(length: g.steps, channels: width)]
+        var layers: [any Layer] = [
+            Dense(
+                inputSize: interface, outputSize: g.steps * width, activation: .linear,
+                name: "dense", rng: &rng),
+            PositionalEncoding(length: g.steps, channels: width),
+        ]
         for (i, w) in widths.enumerated() {
             if w != width {
                 layers.append(pointwise("projection\(i)", steps: g.steps, from: width, to: w, rng: &rng))

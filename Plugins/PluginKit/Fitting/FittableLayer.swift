@@ -17,7 +17,8 @@ public struct TrainingStatistics: Sendable {
 
     /// From the protocol's message, after its checks.
     public init(_ params: FitParams) {
-        self.init(count: params.count, mean: params.mean.values.map(Double.init), covariance: params.covariance.values.map(Double.init))
+        self.init(
+            count: params.count, mean: params.mean.values.map(Double.init), covariance: params.covariance.values.map(Double.init))
     }
 }
 

@@ -44,7 +44,9 @@ public final class JumpDecoding: FittableLayer {
                 for j in 0..<jumps {
                     let (low, high, f, _) = blend(input.values[r * k + d + 2 * j])
                     let size = input.values[r * k + d + 2 * j + 1]
-                    for i in 0..<w { out.values[r * w + i] += size * ((1 - f) * steps.values[i * c + low] + f * steps.values[i * c + high]) }
+                    for i in 0..<w {
+                        out.values[r * w + i] += size * ((1 - f) * steps.values[i * c + low] + f * steps.values[i * c + high])
+                    }
                 }
             }
         }

@@ -17,7 +17,8 @@ public final class PrincipalProjection: FittableLayer {
     public func fit(_ statistics: TrainingStatistics) throws(RPCError) { try state.fit(statistics) }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.cols == state.windowSize, "PrincipalProjection: input has \(input.cols) columns, expected \(state.windowSize)")
+        precondition(
+            input.cols == state.windowSize, "PrincipalProjection: input has \(input.cols) columns, expected \(state.windowSize)")
         // mean · B once per call, then subtracted from every row of x · B.
         BLAS.gemm(state.mean.value, transposeA: false, state.basis.value, transposeB: false, into: &shift)
         let basis = state.basis.value, k = state.rank, s = shift

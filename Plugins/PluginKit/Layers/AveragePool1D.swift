@@ -21,8 +21,9 @@ public final class AveragePool1D: SequenceLayer {
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.cols == inputSize && input.isConsistent,
-                     "AveragePool1D: input has \(input.cols) columns, expected \(inputSize)")
+        precondition(
+            input.cols == inputSize && input.isConsistent,
+            "AveragePool1D: input has \(input.cols) columns, expected \(inputSize)")
         let batch = input.rows
         if training { trainingBatch = batch }
         let c = inputChannels, inRow = inputSize, outRow = outputSize, lOut = outputLength
@@ -50,8 +51,9 @@ public final class AveragePool1D: SequenceLayer {
 
     public func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
         precondition(trainingBatch >= 0, "AveragePool1D: backward called before a training forward")
-        precondition(gradOutput.rows == trainingBatch && gradOutput.cols == outputSize && gradOutput.isConsistent,
-                     "AveragePool1D: gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(trainingBatch)x\(outputSize)")
+        precondition(
+            gradOutput.rows == trainingBatch && gradOutput.cols == outputSize && gradOutput.isConsistent,
+            "AveragePool1D: gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(trainingBatch)x\(outputSize)")
         guard needInputGradient else { return nil }
         let batch = trainingBatch, c = inputChannels, inRow = inputSize, outRow = outputSize, lOut = outputLength
         let pool = poolSize, s = stride, scale = 1 / Float(poolSize)

@@ -33,12 +33,15 @@ public final class Conv1D: SequenceLayer {
     private var gradPatches = Matrix(rows: 0, cols: 0)
     private var gradInput = Matrix(rows: 0, cols: 0)
 
-    public init(name: String, inputLength: Int, inputChannels: Int, filters: Int, kernelSize: Int,
-                stride: Int = 1, padding: ConvolutionPadding = .valid, dilation: Int = 1,
-                activation: Activation, rng: inout SeededGenerator) {
+    public init(
+        name: String, inputLength: Int, inputChannels: Int, filters: Int, kernelSize: Int,
+        stride: Int = 1, padding: ConvolutionPadding = .valid, dilation: Int = 1,
+        activation: Activation, rng: inout SeededGenerator
+    ) {
         precondition(filters > 0, "Conv1D \(name): filters must be positive")
-        geometry = .convolution(inputLength: inputLength, channels: inputChannels, kernelSize: kernelSize,
-                                stride: stride, dilation: dilation, padding: padding)
+        geometry = .convolution(
+            inputLength: inputLength, channels: inputChannels, kernelSize: kernelSize,
+            stride: stride, dilation: dilation, padding: padding)
         self.inputLength = inputLength
         self.inputChannels = inputChannels
         self.filters = filters
@@ -47,16 +50,19 @@ public final class Conv1D: SequenceLayer {
         self.dilation = dilation
         self.padding = padding
         self.activation = activation
-        kernel = Weight(name: "\(name).kernel",
-                           value: LayerInitialization.glorotUniform(rows: kernelSize * inputChannels, cols: filters,
-                                                                    fanIn: kernelSize * inputChannels,
-                                                                    fanOut: kernelSize * filters, rng: &rng))
+        kernel = Weight(
+            name: "\(name).kernel",
+            value: LayerInitialization.glorotUniform(
+                rows: kernelSize * inputChannels, cols: filters,
+                fanIn: kernelSize * inputChannels,
+                fanOut: kernelSize * filters, rng: &rng))
         bias = Weight(name: "\(name).bias", value: Matrix(rows: 1, cols: filters))
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.cols == inputSize && input.isConsistent,
-                     "Conv1D \(kernel.name): input has \(input.cols) columns, expected \(inputSize)")
+        precondition(
+            input.cols == inputSize && input.isConsistent,
+            "Conv1D \(kernel.name): input has \(input.cols) columns, expected \(inputSize)")
         checkParameterShapes()
         let batch = input.rows
         let patches: Matrix
@@ -80,8 +86,9 @@ public final class Conv1D: SequenceLayer {
     public func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
         precondition(hasTrainingForward, "Conv1D \(kernel.name): backward called before a training forward")
         let output = outputs.latest
-        precondition(gradOutput.rows == output.rows && gradOutput.cols == output.cols && gradOutput.isConsistent,
-                     "Conv1D \(kernel.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(output.rows)x\(output.cols)")
+        precondition(
+            gradOutput.rows == output.rows && gradOutput.cols == output.cols && gradOutput.isConsistent,
+            "Conv1D \(kernel.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(output.rows)x\(output.cols)")
         checkParameterShapes()
         let batch = output.rows
         let gradZ = LayerMath.view(

@@ -41,12 +41,15 @@ public final class ConvTranspose1D: SequenceLayer {
     private var gradPatches = Matrix(rows: 0, cols: 0)
     private var gradInput = Matrix(rows: 0, cols: 0)
 
-    public init(name: String, inputLength: Int, inputChannels: Int, filters: Int, kernelSize: Int,
-                stride: Int = 1, padding: ConvolutionPadding = .valid, dilation: Int = 1,
-                activation: Activation, rng: inout SeededGenerator) {
+    public init(
+        name: String, inputLength: Int, inputChannels: Int, filters: Int, kernelSize: Int,
+        stride: Int = 1, padding: ConvolutionPadding = .valid, dilation: Int = 1,
+        activation: Activation, rng: inout SeededGenerator
+    ) {
         precondition(filters > 0, "ConvTranspose1D \(name): filters must be positive")
-        geometry = .transposedConvolution(inputLength: inputLength, channels: filters, kernelSize: kernelSize,
-                                          stride: stride, dilation: dilation, padding: padding)
+        geometry = .transposedConvolution(
+            inputLength: inputLength, channels: filters, kernelSize: kernelSize,
+            stride: stride, dilation: dilation, padding: padding)
         precondition(inputChannels > 0, "ConvTranspose1D \(name): input channels must be positive")
         self.inputLength = inputLength
         self.inputChannels = inputChannels
@@ -56,16 +59,19 @@ public final class ConvTranspose1D: SequenceLayer {
         self.dilation = dilation
         self.padding = padding
         self.activation = activation
-        kernel = Weight(name: "\(name).kernel",
-                           value: LayerInitialization.glorotUniform(rows: kernelSize * filters, cols: inputChannels,
-                                                                    fanIn: kernelSize * filters,
-                                                                    fanOut: kernelSize * inputChannels, rng: &rng))
+        kernel = Weight(
+            name: "\(name).kernel",
+            value: LayerInitialization.glorotUniform(
+                rows: kernelSize * filters, cols: inputChannels,
+                fanIn: kernelSize * filters,
+                fanOut: kernelSize * inputChannels, rng: &rng))
         bias = Weight(name: "\(name).bias", value: Matrix(rows: 1, cols: filters))
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.cols == inputSize && input.isConsistent,
-                     "ConvTranspose1D \(kernel.name): input has \(input.cols) columns, expected \(inputSize)")
+        precondition(
+            input.cols == inputSize && input.isConsistent,
+            "ConvTranspose1D \(kernel.name): input has \(input.cols) columns, expected \(inputSize)")
         checkParameterShapes()
         let batch = input.rows
         let x = LayerMath.view(input, rows: batch * inputLength, cols: inputChannels)
@@ -91,12 +97,15 @@ public final class ConvTranspose1D: SequenceLayer {
             preconditionFailure("ConvTranspose1D \(kernel.name): backward called before a training forward")
         }
         let output = outputs.latest
-        precondition(gradOutput.rows == output.rows && gradOutput.cols == output.cols && gradOutput.isConsistent,
-                     "ConvTranspose1D \(kernel.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(output.rows)x\(output.cols)")
+        precondition(
+            gradOutput.rows == output.rows && gradOutput.cols == output.cols && gradOutput.isConsistent,
+            "ConvTranspose1D \(kernel.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(output.rows)x\(output.cols)"
+        )
         checkParameterShapes()
         let batch = output.rows
-        let gradZ = LayerMath.preActivationGradient(activation, output: output, gradient: gradOutput,
-                                                    buffer: &gradPreActivation)
+        let gradZ = LayerMath.preActivationGradient(
+            activation, output: output, gradient: gradOutput,
+            buffer: &gradPreActivation)
         Conv1D.im2col(gradZ, geometry, batch: batch, into: &gradPatches)
         BLAS.gemm(gradPatches, transposeA: true, x, transposeB: false, into: &kernel.gradient, beta: 1)
         LayerMath.addColumnSums(of: gradZ, into: &bias.gradient)

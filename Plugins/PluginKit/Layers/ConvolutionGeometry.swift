@@ -20,10 +20,13 @@ struct ConvolutionGeometry: Equatable {
     static func effectiveKernel(_ kernelSize: Int, _ dilation: Int) -> Int { (kernelSize - 1) * dilation + 1 }
 
     /// The geometry of a `Conv1D` over `inputLength` steps.
-    static func convolution(inputLength: Int, channels: Int, kernelSize: Int, stride: Int, dilation: Int,
-                            padding: ConvolutionPadding) -> ConvolutionGeometry {
-        precondition(inputLength > 0 && channels > 0 && kernelSize > 0 && stride > 0 && dilation > 0,
-                     "convolution: lengths, channels, kernel size, stride and dilation must be positive")
+    static func convolution(
+        inputLength: Int, channels: Int, kernelSize: Int, stride: Int, dilation: Int,
+        padding: ConvolutionPadding
+    ) -> ConvolutionGeometry {
+        precondition(
+            inputLength > 0 && channels > 0 && kernelSize > 0 && stride > 0 && dilation > 0,
+            "convolution: lengths, channels, kernel size, stride and dilation must be positive")
         let e = effectiveKernel(kernelSize, dilation)
         let outputLength: Int, padBefore: Int
         switch padding {
@@ -40,8 +43,9 @@ struct ConvolutionGeometry: Equatable {
             outputLength = (inputLength + 2 * p - e) / stride + 1
             padBefore = p
         }
-        return ConvolutionGeometry(signalLength: inputLength, channels: channels, patchLength: outputLength,
-                                   kernelSize: kernelSize, stride: stride, dilation: dilation, padBefore: padBefore)
+        return ConvolutionGeometry(
+            signalLength: inputLength, channels: channels, patchLength: outputLength,
+            kernelSize: kernelSize, stride: stride, dilation: dilation, padBefore: padBefore)
     }
 
     /// The geometry of a `ConvTranspose1D` with `inputLength` input steps and
@@ -51,10 +55,13 @@ struct ConvolutionGeometry: Equatable {
     /// - `.explicit(p)`: `(inputLength - 1) * stride + e - 2p`, `p` cropped each side.
     /// In each case `Conv1D` with the same settings over the output length has
     /// `inputLength` outputs and this very geometry: the two maps are adjoint.
-    static func transposedConvolution(inputLength: Int, channels: Int, kernelSize: Int, stride: Int,
-                                      dilation: Int, padding: ConvolutionPadding) -> ConvolutionGeometry {
-        precondition(inputLength > 0 && channels > 0 && kernelSize > 0 && stride > 0 && dilation > 0,
-                     "transposed convolution: lengths, channels, kernel size, stride and dilation must be positive")
+    static func transposedConvolution(
+        inputLength: Int, channels: Int, kernelSize: Int, stride: Int,
+        dilation: Int, padding: ConvolutionPadding
+    ) -> ConvolutionGeometry {
+        precondition(
+            inputLength > 0 && channels > 0 && kernelSize > 0 && stride > 0 && dilation > 0,
+            "transposed convolution: lengths, channels, kernel size, stride and dilation must be positive")
         let e = effectiveKernel(kernelSize, dilation)
         let outputLength: Int, padBefore: Int
         switch padding {
@@ -70,8 +77,9 @@ struct ConvolutionGeometry: Equatable {
             precondition(outputLength > 0, "transposed convolution: padding \(p) crops the whole output")
             padBefore = p
         }
-        return ConvolutionGeometry(signalLength: outputLength, channels: channels, patchLength: inputLength,
-                                   kernelSize: kernelSize, stride: stride, dilation: dilation, padBefore: padBefore)
+        return ConvolutionGeometry(
+            signalLength: outputLength, channels: channels, patchLength: inputLength,
+            kernelSize: kernelSize, stride: stride, dilation: dilation, padBefore: padBefore)
     }
 
     /// True when im2col is the identity (a 1x1 convolution without stride or padding).

@@ -42,8 +42,9 @@ public final class Dropout: Layer {
 
     public func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
         guard let shape = trainingShape else { preconditionFailure("Dropout: backward called before a training forward") }
-        precondition(gradOutput.rows == shape.rows && gradOutput.cols == shape.cols && gradOutput.isConsistent,
-                     "Dropout: gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(shape.rows)x\(shape.cols)")
+        precondition(
+            gradOutput.rows == shape.rows && gradOutput.cols == shape.cols && gradOutput.isConsistent,
+            "Dropout: gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(shape.rows)x\(shape.cols)")
         guard needInputGradient else { return nil }
         guard rate > 0 else { return gradOutput }
         gradInput.reshapeDiscardingContents(rows: shape.rows, cols: shape.cols)

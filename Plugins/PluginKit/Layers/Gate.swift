@@ -25,10 +25,14 @@ public final class Gate: Layer {
     public func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
         guard let input = cachedInput else { preconditionFailure("Gate: backward called before a training forward") }
         let n = gate.value.cols
-        for r in 0..<input.rows { for j in 0..<n { gate.gradient.values[j] += gradOutput.values[r * n + j] * input.values[r * n + j] } }
+        for r in 0..<input.rows {
+            for j in 0..<n { gate.gradient.values[j] += gradOutput.values[r * n + j] * input.values[r * n + j] }
+        }
         guard needInputGradient else { return nil }
         gradInput.reshapeDiscardingContents(rows: input.rows, cols: n)
-        for r in 0..<input.rows { for j in 0..<n { gradInput.values[r * n + j] = gradOutput.values[r * n + j] * gate.value.values[j] } }
+        for r in 0..<input.rows {
+            for j in 0..<n { gradInput.values[r * n + j] = gradOutput.values[r * n + j] * gate.value.values[j] }
+        }
         return gradInput
     }
 }

@@ -33,10 +33,13 @@ public final class LSTM: SequenceLayer {
     private var trainingBatch = -1
     private var gradInput = Matrix(rows: 0, cols: 0)
 
-    public init(name: String, inputLength: Int, inputChannels: Int, units: Int, returnSequences: Bool,
-                bidirectional: Bool = false, rng: inout SeededGenerator) {
-        precondition(inputLength > 0 && inputChannels > 0 && units > 0,
-                     "LSTM \(name): length, channels and units must be positive")
+    public init(
+        name: String, inputLength: Int, inputChannels: Int, units: Int, returnSequences: Bool,
+        bidirectional: Bool = false, rng: inout SeededGenerator
+    ) {
+        precondition(
+            inputLength > 0 && inputChannels > 0 && units > 0,
+            "LSTM \(name): length, channels and units must be positive")
         self.inputLength = inputLength
         self.inputChannels = inputChannels
         self.units = units
@@ -44,14 +47,19 @@ public final class LSTM: SequenceLayer {
         self.bidirectional = bidirectional
         if bidirectional {
             directions = [
-                LSTMDirection(name: "\(name).forward", length: inputLength, channels: inputChannels, units: units,
-                              reverse: false, rng: &rng),
-                LSTMDirection(name: "\(name).backward", length: inputLength, channels: inputChannels, units: units,
-                              reverse: true, rng: &rng),
+                LSTMDirection(
+                    name: "\(name).forward", length: inputLength, channels: inputChannels, units: units,
+                    reverse: false, rng: &rng),
+                LSTMDirection(
+                    name: "\(name).backward", length: inputLength, channels: inputChannels, units: units,
+                    reverse: true, rng: &rng),
             ]
         } else {
-            directions = [LSTMDirection(name: name, length: inputLength, channels: inputChannels, units: units,
-                                        reverse: false, rng: &rng)]
+            directions = [
+                LSTMDirection(
+                    name: name, length: inputLength, channels: inputChannels, units: units,
+                    reverse: false, rng: &rng)
+            ]
         }
     }
 
@@ -61,8 +69,9 @@ public final class LSTM: SequenceLayer {
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.cols == inputSize && input.isConsistent,
-                     "LSTM \(directions[0].kernel.name): input has \(input.cols) columns, expected \(inputSize)")
+        precondition(
+            input.cols == inputSize && input.isConsistent,
+            "LSTM \(directions[0].kernel.name): input has \(input.cols) columns, expected \(inputSize)")
         for d in directions { d.checkParameterShapes() }
         let batch = input.rows
         let x = LayerMath.view(input, rows: batch * inputLength, cols: inputChannels)
@@ -79,8 +88,10 @@ public final class LSTM: SequenceLayer {
 
     public func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
         precondition(trainingBatch >= 0, "LSTM \(directions[0].kernel.name): backward called before a training forward")
-        precondition(gradOutput.rows == trainingBatch && gradOutput.cols == outputSize && gradOutput.isConsistent,
-                     "LSTM \(directions[0].kernel.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(trainingBatch)x\(outputSize)")
+        precondition(
+            gradOutput.rows == trainingBatch && gradOutput.cols == outputSize && gradOutput.isConsistent,
+            "LSTM \(directions[0].kernel.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(trainingBatch)x\(outputSize)"
+        )
         for d in directions { d.checkParameterShapes() }
         let batch = trainingBatch
         if batch == 0 {
@@ -88,8 +99,9 @@ public final class LSTM: SequenceLayer {
         }
         gradOutput.values.withUnsafeBufferPointer { g in
             for (index, d) in directions.enumerated() {
-                d.backward(g.baseAddress!, batch: batch, layout: layout(index), needInputGradient: needInputGradient,
-                           gradInput: &gradInput, accumulate: index > 0)
+                d.backward(
+                    g.baseAddress!, batch: batch, layout: layout(index), needInputGradient: needInputGradient,
+                    gradInput: &gradInput, accumulate: index > 0)
             }
         }
         guard needInputGradient else { return nil }

@@ -57,13 +57,16 @@ final class LSTMDirection {
         self.units = units
         self.reverse = reverse
         zeros = [Float](repeating: 0, count: units)
-        kernel = Weight(name: "\(name).kernel",
-                           value: LayerInitialization.glorotUniform(rows: channels, cols: 4 * units, fanIn: channels,
-                                                                    fanOut: 4 * units, rng: &rng))
-        recurrentKernel = Weight(name: "\(name).recurrent_kernel",
-                                    value: LayerInitialization.orthogonal(rows: units, cols: 4 * units, rng: &rng))
+        kernel = Weight(
+            name: "\(name).kernel",
+            value: LayerInitialization.glorotUniform(
+                rows: channels, cols: 4 * units, fanIn: channels,
+                fanOut: 4 * units, rng: &rng))
+        recurrentKernel = Weight(
+            name: "\(name).recurrent_kernel",
+            value: LayerInitialization.orthogonal(rows: units, cols: 4 * units, rng: &rng))
         var b = Matrix(rows: 1, cols: 4 * units)
-        for j in units..<(2 * units) { b.values[j] = 1 }   // unit forget bias
+        for j in units..<(2 * units) { b.values[j] = 1 }  // unit forget bias
         bias = Weight(name: "\(name).bias", value: b)
     }
 
@@ -98,74 +101,79 @@ final class LSTMDirection {
         let width = layout.width, offset = layout.offset, sequences = layout.sequences
         LayerMath.addRowVector(bias.value, to: &ws.gates)
         ws.gates.values.withUnsafeMutableBufferPointer { gatesBuffer in
-        ws.cells.withUnsafeMutableBufferPointer { cellsBuffer in
-        ws.tanhCells.withUnsafeMutableBufferPointer { tanhBuffer in
-        ws.previousHidden.values.withUnsafeMutableBufferPointer { prevBuffer in
-        ws.cell.withUnsafeMutableBufferPointer { cellBuffer in
-            let gates = gatesBuffer.baseAddress!
-            let cells = cellsBuffer.baseAddress!, tanhCells = tanhBuffer.baseAddress!
-            let prevAll = prevBuffer.baseAddress!, cState = cellBuffer.baseAddress!
-            cState.update(repeating: 0, count: batch * H)
-            for step in 0..<L {
-                let t = reverse ? L - 1 - step : step
-                if step > 0 {
-                    BLAS.gemm(ws.hidden, transposeA: false, recurrentKernel.value, transposeB: false, into: &ws.recurrent)
-                } else {
-                    ws.recurrent.setZero()
-                }
-                let isLast = step == L - 1
-                ws.recurrent.values.withUnsafeMutableBufferPointer { recBuffer in
-                ws.hidden.values.withUnsafeMutableBufferPointer { hiddenBuffer in
-                    let rec = recBuffer.baseAddress!, hidden = hiddenBuffer.baseAddress!
-                    for b in 0..<batch {
-                        let row = b * L + t
-                        // Pre-activations in place of h_prev · U, then the gates (simple loops that vectorise).
-                        let z = rec + b * G, zIn = gates + row * G
-                        for k in 0..<G { z[k] += zIn[k] }
-                        for k in 0..<(2 * H) { z[k] = FastMath.sigmoid(z[k]) }
-                        for k in (2 * H)..<(3 * H) { z[k] = FastMath.tanh(z[k]) }
-                        for k in (3 * H)..<G { z[k] = FastMath.sigmoid(z[k]) }
-                        zIn.update(from: z, count: G)
-                        let ig = z, fg = z + H, gg = z + 2 * H, og = z + 3 * H
-                        let h = hidden + b * H, c = cState + b * H
-                        let cOut = cells + row * H, tOut = tanhCells + row * H
-                        (prevAll + row * H).update(from: h, count: H)
-                        var j = 0
-                        while j + 4 <= H {
-                            LayerMath.store4(LayerMath.load4(fg, j) * LayerMath.load4(c, j)
-                                             + LayerMath.load4(ig, j) * LayerMath.load4(gg, j), c, j)
-                            j += 4
-                        }
-                        while j < H { c[j] = fg[j] * c[j] + ig[j] * gg[j]; j += 1 }
-                        for j in 0..<H { tOut[j] = FastMath.tanh(c[j]) }
-                        j = 0
-                        while j + 4 <= H {
-                            LayerMath.store4(LayerMath.load4(og, j) * LayerMath.load4(tOut, j), h, j)
-                            j += 4
-                        }
-                        while j < H { h[j] = og[j] * tOut[j]; j += 1 }
-                        cOut.update(from: c, count: H)
-                        if sequences {
-                            (out + row * width + offset).update(from: h, count: H)
-                        } else if isLast {
-                            (out + b * width + offset).update(from: h, count: H)
+            ws.cells.withUnsafeMutableBufferPointer { cellsBuffer in
+                ws.tanhCells.withUnsafeMutableBufferPointer { tanhBuffer in
+                    ws.previousHidden.values.withUnsafeMutableBufferPointer { prevBuffer in
+                        ws.cell.withUnsafeMutableBufferPointer { cellBuffer in
+                            let gates = gatesBuffer.baseAddress!
+                            let cells = cellsBuffer.baseAddress!, tanhCells = tanhBuffer.baseAddress!
+                            let prevAll = prevBuffer.baseAddress!, cState = cellBuffer.baseAddress!
+                            cState.update(repeating: 0, count: batch * H)
+                            for step in 0..<L {
+                                let t = reverse ? L - 1 - step : step
+                                if step > 0 {
+                                    BLAS.gemm(
+                                        ws.hidden, transposeA: false, recurrentKernel.value, transposeB: false,
+                                        into: &ws.recurrent)
+                                } else {
+                                    ws.recurrent.setZero()
+                                }
+                                let isLast = step == L - 1
+                                ws.recurrent.values.withUnsafeMutableBufferPointer { recBuffer in
+                                    ws.hidden.values.withUnsafeMutableBufferPointer { hiddenBuffer in
+                                        let rec = recBuffer.baseAddress!, hidden = hiddenBuffer.baseAddress!
+                                        for b in 0..<batch {
+                                            let row = b * L + t
+                                            // Pre-activations in place of h_prev · U, then the gates (simple loops that vectorise).
+                                            let z = rec + b * G, zIn = gates + row * G
+                                            for k in 0..<G { z[k] += zIn[k] }
+                                            for k in 0..<(2 * H) { z[k] = FastMath.sigmoid(z[k]) }
+                                            for k in (2 * H)..<(3 * H) { z[k] = FastMath.tanh(z[k]) }
+                                            for k in (3 * H)..<G { z[k] = FastMath.sigmoid(z[k]) }
+                                            zIn.update(from: z, count: G)
+                                            let ig = z, fg = z + H, gg = z + 2 * H, og = z + 3 * H
+                                            let h = hidden + b * H, c = cState + b * H
+                                            let cOut = cells + row * H, tOut = tanhCells + row * H
+                                            (prevAll + row * H).update(from: h, count: H)
+                                            var j = 0
+                                            while j + 4 <= H {
+                                                LayerMath.store4(
+                                                    LayerMath.load4(fg, j) * LayerMath.load4(c, j)
+                                                        + LayerMath.load4(ig, j) * LayerMath.load4(gg, j), c, j)
+                                                j += 4
+                                            }
+                                            while j < H { c[j] = fg[j] * c[j] + ig[j] * gg[j]; j += 1 }
+                                            for j in 0..<H { tOut[j] = FastMath.tanh(c[j]) }
+                                            j = 0
+                                            while j + 4 <= H {
+                                                LayerMath.store4(LayerMath.load4(og, j) * LayerMath.load4(tOut, j), h, j)
+                                                j += 4
+                                            }
+                                            while j < H { h[j] = og[j] * tOut[j]; j += 1 }
+                                            cOut.update(from: c, count: H)
+                                            if sequences {
+                                                (out + row * width + offset).update(from: h, count: H)
+                                            } else if isLast {
+                                                (out + b * width + offset).update(from: h, count: H)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
-                }
             }
-        }
-        }
-        }
-        }
         }
     }
 
     /// Backpropagation through time for the latest training forward. `gradOut` has the
     /// forward's output layout. Adds the parameter gradients; with `needInputGradient`,
     /// writes (or, with `accumulate`, adds) dL/dx as (batch * L) x C.
-    func backward(_ gradOut: UnsafePointer<Float>, batch: Int, layout: OutputLayout,
-                  needInputGradient: Bool, gradInput: inout Matrix, accumulate: Bool) {
+    func backward(
+        _ gradOut: UnsafePointer<Float>, batch: Int, layout: OutputLayout,
+        needInputGradient: Bool, gradInput: inout Matrix, accumulate: Bool
+    ) {
         guard let x = cachedInput else {
             preconditionFailure("LSTM \(kernel.name): backward called before a training forward")
         }
@@ -183,80 +191,87 @@ final class LSTMDirection {
 
         let width = layout.width, offset = layout.offset, sequences = layout.sequences
         ws.gates.values.withUnsafeBufferPointer { gatesBuffer in
-        ws.cells.withUnsafeBufferPointer { cellsBuffer in
-        ws.tanhCells.withUnsafeBufferPointer { tanhBuffer in
-        gradGates.values.withUnsafeMutableBufferPointer { gradGatesBuffer in
-        gradCell.withUnsafeMutableBufferPointer { gradCellBuffer in
-        zeros.withUnsafeBufferPointer { zerosBuffer in
-            let zero = zerosBuffer.baseAddress!
-            let gates = gatesBuffer.baseAddress!, cells = cellsBuffer.baseAddress!
-            let tanhCells = tanhBuffer.baseAddress!, dGates = gradGatesBuffer.baseAddress!
-            let dcNext = gradCellBuffer.baseAddress!
-            dcNext.update(repeating: 0, count: batch * H)
-            for step in stride(from: L - 1, through: 0, by: -1) {
-                let t = reverse ? L - 1 - step : step
-                let tPrev = reverse ? t + 1 : t - 1
-                if step < L - 1 {
-                    BLAS.gemm(gradStep, transposeA: false, recurrentKernel.value, transposeB: true, into: &gradHidden)
-                }
-                let isLast = step == L - 1
-                gradHidden.values.withUnsafeBufferPointer { dhBuffer in
-                gradStep.values.withUnsafeMutableBufferPointer { stepBuffer in
-                    let dhNext = dhBuffer.baseAddress!, dStep = stepBuffer.baseAddress!
-                    for b in 0..<batch {
-                        let row = b * L + t
-                        let g = gates + row * G, tc = tanhCells + row * H
-                        let cPrev = step > 0 ? cells + (b * L + tPrev) * H : zero
-                        let dh = isLast ? zero : dhNext + b * H, dc = dcNext + b * H
-                        let ds = dStep + b * G
-                        let gOut = sequences ? gradOut + row * width + offset : (isLast ? gradOut + b * width + offset : zero)
-                        let gi = g, gf = g + H, gg = g + 2 * H, go = g + 3 * H
-                        let di = ds, df = ds + H, dg = ds + 2 * H, dout = ds + 3 * H
-                        // Four units at a time (SIMD4: the same IEEE operations as the scalar tail).
-                        var j = 0
-                        while j + 4 <= H {
-                            let dhj = LayerMath.load4(dh, j) + LayerMath.load4(gOut, j)
-                            let ig = LayerMath.load4(gi, j), fg = LayerMath.load4(gf, j)
-                            let gj = LayerMath.load4(gg, j), og = LayerMath.load4(go, j)
-                            let tcj = LayerMath.load4(tc, j)
-                            let dcj = LayerMath.load4(dc, j) + dhj * og * (1 - tcj * tcj)
-                            LayerMath.store4(dcj * gj * ig * (1 - ig), di, j)
-                            LayerMath.store4(dcj * LayerMath.load4(cPrev, j) * fg * (1 - fg), df, j)
-                            LayerMath.store4(dcj * ig * (1 - gj * gj), dg, j)
-                            LayerMath.store4(dhj * tcj * og * (1 - og), dout, j)
-                            LayerMath.store4(dcj * fg, dc, j)
-                            j += 4
+            ws.cells.withUnsafeBufferPointer { cellsBuffer in
+                ws.tanhCells.withUnsafeBufferPointer { tanhBuffer in
+                    gradGates.values.withUnsafeMutableBufferPointer { gradGatesBuffer in
+                        gradCell.withUnsafeMutableBufferPointer { gradCellBuffer in
+                            zeros.withUnsafeBufferPointer { zerosBuffer in
+                                let zero = zerosBuffer.baseAddress!
+                                let gates = gatesBuffer.baseAddress!, cells = cellsBuffer.baseAddress!
+                                let tanhCells = tanhBuffer.baseAddress!, dGates = gradGatesBuffer.baseAddress!
+                                let dcNext = gradCellBuffer.baseAddress!
+                                dcNext.update(repeating: 0, count: batch * H)
+                                for step in stride(from: L - 1, through: 0, by: -1) {
+                                    let t = reverse ? L - 1 - step : step
+                                    let tPrev = reverse ? t + 1 : t - 1
+                                    if step < L - 1 {
+                                        BLAS.gemm(
+                                            gradStep, transposeA: false, recurrentKernel.value, transposeB: true,
+                                            into: &gradHidden)
+                                    }
+                                    let isLast = step == L - 1
+                                    gradHidden.values.withUnsafeBufferPointer { dhBuffer in
+                                        gradStep.values.withUnsafeMutableBufferPointer { stepBuffer in
+                                            let dhNext = dhBuffer.baseAddress!, dStep = stepBuffer.baseAddress!
+                                            for b in 0..<batch {
+                                                let row = b * L + t
+                                                let g = gates + row * G, tc = tanhCells + row * H
+                                                let cPrev = step > 0 ? cells + (b * L + tPrev) * H : zero
+                                                let dh = isLast ? zero : dhNext + b * H, dc = dcNext + b * H
+                                                let ds = dStep + b * G
+                                                let gOut =
+                                                    sequences
+                                                    ? gradOut + row * width + offset
+                                                    : (isLast ? gradOut + b * width + offset : zero)
+                                                let gi = g, gf = g + H, gg = g + 2 * H, go = g + 3 * H
+                                                let di = ds, df = ds + H, dg = ds + 2 * H, dout = ds + 3 * H
+                                                // Four units at a time (SIMD4: the same IEEE operations as the scalar tail).
+                                                var j = 0
+                                                while j + 4 <= H {
+                                                    let dhj = LayerMath.load4(dh, j) + LayerMath.load4(gOut, j)
+                                                    let ig = LayerMath.load4(gi, j), fg = LayerMath.load4(gf, j)
+                                                    let gj = LayerMath.load4(gg, j), og = LayerMath.load4(go, j)
+                                                    let tcj = LayerMath.load4(tc, j)
+                                                    let dcj = LayerMath.load4(dc, j) + dhj * og * (1 - tcj * tcj)
+                                                    LayerMath.store4(dcj * gj * ig * (1 - ig), di, j)
+                                                    LayerMath.store4(dcj * LayerMath.load4(cPrev, j) * fg * (1 - fg), df, j)
+                                                    LayerMath.store4(dcj * ig * (1 - gj * gj), dg, j)
+                                                    LayerMath.store4(dhj * tcj * og * (1 - og), dout, j)
+                                                    LayerMath.store4(dcj * fg, dc, j)
+                                                    j += 4
+                                                }
+                                                while j < H {
+                                                    let dhj = dh[j] + gOut[j]
+                                                    let ig = gi[j], fg = gf[j], gj = gg[j], og = go[j], tcj = tc[j]
+                                                    let dcj = dc[j] + dhj * og * (1 - tcj * tcj)
+                                                    di[j] = dcj * gj * ig * (1 - ig)
+                                                    df[j] = dcj * cPrev[j] * fg * (1 - fg)
+                                                    dg[j] = dcj * ig * (1 - gj * gj)
+                                                    dout[j] = dhj * tcj * og * (1 - og)
+                                                    dc[j] = dcj * fg
+                                                    j += 1
+                                                }
+                                                (dGates + row * G).update(from: ds, count: G)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
                         }
-                        while j < H {
-                            let dhj = dh[j] + gOut[j]
-                            let ig = gi[j], fg = gf[j], gj = gg[j], og = go[j], tcj = tc[j]
-                            let dcj = dc[j] + dhj * og * (1 - tcj * tcj)
-                            di[j] = dcj * gj * ig * (1 - ig)
-                            df[j] = dcj * cPrev[j] * fg * (1 - fg)
-                            dg[j] = dcj * ig * (1 - gj * gj)
-                            dout[j] = dhj * tcj * og * (1 - og)
-                            dc[j] = dcj * fg
-                            j += 1
-                        }
-                        (dGates + row * G).update(from: ds, count: G)
                     }
-                }
                 }
             }
         }
-        }
-        }
-        }
-        }
-        }
 
-        BLAS.gemm(ws.previousHidden, transposeA: true, gradGates, transposeB: false,
-                  into: &recurrentKernel.gradient, beta: 1)
+        BLAS.gemm(
+            ws.previousHidden, transposeA: true, gradGates, transposeB: false,
+            into: &recurrentKernel.gradient, beta: 1)
         BLAS.gemm(x, transposeA: true, gradGates, transposeB: false, into: &kernel.gradient, beta: 1)
         LayerMath.addColumnSums(of: gradGates, into: &bias.gradient)
         if needInputGradient {
-            BLAS.gemm(gradGates, transposeA: false, kernel.value, transposeB: true, into: &gradInput,
-                      beta: accumulate ? 1 : 0)
+            BLAS.gemm(
+                gradGates, transposeA: false, kernel.value, transposeB: true, into: &gradInput,
+                beta: accumulate ? 1 : 0)
         }
     }
 }

@@ -2,8 +2,10 @@
 enum LayerInitialization {
     /// Glorot uniform with explicit fans (a convolution kernel's fans include the
     /// kernel size): U(-l, l), l = sqrt(6 / (fanIn + fanOut)), filled row-major.
-    static func glorotUniform(rows: Int, cols: Int, fanIn: Int, fanOut: Int,
-                              rng: inout SeededGenerator) -> Matrix {
+    static func glorotUniform(
+        rows: Int, cols: Int, fanIn: Int, fanOut: Int,
+        rng: inout SeededGenerator
+    ) -> Matrix {
         precondition(rows > 0 && cols > 0 && fanIn > 0 && fanOut > 0, "glorotUniform: sizes must be positive")
         let limit = (6 / Float(fanIn + fanOut)).squareRoot()
         var m = Matrix(rows: rows, cols: cols)

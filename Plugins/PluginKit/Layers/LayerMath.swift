@@ -108,10 +108,13 @@ enum LayerMath {
 
     /// dL/dz for y = f(z), from y and dL/dy: the gradient itself when f is linear
     /// (no copy), else written into `buffer`. The result has `gradient`'s shape.
-    static func preActivationGradient(_ activation: Activation, output: Matrix, gradient: Matrix,
-                                      buffer: inout Matrix) -> Matrix {
-        precondition(output.values.count == gradient.values.count,
-                     "gradient has \(gradient.values.count) values, the output \(output.values.count)")
+    static func preActivationGradient(
+        _ activation: Activation, output: Matrix, gradient: Matrix,
+        buffer: inout Matrix
+    ) -> Matrix {
+        precondition(
+            output.values.count == gradient.values.count,
+            "gradient has \(gradient.values.count) values, the output \(output.values.count)")
         if activation == .linear { return gradient }
         buffer.reshapeDiscardingContents(rows: gradient.rows, cols: gradient.cols)
         output.values.withUnsafeBufferPointer { y in
@@ -130,8 +133,10 @@ enum LayerMath {
 
     /// `r = g ⊙ [y > 0]` as a branch-free select, four lanes at a time (the scalar form with
     /// a data-dependent branch mispredicts on about half of a relu layer's values).
-    static func reluDerivative(output y: UnsafeBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
-                               into r: UnsafeMutableBufferPointer<Float>) {
+    static func reluDerivative(
+        output y: UnsafeBufferPointer<Float>, gradient g: UnsafeBufferPointer<Float>,
+        into r: UnsafeMutableBufferPointer<Float>
+    ) {
         precondition(y.count == g.count && g.count == r.count, "reluDerivative: buffer sizes differ")
         guard let yp = y.baseAddress, let gp = g.baseAddress, let rp = r.baseAddress else { return }
         let n = r.count
@@ -146,9 +151,11 @@ enum LayerMath {
 
     /// Checks a parameter's value and gradient shapes (they are public vars, e.g. loaded from disk).
     static func checkShape(_ p: Weight, rows: Int, cols: Int) {
-        precondition(p.value.rows == rows && p.value.cols == cols && p.value.isConsistent,
-                     "\(p.name) must be \(rows)x\(cols), is \(p.value.rows)x\(p.value.cols)")
-        precondition(p.gradient.rows == rows && p.gradient.cols == cols && p.gradient.isConsistent,
-                     "\(p.name): gradient must be \(rows)x\(cols)")
+        precondition(
+            p.value.rows == rows && p.value.cols == cols && p.value.isConsistent,
+            "\(p.name) must be \(rows)x\(cols), is \(p.value.rows)x\(p.value.cols)")
+        precondition(
+            p.gradient.rows == rows && p.gradient.cols == cols && p.gradient.isConsistent,
+            "\(p.name): gradient must be \(rows)x\(cols)")
     }
 }

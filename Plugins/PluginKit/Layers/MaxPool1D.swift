@@ -24,8 +24,9 @@ public final class MaxPool1D: SequenceLayer {
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.cols == inputSize && input.isConsistent,
-                     "MaxPool1D: input has \(input.cols) columns, expected \(inputSize)")
+        precondition(
+            input.cols == inputSize && input.isConsistent,
+            "MaxPool1D: input has \(input.cols) columns, expected \(inputSize)")
         let batch = input.rows
         let c = inputChannels, inRow = inputSize, outRow = outputSize, lOut = outputLength
         let pool = poolSize, s = stride
@@ -66,8 +67,9 @@ public final class MaxPool1D: SequenceLayer {
 
     public func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
         precondition(trainingBatch >= 0, "MaxPool1D: backward called before a training forward")
-        precondition(gradOutput.rows == trainingBatch && gradOutput.cols == outputSize && gradOutput.isConsistent,
-                     "MaxPool1D: gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(trainingBatch)x\(outputSize)")
+        precondition(
+            gradOutput.rows == trainingBatch && gradOutput.cols == outputSize && gradOutput.isConsistent,
+            "MaxPool1D: gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(trainingBatch)x\(outputSize)")
         guard needInputGradient else { return nil }
         let batch = trainingBatch, inRow = inputSize, outRow = outputSize
         gradInput.reshapeDiscardingContents(rows: batch, cols: inRow)

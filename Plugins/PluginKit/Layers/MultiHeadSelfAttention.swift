@@ -52,15 +52,18 @@ public final class MultiHeadSelfAttention: SequenceLayer {
 
     public init(name: String, length: Int, channels: Int, heads: Int, rng: inout SeededGenerator) {
         precondition(length > 0 && channels > 0 && heads > 0, "MultiHeadSelfAttention \(name): sizes must be positive")
-        precondition(channels % heads == 0, "MultiHeadSelfAttention \(name): \(channels) channels do not split into \(heads) heads")
+        precondition(
+            channels % heads == 0, "MultiHeadSelfAttention \(name): \(channels) channels do not split into \(heads) heads")
         inputLength = length
         inputChannels = channels
         self.heads = heads
         headSize = channels / heads
         func kernel(_ role: String) -> Weight {
-            Weight(name: "\(name).\(role).kernel",
-                      value: LayerInitialization.glorotUniform(rows: channels, cols: channels, fanIn: channels,
-                                                               fanOut: channels, rng: &rng))
+            Weight(
+                name: "\(name).\(role).kernel",
+                value: LayerInitialization.glorotUniform(
+                    rows: channels, cols: channels, fanIn: channels,
+                    fanOut: channels, rng: &rng))
         }
         func bias(_ role: String) -> Weight {
             Weight(name: "\(name).\(role).bias", value: Matrix(rows: 1, cols: channels))
@@ -72,8 +75,9 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.cols == inputSize && input.isConsistent,
-                     "MultiHeadSelfAttention \(queryKernel.name): input has \(input.cols) columns, expected \(inputSize)")
+        precondition(
+            input.cols == inputSize && input.isConsistent,
+            "MultiHeadSelfAttention \(queryKernel.name): input has \(input.cols) columns, expected \(inputSize)")
         checkParameterShapes()
         let batch = input.rows, L = inputLength, C = inputChannels, d = headSize
         let x = LayerMath.view(input, rows: batch * L, cols: C)
@@ -121,8 +125,10 @@ public final class MultiHeadSelfAttention: SequenceLayer {
             preconditionFailure("MultiHeadSelfAttention \(queryKernel.name): backward called before a training forward")
         }
         let L = inputLength, C = inputChannels, d = headSize, batch = x.rows / L
-        precondition(gradOutput.rows == batch && gradOutput.cols == inputSize && gradOutput.isConsistent,
-                     "MultiHeadSelfAttention \(queryKernel.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(batch)x\(inputSize)")
+        precondition(
+            gradOutput.rows == batch && gradOutput.cols == inputSize && gradOutput.isConsistent,
+            "MultiHeadSelfAttention \(queryKernel.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(batch)x\(inputSize)"
+        )
         checkParameterShapes()
         var ws = Workspace()
         swap(&ws, &trainingSpace)
@@ -178,8 +184,10 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     }
 
     /// `dst (L x d) = src[sample * L + i, head * d + j]`.
-    private static func extract(_ src: Matrix, sample: Int, head: Int, length: Int, headSize: Int,
-                                into dst: inout Matrix) {
+    private static func extract(
+        _ src: Matrix, sample: Int, head: Int, length: Int, headSize: Int,
+        into dst: inout Matrix
+    ) {
         dst.reshapeDiscardingContents(rows: length, cols: headSize)
         let width = src.cols
         src.values.withUnsafeBufferPointer { sb in
@@ -191,8 +199,10 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     }
 
     /// `dst[sample * L + i, head * d + j] = src (L x d)`.
-    private static func insert(_ src: Matrix, sample: Int, head: Int, length: Int, headSize: Int,
-                               into dst: inout Matrix) {
+    private static func insert(
+        _ src: Matrix, sample: Int, head: Int, length: Int, headSize: Int,
+        into dst: inout Matrix
+    ) {
         let width = dst.cols
         src.values.withUnsafeBufferPointer { sb in
             dst.values.withUnsafeMutableBufferPointer { db in

@@ -33,7 +33,8 @@ struct OutputBuffers {
     private static func fill(_ m: inout Matrix, rows: Int, cols: Int, _ body: (inout Matrix) -> Void) -> Matrix {
         m.reshapeDiscardingContents(rows: rows, cols: cols)
         body(&m)
-        precondition(m.values.count == rows * cols, "OutputBuffers: the layer wrote \(m.values.count) values, expected \(rows * cols)")
+        precondition(
+            m.values.count == rows * cols, "OutputBuffers: the layer wrote \(m.values.count) values, expected \(rows * cols)")
         m.rows = rows
         m.cols = cols
         return m

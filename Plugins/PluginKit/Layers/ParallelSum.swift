@@ -22,7 +22,8 @@ public final class ParallelSum: FittableLayer {
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
         let a = first.forward(input, training: training)
         let b = second.forward(input, training: training)
-        precondition(a.rows == b.rows && a.cols == b.cols, "ParallelSum: branches give \(a.rows)x\(a.cols) and \(b.rows)x\(b.cols)")
+        precondition(
+            a.rows == b.rows && a.cols == b.cols, "ParallelSum: branches give \(a.rows)x\(a.cols) and \(b.rows)x\(b.cols)")
         return outputs.fill(rows: a.rows, cols: a.cols, training: training) { out in
             let n = a.values.count
             a.values.withUnsafeBufferPointer { ap in

@@ -30,8 +30,9 @@ public final class PositionalEncoding: SequenceLayer {
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.cols == inputSize && input.isConsistent,
-                     "PositionalEncoding: input has \(input.cols) columns, expected \(inputSize)")
+        precondition(
+            input.cols == inputSize && input.isConsistent,
+            "PositionalEncoding: input has \(input.cols) columns, expected \(inputSize)")
         let width = inputSize, rows = input.rows
         return outputs.fill(rows: rows, cols: width, training: training) { out in
             input.values.withUnsafeBufferPointer { xb in
@@ -49,7 +50,8 @@ public final class PositionalEncoding: SequenceLayer {
     }
 
     public func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
-        precondition(gradOutput.cols == inputSize, "PositionalEncoding: gradient has \(gradOutput.cols) columns, expected \(inputSize)")
+        precondition(
+            gradOutput.cols == inputSize, "PositionalEncoding: gradient has \(gradOutput.cols) columns, expected \(inputSize)")
         return needInputGradient ? gradOutput : nil
     }
 }

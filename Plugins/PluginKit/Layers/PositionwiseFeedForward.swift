@@ -17,10 +17,13 @@ public final class PositionwiseFeedForward: SequenceLayer {
     public var weights: [Weight] { hidden.weights + output.weights }
     private var trainingBatch = -1
 
-    public init(name: String, length: Int, channels: Int, hidden: Int, activation: Activation,
-                rng: inout SeededGenerator) {
-        precondition(length > 0 && channels > 0 && hidden > 0,
-                     "PositionwiseFeedForward \(name): length, channels and hidden must be positive")
+    public init(
+        name: String, length: Int, channels: Int, hidden: Int, activation: Activation,
+        rng: inout SeededGenerator
+    ) {
+        precondition(
+            length > 0 && channels > 0 && hidden > 0,
+            "PositionwiseFeedForward \(name): length, channels and hidden must be positive")
         inputLength = length
         inputChannels = channels
         hiddenSize = hidden
@@ -29,8 +32,9 @@ public final class PositionwiseFeedForward: SequenceLayer {
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.cols == inputSize && input.isConsistent,
-                     "PositionwiseFeedForward \(hidden.weight.name): input has \(input.cols) columns, expected \(inputSize)")
+        precondition(
+            input.cols == inputSize && input.isConsistent,
+            "PositionwiseFeedForward \(hidden.weight.name): input has \(input.cols) columns, expected \(inputSize)")
         let batch = input.rows
         if training { trainingBatch = batch }
         let steps = LayerMath.view(input, rows: batch * inputLength, cols: inputChannels)
@@ -40,8 +44,9 @@ public final class PositionwiseFeedForward: SequenceLayer {
 
     public func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
         precondition(trainingBatch >= 0, "PositionwiseFeedForward: backward called before a training forward")
-        precondition(gradOutput.rows == trainingBatch && gradOutput.cols == inputSize,
-                     "PositionwiseFeedForward: gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(trainingBatch)x\(inputSize)")
+        precondition(
+            gradOutput.rows == trainingBatch && gradOutput.cols == inputSize,
+            "PositionwiseFeedForward: gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(trainingBatch)x\(inputSize)")
         let g = LayerMath.view(gradOutput, rows: trainingBatch * inputLength, cols: inputChannels)
         guard let gh = output.backward(g, needInputGradient: true) else {
             preconditionFailure("PositionwiseFeedForward: no gradient from the output map")

@@ -15,8 +15,9 @@ public final class Residual: Layer {
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
         precondition(input.isConsistent, "Residual: matrix data count does not match its shape")
         let y = inner.forward(input, training: training)
-        precondition(y.rows == input.rows && y.cols == input.cols,
-                     "Residual: the inner layer maps \(input.rows)x\(input.cols) to \(y.rows)x\(y.cols)")
+        precondition(
+            y.rows == input.rows && y.cols == input.cols,
+            "Residual: the inner layer maps \(input.rows)x\(input.cols) to \(y.rows)x\(y.cols)")
         if training { trainingShape = (input.rows, input.cols) }
         return outputs.fill(rows: input.rows, cols: input.cols, training: training) { out in
             Self.add(input, y, into: &out)
@@ -25,8 +26,9 @@ public final class Residual: Layer {
 
     public func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
         guard let shape = trainingShape else { preconditionFailure("Residual: backward called before a training forward") }
-        precondition(gradOutput.rows == shape.rows && gradOutput.cols == shape.cols && gradOutput.isConsistent,
-                     "Residual: gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(shape.rows)x\(shape.cols)")
+        precondition(
+            gradOutput.rows == shape.rows && gradOutput.cols == shape.cols && gradOutput.isConsistent,
+            "Residual: gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(shape.rows)x\(shape.cols)")
         let innerGrad = inner.backward(gradOutput, needInputGradient: needInputGradient)
         guard needInputGradient else { return nil }
         guard let g = innerGrad else { preconditionFailure("Residual: the inner layer returned no input gradient") }

@@ -15,16 +15,18 @@ public final class UpSampling1D: SequenceLayer {
     private var gradInput = Matrix(rows: 0, cols: 0)
 
     public init(inputLength: Int, channels: Int, factor: Int) {
-        precondition(inputLength > 0 && channels > 0 && factor > 0,
-                     "UpSampling1D: length, channels and factor must be positive")
+        precondition(
+            inputLength > 0 && channels > 0 && factor > 0,
+            "UpSampling1D: length, channels and factor must be positive")
         self.inputLength = inputLength
         self.inputChannels = channels
         self.factor = factor
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.cols == inputSize && input.isConsistent,
-                     "UpSampling1D: input has \(input.cols) columns, expected \(inputSize)")
+        precondition(
+            input.cols == inputSize && input.isConsistent,
+            "UpSampling1D: input has \(input.cols) columns, expected \(inputSize)")
         let batch = input.rows
         if training { trainingBatch = batch }
         let c = inputChannels, f = factor, steps = batch * inputLength
@@ -47,8 +49,9 @@ public final class UpSampling1D: SequenceLayer {
 
     public func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
         precondition(trainingBatch >= 0, "UpSampling1D: backward called before a training forward")
-        precondition(gradOutput.rows == trainingBatch && gradOutput.cols == outputSize && gradOutput.isConsistent,
-                     "UpSampling1D: gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(trainingBatch)x\(outputSize)")
+        precondition(
+            gradOutput.rows == trainingBatch && gradOutput.cols == outputSize && gradOutput.isConsistent,
+            "UpSampling1D: gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(trainingBatch)x\(outputSize)")
         guard needInputGradient else { return nil }
         let batch = trainingBatch, c = inputChannels, f = factor, steps = batch * inputLength
         gradInput.reshapeDiscardingContents(rows: batch, cols: inputSize)

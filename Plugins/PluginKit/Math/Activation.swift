@@ -17,10 +17,12 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
     /// sigmoid' = y(1 - y), relu' = [y > 0]), so layers keep only their output
     /// and never need to cache the pre-activation z.
     public func backward(output: Matrix, gradient: inout Matrix) {
-        precondition(output.rows == gradient.rows && output.cols == gradient.cols,
-                     "Activation.backward: output is \(output.rows)x\(output.cols), gradient is \(gradient.rows)x\(gradient.cols)")
-        precondition(output.isConsistent && gradient.isConsistent,
-                     "Activation.backward: matrix data count does not match its shape")
+        precondition(
+            output.rows == gradient.rows && output.cols == gradient.cols,
+            "Activation.backward: output is \(output.rows)x\(output.cols), gradient is \(gradient.rows)x\(gradient.cols)")
+        precondition(
+            output.isConsistent && gradient.isConsistent,
+            "Activation.backward: matrix data count does not match its shape")
         if self == .linear { return }
         output.values.withUnsafeBufferPointer { y in
             gradient.values.withUnsafeMutableBufferPointer { g in
@@ -52,11 +54,14 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
     /// is read before it is written. Having a separate destination lets `Dense`
     /// fuse "copy the incoming gradient" and "multiply by f'" into one pass
     /// without mutating the caller's matrix.
-    func multiplyByDerivative(output: UnsafeBufferPointer<Float>,
-                              gradient: UnsafeBufferPointer<Float>,
-                              into result: UnsafeMutableBufferPointer<Float>) {
-        precondition(output.count == gradient.count && gradient.count == result.count,
-                     "Activation: buffer sizes differ")
+    func multiplyByDerivative(
+        output: UnsafeBufferPointer<Float>,
+        gradient: UnsafeBufferPointer<Float>,
+        into result: UnsafeMutableBufferPointer<Float>
+    ) {
+        precondition(
+            output.count == gradient.count && gradient.count == result.count,
+            "Activation: buffer sizes differ")
         guard let y = output.baseAddress, let g = gradient.baseAddress, let r = result.baseAddress else { return }
         let n = result.count
         switch self {

@@ -62,9 +62,10 @@ public final class Adam {
         let b1 = beta1, b2 = beta2, c1 = 1 - beta1, c2 = 1 - beta2, eps = epsilon, decay = l2
 
         for p in weights where p.trainable {
-            precondition(p.gradient.rows == p.value.rows && p.gradient.cols == p.value.cols
-                            && p.value.isConsistent && p.gradient.isConsistent,
-                         "Adam: weight \(p.name) has a gradient of a different shape")
+            precondition(
+                p.gradient.rows == p.value.rows && p.gradient.cols == p.value.cols
+                    && p.value.isConsistent && p.gradient.isConsistent,
+                "Adam: weight \(p.name) has a gradient of a different shape")
             let state: Moments
             if let existing = moments[ObjectIdentifier(p)] {
                 state = existing
@@ -80,7 +81,8 @@ public final class Adam {
                     state.m.withUnsafeMutableBufferPointer { mBuf in
                         state.v.withUnsafeMutableBufferPointer { vBuf in
                             guard let w = wBuf.baseAddress, let g = gBuf.baseAddress,
-                                  let m = mBuf.baseAddress, let v = vBuf.baseAddress else { return }
+                                let m = mBuf.baseAddress, let v = vBuf.baseAddress
+                            else { return }
                             for i in 0..<n {
                                 let gi = g[i] + decay * w[i]
                                 let mi = b1 * m[i] + c1 * gi

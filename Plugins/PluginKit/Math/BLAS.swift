@@ -20,10 +20,13 @@ public enum BLAS {
     /// When `beta == 0` the old contents of `c` are ignored, and `c` is reshaped
     /// to `op(a).rows x op(b).cols` if needed (reusing its storage when the element
     /// count already matches). When `beta != 0`, `c` must already have that shape.
-    public static func gemm(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool,
-                            into c: inout Matrix, alpha: Float = 1, beta: Float = 0) {
-        precondition(a.isConsistent && b.isConsistent && c.isConsistent,
-                     "gemm: matrix data count does not match its shape")
+    public static func gemm(
+        _ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool,
+        into c: inout Matrix, alpha: Float = 1, beta: Float = 0
+    ) {
+        precondition(
+            a.isConsistent && b.isConsistent && c.isConsistent,
+            "gemm: matrix data count does not match its shape")
         let m = transposeA ? a.cols : a.rows
         let k = transposeA ? a.rows : a.cols
         let kB = transposeB ? b.cols : b.rows
@@ -33,8 +36,9 @@ public enum BLAS {
         if beta == 0 {
             if c.rows != m || c.cols != n { c.reshapeDiscardingContents(rows: m, cols: n) }
         } else {
-            precondition(c.rows == m && c.cols == n,
-                         "gemm: c is \(c.rows)x\(c.cols), expected \(m)x\(n) when accumulating (beta != 0)")
+            precondition(
+                c.rows == m && c.cols == n,
+                "gemm: c is \(c.rows)x\(c.cols), expected \(m)x\(n) when accumulating (beta != 0)")
         }
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
@@ -45,19 +49,21 @@ public enum BLAS {
             return
         }
         let limit = Int(Int32.max)
-        precondition(m <= limit && n <= limit && k <= limit && a.cols <= limit && b.cols <= limit,
-                     "gemm: dimension exceeds the 32-bit BLAS interface")
+        precondition(
+            m <= limit && n <= limit && k <= limit && a.cols <= limit && b.cols <= limit,
+            "gemm: dimension exceeds the 32-bit BLAS interface")
 
         a.values.withUnsafeBufferPointer { pa in
             b.values.withUnsafeBufferPointer { pb in
                 c.values.withUnsafeMutableBufferPointer { pc in
-                    cblas_sgemm(CblasRowMajor,
-                                transposeA ? CblasTrans : CblasNoTrans,
-                                transposeB ? CblasTrans : CblasNoTrans,
-                                Int32(m), Int32(n), Int32(k),
-                                alpha, pa.baseAddress, Int32(a.cols),
-                                pb.baseAddress, Int32(b.cols),
-                                beta, pc.baseAddress, Int32(n))
+                    cblas_sgemm(
+                        CblasRowMajor,
+                        transposeA ? CblasTrans : CblasNoTrans,
+                        transposeB ? CblasTrans : CblasNoTrans,
+                        Int32(m), Int32(n), Int32(k),
+                        alpha, pa.baseAddress, Int32(a.cols),
+                        pb.baseAddress, Int32(b.cols),
+                        beta, pc.baseAddress, Int32(n))
                 }
             }
         }

@@ -35,22 +35,26 @@ public final class Dense: Layer {
 
     /// Glorot-uniform weights [inputSize x outputSize] from `rng`, zero bias [1 x outputSize].
     /// Weight names: "\(name).weight", "\(name).bias".
-    public init(inputSize: Int, outputSize: Int, activation: Activation, name: String,
-                rng: inout SeededGenerator) {
+    public init(
+        inputSize: Int, outputSize: Int, activation: Activation, name: String,
+        rng: inout SeededGenerator
+    ) {
         precondition(inputSize > 0 && outputSize > 0, "Dense \(name): sizes must be positive")
         self.inputSize = inputSize
         self.outputSize = outputSize
         self.activation = activation
-        self.weight = Weight(name: "\(name).weight",
-                                value: WeightInitialization.glorotUniform(rows: inputSize, cols: outputSize, rng: &rng))
+        self.weight = Weight(
+            name: "\(name).weight",
+            value: WeightInitialization.glorotUniform(rows: inputSize, cols: outputSize, rng: &rng))
         self.bias = Weight(name: "\(name).bias", value: Matrix(rows: 1, cols: outputSize))
     }
 
     /// Shape mismatches are programmer errors here: callers validate external
     /// data (window length, feature count) before it reaches a layer.
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
-        precondition(input.cols == inputSize,
-                     "Dense \(weight.name): input has \(input.cols) columns, expected \(inputSize)")
+        precondition(
+            input.cols == inputSize,
+            "Dense \(weight.name): input has \(input.cols) columns, expected \(inputSize)")
         checkParameterShapes()
         if training {
             cachedInput = input
@@ -73,8 +77,9 @@ public final class Dense: Layer {
             preconditionFailure("Dense \(weight.name): backward called before a training forward")
         }
         let output = latestIsA ? outputA : outputB
-        precondition(gradOutput.rows == output.rows && gradOutput.cols == output.cols && gradOutput.isConsistent,
-                     "Dense \(weight.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(output.rows)x\(output.cols)")
+        precondition(
+            gradOutput.rows == output.rows && gradOutput.cols == output.cols && gradOutput.isConsistent,
+            "Dense \(weight.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(output.rows)x\(output.cols)")
         checkParameterShapes()
 
         // dL/dz = dL/dy ⊙ f'(z). For a linear layer that is dL/dy itself: no copy.
@@ -138,14 +143,18 @@ public final class Dense: Layer {
     /// `value` and `gradient` are public vars (weights get loaded from disk), so
     /// re-check the shapes the raw loops rely on.
     private func checkParameterShapes() {
-        precondition(weight.value.rows == inputSize && weight.value.cols == outputSize && weight.value.isConsistent,
-                     "Dense \(weight.name): weight must be \(inputSize)x\(outputSize)")
-        precondition(bias.value.rows == 1 && bias.value.cols == outputSize && bias.value.isConsistent,
-                     "Dense \(bias.name): bias must be 1x\(outputSize)")
-        precondition(weight.gradient.rows == inputSize && weight.gradient.cols == outputSize
-                        && weight.gradient.isConsistent,
-                     "Dense \(weight.name): weight gradient must be \(inputSize)x\(outputSize)")
-        precondition(bias.gradient.rows == 1 && bias.gradient.cols == outputSize && bias.gradient.isConsistent,
-                     "Dense \(bias.name): bias gradient must be 1x\(outputSize)")
+        precondition(
+            weight.value.rows == inputSize && weight.value.cols == outputSize && weight.value.isConsistent,
+            "Dense \(weight.name): weight must be \(inputSize)x\(outputSize)")
+        precondition(
+            bias.value.rows == 1 && bias.value.cols == outputSize && bias.value.isConsistent,
+            "Dense \(bias.name): bias must be 1x\(outputSize)")
+        precondition(
+            weight.gradient.rows == inputSize && weight.gradient.cols == outputSize
+                && weight.gradient.isConsistent,
+            "Dense \(weight.name): weight gradient must be \(inputSize)x\(outputSize)")
+        precondition(
+            bias.gradient.rows == 1 && bias.gradient.cols == outputSize && bias.gradient.isConsistent,
+            "Dense \(bias.name): bias gradient must be 1x\(outputSize)")
     }
 }

@@ -22,7 +22,7 @@ enum FastMath {
     /// e^x for x in [-87, 88] (callers clamp; outside it 2^n leaves the normal range).
     @inline(__always)
     static func exp(_ x: Float) -> Float {
-        let t = x * 1.442_695_04 + roundingMagic      // n = round(x / ln 2), kept in t's low bits
+        let t = x * 1.442_695_04 + roundingMagic  // n = round(x / ln 2), kept in t's low bits
         let n = t - roundingMagic
         // r = x - n ln 2, with ln 2 split in two so n * 0.693359375 is exact.
         var r = x - n * 0.693_359_375
@@ -34,7 +34,7 @@ enum FastMath {
         p = p * r + 4.166_579_589_4e-2
         p = p * r + 1.666_666_545_9e-1
         p = p * r + 5.000_000_120_1e-1
-        let er = p * r2 + r + 1                        // e^r, |r| <= ln2 / 2
+        let er = p * r2 + r + 1  // e^r, |r| <= ln2 / 2
         // 2^n built directly in the exponent field (bit pattern arithmetic: no
         // Float -> Int conversion, which would trap on NaN).
         let scale = Float(bitPattern: (t.bitPattern &- roundingMagic.bitPattern &+ 127) &<< 23)

@@ -23,8 +23,9 @@ public struct Matrix: Equatable, Sendable {
     /// Wraps existing row-major storage without copying it.
     public init(rows: Int, cols: Int, values: [Float]) {
         precondition(rows >= 0 && cols >= 0, "Matrix dimensions must be non-negative")
-        precondition(values.count == rows * cols,
-                     "Matrix has \(values.count) values, expected \(rows) x \(cols)")
+        precondition(
+            values.count == rows * cols,
+            "Matrix has \(values.count) values, expected \(rows) x \(cols)")
         self.rows = rows
         self.cols = cols
         self.values = values

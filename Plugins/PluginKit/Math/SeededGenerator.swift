@@ -1,3 +1,5 @@
+import FeatureExtractorSupport
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import FeatureExtractorSupport
 
 /// Deterministic, platform-independent PRNG: xoshiro256** seeded through SplitMix64.
 ///

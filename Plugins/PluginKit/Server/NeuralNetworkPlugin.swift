@@ -34,8 +34,9 @@ extension NeuralNetworkPlugin {
     public static var debugVariables: [String] { ModelConfiguration.standardDebugVariables }
 
     public static func optimizer(_ configuration: ModelConfiguration) -> Adam {
-        let adam = Adam(learningRate: Float(configuration.number("learning_rate") ?? 1e-3),
-                        l2: Float(configuration.number("l2_reg") ?? 0))
+        let adam = Adam(
+            learningRate: Float(configuration.number("learning_rate") ?? 1e-3),
+            l2: Float(configuration.number("l2_reg") ?? 0))
         adam.decay = Float(configuration.number("learning_rate_decay") ?? 0)
         return adam
     }

@@ -94,7 +94,7 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
 
     private func initialize(_ p: InitializeParams) throws(RPCError) -> InitializeResult {
         guard !initialized else { throw .wrongState("initialize sent twice") }
-        let range = ProtocolRange(min: 1, max: 1)
+        let range = ProtocolRange.current
         guard range.contains(p.protocolVersion) else {
             throw .invalidParams("protocol version \(p.protocolVersion) not supported (this plugin speaks \(range))")
         }
@@ -103,15 +103,17 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         guard let transport = offered.first else { throw .invalidParams("no known tensor transport offered (\(p.transports))") }
         initialized = true
         defer { codec = MessageCodec(transport: transport) }  // the reply itself has no tensors
-        return InitializeResult(name: Plugin.name, version: Plugin.version, role: Plugin.role, protocol: range,
-                                transport: transport, parameters: Plugin.parameters, debugVariables: Plugin.debugVariables,
-                                capabilities: [PluginCapability.fit])
+        return InitializeResult(
+            name: Plugin.name, version: Plugin.version, role: Plugin.role, protocol: range,
+            transport: transport, parameters: Plugin.parameters, debugVariables: Plugin.debugVariables,
+            capabilities: [PluginCapability.fit])
     }
 
     private func configure(_ p: ConfigureParams) throws(RPCError) -> ConfigureResult {
         try p.validate()
         let values = try Plugin.parameters.resolve(p.parameters)
-        let configuration = ModelConfiguration(inputShape: p.inputShape, outputShape: p.outputShape, seed: p.seed, parameters: values)
+        let configuration = ModelConfiguration(
+            inputShape: p.inputShape, outputShape: p.outputShape, seed: p.seed, parameters: values)
         var rng = SeededGenerator(seed: p.seed)
         let model = try Plugin.build(configuration, rng: &rng)
         self.configuration = configuration
@@ -125,7 +127,8 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         let (model, _) = try configured()
         let c = configuration!
         let input = p.input
-        guard input.shape.count == c.inputShape.count + 1, Array(input.shape.dropFirst()) == c.inputShape, input.shape[0] >= 1 else {
+        guard input.shape.count == c.inputShape.count + 1, Array(input.shape.dropFirst()) == c.inputShape, input.shape[0] >= 1
+        else {
             throw RPCError.invalidParams("input shape \(input.shape) is not [batch] + \(c.inputShape)")
         }
         let batch = input.shape[0]
@@ -149,8 +152,9 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         guard p.gradOutput.shape == expected else {
             throw RPCError.invalidParams("grad_output shape \(p.gradOutput.shape) is not \(expected)")
         }
-        let grad = model.backward(Matrix(rows: batchOfLastForward, cols: c.outputSize, values: p.gradOutput.values),
-                                  needInputGradient: p.needInputGradient)
+        let grad = model.backward(
+            Matrix(rows: batchOfLastForward, cols: c.outputSize, values: p.gradOutput.values),
+            needInputGradient: p.needInputGradient)
         guard let grad, p.needInputGradient else { return BackwardResult(gradInput: nil) }
         guard grad.values.allSatisfy(\.isFinite) else {
             throw RPCError(code: RPCErrorCode.numericalError, message: "backward produced NaN or infinity")
@@ -166,14 +170,18 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         let given = Set(state.tensors.keys)
         guard expected == given else {
             let missing = expected.subtracting(given).sorted().prefix(5), extra = given.subtracting(expected).sorted().prefix(5)
-            throw RPCError(code: RPCErrorCode.stateMismatch,
-                           message: "state does not fit this model (missing: \(missing.joined(separator: ", ")); unexpected: \(extra.joined(separator: ", ")))")
+            throw RPCError(
+                code: RPCErrorCode.stateMismatch,
+                message:
+                    "state does not fit this model (missing: \(missing.joined(separator: ", ")); unexpected: \(extra.joined(separator: ", ")))"
+            )
         }
         for p in params {
             let t = state.tensors[p.name]!
             guard t.shape == [p.value.rows, p.value.cols] else {
-                throw RPCError(code: RPCErrorCode.stateMismatch,
-                               message: "tensor '\(p.name)' has shape \(t.shape), the model needs [\(p.value.rows), \(p.value.cols)]")
+                throw RPCError(
+                    code: RPCErrorCode.stateMismatch,
+                    message: "tensor '\(p.name)' has shape \(t.shape), the model needs [\(p.value.rows), \(p.value.cols)]")
             }
         }
         // Only after every tensor fitted: a failed import leaves the model as it was.
@@ -192,7 +200,9 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
             case "parameter_count": out[name] = model.map { .number(Double($0.weightCount)) } ?? .null
             case "steps": out[name] = .number(Double(optimizer?.stepCount ?? 0))
             case "layer_sizes":
-                out[name] = model.map { m in .array(m.layers.compactMap { ($0 as? Dense).map { .number(Double($0.outputSize)) } }) } ?? .null
+                out[name] =
+                    model.map { m in .array(m.layers.compactMap { ($0 as? Dense).map { .number(Double($0.outputSize)) } }) }
+                    ?? .null
             default: out[name] = c?.parameters[name] ?? Plugin.parameters[name]?.defaultValue ?? .null
             }
         }

@@ -29,8 +29,10 @@ enum CSVFieldSplitter {
     static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
     /// Fills `fields` (cleared first; its capacity is reused between lines).
-    static func split(_ line: UnsafeRawBufferPointer, into fields: inout [CSVField],
-                      maxFields: Int) throws(CSVSplitFailure) {
+    static func split(
+        _ line: UnsafeRawBufferPointer, into fields: inout [CSVField],
+        maxFields: Int
+    ) throws(CSVSplitFailure) {
         fields.removeAll(keepingCapacity: true)
         let count = line.count
         var i = 0

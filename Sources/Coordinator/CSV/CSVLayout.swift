@@ -20,7 +20,7 @@ struct CSVLayout: Equatable {
         var copy = text
         let result = copy.withUTF8 { CSVNumberParser.parse(UnsafeRawBufferPointer($0)) }
         switch result {
-        case .value, .notFinite, .outOfRange: return .number // a number, possibly a bad one
+        case .value, .notFinite, .outOfRange: return .number  // a number, possibly a bad one
         case .empty: return .empty
         case .notANumber: return .text
         }
@@ -29,8 +29,10 @@ struct CSVLayout: Equatable {
     /// - Parameters:
     ///   - firstRow: fields of the first non-empty line (`firstLine`).
     ///   - secondRow: fields of the next non-empty line (`secondLine`), nil if there is none.
-    static func resolve(firstRow: [String], firstLine: Int, secondRow: [String]?, secondLine: Int?,
-                        options: CSVOptions, path: String) throws -> CSVLayout {
+    static func resolve(
+        firstRow: [String], firstLine: Int, secondRow: [String]?, secondLine: Int?,
+        options: CSVOptions, path: String
+    ) throws -> CSVLayout {
         let firstKinds = firstRow.map(kind(of:))
         let secondKinds = secondRow?.map(kind(of:))
         let hasHeader: Bool
@@ -43,13 +45,15 @@ struct CSVLayout: Equatable {
         let names = (0..<count).map { index in
             hasHeader && !firstRow[index].isEmpty ? firstRow[index] : "col\(index + 1)"
         }
-        var layout = CSVLayout(hasHeader: hasHeader, columnNames: names, dateIndex: nil, selected: [],
-                               headerLine: hasHeader ? firstLine : nil)
+        var layout = CSVLayout(
+            hasHeader: hasHeader, columnNames: names, dateIndex: nil, selected: [],
+            headerLine: hasHeader ? firstLine : nil)
         let dataKinds: [Kind]
         if hasHeader {
             guard let secondKinds else {
-                throw DataError(file: path, line: firstLine,
-                                message: "the file has a header but no data rows")
+                throw DataError(
+                    file: path, line: firstLine,
+                    message: "the file has a header but no data rows")
             }
             dataKinds = secondKinds
         } else {
@@ -68,26 +72,32 @@ struct CSVLayout: Equatable {
 
         if let requested = options.columns {
             guard !requested.isEmpty else {
-                throw DataError(file: path, message: "no columns selected; give at least one column or none to read every numeric column")
+                throw DataError(
+                    file: path, message: "no columns selected; give at least one column or none to read every numeric column")
             }
             var seen = Set<Int>()
             for spec in requested {
                 let index = try layout.column(spec, path: path, role: "column")
                 if index == layout.dateIndex {
-                    throw DataError(file: path, line: layout.headerLine, field: names[index],
-                                    message: "is the date column and holds no numbers; select data columns only")
+                    throw DataError(
+                        file: path, line: layout.headerLine, field: names[index],
+                        message: "is the date column and holds no numbers; select data columns only")
                 }
                 guard seen.insert(index).inserted else {
-                    throw DataError(file: path, line: layout.headerLine, field: names[index],
-                                    message: "selected twice (as '\(spec)')")
+                    throw DataError(
+                        file: path, line: layout.headerLine, field: names[index],
+                        message: "selected twice (as '\(spec)')")
                 }
                 layout.selected.append(index)
             }
         } else {
             layout.selected = (0..<count).filter { $0 != layout.dateIndex && dataKind($0) != .text }
             guard !layout.selected.isEmpty else {
-                throw DataError(file: path, line: hasHeader ? secondLine : firstLine,
-                                message: "no numeric column: the first data row has no number outside the date column (columns: \(layout.availableList))")
+                throw DataError(
+                    file: path, line: hasHeader ? secondLine : firstLine,
+                    message:
+                        "no numeric column: the first data row has no number outside the date column (columns: \(layout.availableList))"
+                )
             }
         }
         return layout
@@ -110,14 +120,18 @@ struct CSVLayout: Equatable {
         let matches = columnNames.indices.filter { columnNames[$0] == spec }
         if matches.count == 1 { return matches[0] }
         if matches.count > 1 {
-            throw DataError(file: path, line: headerLine,
-                            message: "\(role) '\(spec)' is ambiguous: columns \(matches.map { String($0 + 1) }.joined(separator: ", ")) have that name; select it by number")
+            throw DataError(
+                file: path, line: headerLine,
+                message:
+                    "\(role) '\(spec)' is ambiguous: columns \(matches.map { String($0 + 1) }.joined(separator: ", ")) have that name; select it by number"
+            )
         }
         if let number = Int(spec), number >= 1, number <= columnCount {
             return number - 1
         }
-        throw DataError(file: path, line: headerLine,
-                        message: "unknown \(role) \(DataError.quote(spec)); available: \(availableList)")
+        throw DataError(
+            file: path, line: headerLine,
+            message: "unknown \(role) \(DataError.quote(spec)); available: \(availableList)")
     }
 
     /// "DATE_TIME, OPEN, ... (or numbers 1-5)", shortened for very wide files.

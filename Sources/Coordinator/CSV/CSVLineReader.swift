@@ -57,7 +57,8 @@ final class CSVLineReader {
         while true {
             let pending = end - start
             if pending > 0, let base = buffer.baseAddress,
-               let found = memchr(base + start, 0x0A, pending) {
+                let found = memchr(base + start, 0x0A, pending)
+            {
                 let newline = base.distance(to: found)
                 let line = try finishLine(from: start, to: newline)
                 start = newline + 1
@@ -82,7 +83,8 @@ final class CSVLineReader {
         var last = lineEnd
         if last > first, buffer[last - 1] == 0x0D { last -= 1 }
         if lineNumber == 1, last - first >= 3,
-           buffer[first] == 0xEF, buffer[first + 1] == 0xBB, buffer[first + 2] == 0xBF {
+            buffer[first] == 0xEF, buffer[first + 1] == 0xBB, buffer[first + 2] == 0xBF
+        {
             first += 3
         }
         guard last - first <= maxLineBytes else { throw tooLong(lineNumber) }
@@ -90,8 +92,9 @@ final class CSVLineReader {
     }
 
     private func tooLong(_ line: Int) -> DataError {
-        DataError(file: path, line: line,
-                  message: "line is longer than \(maxLineBytes) bytes (maxLineBytes); is this really a CSV file with one row per line?")
+        DataError(
+            file: path, line: line,
+            message: "line is longer than \(maxLineBytes) bytes (maxLineBytes); is this really a CSV file with one row per line?")
     }
 
     /// Moves the unread bytes to the front, grows the buffer if a long line needs it, and
@@ -107,8 +110,9 @@ final class CSVLineReader {
         }
         if end == buffer.count {
             let limit = maxLineBytes + 2
-            let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: min(limit, buffer.count * 2),
-                                                               alignment: 16)
+            let grown = UnsafeMutableRawBufferPointer.allocate(
+                byteCount: min(limit, buffer.count * 2),
+                alignment: 16)
             grown.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[0..<end]))
             buffer.deallocate()
             buffer = grown

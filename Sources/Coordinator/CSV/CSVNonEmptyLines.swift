@@ -14,8 +14,11 @@ struct CSVNonEmptyLines {
                 continue
             }
             if let empty = firstEmptyLine {
-                throw DataError(file: reader.path, line: empty,
-                                message: "empty line before more data (line \(reader.lineNumber)); empty lines are allowed only at the end of the file")
+                throw DataError(
+                    file: reader.path, line: empty,
+                    message:
+                        "empty line before more data (line \(reader.lineNumber)); empty lines are allowed only at the end of the file"
+                )
             }
             return line
         }

@@ -21,7 +21,7 @@ enum CSVNumberParser {
         for byte in bytes {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "+"),
-                 UInt8(ascii: "-"), UInt8(ascii: "e"), UInt8(ascii: "E"):
+                UInt8(ascii: "-"), UInt8(ascii: "e"), UInt8(ascii: "E"):
                 continue
             default:
                 hasLetter = true

@@ -34,8 +34,10 @@ package struct CSVOptions: Sendable {
     /// Most data rows accepted (the header does not count).
     package var maxRows = 50_000_000
 
-    package init(header: HeaderMode = .auto, columns: [String]? = nil, dateColumn: DateColumnMode = .auto,
-                maxLineBytes: Int = 1 << 20, maxColumns: Int = 4096, maxRows: Int = 50_000_000) {
+    package init(
+        header: HeaderMode = .auto, columns: [String]? = nil, dateColumn: DateColumnMode = .auto,
+        maxLineBytes: Int = 1 << 20, maxColumns: Int = 4096, maxRows: Int = 50_000_000
+    ) {
         self.header = header
         self.columns = columns
         self.dateColumn = dateColumn

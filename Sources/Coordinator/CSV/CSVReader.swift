@@ -21,18 +21,23 @@ package enum CSVReader {
         let secondBytes = second.map { Array($0) }
         // Whether line 1 is a header is not known yet; if line 2 cannot be split, name its
         // fields after line 1 where that looks like a name, which it usually is.
-        let likelyNames = options.header == .absent ? nil : firstRow.enumerated().map { index, text in
-            CSVLayout.kind(of: text) == .text ? text : "col\(index + 1)"
-        }
+        let likelyNames =
+            options.header == .absent
+            ? nil
+            : firstRow.enumerated().map { index, text in
+                CSVLayout.kind(of: text) == .text ? text : "col\(index + 1)"
+            }
         let secondRow = try second.map {
             try splitToText($0, line: reader.lineNumber, path: path, maxFields: maxFields, names: likelyNames)
         }
 
-        let layout = try CSVLayout.resolve(firstRow: firstRow, firstLine: firstLine, secondRow: secondRow,
-                                           secondLine: secondLine, options: options, path: path)
+        let layout = try CSVLayout.resolve(
+            firstRow: firstRow, firstLine: firstLine, secondRow: secondRow,
+            secondLine: secondLine, options: options, path: path)
         let rowGuess = reader.fileSize / max(1, firstBytes.count + 1) + 2
-        var builder = CSVTableBuilder(layout: layout, path: path, maxRows: max(0, options.maxRows),
-                                      maxFields: maxFields, expectedRows: rowGuess)
+        var builder = CSVTableBuilder(
+            layout: layout, path: path, maxRows: max(0, options.maxRows),
+            maxFields: maxFields, expectedRows: rowGuess)
         if !layout.hasHeader {
             try firstBytes.withUnsafeBytes { try builder.add($0, line: firstLine) }
         }
@@ -52,13 +57,17 @@ package enum CSVReader {
             throw DataError(file: file, message: "window size must be at least 1, got \(windowSize)")
         }
         guard table.rowCount >= windowSize else {
-            throw DataError(file: file, message: "fewer rows (\(table.rowCount)) than the window size (\(windowSize)); use a smaller window or more data")
+            throw DataError(
+                file: file,
+                message: "fewer rows (\(table.rowCount)) than the window size (\(windowSize)); use a smaller window or more data")
         }
     }
 
     /// Splits one of the first two lines into field texts, for the layout decision.
-    private static func splitToText(_ line: UnsafeRawBufferPointer, line number: Int, path: String,
-                                    maxFields: Int, names: [String]?) throws -> [String] {
+    private static func splitToText(
+        _ line: UnsafeRawBufferPointer, line number: Int, path: String,
+        maxFields: Int, names: [String]?
+    ) throws -> [String] {
         var fields: [CSVField] = []
         do {
             try CSVFieldSplitter.split(line, into: &fields, maxFields: maxFields)

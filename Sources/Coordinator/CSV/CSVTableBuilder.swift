@@ -36,12 +36,14 @@ struct CSVTableBuilder {
         }
         guard fields.count == layout.columnCount else {
             let reference = layout.hasHeader ? "as in the header" : "as in the first row"
-            throw DataError(file: path, line: number,
-                            message: "expected \(layout.columnCount) fields (\(reference)), got \(fields.count)")
+            throw DataError(
+                file: path, line: number,
+                message: "expected \(layout.columnCount) fields (\(reference)), got \(fields.count)")
         }
         guard rowCount < maxRows else {
-            throw DataError(file: path, line: number,
-                            message: "more than \(maxRows) data rows (maxRows); split the file or raise the limit")
+            throw DataError(
+                file: path, line: number,
+                message: "more than \(maxRows) data rows (maxRows); split the file or raise the limit")
         }
         for (slot, column) in layout.selected.enumerated() {
             let field = fields[column]
@@ -60,15 +62,18 @@ struct CSVTableBuilder {
     }
 
     func table() -> TimeSeriesTable {
-        TimeSeriesTable(columnNames: layout.selected.map { layout.columnNames[$0] },
-                        columns: columns,
-                        dates: layout.dateIndex == nil ? nil : dates,
-                        rowCount: rowCount,
-                        dateColumnName: layout.dateIndex.map { layout.columnNames[$0] })
+        TimeSeriesTable(
+            columnNames: layout.selected.map { layout.columnNames[$0] },
+            columns: columns,
+            dates: layout.dateIndex == nil ? nil : dates,
+            rowCount: rowCount,
+            dateColumnName: layout.dateIndex.map { layout.columnNames[$0] })
     }
 
-    private func numberError(_ result: CSVNumberParser.Result, field: CSVField, column: Int,
-                             line: UnsafeRawBufferPointer, number: Int) -> DataError {
+    private func numberError(
+        _ result: CSVNumberParser.Result, field: CSVField, column: Int,
+        line: UnsafeRawBufferPointer, number: Int
+    ) -> DataError {
         let text = DataError.quote(CSVFieldSplitter.text(of: field, in: line))
         let message: String
         switch result {
@@ -91,14 +96,17 @@ struct CSVTableBuilder {
         }
         switch failure {
         case .unterminatedQuote(let index):
-            return DataError(file: path, line: line, field: name(index),
-                             message: "quoted value has no closing quote (values may not span lines)")
+            return DataError(
+                file: path, line: line, field: name(index),
+                message: "quoted value has no closing quote (values may not span lines)")
         case .textAfterClosingQuote(let index):
-            return DataError(file: path, line: line, field: name(index),
-                             message: "unexpected text after the closing quote; write a quote inside a quoted value as \"\"")
+            return DataError(
+                file: path, line: line, field: name(index),
+                message: "unexpected text after the closing quote; write a quote inside a quoted value as \"\"")
         case .tooManyFields(let limit):
-            return DataError(file: path, line: line,
-                             message: "more than \(limit) fields (maxColumns); is the separator a comma?")
+            return DataError(
+                file: path, line: line,
+                message: "more than \(limit) fields (maxColumns); is the separator a comma?")
         }
     }
 }

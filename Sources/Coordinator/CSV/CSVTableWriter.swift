@@ -19,10 +19,12 @@ package enum CSVTableWriter {
     ///   - row: fills the values of row `i` into the buffer (`columnCount` values, NaN
     ///     until set). Rows are produced one at a time so that a 30,000 x 32 table never
     ///     exists as one giant string.
-    package static func write(path: String, header: [String], dates: [String]?, rowCount: Int,
-                             columnCount: Int, dateHeader: String = "DATE_TIME",
-                             precision: CSVNumberPrecision = .float32,
-                             row: (Int, inout [Double]) throws -> Void) throws {
+    package static func write(
+        path: String, header: [String], dates: [String]?, rowCount: Int,
+        columnCount: Int, dateHeader: String = "DATE_TIME",
+        precision: CSVNumberPrecision = .float32,
+        row: (Int, inout [Double]) throws -> Void
+    ) throws {
         guard header.count == columnCount else {
             throw DataError(file: path, message: "internal: \(header.count) column names for \(columnCount) columns")
         }
@@ -45,8 +47,9 @@ package enum CSVTableWriter {
             for column in 0..<columnCount { values[column] = .nan }
             try row(index, &values)
             guard values.count == columnCount else {
-                throw DataError(file: path, line: index + 2,
-                                message: "internal: row has \(values.count) values, expected \(columnCount)")
+                throw DataError(
+                    file: path, line: index + 2,
+                    message: "internal: row has \(values.count) values, expected \(columnCount)")
             }
             if let dates {
                 appendText(dates[index], to: &line)
@@ -77,7 +80,8 @@ package enum CSVTableWriter {
     /// RFC 4180: quote a value that contains a separator, quote, line break or edge blank.
     static func appendText(_ text: String, to line: inout [UInt8]) {
         let utf8 = text.utf8
-        let needsQuotes = utf8.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+        let needsQuotes =
+            utf8.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
             || utf8.first == 0x20 || utf8.last == 0x20 || utf8.first == 0x09 || utf8.last == 0x09
         guard needsQuotes else {
             line.append(contentsOf: utf8)

@@ -22,14 +22,18 @@ public enum ConfigurationLoader {
 
     /// Checks config bytes from anywhere (a file, a server): size, JSON object, known keys.
     public static func parseObject(_ data: Data, source path: String) throws -> [String: JSONValue] {
-        guard data.count <= maxFileBytes else { throw ConfigurationError.badFile(path: path, reason: "larger than \(maxFileBytes) bytes") }
+        guard data.count <= maxFileBytes else {
+            throw ConfigurationError.badFile(path: path, reason: "larger than \(maxFileBytes) bytes")
+        }
         let value: JSONValue
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
             throw ConfigurationError.badFile(path: path, reason: "not valid JSON (\(Self.position(of: error, in: data)))")
         }
-        guard let object = value.objectValue else { throw ConfigurationError.badFile(path: path, reason: "must hold a JSON object") }
+        guard let object = value.objectValue else {
+            throw ConfigurationError.badFile(path: path, reason: "must hold a JSON object")
+        }
         for key in object.keys.sorted() where !RunConfiguration.knownKeys.contains(key) {
             throw ConfigurationError.unknownKey(key: key, source: path)
         }
@@ -89,7 +93,8 @@ public enum ConfigurationLoader {
 
     static func key(of error: DecodingError) -> String {
         switch error {
-        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c): return c.codingPath.map(\.stringValue).joined(separator: ".")
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            return c.codingPath.map(\.stringValue).joined(separator: ".")
         case .keyNotFound(let k, _): return k.stringValue
         @unknown default: return "?"
         }

@@ -71,7 +71,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         case windowSize = "window_size", initialSize = "initial_size", stepSize = "step_size"
         case thresholdError = "threshold_error", incrementalSearch = "incremental_search"
         case epochs, batchSize = "batch_size", learningRate = "learning_rate"
-        case earlyStoppingPatience = "early_stopping_patience", pluginRestarts = "plugin_restarts", seed, normalization, columns, headers
+        case earlyStoppingPatience = "early_stopping_patience", pluginRestarts = "plugin_restarts", seed, normalization, columns,
+            headers
         case maxSteps = "max_steps", forceDate = "force_date", quietMode = "quiet_mode"
         case saveLog = "save_log", saveConfig = "save_config", encoder, decoder
         case pluginLimits = "plugin_limits", allowWeakerSandbox = "allow_weaker_sandbox", allowDowngrade = "allow_downgrade"
@@ -98,14 +99,24 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         // The decoder is seeded with seed + 1, which must still fit the protocol's 2^53.
         guard seed < 1 << 53 else { throw bad("seed", "must be below 2^53") }
         guard normalizationMethod != nil else { throw bad("normalization", "must be one of minmax, zscore, none") }
-        if let m = maxSteps { guard m >= windowSize else { throw bad("max_steps", "must be at least window_size (\(windowSize))") } }
-        guard PluginName.isValid(encoderPlugin) else { throw bad("encoder_plugin", "'\(encoderPlugin.prefix(64))' is not a plugin name") }
-        guard PluginName.isValid(decoderPlugin) else { throw bad("decoder_plugin", "'\(decoderPlugin.prefix(64))' is not a plugin name") }
-        for name in allowWeakerSandbox where SandboxMechanism(rawValue: name) == nil {
-            throw bad("allow_weaker_sandbox", "'\(name.prefix(32))' is not one of \(SandboxMechanism.allCases.map(\.rawValue).joined(separator: ", "))")
+        if let m = maxSteps {
+            guard m >= windowSize else { throw bad("max_steps", "must be at least window_size (\(windowSize))") }
         }
-        for (key, value) in [("save_encoder", saveEncoder), ("save_decoder", saveDecoder), ("load_encoder", loadEncoder),
-                             ("load_decoder", loadDecoder)] {
+        guard PluginName.isValid(encoderPlugin) else {
+            throw bad("encoder_plugin", "'\(encoderPlugin.prefix(64))' is not a plugin name")
+        }
+        guard PluginName.isValid(decoderPlugin) else {
+            throw bad("decoder_plugin", "'\(decoderPlugin.prefix(64))' is not a plugin name")
+        }
+        for name in allowWeakerSandbox where SandboxMechanism(rawValue: name) == nil {
+            throw bad(
+                "allow_weaker_sandbox",
+                "'\(name.prefix(32))' is not one of \(SandboxMechanism.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        for (key, value) in [
+            ("save_encoder", saveEncoder), ("save_decoder", saveDecoder), ("load_encoder", loadEncoder),
+            ("load_decoder", loadDecoder),
+        ] {
             if let v = value, v.contains("://"), !v.lowercased().hasPrefix("https://") {
                 throw bad(key, "only https:// URLs are allowed for remote models")
             }

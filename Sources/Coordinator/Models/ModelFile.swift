@@ -24,9 +24,11 @@ public struct ModelFile: Sendable, Equatable {
     public var trainingDataSHA256: String?
     public var state: ModelState
 
-    public init(role: PluginRole, pluginName: String, pluginVersion: String, windowSize: Int, interfaceSize: Int,
-                parameters: [String: JSONValue], normalization: NormalizationStats, createdAt: String,
-                trainingDataSHA256: String?, state: ModelState) {
+    public init(
+        role: PluginRole, pluginName: String, pluginVersion: String, windowSize: Int, interfaceSize: Int,
+        parameters: [String: JSONValue], normalization: NormalizationStats, createdAt: String,
+        trainingDataSHA256: String?, state: ModelState
+    ) {
         self.role = role
         self.pluginName = pluginName
         self.pluginVersion = pluginVersion
@@ -61,25 +63,41 @@ public struct ModelFile: Sendable, Equatable {
         let st = try SafeTensors.parse(bytes, source: path)
         let m = st.metadata
         func field(_ key: String) throws -> String {
-            guard let v = m[key] else { throw DataError(file: path, field: key, message: "model metadata lacks '\(key)'; not a feature-extractor model?") }
+            guard let v = m[key] else {
+                throw DataError(file: path, field: key, message: "model metadata lacks '\(key)'; not a feature-extractor model?")
+            }
             return v
         }
         func int(_ key: String) throws -> Int {
-            guard let v = Int(try field(key)), v > 0, v <= 1 << 20 else { throw DataError(file: path, field: key, message: "must be a positive integer") }
+            guard let v = Int(try field(key)), v > 0, v <= 1 << 20 else {
+                throw DataError(file: path, field: key, message: "must be a positive integer")
+            }
             return v
         }
-        guard try field("format") == format else { throw DataError(file: path, field: "format", message: "not a feature-extractor model") }
-        guard try field("format_version") == formatVersion else {
-            throw DataError(file: path, field: "format_version", message: "version \(m["format_version"] ?? "?") is not supported (expected \(formatVersion))")
+        guard try field("format") == format else {
+            throw DataError(file: path, field: "format", message: "not a feature-extractor model")
         }
-        guard let role = PluginRole(rawValue: try field("role")) else { throw DataError(file: path, field: "role", message: "must be encoder or decoder") }
+        guard try field("format_version") == formatVersion else {
+            throw DataError(
+                file: path, field: "format_version",
+                message: "version \(m["format_version"] ?? "?") is not supported (expected \(formatVersion))")
+        }
+        guard let role = PluginRole(rawValue: try field("role")) else {
+            throw DataError(file: path, field: "role", message: "must be encoder or decoder")
+        }
         let name = try field("plugin_name")
-        guard PluginName.isValid(name) else { throw DataError(file: path, field: "plugin_name", message: "not a valid plugin name") }
+        guard PluginName.isValid(name) else {
+            throw DataError(file: path, field: "plugin_name", message: "not a valid plugin name")
+        }
         let version = try field("plugin_version")
-        guard SemanticVersion(version) != nil else { throw DataError(file: path, field: "plugin_version", message: "not MAJOR.MINOR.PATCH") }
+        guard SemanticVersion(version) != nil else {
+            throw DataError(file: path, field: "plugin_version", message: "not MAJOR.MINOR.PATCH")
+        }
         let parameters: [String: JSONValue]
         do {
-            guard let p = try JSONDecoder().decode(JSONValue.self, from: Data(try field("parameters").utf8)).objectValue else { throw DataError(file: path, message: "") }
+            guard let p = try JSONDecoder().decode(JSONValue.self, from: Data(try field("parameters").utf8)).objectValue else {
+                throw DataError(file: path, message: "")
+            }
             parameters = p
         } catch {
             throw DataError(file: path, field: "parameters", message: "must be a JSON object")
@@ -95,14 +113,17 @@ public struct ModelFile: Sendable, Equatable {
         for (name, t) in st.tensors where !t.shape.isEmpty && t.shape.count <= Tensor.maxRank {
             tensors[name] = Tensor(shape: t.shape, values: t.values)
         }
-        guard tensors.count == st.tensors.count else { throw DataError(file: path, message: "a tensor has rank 0 or above \(Tensor.maxRank)") }
+        guard tensors.count == st.tensors.count else {
+            throw DataError(file: path, message: "a tensor has rank 0 or above \(Tensor.maxRank)")
+        }
         if let bad = tensors.first(where: { $0.value.values.contains { !$0.isFinite } }) {
             throw DataError(file: path, field: bad.key, message: "holds NaN or infinity")
         }
-        return ModelFile(role: role, pluginName: name, pluginVersion: version, windowSize: try int("window_size"),
-                         interfaceSize: try int("interface_size"), parameters: parameters, normalization: normalization,
-                         createdAt: m["created_at"] ?? "", trainingDataSHA256: m["training_data_sha256"],
-                         state: ModelState(tensors: tensors))
+        return ModelFile(
+            role: role, pluginName: name, pluginVersion: version, windowSize: try int("window_size"),
+            interfaceSize: try int("interface_size"), parameters: parameters, normalization: normalization,
+            createdAt: m["created_at"] ?? "", trainingDataSHA256: m["training_data_sha256"],
+            state: ModelState(tensors: tensors))
     }
 
     /// Refuses a model made by another plugin, role or major version, with the fix in the message.
@@ -111,10 +132,18 @@ public struct ModelFile: Sendable, Equatable {
             throw ModelMismatch(path: path, reason: "it is a saved \(role), but it is being loaded as the \(info.role)")
         }
         guard pluginName == info.name else {
-            throw ModelMismatch(path: path, reason: "it was made by the \(role) plugin '\(pluginName)', not '\(info.name)'; use --\(role)-plugin \(pluginName)")
+            throw ModelMismatch(
+                path: path,
+                reason:
+                    "it was made by the \(role) plugin '\(pluginName)', not '\(info.name)'; use --\(role)-plugin \(pluginName)")
         }
-        guard let mine = SemanticVersion(pluginVersion), let theirs = SemanticVersion(info.version), mine.major == theirs.major else {
-            throw ModelMismatch(path: path, reason: "it was made by \(pluginName) \(pluginVersion); the installed plugin is \(info.version) (major versions differ)")
+        guard let mine = SemanticVersion(pluginVersion), let theirs = SemanticVersion(info.version), mine.major == theirs.major
+        else {
+            throw ModelMismatch(
+                path: path,
+                reason:
+                    "it was made by \(pluginName) \(pluginVersion); the installed plugin is \(info.version) (major versions differ)"
+            )
         }
     }
 

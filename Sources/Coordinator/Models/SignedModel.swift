@@ -24,7 +24,9 @@ enum SignedModel {
 
     /// Reads a model whose signature verifies with a trusted key.
     static func read(path: String, trust: TrustStore) throws -> (model: ModelFile, signer: String) {
-        let bytes = try DataError.reading { () throws(FileError) in try BoundedFile.read(path: path, maxBytes: maxBytes, what: "a model file") }
+        let bytes = try DataError.reading { () throws(FileError) in
+            try BoundedFile.read(path: path, maxBytes: maxBytes, what: "a model file")
+        }
         guard let signature = try DetachedSignature.read(for: path) else {
             throw ProvenanceError.untrusted(path: path, reason: "has no signature (\(path).sig); only signed models are loaded")
         }

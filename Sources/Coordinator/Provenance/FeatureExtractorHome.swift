@@ -17,6 +17,7 @@ public enum FeatureExtractorHome {
 
     /// Creates the directory (mode 0700) if needed.
     public static func ensure(_ path: String) throws {
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }
 }

@@ -1,13 +1,13 @@
-import AuditStore
 import Foundation
 import PluginHost
+import StateStore
 
 /// The `TrustStore` the coordinator hands the host, backed by the SQLite store: trusted keys and
 /// the highest plugin versions accepted (for anti-rollback).
 public struct SQLiteTrustStore: TrustStore {
-    public let store: AuditStore
+    public let store: StateStore
 
-    public init(store: AuditStore) {
+    public init(store: StateStore) {
         self.store = store
     }
 

@@ -19,7 +19,8 @@ public enum RemoteConfiguration {
         }
         let object = try ConfigurationLoader.parseObject(response.body, source: source)
         for key in object.keys.sorted() where forbiddenKeys.contains(key) {
-            throw ConfigurationError.invalid(key: key, reason: "a remote config (\(source)) may not set it; only the local operator can")
+            throw ConfigurationError.invalid(
+                key: key, reason: "a remote config (\(source)) may not set it; only the local operator can")
         }
         return object
     }
@@ -34,8 +35,9 @@ public enum RemoteConfiguration {
         for key in forbiddenKeys { object.removeValue(forKey: key) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let response = try client.send("POST", url, body: try encoder.encode(JSONValue.object(object)),
-                                       headers: ["Content-Type": "application/json"], idempotent: false)
+        let response = try client.send(
+            "POST", url, body: try encoder.encode(JSONValue.object(object)),
+            headers: ["Content-Type": "application/json"], idempotent: false)
         return (try? JSONSerialization.jsonObject(with: response.body) as? [String: Any])?["version"] as? Int ?? 0
     }
 }

@@ -1,6 +1,6 @@
-import AuditStore
 import Foundation
 import RemoteClient
+import StateStore
 
 /// Sends a run's key events to `--remote-log` in the background.
 ///
@@ -10,7 +10,7 @@ import RemoteClient
 public final class RemoteLogger: @unchecked Sendable {
     private let url: String
     private let client: RemoteClient
-    private let store: AuditStore
+    private let store: StateStore
     private let actor: String
     private let lock = NSLock()
     private var queue: [String] = []
@@ -24,7 +24,7 @@ public final class RemoteLogger: @unchecked Sendable {
 
     static let batchSize = 200
 
-    public init(url: String, client: RemoteClient, store: AuditStore, actor: String) {
+    public init(url: String, client: RemoteClient, store: StateStore, actor: String) {
         self.url = url
         self.client = client
         self.store = store
@@ -79,7 +79,7 @@ public final class RemoteLogger: @unchecked Sendable {
             lock.unlock()
             let ok = batch.isEmpty || deliver(batch)
             lock.lock()
-            let stillOurs = !inFlight.isEmpty   // emptied when finish gave up and spooled it
+            let stillOurs = !inFlight.isEmpty  // emptied when finish gave up and spooled it
             inFlight.removeAll()
             lock.unlock()
             if !ok && stillOurs { spool(batch) }
@@ -96,12 +96,16 @@ public final class RemoteLogger: @unchecked Sendable {
             lock.lock(); delivered += events.count; lock.unlock()
             // Never fails the run from here: a database that cannot be written fails the
             // run's own audit entries on the main path, which stop it loudly.
-            _ = try? store.append(AuditEvent(actor: actor, action: "remote.log", target: URLRedactor.redact(url), outcome: .success,
-                                             details: ["events": String(events.count)]))
+            _ = try? store.append(
+                AuditEvent(
+                    actor: actor, action: "remote.log", target: URLRedactor.redact(url), outcome: .success,
+                    details: ["events": String(events.count)]))
             return true
         } catch {
-            _ = try? store.append(AuditEvent(actor: actor, action: "remote.log", target: URLRedactor.redact(url), outcome: .failure,
-                                             details: ["events": String(events.count), "error": String("\(error)".prefix(300))]))
+            _ = try? store.append(
+                AuditEvent(
+                    actor: actor, action: "remote.log", target: URLRedactor.redact(url), outcome: .failure,
+                    details: ["events": String(events.count), "error": String("\(error)".prefix(300))]))
             return false
         }
     }

@@ -16,7 +16,8 @@ enum RemoteModels {
             throw RemoteError.integrity("the model from \(source) does not match its digest (truncated or altered)")
         }
         guard let text = response.header("X-FE-Model-Signature"), let sigData = Data(base64Encoded: text),
-              let signature = try? JSONDecoder().decode(DetachedSignature.self, from: sigData) else {
+            let signature = try? JSONDecoder().decode(DetachedSignature.self, from: sigData)
+        else {
             throw ProvenanceError.untrusted(path: source, reason: "comes without a signature; only signed models are loaded")
         }
         _ = try signature.verify(response.body, kind: .model, path: source, trust: trust)
@@ -27,10 +28,12 @@ enum RemoteModels {
     static func upload(_ url: String, modelFile: String, signatureFile: String, client: RemoteClient) throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: modelFile))
         let signature = try Data(contentsOf: URL(fileURLWithPath: signatureFile))
-        _ = try client.send("PUT", url, body: bytes, headers: [
-            "Content-Type": "application/octet-stream",
-            "X-FE-Content-SHA256": RequestSigning.sha256Hex(bytes),
-            "X-FE-Model-Signature": signature.base64EncodedString(),
-        ], idempotent: true)
+        _ = try client.send(
+            "PUT", url, body: bytes,
+            headers: [
+                "Content-Type": "application/octet-stream",
+                "X-FE-Content-SHA256": RequestSigning.sha256Hex(bytes),
+                "X-FE-Model-Signature": signature.base64EncodedString(),
+            ], idempotent: true)
     }
 }

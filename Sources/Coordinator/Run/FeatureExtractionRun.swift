@@ -1,9 +1,9 @@
-import AuditStore
 import FeatureExtractorSupport
 import Foundation
 import PluginHost
-import RemoteClient
 import PluginProtocol
+import RemoteClient
+import StateStore
 
 /// One run of the tool: read data, start the plugins, train (or load) the
 /// autoencoder, write features, reconstructions, models, config and log.
@@ -46,8 +46,9 @@ public final class FeatureExtractionRun {
             env.remoteLog?.log("error", ["run": runID, "error": Sanitizer.clean("\(error)", limit: 500)])
             // Record the failure, but report the run's own error, not a second one.
             try? env.store.finishRun(runID, outcome: "failure", seconds: seconds, rows: 0, bytes: 0)
-            try? audit.record("run.finish", target: config.inputFile ?? "-", .failure,
-                              ["run": String(runID), "error": Sanitizer.clean("\(error)", limit: 500)])
+            try? audit.record(
+                "run.finish", target: config.inputFile ?? "-", .failure,
+                ["run": String(runID), "error": Sanitizer.clean("\(error)", limit: 500)])
             throw error
         }
     }
@@ -69,8 +70,9 @@ public final class FeatureExtractionRun {
         let stamp = ISO8601DateFormatter().string(from: started)
         let saved = try writeModelsAndConfig(model, inputs.data, createdAt: stamp, outputs: outputs, audit: audit)
         model.shutdown()  // before the summary, so the plugins' peak memory is known
-        var result = try summarize(model, inputs.data, debug: debug, training: training, evaluation: evaluation,
-                                   outputs: evaluation.written + saved, startedAt: stamp)
+        var result = try summarize(
+            model, inputs.data, debug: debug, training: training, evaluation: evaluation,
+            outputs: evaluation.written + saved, startedAt: stamp)
         result.executionSeconds = clock.seconds
         if let path = config.saveLog {
             try RunLog.write(result, to: outputs.stage(path))

@@ -13,8 +13,10 @@ struct PreparedData {
     var evaluation: TimeSeriesTable
     var evaluationWindows: WindowCatalog
 
-    static func load(_ config: RunConfiguration, windowSize: Int, modelStats: NormalizationStats?,
-                     info: (String) -> Void) throws -> PreparedData {
+    static func load(
+        _ config: RunConfiguration, windowSize: Int, modelStats: NormalizationStats?,
+        info: (String) -> Void
+    ) throws -> PreparedData {
         guard let inputPath = config.inputFile else {
             throw ConfigurationError.invalid(key: "input_file", reason: "no input file given")
         }
@@ -30,7 +32,11 @@ struct PreparedData {
         if let path = config.validationFile {
             let v = try CSVReader.read(path: path, options: options)
             guard v.columnNames == input.columnNames else {
-                throw DataError(file: path, message: "has columns [\(v.columnNames.joined(separator: ", "))], the input has [\(input.columnNames.joined(separator: ", "))]")
+                throw DataError(
+                    file: path,
+                    message:
+                        "has columns [\(v.columnNames.joined(separator: ", "))], the input has [\(input.columnNames.joined(separator: ", "))]"
+                )
             }
             try CSVReader.ensureRows(v, atLeast: windowSize, file: path)
             validationTable = v
@@ -41,7 +47,9 @@ struct PreparedData {
                 trainingTable = input.prefix(cut)
                 validationTable = input.suffix(from: cut)
             } else {
-                info("note: too few rows for a \(Int(config.validationSplit * 100))% validation split with window \(windowSize); training without validation")
+                info(
+                    "note: too few rows for a \(Int(config.validationSplit * 100))% validation split with window \(windowSize); training without validation"
+                )
             }
         }
 
@@ -52,7 +60,8 @@ struct PreparedData {
         let inputWindows = windows(input)
         return PreparedData(
             input: input, stats: stats, inputWindows: inputWindows,
-            training: modelStats == nil ? (validationTable != nil && config.validationFile == nil ? windows(trainingTable) : inputWindows) : nil,
+            training: modelStats == nil
+                ? (validationTable != nil && config.validationFile == nil ? windows(trainingTable) : inputWindows) : nil,
             validation: validationTable.map(windows),
             evaluation: evaluation,
             evaluationWindows: config.validationFile != nil ? windows(evaluation) : inputWindows)
@@ -62,13 +71,15 @@ struct PreparedData {
 extension TimeSeriesTable {
     /// The first `n` rows.
     func prefix(_ n: Int) -> TimeSeriesTable {
-        TimeSeriesTable(columnNames: columnNames, columns: columns.map { Array($0.prefix(n)) }, dates: dates.map { Array($0.prefix(n)) },
-                        rowCount: n, dateColumnName: dateColumnName)
+        TimeSeriesTable(
+            columnNames: columnNames, columns: columns.map { Array($0.prefix(n)) }, dates: dates.map { Array($0.prefix(n)) },
+            rowCount: n, dateColumnName: dateColumnName)
     }
 
     /// The rows from `start` on.
     func suffix(from start: Int) -> TimeSeriesTable {
-        TimeSeriesTable(columnNames: columnNames, columns: columns.map { Array($0[start...]) }, dates: dates.map { Array($0[start...]) },
-                        rowCount: rowCount - start, dateColumnName: dateColumnName)
+        TimeSeriesTable(
+            columnNames: columnNames, columns: columns.map { Array($0[start...]) }, dates: dates.map { Array($0[start...]) },
+            rowCount: rowCount - start, dateColumnName: dateColumnName)
     }
 }

@@ -16,13 +16,16 @@ struct ResultWriters {
         let seconds = stopwatch.seconds
         let k = model.interfaceSize
         let columns = table.columnNames
-        let header = columns.count == 1
+        let header =
+            columns.count == 1
             ? (1...k).map { "feature_\($0)" }
             : columns.flatMap { c in (1...k).map { "\(c)_feature_\($0)" } }
         let per = windows.perColumn
         let dates = forceDate ? table.dates.map { Array($0[(windows.windowSize - 1)...]) } : nil
-        try CSVTableWriter.write(path: path, header: header, dates: dates, rowCount: per, columnCount: header.count,
-                                 dateHeader: table.dateColumnName ?? "DATE_TIME") { row, values in
+        try CSVTableWriter.write(
+            path: path, header: header, dates: dates, rowCount: per, columnCount: header.count,
+            dateHeader: table.dateColumnName ?? "DATE_TIME"
+        ) { row, values in
             for c in 0..<columns.count {
                 let base = (c * per + row) * k
                 for j in 0..<k { values[c * k + j] = Double(features[base + j]) }
@@ -42,8 +45,10 @@ struct ResultWriters {
     /// Reconstructs `table`'s windows, folds them back into series, writes them
     /// (when `path` is given) and returns per-column errors.
     /// - Parameter pcaBaseline: each column's window MSE of PCA of the same size, reported beside the model's.
-    func reconstruct(_ windows: WindowCatalog, table: TimeSeriesTable, stats: NormalizationStats, pcaBaseline: [Double]?,
-                     forceDate: Bool, to path: String?) throws -> [ColumnMetrics] {
+    func reconstruct(
+        _ windows: WindowCatalog, table: TimeSeriesTable, stats: NormalizationStats, pcaBaseline: [Double]?,
+        forceDate: Bool, to path: String?
+    ) throws -> [ColumnMetrics] {
         let per = windows.perColumn, w = windows.windowSize
         var folders = table.columnNames.map { _ in OverlapFolder(seriesLength: table.rowCount, windowSize: w) }
         var windowSSE = [Double](repeating: 0, count: table.columnNames.count)
@@ -74,16 +79,19 @@ struct ResultWriters {
         let series = folders.enumerated().map { c, f in f.result().map { stats.denormalize(Float($0), column: c) } }
         if let path {
             let dates = forceDate ? table.dates : nil
-            try CSVTableWriter.write(path: path, header: table.columnNames, dates: dates, rowCount: table.rowCount,
-                                     columnCount: table.columnNames.count, dateHeader: table.dateColumnName ?? "DATE_TIME") { row, values in
+            try CSVTableWriter.write(
+                path: path, header: table.columnNames, dates: dates, rowCount: table.rowCount,
+                columnCount: table.columnNames.count, dateHeader: table.dateColumnName ?? "DATE_TIME"
+            ) { row, values in
                 for c in 0..<series.count { values[c] = series[c][row] }
             }
         }
         let n = Double(per * w)
         return table.columnNames.enumerated().map { c, name in
-            ColumnMetrics(column: name, windowMSE: windowSSE[c] / n, baselineWindowMeanMSE: baselineSSE[c] / n,
-                          baselinePCAMSE: pcaBaseline?[c], mse: ErrorMetrics.mse(series[c], table.columns[c]),
-                          mae: ErrorMetrics.mae(series[c], table.columns[c]))
+            ColumnMetrics(
+                column: name, windowMSE: windowSSE[c] / n, baselineWindowMeanMSE: baselineSSE[c] / n,
+                baselinePCAMSE: pcaBaseline?[c], mse: ErrorMetrics.mse(series[c], table.columns[c]),
+                mae: ErrorMetrics.mae(series[c], table.columns[c]))
         }
     }
 

@@ -1,6 +1,6 @@
-import AuditStore
 import PluginHost
 import RemoteClient
+import StateStore
 
 /// What a run gets from outside: where plugins live, limits, and where messages go.
 /// Passed in, never global, so tests and the CLI can run several side by side.
@@ -10,7 +10,7 @@ public struct RunEnvironment: Sendable {
     /// How plugins are confined; nil runs them unconfined (only on the operator's explicit request).
     public var sandbox: SandboxSettings?
     /// Where the audit trail, accounting, statistics and trust live. A run without it is not possible.
-    public var store: AuditStore
+    public var store: StateStore
     /// Who is running: the authenticated user, else the OS user.
     public var actor: String
     /// What was run (the command line, for accounting), and where the configuration came from.
@@ -31,11 +31,13 @@ public struct RunEnvironment: Sendable {
     /// Messages plugins wrote to stderr or sent as `log`.
     public var pluginLog: @Sendable (PluginLogEvent) -> Void
 
-    public init(pluginDirectories: [String], sandbox: SandboxSettings?, store: AuditStore, actor: String,
-                signingKey: SigningKey?, limits: RPCLimits = RPCLimits(),
-                info: @escaping @Sendable (String) -> Void = { _ in },
-                progress: @escaping @Sendable (EpochReport) -> Void = { _ in },
-                pluginLog: @escaping @Sendable (PluginLogEvent) -> Void = { _ in }) {
+    public init(
+        pluginDirectories: [String], sandbox: SandboxSettings?, store: StateStore, actor: String,
+        signingKey: SigningKey?, limits: RPCLimits = RPCLimits(),
+        info: @escaping @Sendable (String) -> Void = { _ in },
+        progress: @escaping @Sendable (EpochReport) -> Void = { _ in },
+        pluginLog: @escaping @Sendable (PluginLogEvent) -> Void = { _ in }
+    ) {
         self.pluginDirectories = pluginDirectories
         self.sandbox = sandbox
         self.store = store

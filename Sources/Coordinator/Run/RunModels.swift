@@ -1,7 +1,7 @@
-import AuditStore
 import Foundation
 import PluginHost
 import RemoteClient
+import StateStore
 
 /// Loading and saving the run's models: signed, verified and audited.
 extension FeatureExtractionRun {
@@ -16,7 +16,9 @@ extension FeatureExtractionRun {
             } else {
                 (model, signer) = try SignedModel.read(path: location, trust: trust)
             }
-            try audit.record("model.load", target: target, .success, ["role": model.role.rawValue, "plugin": model.pluginName, "signer": signer])
+            try audit.record(
+                "model.load", target: target, .success,
+                ["role": model.role.rawValue, "plugin": model.pluginName, "signer": signer])
             env.remoteLog?.log("model.load", ["target": target, "role": model.role.rawValue])
             return model
         } catch {
@@ -29,7 +31,9 @@ extension FeatureExtractionRun {
     /// directory and uploaded (before any local output is committed) for a URL.
     func saveModel(_ model: ModelFile, to location: String, outputs: StagedOutputs, audit: RunAuditor) throws {
         guard let key = env.signingKey else {
-            throw ProvenanceError.key(FeatureExtractorHome.localSigningKey(), "is missing: models are saved signed. Create it with 'feature-extractor keys generate --trust'")
+            throw ProvenanceError.key(
+                FeatureExtractorHome.localSigningKey(),
+                "is missing: models are saved signed. Create it with 'feature-extractor keys generate --trust'")
         }
         let target = URLRedactor.redact(location)
         if RemoteModels.isRemote(location) {
@@ -38,11 +42,15 @@ extension FeatureExtractionRun {
             try SignedModel.write(model, to: file, signaturePath: signature, key: key)
             outputs.beforeCommit {
                 try RemoteModels.upload(location, modelFile: file, signatureFile: signature, client: remote)
-                try audit.record("model.save", target: target, .success, ["role": model.role.rawValue, "plugin": model.pluginName, "signer": key.id])
+                try audit.record(
+                    "model.save", target: target, .success,
+                    ["role": model.role.rawValue, "plugin": model.pluginName, "signer": key.id])
             }
         } else {
             try SignedModel.write(model, to: outputs.stage(location), signaturePath: outputs.stage(location + ".sig"), key: key)
-            try audit.record("model.save", target: target, .success, ["role": model.role.rawValue, "plugin": model.pluginName, "signer": key.id])
+            try audit.record(
+                "model.save", target: target, .success,
+                ["role": model.role.rawValue, "plugin": model.pluginName, "signer": key.id])
         }
         env.remoteLog?.log("model.save", ["target": target, "role": model.role.rawValue])
     }

@@ -1,37 +1,46 @@
-import AuditStore
 import Foundation
 import PluginHost
 import PluginProtocol
+import StateStore
 
 /// Starting the run's plugins: provenance checked, sandboxed, handshaken, audited.
 extension FeatureExtractionRun {
     /// Starts and handshakes the plugins; the decoder only when the run needs one.
     func launch(needDecoder: Bool, audit: RunAuditor) throws -> Autoencoder {
-        let locator = PluginLocator(directories: env.pluginDirectories,
-                                    verification: ManifestVerification(trust: SQLiteTrustStore(store: env.store), allowDowngrade: config.allowDowngrade))
+        let locator = PluginLocator(
+            directories: env.pluginDirectories,
+            verification: ManifestVerification(trust: SQLiteTrustStore(store: env.store), allowDowngrade: config.allowDowngrade))
         let sandbox = effectiveSandbox()
         if sandbox == nil {
             try audit.record("sandbox.disabled", target: "plugins", .success, ["reason": "--no-sandbox"])
         } else if !config.allowWeakerSandbox.isEmpty {
-            try audit.record("sandbox.allow_weaker", target: "plugins", .success, ["mechanisms": config.allowWeakerSandbox.joined(separator: ",")])
+            try audit.record(
+                "sandbox.allow_weaker", target: "plugins", .success,
+                ["mechanisms": config.allowWeakerSandbox.joined(separator: ",")])
         }
         let log = env.pluginLog
         func start(_ name: String, _ role: PluginRole) throws -> PluginConnection {
             do {
                 let package = try locator.locate(name: name, role: role)
-                let connection = try PluginConnection(package: package, role: role, limits: env.limits, sandbox: sandbox, onLog: log)
+                let connection = try PluginConnection(
+                    package: package, role: role, limits: env.limits, sandbox: sandbox, onLog: log)
                 do {
                     try connection.initialize()
                 } catch {
                     connection.shutdown()
                     throw error
                 }
-                var details = ["version": package.manifest.version, "sha256": package.manifest.sha256 ?? "", "signer": package.signer ?? ""]
-                if !connection.sandboxWeakenings.isEmpty { details["sandbox_weaker"] = connection.sandboxWeakenings.joined(separator: "; ") }
+                var details = [
+                    "version": package.manifest.version, "sha256": package.manifest.sha256 ?? "", "signer": package.signer ?? "",
+                ]
+                if !connection.sandboxWeakenings.isEmpty {
+                    details["sandbox_weaker"] = connection.sandboxWeakenings.joined(separator: "; ")
+                }
                 try audit.record("plugin.load", target: "\(role)/\(name)", .success, details)
                 return connection
             } catch let error as PluginError {
-                try audit.record("plugin.refuse", target: "\(role)/\(name)", .refused, ["reason": Sanitizer.clean("\(error)", limit: 500)])
+                try audit.record(
+                    "plugin.refuse", target: "\(role)/\(name)", .refused, ["reason": Sanitizer.clean("\(error)", limit: 500)])
                 throw error
             }
         }

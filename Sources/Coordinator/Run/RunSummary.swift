@@ -21,7 +21,9 @@ public struct ColumnMetrics: Codable, Sendable, Equatable {
         case baselinePCAMSE = "baseline_pca_mse", pcaRatio = "pca_ratio", mse, mae
     }
 
-    public init(column: String, windowMSE: Double, baselineWindowMeanMSE: Double, baselinePCAMSE: Double?, mse: Double, mae: Double) {
+    public init(
+        column: String, windowMSE: Double, baselineWindowMeanMSE: Double, baselinePCAMSE: Double?, mse: Double, mae: Double
+    ) {
         self.column = column
         self.windowMSE = windowMSE
         self.baselineWindowMeanMSE = baselineWindowMeanMSE

@@ -25,7 +25,9 @@ final class StagedOutputs {
     /// The path to write `destination`'s content to now.
     func stage(_ destination: String) -> String {
         let url = URL(fileURLWithPath: destination)
-        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).staged-\(getpid())-\(staged.count)").path
+        let temp = url.deletingLastPathComponent().appendingPathComponent(
+            ".\(url.lastPathComponent).staged-\(getpid())-\(staged.count)"
+        ).path
         staged.append((temp, destination))
         return temp
     }
@@ -34,7 +36,9 @@ final class StagedOutputs {
     func stageTemporary() throws -> (String, String) {
         if temporaryDirectory == nil {
             var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("fe-staged-XXXXXX").utf8CString)
-            guard let dir = mkdtemp(&template) else { throw OutputError(path: NSTemporaryDirectory(), reason: "cannot create a temporary directory") }
+            guard let dir = mkdtemp(&template) else {
+                throw OutputError(path: NSTemporaryDirectory(), reason: "cannot create a temporary directory")
+            }
             temporaryDirectory = String(cString: dir)
         }
         uploads += 1

@@ -46,12 +46,14 @@ package struct SafeTensors: Sendable, Equatable {
                 throw DataError(file: "<safetensors>", field: name, message: "a tensor cannot be named \(Self.metadataKey)")
             }
             guard let count = Self.elementCount(tensor.shape), count == tensor.values.count else {
-                throw DataError(file: "<safetensors>", field: name,
-                                message: "shape \(tensor.shape) does not match \(tensor.values.count) values")
+                throw DataError(
+                    file: "<safetensors>", field: name,
+                    message: "shape \(tensor.shape) does not match \(tensor.values.count) values")
             }
             let end = offset + count * 4
             let shape = tensor.shape.map(String.init).joined(separator: ",")
-            members.append("\(JSONString.quote(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
+            members.append(
+                "\(JSONString.quote(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         header += members.joined(separator: ",") + "}"
@@ -85,7 +87,9 @@ package struct SafeTensors: Sendable, Equatable {
 
     /// Reads and validates a file; files larger than `maxBytes` are refused before reading.
     package static func read(path: String, maxBytes: Int = 2 << 30) throws -> SafeTensors {
-        let bytes = try DataError.reading { () throws(FileError) in try BoundedFile.read(path: path, maxBytes: maxBytes, what: "a safetensors file") }
+        let bytes = try DataError.reading { () throws(FileError) in
+            try BoundedFile.read(path: path, maxBytes: maxBytes, what: "a safetensors file")
+        }
         return try parse(bytes, source: path)
     }
 

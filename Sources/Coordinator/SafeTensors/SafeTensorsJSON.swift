@@ -148,7 +148,8 @@ indirect enum SafeTensorsJSON: Equatable {
             func digits(_ parser: inout Parser) -> Int {
                 let from = parser.index
                 while parser.index < parser.bytes.count,
-                      (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.index]) {
+                    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(parser.bytes[parser.index])
+                {
                     parser.index += 1
                 }
                 return parser.index - from
@@ -210,7 +211,8 @@ indirect enum SafeTensorsJSON: Equatable {
                     var code = try hex4()
                     if (0xD800..<0xDC00).contains(code) {
                         guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                              bytes[index + 1] == UInt8(ascii: "u") else { throw error("unpaired surrogate") }
+                            bytes[index + 1] == UInt8(ascii: "u")
+                        else { throw error("unpaired surrogate") }
                         index += 2
                         let low = try hex4()
                         guard (0xDC00..<0xE000).contains(low) else { throw error("unpaired surrogate") }

@@ -14,10 +14,14 @@ extension SafeTensors {
         var declared: UInt64 = 0
         for index in (0..<8).reversed() { declared = declared << 8 | UInt64(bytes[index]) }
         guard declared <= UInt64(max(0, maxHeaderBytes)) else {
-            throw fail("header length \(declared) exceeds the limit of \(maxHeaderBytes) bytes; not a safetensors file, or a hostile one")
+            throw fail(
+                "header length \(declared) exceeds the limit of \(maxHeaderBytes) bytes; not a safetensors file, or a hostile one"
+            )
         }
         guard declared <= UInt64(bytes.count - 8) else {
-            throw fail("header length \(declared) runs past the end of the file (\(bytes.count) bytes); the file is truncated or not safetensors")
+            throw fail(
+                "header length \(declared) runs past the end of the file (\(bytes.count) bytes); the file is truncated or not safetensors"
+            )
         }
         let headerEnd = 8 + Int(declared)
         let headerBytes = Array(bytes[8..<headerEnd])
@@ -97,8 +101,10 @@ extension SafeTensors {
         return metadata
     }
 
-    private static func parseEntry(_ value: SafeTensorsJSON, name: String, dataLength: Int,
-                                   fail: Failure) throws -> (shape: [Int], begin: Int, end: Int) {
+    private static func parseEntry(
+        _ value: SafeTensorsJSON, name: String, dataLength: Int,
+        fail: Failure
+    ) throws -> (shape: [Int], begin: Int, end: Int) {
         guard case .object(let fields) = value else {
             throw fail("entry is \(value.kindName), expected an object with dtype, shape and data_offsets", name)
         }
@@ -131,7 +137,9 @@ extension SafeTensors {
         let (begin, end) = (offsets[0], offsets[1])
         guard begin <= end else { throw fail("data_offsets [\(begin), \(end)] end before they begin", name) }
         guard end <= dataLength else {
-            throw fail("data_offsets [\(begin), \(end)] run past the data section (\(dataLength) bytes); the file is truncated or corrupt", name)
+            throw fail(
+                "data_offsets [\(begin), \(end)] run past the data section (\(dataLength) bytes); the file is truncated or corrupt",
+                name)
         }
         guard let count = elementCount(shape) else { throw fail("shape \(shape) is too large", name) }
         guard count * 4 == end - begin else {
@@ -141,14 +149,17 @@ extension SafeTensors {
     }
 
     /// A JSON array of non-negative integers that fit in Int.
-    private static func integers(_ value: SafeTensorsJSON, what: String, name: String,
-                                 fail: Failure) throws -> [Int] {
+    private static func integers(
+        _ value: SafeTensorsJSON, what: String, name: String,
+        fail: Failure
+    ) throws -> [Int] {
         guard case .array(let elements) = value else {
             throw fail("\(what) is \(value.kindName), expected an array of integers", name)
         }
         return try elements.map { element in
             guard case .number(let text) = element, !text.isEmpty,
-                  text.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+                text.utf8.allSatisfy({ (0x30...0x39).contains($0) })
+            else {
                 throw fail("\(what) must hold non-negative integers, found \(DataError.quote(describe(element)))", name)
             }
             guard let number = Int(text) else { throw fail("\(what) value \(DataError.quote(text)) is too large", name) }
@@ -167,8 +178,10 @@ extension SafeTensors {
     /// The tensors must cover the data section exactly once: in offset order, each begins
     /// where the previous one ended, and the last ends at the end of the file. Overlaps
     /// would let two tensors alias bytes; gaps or trailing bytes would hide data.
-    private static func checkTiling(_ spans: [(name: String, begin: Int, end: Int)], dataLength: Int,
-                                    fail: Failure) throws {
+    private static func checkTiling(
+        _ spans: [(name: String, begin: Int, end: Int)], dataLength: Int,
+        fail: Failure
+    ) throws {
         let ordered = spans.sorted { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
         var covered = 0
         var previous: String?
@@ -177,13 +190,15 @@ extension SafeTensors {
                 throw fail("data_offsets [\(span.begin), \(span.end)] overlap tensor '\(previous ?? "")'", span.name)
             }
             if span.begin > covered {
-                throw fail("bytes \(covered)..<\(span.begin) of the data section before this tensor belong to no tensor", span.name)
+                throw fail(
+                    "bytes \(covered)..<\(span.begin) of the data section before this tensor belong to no tensor", span.name)
             }
             covered = span.end
             previous = span.name
         }
         guard covered == dataLength else {
-            throw fail("the data section has \(dataLength - covered) bytes after the last tensor that belong to no tensor", previous)
+            throw fail(
+                "the data section has \(dataLength - covered) bytes after the last tensor that belong to no tensor", previous)
         }
     }
 }

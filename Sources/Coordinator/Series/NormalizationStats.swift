@@ -91,16 +91,25 @@ public struct NormalizationStats: Codable, Sendable, Equatable {
     /// finite values, non-zero scales, and the same columns as the data they will scale.
     public func validate(against columnNames: [String]? = nil, source: String) throws {
         guard offset.count == self.columnNames.count, scale.count == self.columnNames.count else {
-            throw DataError(file: source, message: "normalisation stats are inconsistent: \(self.columnNames.count) columns, \(offset.count) offsets, \(scale.count) scales")
+            throw DataError(
+                file: source,
+                message:
+                    "normalisation stats are inconsistent: \(self.columnNames.count) columns, \(offset.count) offsets, \(scale.count) scales"
+            )
         }
         for (index, name) in self.columnNames.enumerated() {
             guard offset[index].isFinite, scale[index].isFinite, scale[index] != 0 else {
-                throw DataError(file: source, field: name,
-                                message: "normalisation stats are not usable: offset \(offset[index]), scale \(scale[index])")
+                throw DataError(
+                    file: source, field: name,
+                    message: "normalisation stats are not usable: offset \(offset[index]), scale \(scale[index])")
             }
         }
         if let columnNames, columnNames != self.columnNames {
-            throw DataError(file: source, message: "the model was trained on columns [\(self.columnNames.joined(separator: ", "))] but the data has [\(columnNames.joined(separator: ", "))]; select the same columns")
+            throw DataError(
+                file: source,
+                message:
+                    "the model was trained on columns [\(self.columnNames.joined(separator: ", "))] but the data has [\(columnNames.joined(separator: ", "))]; select the same columns"
+            )
         }
     }
 

@@ -18,8 +18,9 @@ package struct OverlapFolder: Sendable {
     /// Adds one window's values (`windowSize` of them) at `windowStart`.
     package mutating func add(windowStart: Int, values: UnsafeBufferPointer<Float>) {
         precondition(values.count == windowSize, "expected \(windowSize) values, got \(values.count)")
-        precondition(windowStart >= 0 && windowStart + windowSize <= seriesLength,
-                     "window start \(windowStart) out of range")
+        precondition(
+            windowStart >= 0 && windowStart + windowSize <= seriesLength,
+            "window start \(windowStart) out of range")
         for offset in 0..<windowSize {
             sums[windowStart + offset] += Double(values[offset])
             counts[windowStart + offset] += 1

@@ -13,8 +13,10 @@ package struct TimeSeriesTable: Sendable, Equatable {
     /// when there is no date column. (Addition to the agreed API.)
     package var dateColumnName: String?
 
-    package init(columnNames: [String], columns: [[Double]], dates: [String]? = nil, rowCount: Int,
-                dateColumnName: String? = nil) {
+    package init(
+        columnNames: [String], columns: [[Double]], dates: [String]? = nil, rowCount: Int,
+        dateColumnName: String? = nil
+    ) {
         self.columnNames = columnNames
         self.columns = columns
         self.dates = dates

@@ -32,16 +32,24 @@ package final class Autoencoder {
 
     /// (Re)builds both models for a window and interface size. Parameters are the
     /// plugins' own namespaces; each is checked against that plugin's schema first.
-    package func configure(windowSize: Int, interfaceSize: Int, seed: UInt64,
-                          encoderParameters: [String: JSONValue], decoderParameters: [String: JSONValue]) throws {
+    package func configure(
+        windowSize: Int, interfaceSize: Int, seed: UInt64,
+        encoderParameters: [String: JSONValue], decoderParameters: [String: JSONValue]
+    ) throws {
         try settle()
-        let e = try encoder.call(MethodName.configure, ConfigureParams(inputShape: [windowSize], outputShape: [interfaceSize],
-                                                                       seed: seed, parameters: encoderParameters),
-                                 as: ConfigureResult.self)
+        let e = try encoder.call(
+            MethodName.configure,
+            ConfigureParams(
+                inputShape: [windowSize], outputShape: [interfaceSize],
+                seed: seed, parameters: encoderParameters),
+            as: ConfigureResult.self)
         // The decoder's seed differs so its weights are not a copy of the encoder's draws.
-        let d = try decoder?.call(MethodName.configure, ConfigureParams(inputShape: [interfaceSize], outputShape: [windowSize],
-                                                                        seed: seed &+ 1, parameters: decoderParameters),
-                                  as: ConfigureResult.self)
+        let d = try decoder?.call(
+            MethodName.configure,
+            ConfigureParams(
+                inputShape: [interfaceSize], outputShape: [windowSize],
+                seed: seed &+ 1, parameters: decoderParameters),
+            as: ConfigureResult.self)
         self.windowSize = windowSize
         self.interfaceSize = interfaceSize
         encoderSetup = e
@@ -67,7 +75,9 @@ package final class Autoencoder {
     /// it as before, and puts both models back to `checkpoint`. Optimiser moments
     /// start afresh (they are not part of a model's state).
     package func recover(restoring checkpoint: (encoder: ModelState, decoder: ModelState?)) throws {
-        guard let relaunch, let setup else { throw PluginError.incompatible(plugin: encoder.label, reason: "cannot be restarted") }
+        guard let relaunch, let setup else {
+            throw PluginError.incompatible(plugin: encoder.label, reason: "cannot be restarted")
+        }
         // A failed plugin's pipelined step is gone with it; a healthy one's answer is still on its way.
         if encoder.failure != nil { pendingEncoderStep = nil }
         if decoder?.failure != nil { pendingDecoderStep = nil }
@@ -75,17 +85,23 @@ package final class Autoencoder {
         if encoder.failure != nil {
             encoder.shutdown()
             encoder = try relaunch(.encoder)
-            encoderSetup = try encoder.call(MethodName.configure, ConfigureParams(inputShape: [windowSize], outputShape: [interfaceSize],
-                                                                                  seed: setup.seed, parameters: setup.encoder),
-                                            as: ConfigureResult.self)
+            encoderSetup = try encoder.call(
+                MethodName.configure,
+                ConfigureParams(
+                    inputShape: [windowSize], outputShape: [interfaceSize],
+                    seed: setup.seed, parameters: setup.encoder),
+                as: ConfigureResult.self)
         }
         if let d = decoder, d.failure != nil {
             d.shutdown()
             let fresh = try relaunch(.decoder)
             decoder = fresh
-            decoderSetup = try fresh.call(MethodName.configure, ConfigureParams(inputShape: [interfaceSize], outputShape: [windowSize],
-                                                                                seed: setup.seed &+ 1, parameters: setup.decoder),
-                                          as: ConfigureResult.self)
+            decoderSetup = try fresh.call(
+                MethodName.configure,
+                ConfigureParams(
+                    inputShape: [interfaceSize], outputShape: [windowSize],
+                    seed: setup.seed &+ 1, parameters: setup.decoder),
+                as: ConfigureResult.self)
         }
         try importState(encoder: checkpoint.encoder, decoder: checkpoint.decoder)
     }
@@ -98,9 +114,10 @@ package final class Autoencoder {
         let output = try forward(decoder, features, training: true, pending: &pendingDecoderStep, expect: [rows, windowSize])
 
         let loss = Autoencoder.mseGradient(output.values, batch.values, into: &gradient)
-        let gradFeatures = try decoder.call(MethodName.backward,
-                                            BackwardParams(gradOutput: Tensor(shape: output.shape, values: gradient), needInputGradient: encoderTrains),
-                                            as: BackwardResult.self)
+        let gradFeatures = try decoder.call(
+            MethodName.backward,
+            BackwardParams(gradOutput: Tensor(shape: output.shape, values: gradient), needInputGradient: encoderTrains),
+            as: BackwardResult.self)
         // The decoder's step runs while the encoder computes its backward pass.
         if decoderTrains { pendingDecoderStep = try decoder.send(MethodName.step, Empty()) }
         guard encoderTrains else { return loss }
@@ -121,7 +138,8 @@ package final class Autoencoder {
     /// Reconstructed windows of `features` (inference).
     package func decode(_ features: Tensor) throws -> Tensor {
         guard let decoder else { throw PluginError.incompatible(plugin: encoder.label, reason: "no decoder loaded") }
-        return try forward(decoder, features, training: false, pending: &pendingDecoderStep, expect: [features.shape[0], windowSize])
+        return try forward(
+            decoder, features, training: false, pending: &pendingDecoderStep, expect: [features.shape[0], windowSize])
     }
 
     /// Waits for pipelined steps, so that the models are quiescent.
@@ -138,8 +156,10 @@ package final class Autoencoder {
 
     package func exportState() throws -> (encoder: ModelState, decoder: ModelState?) {
         try settle()
-        return (try encoder.call(MethodName.exportState, Empty(), as: ModelState.self),
-                try decoder?.call(MethodName.exportState, Empty(), as: ModelState.self))
+        return (
+            try encoder.call(MethodName.exportState, Empty(), as: ModelState.self),
+            try decoder?.call(MethodName.exportState, Empty(), as: ModelState.self)
+        )
     }
 
     package func importState(encoder e: ModelState?, decoder d: ModelState?) throws {
@@ -150,8 +170,10 @@ package final class Autoencoder {
 
     package func debugInfo() throws -> (encoder: [String: JSONValue], decoder: [String: JSONValue]?) {
         try settle()
-        return (try encoder.call(MethodName.debugInfo, Empty(), as: DebugInfoResult.self).variables,
-                try decoder?.call(MethodName.debugInfo, Empty(), as: DebugInfoResult.self).variables)
+        return (
+            try encoder.call(MethodName.debugInfo, Empty(), as: DebugInfoResult.self).variables,
+            try decoder?.call(MethodName.debugInfo, Empty(), as: DebugInfoResult.self).variables
+        )
     }
 
     package func shutdown() {
@@ -160,8 +182,10 @@ package final class Autoencoder {
         decoder?.shutdown()
     }
 
-    private func forward(_ plugin: any PluginChannel, _ input: Tensor, training: Bool, pending: inout Int?,
-                         expect shape: [Int]) throws -> Tensor {
+    private func forward(
+        _ plugin: any PluginChannel, _ input: Tensor, training: Bool, pending: inout Int?,
+        expect shape: [Int]
+    ) throws -> Tensor {
         let id = try plugin.send(MethodName.forward, ForwardParams(input: input, training: training))
         if let step = pending {
             pending = nil

@@ -23,8 +23,9 @@ final class PCABaseline {
     /// The `fit` message: the same statistics in the protocol's f32 tensors.
     var fitParams: FitParams {
         let n = moments.dimension
-        return FitParams(count: moments.count, mean: Tensor(shape: [n], values: moments.mean.map(Float.init)),
-                         covariance: Tensor(shape: [n, n], values: moments.covariance.map(Float.init)))
+        return FitParams(
+            count: moments.count, mean: Tensor(shape: [n], values: moments.mean.map(Float.init)),
+            covariance: Tensor(shape: [n, n], values: moments.covariance.map(Float.init)))
     }
 
     /// Window MSE of PCA-`rank` on `windows`, one figure per column; nil when `rank` exceeds the window.
@@ -34,7 +35,9 @@ final class PCABaseline {
         let per = windows.perColumn
         return (0..<windows.columns.count).map { c in
             var sum = 0.0
-            Self.forEachBatch(windows, in: (c * per)..<((c + 1) * per)) { values, rows in sum += subspace.squaredError(values, rows: rows) }
+            Self.forEachBatch(windows, in: (c * per)..<((c + 1) * per)) { values, rows in
+                sum += subspace.squaredError(values, rows: rows)
+            }
             return sum / Double(max(per * windows.windowSize, 1))
         }
     }
@@ -46,7 +49,9 @@ final class PCABaseline {
         return s
     }
 
-    private static func forEachBatch(_ windows: WindowCatalog, in range: Range<Int>, _ body: (UnsafeBufferPointer<Float>, Int) -> Void) {
+    private static func forEachBatch(
+        _ windows: WindowCatalog, in range: Range<Int>, _ body: (UnsafeBufferPointer<Float>, Int) -> Void
+    ) {
         let all = Array(range)
         var buffer: [Float] = []
         var start = 0

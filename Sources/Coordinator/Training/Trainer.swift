@@ -88,7 +88,9 @@ package struct Trainer {
                     while start < order.count {
                         let end = min(start + batchSize, order.count)
                         training.fill(order[start..<end], into: &buffer)
-                        lossSum += try model.trainStep(Tensor(rows: end - start, cols: training.windowSize, values: buffer)) * Double(end - start)
+                        lossSum +=
+                            try model.trainStep(Tensor(rows: end - start, cols: training.windowSize, values: buffer))
+                            * Double(end - start)
                         start = end
                     }
                     try model.settle()
@@ -103,9 +105,10 @@ package struct Trainer {
             }
             let seconds = epochClock.seconds
             let validationMSE = try validation.map { try evaluate(model, $0) }
-            let report = EpochReport(interfaceSize: model.interfaceSize, epoch: epoch, epochs: epochs,
-                                     trainingMSE: lossSum / Double(max(order.count, 1)), validationMSE: validationMSE,
-                                     seconds: seconds, windowsPerSecond: Double(order.count) / max(seconds, 1e-9))
+            let report = EpochReport(
+                interfaceSize: model.interfaceSize, epoch: epoch, epochs: epochs,
+                trainingMSE: lossSum / Double(max(order.count, 1)), validationMSE: validationMSE,
+                seconds: seconds, windowsPerSecond: Double(order.count) / max(seconds, 1e-9))
             reports.append(report)
             onEpoch(report)
 
@@ -124,10 +127,11 @@ package struct Trainer {
             try model.importState(encoder: state.encoder, decoder: state.decoder)
             finalMSE = b.mse
         }
-        return TrainingResult(interfaceSize: model.interfaceSize, epochs: reports, validationMSE: finalMSE,
-                              initialValidationMSE: initialMSE, trainingWindows: training.count,
-                              trainingSeconds: started.seconds,
-                              restarts: restarts - restartsLeft)
+        return TrainingResult(
+            interfaceSize: model.interfaceSize, epochs: reports, validationMSE: finalMSE,
+            initialValidationMSE: initialMSE, trainingWindows: training.count,
+            trainingSeconds: started.seconds,
+            restarts: restarts - restartsLeft)
     }
 
     /// Mean squared reconstruction error over every window of `windows` (normalised units).

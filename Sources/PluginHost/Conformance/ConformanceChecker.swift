@@ -11,8 +11,10 @@ import PluginProtocol
 /// Shapes are small: an encoder is configured `[16] -> [4]`, a decoder `[4] -> [16]`.
 public struct ConformanceChecker {
     /// The items, in the order they run and are reported.
-    public static let itemNames = ["handshake", "parameter schema", "malformed frames", "forward shapes", "gradients",
-                                   "state round trip", "fit", "determinism", "shutdown"]
+    public static let itemNames = [
+        "handshake", "parameter schema", "malformed frames", "forward shapes", "gradients",
+        "state round trip", "fit", "determinism", "shutdown",
+    ]
 
     public var package: PluginPackage
     /// How plugins are confined; nil only when the operator turned the sandbox off.
@@ -94,12 +96,16 @@ public struct ConformanceChecker {
 
     /// `backward`; the input gradient's shape is checked when one is asked for.
     func backward(_ s: ProbeSession, _ gradOutput: Tensor, needInputGradient: Bool) throws -> Tensor? {
-        let g = try s.call(MethodName.backward, BackwardParams(gradOutput: gradOutput, needInputGradient: needInputGradient),
-                           as: BackwardResult.self).gradInput
+        let g = try s.call(
+            MethodName.backward, BackwardParams(gradOutput: gradOutput, needInputGradient: needInputGradient),
+            as: BackwardResult.self
+        ).gradInput
         guard needInputGradient else { return nil }
         guard let g else { throw ConformanceFailure("backward with need_input_grad true answered no grad_input") }
         let expected = [gradOutput.shape[0]] + shapes.input
-        guard g.shape == expected else { throw ConformanceFailure("backward answered grad_input of shape \(g.shape), expected \(expected)") }
+        guard g.shape == expected else {
+            throw ConformanceFailure("backward answered grad_input of shape \(g.shape), expected \(expected)")
+        }
         return g
     }
 
@@ -119,7 +125,8 @@ public struct ConformanceChecker {
     static func expectError(_ reply: ProbeSession.Reply, code: Int, _ what: String) throws {
         guard let e = reply.error else { throw ConformanceFailure("\(what) was accepted; it must be refused with \(code)") }
         guard e.code == code else {
-            throw ConformanceFailure("\(what) was refused with code \(e.code) (\(Sanitizer.clean(e.message, limit: 120))); expected \(code)")
+            throw ConformanceFailure(
+                "\(what) was refused with code \(e.code) (\(Sanitizer.clean(e.message, limit: 120))); expected \(code)")
         }
     }
 
@@ -128,7 +135,8 @@ public struct ConformanceChecker {
         guard a.shape == b.shape else { return "shape \(a.shape) against \(b.shape)" }
         let differing = zip(a.values, b.values).enumerated().filter { $0.element.0.bitPattern != $0.element.1.bitPattern }
         guard let first = differing.first else { return nil }
-        return "\(differing.count) of \(a.values.count) values differ (first at index \(first.offset): \(first.element.0) against \(first.element.1))"
+        return
+            "\(differing.count) of \(a.values.count) values differ (first at index \(first.offset): \(first.element.0) against \(first.element.1))"
     }
 
     /// The declared parameters with dropout-like ones set to their lowest value, and

@@ -28,6 +28,7 @@ extension ConformanceChecker {
         if let d = Self.difference(initial1, try forward(first, x)) {
             throw ConformanceFailure("configure again with seed \(seed) does not rebuild the same model: \(d)")
         }
-        return "two processes with seed \(seed) agree bit for bit before and after a training step; configure again rebuilds the same model"
+        return
+            "two processes with seed \(seed) agree bit for bit before and after a training step; configure again rebuilds the same model"
     }
 }

@@ -19,9 +19,11 @@ extension ConformanceChecker {
         let b = try start()
         defer { b.stop() }
         let window = statistics.mean.shape[0]
-        let wrong = FitParams(count: statistics.count, mean: Tensor(shape: [window - 1], values: Array(statistics.mean.values.dropLast())),
-                              covariance: statistics.covariance)
-        try Self.expectError(try b.request(MethodName.fit, wrong), code: RPCErrorCode.invalidParams, "fit with a mean of \(window - 1) values")
+        let wrong = FitParams(
+            count: statistics.count, mean: Tensor(shape: [window - 1], values: Array(statistics.mean.values.dropLast())),
+            covariance: statistics.covariance)
+        try Self.expectError(
+            try b.request(MethodName.fit, wrong), code: RPCErrorCode.invalidParams, "fit with a mean of \(window - 1) values")
         _ = try b.call(MethodName.fit, statistics, as: Empty.self)
         if let d = Self.difference(fitted, try forward(b, x)) {
             throw ConformanceFailure("two processes fitted with the same statistics disagree: \(d)")
@@ -32,7 +34,9 @@ extension ConformanceChecker {
         defer { c.stop() }
         _ = try c.call(MethodName.importState, state, as: Empty.self)
         if let d = Self.difference(fitted, try forward(c, x)) {
-            throw ConformanceFailure("a fitted model's export_state, imported into an unfitted process, gives other outputs (the fit is not in the state): \(d)")
+            throw ConformanceFailure(
+                "a fitted model's export_state, imported into an unfitted process, gives other outputs (the fit is not in the state): \(d)"
+            )
         }
         return "statistics of \(statistics.count) windows accepted, a misshapen mean refused with -32602; "
             + "the fit is deterministic and carried by export_state"
@@ -49,11 +53,13 @@ extension ConformanceChecker {
         for r in 0..<n {
             for i in 0..<window {
                 for j in 0..<window {
-                    covariance[i * window + j] += (values[r * window + i] - mean[i]) * (values[r * window + j] - mean[j]) / Double(n)
+                    covariance[i * window + j] +=
+                        (values[r * window + i] - mean[i]) * (values[r * window + j] - mean[j]) / Double(n)
                 }
             }
         }
-        return FitParams(count: n, mean: Tensor(shape: [window], values: mean.map(Float.init)),
-                         covariance: Tensor(shape: [window, window], values: covariance.map(Float.init)))
+        return FitParams(
+            count: n, mean: Tensor(shape: [window], values: mean.map(Float.init)),
+            covariance: Tensor(shape: [window, window], values: covariance.map(Float.init)))
     }
 }

@@ -27,10 +27,12 @@ extension ConformanceChecker {
         do {
             _ = try backward(s, r, needInputGradient: true)
         } catch {
-            throw ConformanceFailure("a training forward of batch 3, an inference forward of batch 17, then backward for batch 3: \(error)")
+            throw ConformanceFailure(
+                "a training forward of batch 3, an inference forward of batch 17, then backward for batch 3: \(error)")
         }
         let sizes = Self.probeBatchSizes.map { "\([$0] + shapes.output)" }.joined(separator: ", ")
-        return "inputs \(shapes.input) in batches of \(Self.probeBatchSizes.map(String.init).joined(separator: ", ")) give outputs \(sizes); "
+        return
+            "inputs \(shapes.input) in batches of \(Self.probeBatchSizes.map(String.init).joined(separator: ", ")) give outputs \(sizes); "
             + "training forwards too; an inference forward changes no state"
     }
 }

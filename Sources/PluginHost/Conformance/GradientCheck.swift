@@ -38,8 +38,9 @@ extension ConformanceChecker {
         }
         let steps = Self.finiteDifferenceSteps.prefix(estimates.count).map { "\($0)" }.joined(separator: " and ")
         guard outcome.error <= Self.gradientTolerance else {
-            throw ConformanceFailure("backward's grad_input disagrees with central differences of L = sum(r * forward(x)): "
-                                     + "\(outcome.report) (steps \(steps))")
+            throw ConformanceFailure(
+                "backward's grad_input disagrees with central differences of L = sum(r * forward(x)): "
+                    + "\(outcome.report) (steps \(steps))")
         }
 
         let step = try checkOneStepLowersLoss(s, x: x, r: r, declared: declared)
@@ -76,8 +77,9 @@ extension ConformanceChecker {
         guard scale > 1e-6 else { return (0, "both gradients are zero") }
         let error = diff.squareRoot() / scale
         let cols = shape.dropFirst().reduce(1, *)
-        let report = String(format: "relative error %.3g; worst element [%d, %d]: backward %.6g, differences %.6g",
-                            error, worst / cols, worst % cols, Double(analytic[worst]), numeric[worst])
+        let report = String(
+            format: "relative error %.3g; worst element [%d, %d]: backward %.6g, differences %.6g",
+            error, worst / cols, worst % cols, Double(analytic[worst]), numeric[worst])
         return (error, report)
     }
 
@@ -92,7 +94,9 @@ extension ConformanceChecker {
             guard configured.parameterCount > 0 else { return "no trainable parameters, so no step to check" }
             let before = Self.loss(try forward(s, x), r)
             let steps = try trainStep(s, x: x, r: r)
-            guard steps == 1 else { throw ConformanceFailure("the first step after configure answered steps \(steps), expected 1") }
+            guard steps == 1 else {
+                throw ConformanceFailure("the first step after configure answered steps \(steps), expected 1")
+            }
             let after = Self.loss(try forward(s, x), r)
             let lr = params["learning_rate"].map { "learning_rate \($0)" } ?? "the default learning rate"
             if after < before {
@@ -100,7 +104,8 @@ extension ConformanceChecker {
             }
             tried.append(String(format: "with %@: %.6g before, %.6g after", lr, before, after))
         }
-        throw ConformanceFailure("one step did not lower L = sum(r * forward(x)) (\(tried.joined(separator: "; "))): "
-                                 + "the parameter gradients or the update go the wrong way")
+        throw ConformanceFailure(
+            "one step did not lower L = sum(r * forward(x)) (\(tried.joined(separator: "; "))): "
+                + "the parameter gradients or the update go the wrong way")
     }
 }

@@ -11,7 +11,8 @@ extension ConformanceChecker {
         let manifest = package.manifest
         let dir = URL(fileURLWithPath: package.directory)
         let expectedLayout = "\(role.rawValue)s/\(manifest.name)"
-        guard dir.lastPathComponent == manifest.name, dir.deletingLastPathComponent().lastPathComponent == "\(role.rawValue)s" else {
+        guard dir.lastPathComponent == manifest.name, dir.deletingLastPathComponent().lastPathComponent == "\(role.rawValue)s"
+        else {
             throw ConformanceFailure("the package directory \(package.directory) must be <plugins-dir>/\(expectedLayout)")
         }
 
@@ -34,10 +35,12 @@ extension ConformanceChecker {
         let early = try spawn()
         defer { early.stop() }
         let configure = ConfigureParams(inputShape: shapes.input, outputShape: shapes.output, seed: seed, parameters: [:])
-        try Self.expectError(try early.request(MethodName.configure, configure), code: RPCErrorCode.wrongState, "configure before initialize")
+        try Self.expectError(
+            try early.request(MethodName.configure, configure), code: RPCErrorCode.wrongState, "configure before initialize")
         let other: PluginRole = role == .encoder ? .decoder : .encoder
-        try Self.expectError(try early.request(MethodName.initialize, InitializeParams(role: other, transports: [.binary, .base64])),
-                             code: RPCErrorCode.invalidParams, "initialize with role \(other.rawValue)")
+        try Self.expectError(
+            try early.request(MethodName.initialize, InitializeParams(role: other, transports: [.binary, .base64])),
+            code: RPCErrorCode.invalidParams, "initialize with role \(other.rawValue)")
 
         // base64 is mandatory: offered alone, it is chosen and carries tensors.
         let plain = try spawn()

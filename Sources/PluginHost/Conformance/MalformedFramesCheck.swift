@@ -25,8 +25,11 @@ extension ConformanceChecker {
         }
 
         var refused: [String] = []
-        func probe(_ what: String, code: Int, idUnreadable: Bool = false, attachment: [UInt8] = [], json: @escaping (Int) -> String) throws {
-            try Self.expectError(try s.requestRaw("forward", idUnreadable: idUnreadable, attachment: attachment, json: json), code: code, what)
+        func probe(
+            _ what: String, code: Int, idUnreadable: Bool = false, attachment: [UInt8] = [], json: @escaping (Int) -> String
+        ) throws {
+            try Self.expectError(
+                try s.requestRaw("forward", idUnreadable: idUnreadable, attachment: attachment, json: json), code: code, what)
             try stillAnswers(after: what)
             refused.append(what)
         }
@@ -35,19 +38,24 @@ extension ConformanceChecker {
             #"{"jsonrpc":"2.0","id":\#(id),"method":"forward","params":{"input":{"dtype":"f32","#
         }
         let short = #"{"dtype":"f32","shape":[2,\#(n)],"data":"\#(base64(Array(good.values.dropLast())))"}"#
-        try probe("a tensor of shape [2, \(n)] with \(4 * (2 * n - 1)) bytes", code: RPCErrorCode.invalidParams, json: forwardJSON(short))
+        try probe(
+            "a tensor of shape [2, \(n)] with \(4 * (2 * n - 1)) bytes", code: RPCErrorCode.invalidParams,
+            json: forwardJSON(short))
         if s.codec.transport == .binary {
             let bytes = Array(good.values.dropLast()).withUnsafeBytes { Array($0) }
             let offset = #"{"dtype":"f32","shape":[2,\#(n)],"offset":0}"#
-            try probe("a binary tensor of shape [2, \(n)] with a \(bytes.count)-byte attachment", code: RPCErrorCode.invalidParams,
-                      attachment: bytes, json: forwardJSON(offset))
+            try probe(
+                "a binary tensor of shape [2, \(n)] with a \(bytes.count)-byte attachment", code: RPCErrorCode.invalidParams,
+                attachment: bytes, json: forwardJSON(offset))
         }
         var withNaN = good.values
         withNaN[1] = .nan
         let nan = #"{"dtype":"f32","shape":[2,\#(n)],"data":"\#(base64(withNaN))"}"#
         try probe("a tensor holding NaN", code: RPCErrorCode.invalidParams, json: forwardJSON(nan))
         let wrongShape = #"{"dtype":"f32","shape":[2,\#(n + 1)],"data":"\#(base64(good.values + [0.5, 0.5]))"}"#
-        try probe("an input of shape [2, \(n + 1)] (configured for [\(n)])", code: RPCErrorCode.invalidParams, json: forwardJSON(wrongShape))
+        try probe(
+            "an input of shape [2, \(n + 1)] (configured for [\(n)])", code: RPCErrorCode.invalidParams,
+            json: forwardJSON(wrongShape))
         try probe("an unknown method", code: RPCErrorCode.methodNotFound) { id in
             #"{"jsonrpc":"2.0","id":\#(id),"method":"no_such_method","params":{}}"#
         }

@@ -12,33 +12,43 @@ extension ConformanceChecker {
 
         let effective = try s.configure(shapes, seed: seed, parameters: [:]).parameters
         for name in declared.keys.sorted() {
-            guard let value = effective[name] else { throw ConformanceFailure("configure does not report the effective value of '\(name)'") }
+            guard let value = effective[name] else {
+                throw ConformanceFailure("configure does not report the effective value of '\(name)'")
+            }
             guard value == declared[name]!.defaultValue else {
-                throw ConformanceFailure("configure without parameters reports '\(name)' = \(value), but its declared default is \(declared[name]!.defaultValue)")
+                throw ConformanceFailure(
+                    "configure without parameters reports '\(name)' = \(value), but its declared default is \(declared[name]!.defaultValue)"
+                )
             }
         }
         if let extra = effective.keys.sorted().first(where: { declared[$0] == nil }) {
-            throw ConformanceFailure("configure reports the undeclared parameter '\(extra)'; a saved model would send it back and be refused")
+            throw ConformanceFailure(
+                "configure reports the undeclared parameter '\(extra)'; a saved model would send it back and be refused")
         }
         try s.configure(shapes, seed: seed, parameters: declared.mapValues(\.defaultValue))
 
         var refused = 0
         for name in declared.keys.sorted() {
             for (value, why) in Self.invalidValues(for: declared[name]!) {
-                let params = ConfigureParams(inputShape: shapes.input, outputShape: shapes.output, seed: seed, parameters: [name: value])
-                try Self.expectError(try s.request(MethodName.configure, params), code: RPCErrorCode.invalidParams,
-                                     "configure with \(name) = \(value) (\(why))")
+                let params = ConfigureParams(
+                    inputShape: shapes.input, outputShape: shapes.output, seed: seed, parameters: [name: value])
+                try Self.expectError(
+                    try s.request(MethodName.configure, params), code: RPCErrorCode.invalidParams,
+                    "configure with \(name) = \(value) (\(why))")
                 refused += 1
             }
         }
-        let unknown = ConfigureParams(inputShape: shapes.input, outputShape: shapes.output, seed: seed,
-                                      parameters: ["no_such_parameter": .number(1)])
-        try Self.expectError(try s.request(MethodName.configure, unknown), code: RPCErrorCode.invalidParams,
-                             "configure with the undeclared parameter no_such_parameter")
+        let unknown = ConfigureParams(
+            inputShape: shapes.input, outputShape: shapes.output, seed: seed,
+            parameters: ["no_such_parameter": .number(1)])
+        try Self.expectError(
+            try s.request(MethodName.configure, unknown), code: RPCErrorCode.invalidParams,
+            "configure with the undeclared parameter no_such_parameter")
         // Still answering, and still usable.
         try s.configure(shapes, seed: seed, parameters: [:])
         _ = try forward(s, input(batch: 2))
-        return "\(declared.count) parameter(s): defaults filled in and accepted; \(refused + 1) invalid value(s) refused with -32602 "
+        return
+            "\(declared.count) parameter(s): defaults filled in and accepted; \(refused + 1) invalid value(s) refused with -32602 "
             + "(wrong type, out of range, not in enum, unknown name); still answering"
     }
 

@@ -41,7 +41,8 @@ final class ProbeSession {
         self.timeout = timeout
         process = try ChildProcess.launch(package, sandbox: sandbox)
         let pid = process.pid
-        stderr = StderrCollector(fd: process.stderrFD, maxBytes: 1 << 20, onLine: { _ in }, onLimit: { ChildProcess.kill(group: pid) })
+        stderr = StderrCollector(
+            fd: process.stderrFD, maxBytes: 1 << 20, onLine: { _ in }, onLimit: { ChildProcess.kill(group: pid) })
         reader = FrameReader(fd: process.stdoutFD, maxFrameBytes: RPCLimits().maxFrameBytes)
         writer = FrameWriter(fd: process.stdinFD)
     }
@@ -51,7 +52,8 @@ final class ProbeSession {
     /// `initialize` as the coordinator sends it; the chosen transport applies from the next frame.
     @discardableResult
     func initialize(role: PluginRole? = nil, transports: [TensorTransport] = [.binary, .base64]) throws -> InitializeResult {
-        let result = try call(MethodName.initialize, InitializeParams(role: role ?? self.role, transports: transports), as: InitializeResult.self)
+        let result = try call(
+            MethodName.initialize, InitializeParams(role: role ?? self.role, transports: transports), as: InitializeResult.self)
         codec = MessageCodec(transport: result.transport)
         info = result
         return result
@@ -60,8 +62,10 @@ final class ProbeSession {
     /// `configure`; returns its result.
     @discardableResult
     func configure(_ shapes: ProbeShapes, seed: UInt64, parameters: [String: JSONValue]) throws -> ConfigureResult {
-        try call(MethodName.configure, ConfigureParams(inputShape: shapes.input, outputShape: shapes.output, seed: seed, parameters: parameters),
-                 as: ConfigureResult.self)
+        try call(
+            MethodName.configure,
+            ConfigureParams(inputShape: shapes.input, outputShape: shapes.output, seed: seed, parameters: parameters),
+            as: ConfigureResult.self)
     }
 
     /// One request whose result must be a success of type `R`.
@@ -96,7 +100,8 @@ final class ProbeSession {
         do {
             return try codec.decode(RPCResult<DecodableBox<R>>.self, from: frame).result.value
         } catch {
-            throw ConformanceFailure("the result of \(method) does not match its schema: \(Sanitizer.clean(error.message, limit: 300))")
+            throw ConformanceFailure(
+                "the result of \(method) does not match its schema: \(Sanitizer.clean(error.message, limit: 300))")
         }
     }
 
@@ -127,16 +132,22 @@ final class ProbeSession {
             do {
                 head = try codec.decodeHead(frame)
             } catch {
-                throw ConformanceFailure("its answer to \(method) is not a valid JSON-RPC message: \(Sanitizer.clean(error.message, limit: 200))")
+                throw ConformanceFailure(
+                    "its answer to \(method) is not a valid JSON-RPC message: \(Sanitizer.clean(error.message, limit: 200))")
             }
             if let m = head.method {
-                guard m == MethodName.log, head.id == nil, (try? codec.decode(RPCRequest<LogParams>.self, from: frame)) != nil else {
-                    throw ConformanceFailure("it sent a request or notification '\(Sanitizer.clean(m, limit: 64))' during \(method); plugins may only send well-formed 'log' notifications")
+                guard m == MethodName.log, head.id == nil, (try? codec.decode(RPCRequest<LogParams>.self, from: frame)) != nil
+                else {
+                    throw ConformanceFailure(
+                        "it sent a request or notification '\(Sanitizer.clean(m, limit: 64))' during \(method); plugins may only send well-formed 'log' notifications"
+                    )
                 }
                 continue
             }
             guard head.id == id else {
-                throw ConformanceFailure("its answer to \(method) has id \(head.id.map(\.description) ?? "null"), expected \(id.map(\.description) ?? "null")")
+                throw ConformanceFailure(
+                    "its answer to \(method) has id \(head.id.map(\.description) ?? "null"), expected \(id.map(\.description) ?? "null")"
+                )
             }
             if let error = head.error { return .error(error) }
             return .result(frame)

@@ -21,11 +21,14 @@ extension ConformanceChecker {
         _ = try b.call(MethodName.importState, exported, as: Empty.self)
         let imported = try forward(b, x)
         if let d = Self.difference(expected, imported) {
-            throw ConformanceFailure("after import_state into a second process (seed \(seed + 1)), forward differs from the exporting process: \(d)")
+            throw ConformanceFailure(
+                "after import_state into a second process (seed \(seed + 1)), forward differs from the exporting process: \(d)")
         }
         let reexported = try b.call(MethodName.exportState, Empty(), as: ModelState.self).tensors
         guard Set(reexported.keys) == Set(exported.tensors.keys) else {
-            throw ConformanceFailure("export_state after import_state names \(reexported.keys.sorted()), the import had \(exported.tensors.keys.sorted())")
+            throw ConformanceFailure(
+                "export_state after import_state names \(reexported.keys.sorted()), the import had \(exported.tensors.keys.sorted())"
+            )
         }
         for name in exported.tensors.keys.sorted() {
             if let d = Self.difference(exported.tensors[name]!, reexported[name]!) {
@@ -43,11 +46,16 @@ extension ConformanceChecker {
         extra["conformance_extra"] = Tensor(shape: [1], values: [0.25])
         var misshapen = exported.tensors
         misshapen[name] = Tensor(shape: tensor.shape + [1], values: tensor.values.map { $0 + 1 })
-        if tensor.shape.count >= Tensor.maxRank { misshapen[name] = Tensor(shape: [tensor.values.count + 1], values: tensor.values + [1]) }
-        for (state, what) in [(missing, "a state without '\(name)'"), (extra, "a state with the extra tensor 'conformance_extra'"),
-                              (misshapen, "a state with '\(name)' misshapen")] {
-            try Self.expectError(try b.request(MethodName.importState, ModelState(tensors: state)), code: RPCErrorCode.stateMismatch,
-                                 "import_state of \(what)")
+        if tensor.shape.count >= Tensor.maxRank {
+            misshapen[name] = Tensor(shape: [tensor.values.count + 1], values: tensor.values + [1])
+        }
+        for (state, what) in [
+            (missing, "a state without '\(name)'"), (extra, "a state with the extra tensor 'conformance_extra'"),
+            (misshapen, "a state with '\(name)' misshapen"),
+        ] {
+            try Self.expectError(
+                try b.request(MethodName.importState, ModelState(tensors: state)), code: RPCErrorCode.stateMismatch,
+                "import_state of \(what)")
         }
         if let d = Self.difference(expected, try forward(b, x)) {
             throw ConformanceFailure("a refused import_state changed the model: \(d)")

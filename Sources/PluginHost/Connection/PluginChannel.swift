@@ -26,8 +26,10 @@ public protocol PluginChannel: AnyObject {
 
 extension PluginChannel {
     /// One request and its answer.
-    public func call<P: Codable & Sendable, R: Decodable>(_ method: String, _ params: P, as type: R.Type,
-                                                          timeout: Double? = nil) throws -> R {
+    public func call<P: Codable & Sendable, R: Decodable>(
+        _ method: String, _ params: P, as type: R.Type,
+        timeout: Double? = nil
+    ) throws -> R {
         let id = try send(method, params, timeout: timeout)
         return try receive(id, method: method, as: type, timeout: timeout)
     }

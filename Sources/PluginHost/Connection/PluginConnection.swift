@@ -43,8 +43,10 @@ public final class PluginConnection: PluginChannel {
 
     /// Starts the plugin's process, through the sandbox launcher when `sandbox` is given.
     /// The handshake is `initialize(transports:)`.
-    public init(package: PluginPackage, role: PluginRole, limits: RPCLimits = RPCLimits(), sandbox: SandboxSettings?,
-                onLog: @escaping @Sendable (PluginLogEvent) -> Void = { _ in }) throws {
+    public init(
+        package: PluginPackage, role: PluginRole, limits: RPCLimits = RPCLimits(), sandbox: SandboxSettings?,
+        onLog: @escaping @Sendable (PluginLogEvent) -> Void = { _ in }
+    ) throws {
         self.package = package
         self.role = role
         self.limits = limits
@@ -54,9 +56,10 @@ public final class PluginConnection: PluginChannel {
         process = try ChildProcess.launch(package, sandbox: sandbox)
         let name = "\(role) '\(package.manifest.name)'"
         let pid = process.pid
-        stderr = StderrCollector(fd: process.stderrFD, maxBytes: limits.maxStderrBytes,
-                                 onLine: { line in onLog(PluginLogEvent(plugin: name, source: .stderr, message: line)) },
-                                 onLimit: { ChildProcess.kill(group: pid) })
+        stderr = StderrCollector(
+            fd: process.stderrFD, maxBytes: limits.maxStderrBytes,
+            onLine: { line in onLog(PluginLogEvent(plugin: name, source: .stderr, message: line)) },
+            onLimit: { ChildProcess.kill(group: pid) })
         reader = FrameReader(fd: process.stdoutFD, maxFrameBytes: limits.maxFrameBytes)
         writer = FrameWriter(fd: process.stdinFD)
     }
@@ -75,15 +78,23 @@ public final class PluginConnection: PluginChannel {
         }
         let current = PluginProtocolVersion.current
         guard result.protocol.contains(current) else {
-            throw fail(.incompatible(plugin: label, reason: "it speaks protocol \(result.protocol), this coordinator speaks \(current)"))
+            throw fail(
+                .incompatible(plugin: label, reason: "it speaks protocol \(result.protocol), this coordinator speaks \(current)"))
         }
         guard result.role == role else { throw fail(.incompatible(plugin: label, reason: "it says it is a \(result.role)")) }
         guard result.name == manifest.name, result.version == manifest.version else {
-            throw fail(.incompatible(plugin: label, reason:
-                "it calls itself '\(result.name)' \(result.version) but its manifest says '\(manifest.name)' \(manifest.version)"))
+            throw fail(
+                .incompatible(
+                    plugin: label,
+                    reason:
+                        "it calls itself '\(result.name)' \(result.version) but its manifest says '\(manifest.name)' \(manifest.version)"
+                ))
         }
         guard transports.contains(result.transport) else {
-            throw fail(.protocolViolation(plugin: label, during: MethodName.initialize, reason: "chose transport '\(result.transport.rawValue)', which was not offered"))
+            throw fail(
+                .protocolViolation(
+                    plugin: label, during: MethodName.initialize,
+                    reason: "chose transport '\(result.transport.rawValue)', which was not offered"))
         }
         codec = MessageCodec(transport: result.transport)
         info = result
@@ -107,8 +118,9 @@ public final class PluginConnection: PluginChannel {
             throw PluginError.protocolViolation(plugin: label, during: method, reason: "request could not be encoded: \(error)")
         }
         guard frame.totalBytes <= limits.maxFrameBytes else {
-            throw PluginError.protocolViolation(plugin: label, during: method,
-                                                reason: "request of \(frame.totalBytes) bytes is over the frame limit; use smaller batches")
+            throw PluginError.protocolViolation(
+                plugin: label, during: method,
+                reason: "request of \(frame.totalBytes) bytes is over the frame limit; use smaller batches")
         }
         do {
             try writer.write(frame, deadline: .after(seconds: timeout ?? limits.callTimeout))
@@ -139,14 +151,17 @@ public final class PluginConnection: PluginChannel {
             let head = incoming.head
             if let m = head.method {
                 guard m == MethodName.log, head.id == nil else {
-                    throw fail(.protocolViolation(plugin: label, during: method, reason: "plugins may only send 'log' notifications"))
+                    throw fail(
+                        .protocolViolation(plugin: label, during: method, reason: "plugins may only send 'log' notifications"))
                 }
                 try handleLog(frame, during: method)
                 continue
             }
             guard head.id == .number(id) else {
-                throw fail(.protocolViolation(plugin: label, during: method,
-                                              reason: "answered request id \(head.id.map(\.description) ?? "null"), expected \(id)"))
+                throw fail(
+                    .protocolViolation(
+                        plugin: label, during: method,
+                        reason: "answered request id \(head.id.map(\.description) ?? "null"), expected \(id)"))
             }
             if let error = head.error { throw PluginError.remoteError(plugin: label, method: method, error: error) }
             guard let result = incoming.result else {
@@ -180,14 +195,18 @@ public final class PluginConnection: PluginChannel {
         logBudget = min(limits.logsPerSecond * 2, logBudget + logBudgetClock.seconds * limits.logsPerSecond)
         logBudgetClock.restart()
         guard logBudget >= 1 else {
-            throw fail(.limitExceeded(plugin: label, during: method,
-                                      limit: "it sent more than \(Int(limits.logsPerSecond)) log notifications per second"))
+            throw fail(
+                .limitExceeded(
+                    plugin: label, during: method,
+                    limit: "it sent more than \(Int(limits.logsPerSecond)) log notifications per second"))
         }
         logBudget -= 1
         guard let params = try? codec.decode(RPCRequest<LogParams>.self, from: frame).params else {
             throw fail(.protocolViolation(plugin: label, during: method, reason: "malformed 'log' notification"))
         }
-        onLog(PluginLogEvent(plugin: label, source: .notification(params.level), message: Sanitizer.clean(params.message, limit: 1000)))
+        onLog(
+            PluginLogEvent(
+                plugin: label, source: .notification(params.level), message: Sanitizer.clean(params.message, limit: 1000)))
     }
 
     private func translate(_ error: FramingError, during method: String, timeout: Double?) -> PluginError {
@@ -199,14 +218,17 @@ public final class PluginConnection: PluginChannel {
             let status = process.wait(timeout: 2)
             stderr.waitForEnd(timeout: 0.5)
             if stderr.exceededLimit {
-                return .limitExceeded(plugin: label, during: method, limit: "it wrote more than \(limits.maxStderrBytes) bytes to stderr")
+                return .limitExceeded(
+                    plugin: label, during: method, limit: "it wrote more than \(limits.maxStderrBytes) bytes to stderr")
             }
             let report = SandboxReport.read(fd: process.reportFD)
             if let call = report.violation { return .sandboxViolation(plugin: label, during: method, syscall: call) }
             if let (mechanism, reason) = report.unavailable {
                 let m = SandboxMechanism(launcherName: mechanism)?.rawValue ?? mechanism
-                return .launchFailed(plugin: label, reason: "the sandbox policy requires \(m), which this system does not offer (\(reason)); "
-                                     + "to run with less confinement pass --allow-weaker-sandbox \(m)")
+                return .launchFailed(
+                    plugin: label,
+                    reason: "the sandbox policy requires \(m), which this system does not offer (\(reason)); "
+                        + "to run with less confinement pass --allow-weaker-sandbox \(m)")
             }
             if case .signaled(SIGXCPU)? = status {
                 return .limitExceeded(plugin: label, during: method, limit: "it used up its CPU time limit")

@@ -8,10 +8,13 @@ public enum PluginInstaller {
     /// - Returns: the installed package directory.
     /// With `signingKey`, the manifest names it as publisher and is signed (`plugin.json.sig`).
     @discardableResult
-    public static func install(manifestTemplate: String, executable: String, into pluginsDirectory: String,
-                               signingKey: SigningKey? = nil) throws -> String {
-        var manifest = try PluginManifest.parse(try PluginLocator.readLimited(manifestTemplate, limit: PluginManifest.maxBytes),
-                                                source: manifestTemplate)
+    public static func install(
+        manifestTemplate: String, executable: String, into pluginsDirectory: String,
+        signingKey: SigningKey? = nil
+    ) throws -> String {
+        var manifest = try PluginManifest.parse(
+            try PluginLocator.readLimited(manifestTemplate, limit: PluginManifest.maxBytes),
+            source: manifestTemplate)
         let fm = FileManager.default
         let package = "\(pluginsDirectory)/\(manifest.role.rawValue)s/\(manifest.name)"
         try fm.createDirectory(atPath: package, withIntermediateDirectories: true)
@@ -30,7 +33,8 @@ public enum PluginInstaller {
         let bytes = try manifest.encoded()
         try writeAtomically(bytes, to: manifestPath)
         if let signingKey {
-            try writeAtomically(try DetachedSignature.sign(bytes, kind: .manifest, with: signingKey).encoded(), to: manifestPath + ".sig")
+            try writeAtomically(
+                try DetachedSignature.sign(bytes, kind: .manifest, with: signingKey).encoded(), to: manifestPath + ".sig")
         } else {
             unlink(manifestPath + ".sig")  // a stale signature would not match the new manifest anyway
         }

@@ -59,7 +59,8 @@ public struct PluginLocator {
             throw PluginError.badManifest(manifestPath, "names plugin '\(manifest.name)' but sits in directory '\(expectedName)'")
         }
         if let role, manifest.role != role {
-            throw PluginError.badManifest(manifestPath, "declares role \(manifest.role.rawValue), but it was looked up as a \(role.rawValue)")
+            throw PluginError.badManifest(
+                manifestPath, "declares role \(manifest.role.rawValue), but it was looked up as a \(role.rawValue)")
         }
         let signer = try verification?.verify(manifest, bytes: bytes, path: manifestPath)
         let executable = dir + "/" + manifest.executable
@@ -71,7 +72,8 @@ public struct PluginLocator {
             throw PluginError.badManifest(manifestPath, "'\(manifest.executable)' is not executable")
         }
         guard let expected = manifest.sha256 else {
-            throw PluginError.badManifest(manifestPath, "has no sha256 for its executable; install it with 'feature-extractor plugin install'")
+            throw PluginError.badManifest(
+                manifestPath, "has no sha256 for its executable; install it with 'feature-extractor plugin install'")
         }
         let actual = try FileDigest.sha256Hex(path: executable)
         guard actual == expected else { throw PluginError.digestMismatch(path: executable, expected: expected, actual: actual) }

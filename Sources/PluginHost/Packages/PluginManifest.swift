@@ -71,11 +71,14 @@ public struct PluginManifest: Codable, Sendable, Equatable {
         guard SemanticVersion(version) != nil else { throw bad("version '\(version.prefix(32))' is not MAJOR.MINOR.PATCH") }
         guard `protocol`.isValid else { throw bad("protocol range \(`protocol`) is empty") }
         guard description.utf8.count <= 4096 else { throw bad("description is over 4096 bytes") }
-        guard !executable.isEmpty, executable.utf8.count <= 128, !executable.contains("/"), executable != ".", executable != ".." else {
+        guard !executable.isEmpty, executable.utf8.count <= 128, !executable.contains("/"), executable != ".", executable != ".."
+        else {
             throw bad("executable must be a plain file name inside the package")
         }
         if let publisherKey {
-            guard publisherKey.utf8.count == 16, publisherKey.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            guard publisherKey.utf8.count == 16,
+                publisherKey.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
+            else {
                 throw bad("publisher_key must be a 16-hex-digit key id")
             }
         }

@@ -55,10 +55,14 @@ final class ChildProcess {
     /// Starts `executable` with an explicit environment in `workingDirectory`.
     /// With `reportChannel`, the child also gets descriptor 3, a pipe whose read end is `reportFD`;
     /// with `executableFD`, descriptor 4 is that open file (the launcher executes it by descriptor).
-    static func spawn(executable: String, arguments: [String], environment: [String: String],
-                      workingDirectory: String, reportChannel: Bool = false, executableFD: Int32 = -1) throws -> ChildProcess {
+    static func spawn(
+        executable: String, arguments: [String], environment: [String: String],
+        workingDirectory: String, reportChannel: Bool = false, executableFD: Int32 = -1
+    ) throws -> ChildProcess {
         var input: [Int32] = [0, 0], output: [Int32] = [0, 0], errors: [Int32] = [0, 0]
-        guard fe_pipe_cloexec(&input) == 0 else { throw PluginError.launchFailed(plugin: executable, reason: "pipe failed (errno \(errno))") }
+        guard fe_pipe_cloexec(&input) == 0 else {
+            throw PluginError.launchFailed(plugin: executable, reason: "pipe failed (errno \(errno))")
+        }
         guard fe_pipe_cloexec(&output) == 0 else {
             close(input[0]); close(input[1])
             throw PluginError.launchFailed(plugin: executable, reason: "pipe failed (errno \(errno))")
@@ -121,11 +125,13 @@ final class ChildProcess {
                 }
                 defer { if executable >= 0 { close(executable) } }
                 let arguments = try sandbox.launcherArguments(for: launched)
-                child = try spawn(executable: sandbox.launcher, arguments: arguments, environment: environment,
-                                  workingDirectory: workingDirectory, reportChannel: true, executableFD: executable)
+                child = try spawn(
+                    executable: sandbox.launcher, arguments: arguments, environment: environment,
+                    workingDirectory: workingDirectory, reportChannel: true, executableFD: executable)
             } else {
-                child = try spawn(executable: package.executablePath, arguments: [], environment: environment,
-                                  workingDirectory: workingDirectory)
+                child = try spawn(
+                    executable: package.executablePath, arguments: [], environment: environment,
+                    workingDirectory: workingDirectory)
             }
             child.ownedDirectory = workingDirectory
             return child
@@ -148,7 +154,9 @@ final class ChildProcess {
     /// then executes this very descriptor, so the file checked is the file run.
     static func openVerified(_ package: PluginPackage) throws -> Int32 {
         let fd = open(package.executablePath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw PluginError.launchFailed(plugin: package.manifest.name, reason: "cannot open its executable (errno \(errno))") }
+        guard fd >= 0 else {
+            throw PluginError.launchFailed(plugin: package.manifest.name, reason: "cannot open its executable (errno \(errno))")
+        }
         do {
             try checkDigest(try FileDigest.sha256Hex(fd: fd), of: package)
             return fd
@@ -186,7 +194,8 @@ final class ChildProcess {
     /// The digest of what was read against the one the signed manifest pins.
     private static func checkDigest(_ actual: String, of package: PluginPackage) throws {
         guard let expected = package.manifest.sha256, actual == expected else {
-            throw PluginError.digestMismatch(path: package.executablePath, expected: package.manifest.sha256 ?? "-", actual: actual)
+            throw PluginError.digestMismatch(
+                path: package.executablePath, expected: package.manifest.sha256 ?? "-", actual: actual)
         }
     }
 

@@ -14,8 +14,10 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
     /// RLIMIT_NPROC, processes of the plugin's user (threads count).
     public var processes: UInt64?
 
-    public init(addressSpaceBytes: UInt64? = nil, cpuSeconds: UInt64? = nil, openFiles: UInt64? = nil,
-                fileSizeBytes: UInt64? = nil, processes: UInt64? = nil) {
+    public init(
+        addressSpaceBytes: UInt64? = nil, cpuSeconds: UInt64? = nil, openFiles: UInt64? = nil,
+        fileSizeBytes: UInt64? = nil, processes: UInt64? = nil
+    ) {
         self.addressSpaceBytes = addressSpaceBytes
         self.cpuSeconds = cpuSeconds
         self.openFiles = openFiles
@@ -32,8 +34,9 @@ public struct ResourceLimits: Sendable, Equatable, Codable {
     public func tightened(by other: ResourceLimits?) -> ResourceLimits {
         guard let other else { return self }
         func min(_ a: UInt64?, _ b: UInt64?) -> UInt64? { a.map { x in b.map { Swift.min(x, $0) } ?? x } ?? b }
-        return ResourceLimits(addressSpaceBytes: min(addressSpaceBytes, other.addressSpaceBytes), cpuSeconds: min(cpuSeconds, other.cpuSeconds),
-                              openFiles: min(openFiles, other.openFiles), fileSizeBytes: min(fileSizeBytes, other.fileSizeBytes),
-                              processes: min(processes, other.processes))
+        return ResourceLimits(
+            addressSpaceBytes: min(addressSpaceBytes, other.addressSpaceBytes), cpuSeconds: min(cpuSeconds, other.cpuSeconds),
+            openFiles: min(openFiles, other.openFiles), fileSizeBytes: min(fileSizeBytes, other.fileSizeBytes),
+            processes: min(processes, other.processes))
     }
 }

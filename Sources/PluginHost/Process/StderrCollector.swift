@@ -20,8 +20,10 @@ final class StderrCollector: @unchecked Sendable {
 
     /// - Parameters:
     ///   - maxBytes: stderr volume allowed; past it `onLimit` runs once (the owner stops the plugin).
-    init(fd: Int32, tailBytes: Int = 8 * 1024, maxBytes: Int, onLine: @escaping @Sendable (String) -> Void,
-         onLimit: @escaping @Sendable () -> Void) {
+    init(
+        fd: Int32, tailBytes: Int = 8 * 1024, maxBytes: Int, onLine: @escaping @Sendable (String) -> Void,
+        onLimit: @escaping @Sendable () -> Void
+    ) {
         self.tailBytes = tailBytes
         self.maxForwardedBytes = maxBytes
         self.onLine = onLine

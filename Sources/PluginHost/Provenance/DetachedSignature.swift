@@ -35,8 +35,10 @@ public struct DetachedSignature: Codable, Sendable, Equatable {
     public static func read(for path: String) throws -> DetachedSignature? {
         let sigPath = path + ".sig"
         guard FileManager.default.fileExists(atPath: sigPath) else { return nil }
-        guard let s = try? JSONDecoder().decode(DetachedSignature.self, from: try PluginLocator.readLimited(sigPath, limit: 4096)),
-              s.algorithm == "ed25519" else {
+        guard
+            let s = try? JSONDecoder().decode(DetachedSignature.self, from: try PluginLocator.readLimited(sigPath, limit: 4096)),
+            s.algorithm == "ed25519"
+        else {
             throw ProvenanceError.untrusted(path: sigPath, reason: "is not an ed25519 signature file")
         }
         return s
@@ -45,14 +47,19 @@ public struct DetachedSignature: Codable, Sendable, Equatable {
     /// Checks `bytes` against this signature with a key from `trust`; the error says exactly what failed.
     public func verify(_ bytes: Data, kind: Kind, path: String, trust: TrustStore) throws -> PublicSigningKey {
         guard let trusted = try trust.trustedKey(id: keyID) else {
-            throw ProvenanceError.untrusted(path: path, reason: "is signed by unknown key \(keyID.prefix(16)); trust it with 'feature-extractor keys trust' if you know it")
+            throw ProvenanceError.untrusted(
+                path: path,
+                reason:
+                    "is signed by unknown key \(keyID.prefix(16)); trust it with 'feature-extractor keys trust' if you know it")
         }
         guard !trusted.revoked else {
             throw ProvenanceError.untrusted(path: path, reason: "is signed by revoked key \(keyID) (\(trusted.key.name))")
         }
         guard let sig = Data(base64Encoded: signature),
-              trusted.key.isValidSignature(sig, for: Self.statement(kind, digest: Self.sha256Hex(bytes))) else {
-            throw ProvenanceError.untrusted(path: path, reason: "has a bad signature: it was changed after signing, or the signature is not for it")
+            trusted.key.isValidSignature(sig, for: Self.statement(kind, digest: Self.sha256Hex(bytes)))
+        else {
+            throw ProvenanceError.untrusted(
+                path: path, reason: "has a bad signature: it was changed after signing, or the signature is not for it")
         }
         return trusted.key
     }

@@ -42,9 +42,12 @@ public struct ManifestVerification {
             throw refuse("speaks protocol \(manifest.protocol), this coordinator speaks \(core): incompatible version")
         }
         if let seen = try trust.highestVersion(plugin: manifest.name, keyID: signature.keyID),
-           let seenVersion = SemanticVersion(seen), let version = SemanticVersion(manifest.version), version < seenVersion {
+            let seenVersion = SemanticVersion(seen), let version = SemanticVersion(manifest.version), version < seenVersion
+        {
             guard allowDowngrade else {
-                throw refuse("is version \(manifest.version), older than \(seen) already accepted from key \(signature.keyID): refusing a downgrade (pass --allow-downgrade to accept it)")
+                throw refuse(
+                    "is version \(manifest.version), older than \(seen) already accepted from key \(signature.keyID): refusing a downgrade (pass --allow-downgrade to accept it)"
+                )
             }
         }
         return signature.keyID

@@ -34,11 +34,13 @@ public struct SigningKey: Sendable {
         var st = stat()
         guard stat(path, &st) == 0 else { throw ProvenanceError.key(path, "cannot be read") }
         guard st.st_mode & 0o077 == 0 else {
-            throw ProvenanceError.key(path, "is readable by others (mode \(String(st.st_mode & 0o777, radix: 8))); run chmod 600 on it")
+            throw ProvenanceError.key(
+                path, "is readable by others (mode \(String(st.st_mode & 0o777, radix: 8))); run chmod 600 on it")
         }
         let data = try PluginLocator.readLimited(path, limit: 4096)
         guard let file = try? JSONDecoder().decode(KeyFile.self, from: data), file.algorithm == "ed25519",
-              let raw = Data(base64Encoded: file.key), let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) else {
+            let raw = Data(base64Encoded: file.key), let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+        else {
             throw ProvenanceError.key(path, "is not an ed25519 private key file")
         }
         return SigningKey(name: file.name, privateKey: key)
@@ -47,7 +49,10 @@ public struct SigningKey: Sendable {
     static func createExclusive(_ path: String, contents: Data, mode: mode_t) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {
-            throw ProvenanceError.key(path, errno == EEXIST ? "already exists; refusing to overwrite a key" : "cannot be created (\(String(cString: strerror(errno))))")
+            throw ProvenanceError.key(
+                path,
+                errno == EEXIST
+                    ? "already exists; refusing to overwrite a key" : "cannot be created (\(String(cString: strerror(errno))))")
         }
         defer { close(fd) }
         fchmod(fd, mode)
@@ -91,13 +96,16 @@ public struct PublicSigningKey: Sendable, Equatable, Codable {
     public func encoded() throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try e.encode(PublicFile(algorithm: "ed25519", name: name, id: id, key: raw.base64EncodedString())) + Data("\n".utf8)
+        return try e.encode(PublicFile(algorithm: "ed25519", name: name, id: id, key: raw.base64EncodedString()))
+            + Data("\n".utf8)
     }
 
     /// Reads a `.pub` file (or its text).
     public static func decode(_ data: Data, source: String) throws -> PublicSigningKey {
         guard let f = try? JSONDecoder().decode(PublicFile.self, from: data), f.algorithm == "ed25519",
-              let raw = Data(base64Encoded: f.key), raw.count == 32, (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) != nil else {
+            let raw = Data(base64Encoded: f.key), raw.count == 32,
+            (try? Curve25519.Signing.PublicKey(rawRepresentation: raw)) != nil
+        else {
             throw ProvenanceError.key(source, "is not an ed25519 public key file")
         }
         guard f.id == id(of: raw) else { throw ProvenanceError.key(source, "its id does not match its key") }

@@ -47,8 +47,12 @@ public struct SandboxRequest: Codable, Sendable, Equatable {
         }
         let options = arguments ?? []
         // Flags only: nothing that takes a value (`-c CODE`, `-m MODULE`) and so could run other code than the pinned script.
-        guard options.count <= 8, options.allSatisfy({ $0.range(of: "^-[A-Za-z]{1,8}$", options: .regularExpression) != nil
-                                                         && !$0.dropFirst().contains(where: "cmWXQ".contains) }) else {
+        guard options.count <= 8,
+            options.allSatisfy({
+                $0.range(of: "^-[A-Za-z]{1,8}$", options: .regularExpression) != nil
+                    && !$0.dropFirst().contains(where: "cmWXQ".contains)
+            })
+        else {
             throw bad("arguments must be at most 8 flags such as \"-I\" (a dash and letters; no -c, -m, -W, -X, -Q)")
         }
         let paths = readPaths ?? [], calls = syscalls ?? []
@@ -107,15 +111,18 @@ public struct InterpreterGrant: Sendable, Equatable, Decodable {
             return
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(path: try c.decode(String.self, forKey: .path),
-                  readPaths: try c.decodeIfPresent([String].self, forKey: .readPaths) ?? [],
-                  syscalls: try c.decodeIfPresent([String].self, forKey: .syscalls) ?? [])
+        self.init(
+            path: try c.decode(String.self, forKey: .path),
+            readPaths: try c.decodeIfPresent([String].self, forKey: .readPaths) ?? [],
+            syscalls: try c.decodeIfPresent([String].self, forKey: .syscalls) ?? [])
     }
 
     /// Checks the entry's own form; `policyPath` names the file in errors.
     func validate(policyPath: String) throws {
         func bad(_ why: String) -> SandboxError { .badPolicy(path: policyPath, reason: "allow_interpreters: \(why)") }
-        guard SandboxRequest.isPlainAbsolutePath(path) else { throw bad("'\(path.prefix(80))' must be an absolute path without '..'") }
+        guard SandboxRequest.isPlainAbsolutePath(path) else {
+            throw bad("'\(path.prefix(80))' must be an absolute path without '..'")
+        }
         for p in readPaths where !SandboxRequest.isPlainAbsolutePath(p) {
             throw bad("read path '\(p.prefix(80))' of \(path) must be an absolute path without '..'")
         }
@@ -143,16 +150,18 @@ extension SandboxSettings {
         let asked = "asks to run under the interpreter \(request.interpreter)"
         let grants = policy.interpreters
         guard !grants.isEmpty else {
-            throw refuse("\(asked), but the operator's sandbox policy allows no interpreters "
-                         + "(\"allow_interpreters\" in \(SandboxPolicy.fileName) is empty). An operator who accepts "
-                         + "interpreted plugins lists the interpreter there, with the read paths and system calls it may be granted")
+            throw refuse(
+                "\(asked), but the operator's sandbox policy allows no interpreters "
+                    + "(\"allow_interpreters\" in \(SandboxPolicy.fileName) is empty). An operator who accepts "
+                    + "interpreted plugins lists the interpreter there, with the read paths and system calls it may be granted")
         }
         guard let interpreter = Self.realPath(request.interpreter) else {
             throw refuse("\(asked), which does not exist on this machine")
         }
         guard let grant = grants.first(where: { Self.realPath($0.path) == interpreter }) else {
-            throw refuse("\(asked), which is not among the interpreters the sandbox policy allows "
-                         + "(\"allow_interpreters\": \(grants.map(\.path).joined(separator: ", ")))")
+            throw refuse(
+                "\(asked), which is not among the interpreters the sandbox policy allows "
+                    + "(\"allow_interpreters\": \(grants.map(\.path).joined(separator: ", ")))")
         }
         var st = stat()
         guard stat(interpreter, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(interpreter, X_OK) == 0 else {
@@ -161,8 +170,10 @@ extension SandboxSettings {
         var args = ["--exec", interpreter, "--read", package.executablePath]
         for rule in request.syscalls ?? [] {
             guard grant.syscalls.contains(rule) else {
-                throw refuse("asks for the system call '\(rule)', which the sandbox policy does not grant to plugins run by "
-                             + "\(grant.path) (its \"syscalls\": \(grant.syscalls.isEmpty ? "none" : grant.syscalls.joined(separator: ", ")))")
+                throw refuse(
+                    "asks for the system call '\(rule)', which the sandbox policy does not grant to plugins run by "
+                        + "\(grant.path) (its \"syscalls\": \(grant.syscalls.isEmpty ? "none" : grant.syscalls.joined(separator: ", ")))"
+                )
             }
             args += ["--allow", rule]
         }
@@ -172,8 +183,10 @@ extension SandboxSettings {
             for path in Self.expand(pattern) {
                 guard let resolved = Self.realPath(path) else { continue }
                 guard allowed.contains(where: { resolved == $0 || $0 == "/" || resolved.hasPrefix($0 + "/") }) else {
-                    throw refuse("asks to read \(path), which the sandbox policy does not grant to plugins run by \(grant.path) "
-                                 + "(its \"read_paths\": \(grant.readPaths.isEmpty ? "none" : grant.readPaths.joined(separator: ", ")))")
+                    throw refuse(
+                        "asks to read \(path), which the sandbox policy does not grant to plugins run by \(grant.path) "
+                            + "(its \"read_paths\": \(grant.readPaths.isEmpty ? "none" : grant.readPaths.joined(separator: ", ")))"
+                    )
                 }
                 granted.append(resolved)
             }
@@ -183,7 +196,8 @@ extension SandboxSettings {
             throw refuse("asks to read more than \(SandboxRequest.maxEntries) paths (after expanding its patterns)")
         }
         for path in granted { args += ["--read", path] }
-        return InterpreterLaunch(launcherArguments: args, command: [interpreter] + (request.arguments ?? []) + [package.executablePath])
+        return InterpreterLaunch(
+            launcherArguments: args, command: [interpreter] + (request.arguments ?? []) + [package.executablePath])
     }
 
     /// The canonical path (symbolic links resolved), or nil when it does not exist.

@@ -29,14 +29,20 @@ public struct SandboxPolicy: Sendable, Equatable {
         } catch {
             throw SandboxError.badPolicy(path: path, reason: "not a valid policy (\(error))")
         }
-        guard file.version == 1 else { throw SandboxError.badPolicy(path: path, reason: "version \(file.version) is not supported") }
+        guard file.version == 1 else {
+            throw SandboxError.badPolicy(path: path, reason: "version \(file.version) is not supported")
+        }
         guard !file.seccompAllowList.contains("/") else {
             throw SandboxError.badPolicy(path: path, reason: "seccomp_allow_list must name a file beside the policy")
         }
         var require = Set<SandboxMechanism>()
         for name in file.require {
             guard let m = SandboxMechanism(rawValue: name) else {
-                throw SandboxError.badPolicy(path: path, reason: "unknown mechanism '\(name)' in require (known: \(SandboxMechanism.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw SandboxError.badPolicy(
+                    path: path,
+                    reason:
+                        "unknown mechanism '\(name)' in require (known: \(SandboxMechanism.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
             require.insert(m)
         }
@@ -44,24 +50,28 @@ public struct SandboxPolicy: Sendable, Equatable {
         let text = String(decoding: try readFile(listPath), as: UTF8.self)
         var syscalls: [String] = []
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].trimmingCharacters(in: .whitespaces)
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0].trimmingCharacters(
+                in: .whitespaces)
             if line.isEmpty { continue }
             guard line.range(of: #"^[a-z0-9_]+(:[0-5]=(0x[0-9a-fA-F]+|[0-9]+))?$"#, options: .regularExpression) != nil else {
-                throw SandboxError.badPolicy(path: "\(listPath):\(number + 1)", reason: "'\(line.prefix(80))' is not NAME or NAME:ARG=VALUE")
+                throw SandboxError.badPolicy(
+                    path: "\(listPath):\(number + 1)", reason: "'\(line.prefix(80))' is not NAME or NAME:ARG=VALUE")
             }
             syscalls.append(line)
         }
         let interpreters = file.allowInterpreters ?? []
         for grant in interpreters { try grant.validate(policyPath: path) }
-        return SandboxPolicy(syscalls: syscalls, require: require, limits: file.limits, readPaths: file.readPaths, execPaths: file.execPaths,
-                             interpreters: interpreters)
+        return SandboxPolicy(
+            syscalls: syscalls, require: require, limits: file.limits, readPaths: file.readPaths, execPaths: file.execPaths,
+            interpreters: interpreters)
     }
 
     private static func readFile(_ path: String) throws -> Data {
         do {
             return try PluginLocator.readLimited(path, limit: 1 << 20)
         } catch {
-            throw SandboxError.badPolicy(path: path, reason: "cannot be read (missing, unreadable or over 1 MiB); pass --sandbox-policy DIR")
+            throw SandboxError.badPolicy(
+                path: path, reason: "cannot be read (missing, unreadable or over 1 MiB); pass --sandbox-policy DIR")
         }
     }
 
@@ -111,7 +121,8 @@ public enum SandboxError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .badPolicy(let path, let reason): "sandbox policy \(path): \(reason)"
-        case .launcherMissing(let path): "the sandbox launcher \(path) is missing or not executable; build it (swift build) or reinstall"
+        case .launcherMissing(let path):
+            "the sandbox launcher \(path) is missing or not executable; build it (swift build) or reinstall"
         }
     }
 }

@@ -11,7 +11,9 @@ public struct SandboxSettings: Sendable {
     /// Required mechanisms the operator explicitly accepts to run without.
     public var allowWeaker: Set<SandboxMechanism> = []
 
-    public init(policy: SandboxPolicy, launcher: String, operatorLimits: ResourceLimits? = nil, allowWeaker: Set<SandboxMechanism> = []) {
+    public init(
+        policy: SandboxPolicy, launcher: String, operatorLimits: ResourceLimits? = nil, allowWeaker: Set<SandboxMechanism> = []
+    ) {
         self.policy = policy
         self.launcher = launcher
         self.operatorLimits = operatorLimits
@@ -20,7 +22,9 @@ public struct SandboxSettings: Sendable {
 
     /// Loads the policy from `policyDirectory`; the launcher sits beside the running executable unless given.
     public static func load(policyDirectory: String, launcher: String? = nil) throws -> SandboxSettings {
-        let path = launcher ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let path =
+            launcher
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("fe-sandbox").path
         guard FileManager.default.isExecutableFile(atPath: path) else { throw SandboxError.launcherMissing(path: path) }
         return SandboxSettings(policy: try SandboxPolicy.load(directory: policyDirectory), launcher: path)
@@ -50,8 +54,10 @@ public struct SandboxSettings: Sendable {
         }
         args += interpreted?.launcherArguments ?? []
         let l = limits(for: package)
-        for (name, value) in [("as", l.addressSpaceBytes), ("cpu", l.cpuSeconds), ("nofile", l.openFiles),
-                              ("fsize", l.fileSizeBytes), ("nproc", l.processes)] {
+        for (name, value) in [
+            ("as", l.addressSpaceBytes), ("cpu", l.cpuSeconds), ("nofile", l.openFiles),
+            ("fsize", l.fileSizeBytes), ("nproc", l.processes),
+        ] {
             if let value { args += ["--rlimit", "\(name)=\(value)"] }
         }
         for m in policy.require.subtracting(allowWeaker).sorted(by: { $0.rawValue < $1.rawValue }) {

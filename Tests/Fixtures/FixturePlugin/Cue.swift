@@ -14,10 +14,12 @@ enum Cue {
     /// arguments and no environment, so tests pass these through `configure`.
     static let parameters: ParameterSchema = DenseStackArchitecture.schema.merging([
         "path": ParameterSpec(.string, default: .string(""), description: "File an attack touches, reads or writes."),
-        "port": ParameterSpec(.integer, default: .number(0), minimum: 0, maximum: 65_535,
-                              description: "TCP port on 127.0.0.1 an attack connects to."),
-        "crash_after": ParameterSpec(.integer, default: .number(3), minimum: 1, maximum: 1_000_000,
-                                     description: "crash-mid-training aborts on this training forward of the configured model."),
+        "port": ParameterSpec(
+            .integer, default: .number(0), minimum: 0, maximum: 65_535,
+            description: "TCP port on 127.0.0.1 an attack connects to."),
+        "crash_after": ParameterSpec(
+            .integer, default: .number(3), minimum: 1, maximum: 1_000_000,
+            description: "crash-mid-training aborts on this training forward of the configured model."),
     ]) { _, new in new }
 }
 

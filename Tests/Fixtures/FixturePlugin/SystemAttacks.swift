@@ -97,7 +97,8 @@ enum SystemAttacks {
         guard n >= 0 else { return say("read-secret: denied (errno \(errno))") }
         let secret = String(decoding: buffer[0..<n], as: UTF8.self)
         say("read-secret: got \(secret)")
-        let note = RPCRequest(id: nil, method: MethodName.log, params: LogParams(level: .info, message: "read-secret: got \(secret)"))
+        let note = RPCRequest(
+            id: nil, method: MethodName.log, params: LogParams(level: .info, message: "read-secret: got \(secret)"))
         if let frame = try? MessageCodec().encode(note) { try? WireAttacks.output.write(frame) }
     }
 

@@ -70,9 +70,12 @@ enum ForgedReplies {
                 case MethodName.initialize:
                     let p = try codec.decode(RPCRequest<InitializeParams>.self, from: frame).params
                     transport = p.transports.compactMap(TensorTransport.init(rawValue:)).first ?? .base64
-                    reply = try codec.encode(RPCResult(id: id, result: InitializeResult(
-                        name: Cue.behaviour, version: "1.0.0", role: role, protocol: ProtocolRange(min: 1, max: 1),
-                        transport: transport, parameters: Cue.parameters, debugVariables: [])))
+                    reply = try codec.encode(
+                        RPCResult(
+                            id: id,
+                            result: InitializeResult(
+                                name: Cue.behaviour, version: "1.0.0", role: role, protocol: .current,
+                                transport: transport, parameters: Cue.parameters, debugVariables: [])))
                 case MethodName.configure:
                     let p = try codec.decode(RPCRequest<ConfigureParams>.self, from: frame).params
                     try p.validate()
@@ -93,19 +96,23 @@ enum ForgedReplies {
                         reply = tensorResponse(id: id, shape: right, values: values, transport: transport)
                     case "wrong-shape":
                         let wrong = [batch] + shape.map { $0 + 1 }
-                        reply = tensorResponse(id: id, shape: wrong, values: .init(repeating: 0.5, count: wrong.reduce(1, *)), transport: transport)
+                        reply = tensorResponse(
+                            id: id, shape: wrong, values: .init(repeating: 0.5, count: wrong.reduce(1, *)), transport: transport)
                     case "wrong-id":
                         guard case .number(let n) = id else { throw RPCError.invalidParams("integer ids only") }
                         // The id the coordinator would use next: an answer to a question not asked yet.
-                        reply = tensorResponse(id: .number(n + 1), shape: right, values: .init(repeating: 0.5, count: count), transport: transport)
+                        reply = tensorResponse(
+                            id: .number(n + 1), shape: right, values: .init(repeating: 0.5, count: count), transport: transport)
                     default:
-                        reply = tensorResponse(id: id, shape: right, values: .init(repeating: 0, count: count), transport: transport)
+                        reply = tensorResponse(
+                            id: id, shape: right, values: .init(repeating: 0, count: count), transport: transport)
                     }
                 case MethodName.shutdown:
                     try? writer.write(try codec.encode(RPCResult(id: id, result: Empty())))
                     exit(0)
                 default:
-                    throw RPCError(code: RPCErrorCode.methodNotFound, message: "this fixture only serves initialize, configure and forward")
+                    throw RPCError(
+                        code: RPCErrorCode.methodNotFound, message: "this fixture only serves initialize, configure and forward")
                 }
             } catch {
                 let rpc = error as? RPCError ?? RPCError(code: RPCErrorCode.internalError, message: "\(error)")

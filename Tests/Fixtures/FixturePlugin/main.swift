@@ -58,8 +58,10 @@ final class Saboteur: Layer {
         crashAfter = c.integer("crash_after") ?? 3
         if Cue.behaviour == "state-no-roundtrip" {
             var rng = SeededGenerator(seed: c.seed &+ 7)
-            offset = Weight(name: "saboteur.offset",
-                               value: Matrix(rows: 1, cols: c.inputSize, values: (0..<c.inputSize).map { _ in Float.random(in: -0.1...0.1, using: &rng) }))
+            offset = Weight(
+                name: "saboteur.offset",
+                value: Matrix(
+                    rows: 1, cols: c.inputSize, values: (0..<c.inputSize).map { _ in Float.random(in: -0.1...0.1, using: &rng) }))
         } else {
             offset = nil
         }

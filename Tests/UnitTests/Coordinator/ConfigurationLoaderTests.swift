@@ -1,13 +1,16 @@
-@testable import Coordinator
 import PluginProtocol
 import TestSupport
 import XCTest
 
+@testable import Coordinator
+
 final class ConfigurationLoaderTests: XCTestCase {
     func testLayersApplyInOrderAndNamespacesMergeKeyByKey() throws {
         var c = RunConfiguration()
-        c = try ConfigurationLoader.merge(c, ["window_size": .number(64), "encoder": .object(["activation": .string("relu")])], source: "file")
-        c = try ConfigurationLoader.merge(c, ["epochs": .number(9), "encoder": .object(["learning_rate": .number(0.01)])], source: "command line")
+        c = try ConfigurationLoader.merge(
+            c, ["window_size": .number(64), "encoder": .object(["activation": .string("relu")])], source: "file")
+        c = try ConfigurationLoader.merge(
+            c, ["epochs": .number(9), "encoder": .object(["learning_rate": .number(0.01)])], source: "command line")
         XCTAssertEqual(c.windowSize, 64)
         XCTAssertEqual(c.epochs, 9)
         XCTAssertEqual(c.batchSize, 128, "untouched keys keep their defaults")
@@ -16,13 +19,15 @@ final class ConfigurationLoaderTests: XCTestCase {
     }
 
     func testUnknownKeysAreErrorsNamingKeyAndSource() throws {
-        XCTAssertThrowsError(try ConfigurationLoader.merge(RunConfiguration(), ["window": .number(3)], source: "cfg.json")) { error in
+        XCTAssertThrowsError(try ConfigurationLoader.merge(RunConfiguration(), ["window": .number(3)], source: "cfg.json")) {
+            error in
             XCTAssertEqual(error as? ConfigurationError, .unknownKey(key: "window", source: "cfg.json"))
         }
     }
 
     func testWrongTypesAreErrorsNamingTheKey() throws {
-        XCTAssertThrowsError(try ConfigurationLoader.merge(RunConfiguration(), ["epochs": .string("five")], source: "cfg.json")) { error in
+        XCTAssertThrowsError(try ConfigurationLoader.merge(RunConfiguration(), ["epochs": .string("five")], source: "cfg.json")) {
+            error in
             guard case .invalid(let key, _)? = error as? ConfigurationError else { return XCTFail("\(error)") }
             XCTAssertEqual(key, "epochs")
         }
@@ -57,7 +62,8 @@ final class ConfigurationLoaderTests: XCTestCase {
         c.decoder = ["intermediate_layers": .number(2)]
         c.saveConfig = dir.file("c.json")
         try ConfigurationLoader.save(c, to: dir.file("c.json"))
-        let back = try ConfigurationLoader.merge(RunConfiguration(), try ConfigurationLoader.readFile(dir.file("c.json")), source: "c.json")
+        let back = try ConfigurationLoader.merge(
+            RunConfiguration(), try ConfigurationLoader.readFile(dir.file("c.json")), source: "c.json")
         var expected = c
         expected.saveConfig = nil
         XCTAssertEqual(back, expected)

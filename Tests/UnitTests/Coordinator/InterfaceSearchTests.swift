@@ -1,5 +1,6 @@
-@testable import Coordinator
 import XCTest
+
+@testable import Coordinator
 
 /// The search logic alone, over a known error curve (the error of each size is given).
 final class InterfaceSearchTests: XCTestCase {

@@ -1,5 +1,6 @@
-@testable import Coordinator
 import XCTest
+
+@testable import Coordinator
 
 final class TrainingMathTests: XCTestCase {
     func testMSEGradientMatchesDefinition() {

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Coordinator
 
 /// Every way a CSV file can be wrong must say where (file, line, column) and what.
@@ -15,30 +16,36 @@ final class CSVReaderErrorTests: XCTestCase {
 
     /// Writes `text` to a file and asserts reading it fails at `line`/`field`.
     @discardableResult
-    private func assertFails(_ text: String, _ options: CSVOptions = CSVOptions(), line: Int?, field: String?,
-                             _ fragments: String..., sourceLine: UInt = #line) throws -> DataError? {
+    private func assertFails(
+        _ text: String, _ options: CSVOptions = CSVOptions(), line: Int?, field: String?,
+        _ fragments: String..., sourceLine: UInt = #line
+    ) throws -> DataError? {
         let path = try directory.file("bad.csv", text)
-        return assertDataError(try CSVReader.read(path: path, options: options), file: path, line: line,
-                               field: field, contains: fragments, sourceLine: sourceLine)
+        return assertDataError(
+            try CSVReader.read(path: path, options: options), file: path, line: line,
+            field: field, contains: fragments, sourceLine: sourceLine)
     }
 
     private let header = "DATE_TIME,OPEN,LOW,HIGH,CLOSE\n"
 
     func testNonNumericValueDescriptionNamesFileLineAndField() throws {
-        let error = try assertFails(header + "d1,1,2,3,4\nd2,1,2,3,abc\n", line: 3, field: "CLOSE",
-                                    "not a number: \"abc\"")
+        let error = try assertFails(
+            header + "d1,1,2,3,4\nd2,1,2,3,abc\n", line: 3, field: "CLOSE",
+            "not a number: \"abc\"")
         XCTAssertEqual(error?.description, "\(directory.path)/bad.csv:3: field 'CLOSE': not a number: \"abc\"")
     }
 
     func testMissingFile() throws {
         let path = directory.path + "/nope.csv"
-        assertDataError(try CSVReader.read(path: path, options: CSVOptions()), file: path, line: nil, field: nil,
-                        contains: ["cannot open", "No such file"])
+        assertDataError(
+            try CSVReader.read(path: path, options: CSVOptions()), file: path, line: nil, field: nil,
+            contains: ["cannot open", "No such file"])
     }
 
     func testDirectoryInsteadOfFile() throws {
-        assertDataError(try CSVReader.read(path: directory.path, options: CSVOptions()), file: directory.path,
-                        line: nil, field: nil, contains: ["directory"])
+        assertDataError(
+            try CSVReader.read(path: directory.path, options: CSVOptions()), file: directory.path,
+            line: nil, field: nil, contains: ["directory"])
     }
 
     func testUnreadableFile() throws {
@@ -46,21 +53,24 @@ final class CSVReaderErrorTests: XCTestCase {
         chmod(path, 0)
         defer { chmod(path, 0o644) }
         if access(path, R_OK) != 0 {
-            assertDataError(try CSVReader.read(path: path, options: CSVOptions()), file: path, line: nil, field: nil,
-                            contains: ["cannot open", "Permission denied"])
+            assertDataError(
+                try CSVReader.read(path: path, options: CSVOptions()), file: path, line: nil, field: nil,
+                contains: ["cannot open", "Permission denied"])
         }
         // Root may read anything; a file that opens but fails to read covers the read path.
         let failing = "/proc/self/mem"
         guard FileManager.default.fileExists(atPath: failing) else { return }
-        assertDataError(try CSVReader.read(path: failing, options: CSVOptions()), file: failing, line: nil,
-                        field: nil, contains: ["cannot read the file"])
+        assertDataError(
+            try CSVReader.read(path: failing, options: CSVOptions()), file: failing, line: nil,
+            field: nil, contains: ["cannot read the file"])
     }
 
     func testEmptyFile() throws {
         try assertFails("", line: nil, field: nil, "empty")
         let path = try directory.bytes("bom.csv", [0xEF, 0xBB, 0xBF, 0x0A, 0x0D, 0x0A])
-        assertDataError(try CSVReader.read(path: path, options: CSVOptions()), file: path, line: nil, field: nil,
-                        contains: ["empty"])
+        assertDataError(
+            try CSVReader.read(path: path, options: CSVOptions()), file: path, line: nil, field: nil,
+            contains: ["empty"])
     }
 
     func testHeaderOnly() throws {
@@ -105,8 +115,9 @@ final class CSVReaderErrorTests: XCTestCase {
     func testUnknownColumnListsAvailableOnes() throws {
         var options = CSVOptions()
         options.columns = ["CLOSE", "VOLUME"]
-        try assertFails(header + "d1,1,2,3,4\n", options, line: 1, field: nil,
-                        "unknown column \"VOLUME\"", "DATE_TIME, OPEN, LOW, HIGH, CLOSE", "1-5")
+        try assertFails(
+            header + "d1,1,2,3,4\n", options, line: 1, field: nil,
+            "unknown column \"VOLUME\"", "DATE_TIME, OPEN, LOW, HIGH, CLOSE", "1-5")
         options.columns = ["9"]
         try assertFails(header + "d1,1,2,3,4\n", options, line: 1, field: nil, "unknown column \"9\"")
         options.columns = ["0"]
@@ -140,11 +151,13 @@ final class CSVReaderErrorTests: XCTestCase {
     func testLineTooLong() throws {
         var options = CSVOptions()
         options.maxLineBytes = 16
-        try assertFails("A,B\n1,2\n1,\(String(repeating: "2", count: 20))\n3,4\n", options, line: 3, field: nil,
-                        "longer than 16 bytes")
+        try assertFails(
+            "A,B\n1,2\n1,\(String(repeating: "2", count: 20))\n3,4\n", options, line: 3, field: nil,
+            "longer than 16 bytes")
         // No line break at all: must stop at the limit instead of reading everything.
-        try assertFails("A,B\n1,2\n" + String(repeating: "9", count: 100_000), options, line: 3, field: nil,
-                        "longer than 16 bytes")
+        try assertFails(
+            "A,B\n1,2\n" + String(repeating: "9", count: 100_000), options, line: 3, field: nil,
+            "longer than 16 bytes")
         try assertFails(String(repeating: "x", count: 17) + "\n", options, line: 1, field: nil, "longer than")
     }
 
@@ -175,8 +188,9 @@ final class CSVReaderErrorTests: XCTestCase {
     }
 
     func testMessagesQuoteHostileInputSafely() throws {
-        let error = try assertFails("A\n1\n\u{1B}[31m\(String(repeating: "z", count: 500))\n", line: 3, field: "A",
-                                    "not a number: \"\\u{1b}[31m")
+        let error = try assertFails(
+            "A\n1\n\u{1B}[31m\(String(repeating: "z", count: 500))\n", line: 3, field: "A",
+            "not a number: \"\\u{1b}[31m")
         XCTAssertLessThan(error?.message.count ?? 0, 120)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Coordinator
 
 /// Reading the sample must stay far below the 100 ms budget (release). Debug builds are

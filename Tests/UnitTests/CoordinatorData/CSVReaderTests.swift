@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Coordinator
 
 /// Happy paths of CSV reading: layouts the tool must understand without options.
@@ -24,9 +25,12 @@ final class CSVReaderTests: XCTestCase {
 
     func testHeaderWithDatesIsDetected() throws {
         let table = try read("DATE,A,B\n2020-01-01,1,2\n2020-01-02,3,4\n")
-        XCTAssertEqual(table, TimeSeriesTable(columnNames: ["A", "B"], columns: [[1, 3], [2, 4]],
-                                              dates: ["2020-01-01", "2020-01-02"], rowCount: 2,
-                                              dateColumnName: "DATE"))
+        XCTAssertEqual(
+            table,
+            TimeSeriesTable(
+                columnNames: ["A", "B"], columns: [[1, 3], [2, 4]],
+                dates: ["2020-01-01", "2020-01-02"], rowCount: 2,
+                dateColumnName: "DATE"))
     }
 
     func testHeaderWithoutDatesIsDetected() throws {
@@ -164,8 +168,10 @@ final class CSVReaderTests: XCTestCase {
     }
 
     func testNumbersParseExactlyLikeSwift() throws {
-        let texts = ["0.1", "1.28405", "-0.000123", "123456789012345", "1234567890123456789", "1e-5",
-                     "+7", "5.", ".5", "-0", "0.30000000000000004", "2.2250738585072014e-308", "1e308"]
+        let texts = [
+            "0.1", "1.28405", "-0.000123", "123456789012345", "1234567890123456789", "1e-5",
+            "+7", "5.", ".5", "-0", "0.30000000000000004", "2.2250738585072014e-308", "1e308",
+        ]
         let table = try read("A\n" + texts.joined(separator: "\n") + "\n")
         XCTAssertEqual(table.columns[0], texts.map { Double($0)! })
         XCTAssertEqual(table.columns[0][9].sign, .minus)
@@ -191,11 +197,13 @@ final class CSVReaderTests: XCTestCase {
     func testEnsureRows() throws {
         let table = TimeSeriesTable(columnNames: ["A"], columns: [[1, 2, 3]], rowCount: 3)
         XCTAssertNoThrow(try CSVReader.ensureRows(table, atLeast: 3, file: "d.csv"))
-        let error = assertDataError(try CSVReader.ensureRows(table, atLeast: 4, file: "d.csv"),
-                                    file: "d.csv", line: nil, field: nil,
-                                    contains: ["fewer rows (3) than the window size (4)"])
+        let error = assertDataError(
+            try CSVReader.ensureRows(table, atLeast: 4, file: "d.csv"),
+            file: "d.csv", line: nil, field: nil,
+            contains: ["fewer rows (3) than the window size (4)"])
         XCTAssertEqual(error?.description.hasPrefix("d.csv: fewer rows (3)"), true)
-        assertDataError(try CSVReader.ensureRows(table, atLeast: 0, file: "d.csv"),
-                        file: "d.csv", line: nil, field: nil, contains: ["at least 1"])
+        assertDataError(
+            try CSVReader.ensureRows(table, atLeast: 0, file: "d.csv"),
+            file: "d.csv", line: nil, field: nil, contains: ["at least 1"])
     }
 }

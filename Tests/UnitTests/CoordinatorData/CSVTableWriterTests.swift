@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Coordinator
 
 final class CSVTableWriterTests: XCTestCase {
@@ -7,32 +8,40 @@ final class CSVTableWriterTests: XCTestCase {
         let directory = try DataTestDirectory()
         let path = directory.path + "/features.csv"
         let rows: [[Double]] = [[0.1, -2], [1e-7, 3.25]]
-        try CSVTableWriter.write(path: path, header: ["f1", "f2"], dates: ["2020-01-01 00:00:00", "2020-01-01 01:00:00"],
-                                 rowCount: 2, columnCount: 2) { row, values in
+        try CSVTableWriter.write(
+            path: path, header: ["f1", "f2"], dates: ["2020-01-01 00:00:00", "2020-01-01 01:00:00"],
+            rowCount: 2, columnCount: 2
+        ) { row, values in
             values = rows[row]
         }
-        XCTAssertEqual(try directory.contents("features.csv"),
-                       "DATE_TIME,f1,f2\n2020-01-01 00:00:00,0.1,-2.0\n2020-01-01 01:00:00,1e-07,3.25\n")
+        XCTAssertEqual(
+            try directory.contents("features.csv"),
+            "DATE_TIME,f1,f2\n2020-01-01 00:00:00,0.1,-2.0\n2020-01-01 01:00:00,1e-07,3.25\n")
     }
 
     func testDoublePrecisionAndQuotingAndNoDates() throws {
         let directory = try DataTestDirectory()
         let path = directory.path + "/eval.csv"
-        try CSVTableWriter.write(path: path, header: ["a,b", "say \"hi\""], dates: nil, rowCount: 1, columnCount: 2,
-                                 precision: .float64) { _, values in
+        try CSVTableWriter.write(
+            path: path, header: ["a,b", "say \"hi\""], dates: nil, rowCount: 1, columnCount: 2,
+            precision: .float64
+        ) { _, values in
             values[0] = 0.1
             values[1] = 1.0 / 3
         }
-        XCTAssertEqual(try directory.contents("eval.csv"),
-                       "\"a,b\",\"say \"\"hi\"\"\"\n0.1,0.3333333333333333\n")
+        XCTAssertEqual(
+            try directory.contents("eval.csv"),
+            "\"a,b\",\"say \"\"hi\"\"\"\n0.1,0.3333333333333333\n")
     }
 
     func testOutputReadsBackThroughCSVReader() throws {
         let directory = try DataTestDirectory()
         let path = directory.path + "/round.csv"
         let values: [[Float]] = [[1.5, -0.25, 3e-5], [1e10, 0, -7]]
-        try CSVTableWriter.write(path: path, header: ["X", "Y, Z"], dates: ["d1", "d2", "d3"], rowCount: 3,
-                                 columnCount: 2, dateHeader: "WHEN") { row, buffer in
+        try CSVTableWriter.write(
+            path: path, header: ["X", "Y, Z"], dates: ["d1", "d2", "d3"], rowCount: 3,
+            columnCount: 2, dateHeader: "WHEN"
+        ) { row, buffer in
             buffer[0] = Double(values[0][row])
             buffer[1] = Double(values[1][row])
         }
@@ -55,10 +64,12 @@ final class CSVTableWriterTests: XCTestCase {
     func testInconsistentArgumentsAreRefused() throws {
         let directory = try DataTestDirectory()
         let path = directory.path + "/x.csv"
-        assertDataError(try CSVTableWriter.write(path: path, header: ["A"], dates: nil, rowCount: 1, columnCount: 2) { _, _ in },
-                        file: path, line: nil, field: nil, contains: ["1 column names for 2 columns"])
-        assertDataError(try CSVTableWriter.write(path: path, header: ["A"], dates: ["d"], rowCount: 2, columnCount: 1) { _, _ in },
-                        file: path, line: nil, field: nil, contains: ["1 dates for 2 rows"])
+        assertDataError(
+            try CSVTableWriter.write(path: path, header: ["A"], dates: nil, rowCount: 1, columnCount: 2) { _, _ in },
+            file: path, line: nil, field: nil, contains: ["1 column names for 2 columns"])
+        assertDataError(
+            try CSVTableWriter.write(path: path, header: ["A"], dates: ["d"], rowCount: 2, columnCount: 1) { _, _ in },
+            file: path, line: nil, field: nil, contains: ["1 dates for 2 rows"])
         XCTAssertEqual(try directory.entries(), [])
     }
 
@@ -67,8 +78,10 @@ final class CSVTableWriterTests: XCTestCase {
         let path = directory.path + "/big.csv"
         let rows = 30_000, columns = 32
         let start = Date()
-        try CSVTableWriter.write(path: path, header: (1...columns).map { "f\($0)" }, dates: nil, rowCount: rows,
-                                 columnCount: columns) { row, values in
+        try CSVTableWriter.write(
+            path: path, header: (1...columns).map { "f\($0)" }, dates: nil, rowCount: rows,
+            columnCount: columns
+        ) { row, values in
             for column in 0..<columns { values[column] = Double(Float(row * columns + column) * 1.0e-3 - 0.5) }
         }
         let elapsed = Date().timeIntervalSince(start)
@@ -86,11 +99,15 @@ final class CSVTableWriterTests: XCTestCase {
         let directory = try DataTestDirectory()
         let target = directory.path + "/out.txt"
         try directory.file("out.txt", "old")
-        XCTAssertThrowsError(try CSVTableWriter.write(path: target, header: ["A"], dates: nil, rowCount: 10,
-                                                      columnCount: 1) { row, values in
-            if row == 5 { throw Stop() }
-            values[0] = Double(row)
-        }) { XCTAssertTrue($0 is Stop) }
+        XCTAssertThrowsError(
+            try CSVTableWriter.write(
+                path: target, header: ["A"], dates: nil, rowCount: 10,
+                columnCount: 1
+            ) { row, values in
+                if row == 5 { throw Stop() }
+                values[0] = Double(row)
+            }
+        ) { XCTAssertTrue($0 is Stop) }
         XCTAssertEqual(try directory.contents("out.txt"), "old")
         XCTAssertEqual(try directory.entries(), ["out.txt"])
     }

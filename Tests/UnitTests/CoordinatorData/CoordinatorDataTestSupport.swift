@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Coordinator
 
 /// A private temporary directory per test, removed afterwards.
@@ -43,9 +44,11 @@ final class DataTestDirectory {
 /// Asserts that `body` throws a `DataError` located at `file`/`line`/`field` whose message
 /// contains every fragment; returns the error for further checks.
 @discardableResult
-func assertDataError<T>(_ body: @autoclosure () throws -> T, file: String, line: Int?, field: String?,
-                        contains fragments: [String],
-                        sourceFile: StaticString = #filePath, sourceLine: UInt = #line) -> DataError? {
+func assertDataError<T>(
+    _ body: @autoclosure () throws -> T, file: String, line: Int?, field: String?,
+    contains fragments: [String],
+    sourceFile: StaticString = #filePath, sourceLine: UInt = #line
+) -> DataError? {
     do {
         _ = try body()
         XCTFail("expected a DataError, nothing was thrown", file: sourceFile, line: sourceLine)
@@ -55,8 +58,10 @@ func assertDataError<T>(_ body: @autoclosure () throws -> T, file: String, line:
         XCTAssertEqual(error.line, line, "line in \(error)", file: sourceFile, line: sourceLine)
         XCTAssertEqual(error.field, field, "field in \(error)", file: sourceFile, line: sourceLine)
         for fragment in fragments {
-            XCTAssertTrue(error.message.contains(fragment), "message \(DataError.quote(error.message, limit: 400)) lacks \(DataError.quote(fragment))",
-                          file: sourceFile, line: sourceLine)
+            XCTAssertTrue(
+                error.message.contains(fragment),
+                "message \(DataError.quote(error.message, limit: 400)) lacks \(DataError.quote(fragment))",
+                file: sourceFile, line: sourceLine)
         }
         return error
     } catch {

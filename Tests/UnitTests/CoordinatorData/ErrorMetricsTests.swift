@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import Coordinator
 
 final class ErrorMetricsTests: XCTestCase {

@@ -1,11 +1,13 @@
 import Foundation
 import XCTest
+
 @testable import Coordinator
 
 final class NormalizationStatsTests: XCTestCase {
-    private let table = TimeSeriesTable(columnNames: ["A", "FLAT", "B"],
-                                        columns: [[1, 2, 3, 4], [7, 7, 7, 7], [-10, 0, 10, 20]],
-                                        rowCount: 4)
+    private let table = TimeSeriesTable(
+        columnNames: ["A", "FLAT", "B"],
+        columns: [[1, 2, 3, 4], [7, 7, 7, 7], [-10, 0, 10, 20]],
+        rowCount: 4)
 
     func testMinMaxMapsToUnitRangeAndRoundTrips() {
         let stats = NormalizationStats.fit(table, method: .minmax)
@@ -33,8 +35,9 @@ final class NormalizationStatsTests: XCTestCase {
     func testZScoreStaysAccurateForPriceLikeSeries() {
         // Mean 1.3, spread 1e-4: a one-pass variance would lose most digits here.
         let prices = (0..<10_000).map { 1.3 + 1e-4 * Double($0 % 2 == 0 ? 1 : -1) }
-        let stats = NormalizationStats.fit(TimeSeriesTable(columnNames: ["P"], columns: [prices], rowCount: prices.count),
-                                           method: .zscore)
+        let stats = NormalizationStats.fit(
+            TimeSeriesTable(columnNames: ["P"], columns: [prices], rowCount: prices.count),
+            method: .zscore)
         XCTAssertEqual(stats.scale[0], 1e-4, accuracy: 1e-12)
     }
 
@@ -72,22 +75,28 @@ final class NormalizationStatsTests: XCTestCase {
     func testValidateRefusesUnusableStoredStats() {
         var stats = NormalizationStats.fit(table, method: .minmax)
         XCTAssertNoThrow(try stats.validate(against: ["A", "FLAT", "B"], source: "m.safetensors"))
-        assertDataError(try stats.validate(against: ["A", "B"], source: "m.safetensors"), file: "m.safetensors",
-                        line: nil, field: nil, contains: ["trained on columns [A, FLAT, B]", "[A, B]"])
+        assertDataError(
+            try stats.validate(against: ["A", "B"], source: "m.safetensors"), file: "m.safetensors",
+            line: nil, field: nil, contains: ["trained on columns [A, FLAT, B]", "[A, B]"])
         stats.scale[2] = 0
-        assertDataError(try stats.validate(source: "m.safetensors"), file: "m.safetensors", line: nil, field: "B",
-                        contains: ["not usable"])
+        assertDataError(
+            try stats.validate(source: "m.safetensors"), file: "m.safetensors", line: nil, field: "B",
+            contains: ["not usable"])
         stats.scale.removeLast()
-        assertDataError(try stats.validate(source: "m.safetensors"), file: "m.safetensors", line: nil, field: nil,
-                        contains: ["inconsistent"])
+        assertDataError(
+            try stats.validate(source: "m.safetensors"), file: "m.safetensors", line: nil, field: nil,
+            contains: ["inconsistent"])
     }
 
-    private func assertRoundTrip(_ stats: NormalizationStats, _ normalized: [[Float]],
-                                 file: StaticString = #filePath, line: UInt = #line) {
+    private func assertRoundTrip(
+        _ stats: NormalizationStats, _ normalized: [[Float]],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         for (column, values) in normalized.enumerated() {
             for (row, value) in values.enumerated() {
-                XCTAssertEqual(stats.denormalize(value, column: column), table.columns[column][row],
-                               accuracy: 1e-5, file: file, line: line)
+                XCTAssertEqual(
+                    stats.denormalize(value, column: column), table.columns[column][row],
+                    accuracy: 1e-5, file: file, line: line)
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Coordinator
 
 /// Models must load in Python, the users' other tool: files are exchanged both ways with
@@ -31,7 +32,9 @@ final class SafeTensorsPythonInteropTests: XCTestCase {
     private func requirePythonSafetensors() throws {
         let (status, _, errors) = try python("import numpy, safetensors.numpy")
         if status != 0 {
-            throw XCTSkip("python3 with the 'safetensors' and 'numpy' packages is not available (pip install safetensors numpy): \(errors.prefix(300))")
+            throw XCTSkip(
+                "python3 with the 'safetensors' and 'numpy' packages is not available (pip install safetensors numpy): \(errors.prefix(300))"
+            )
         }
     }
 
@@ -40,21 +43,24 @@ final class SafeTensorsPythonInteropTests: XCTestCase {
         let directory = try DataTestDirectory()
         let path = directory.path + "/model.safetensors"
         let weights = (0..<12).map { Float($0) * 0.5 - 2.25 }
-        let model = SafeTensors(tensors: ["encoder.weight": .init(shape: [3, 4], values: weights),
-                                          "encoder.bias": .init(shape: [4], values: [1e-38, -3.0e38, 0, 1]),
-                                          "empty": .init(shape: [0], values: [])],
-                                metadata: ["window_size": "32", "plugin": "ann"])
+        let model = SafeTensors(
+            tensors: [
+                "encoder.weight": .init(shape: [3, 4], values: weights),
+                "encoder.bias": .init(shape: [4], values: [1e-38, -3.0e38, 0, 1]),
+                "empty": .init(shape: [0], values: []),
+            ],
+            metadata: ["window_size": "32", "plugin": "ann"])
         try model.write(path: path)
         let script = """
-        import sys, json, numpy as np
-        from safetensors import safe_open
-        from safetensors.numpy import load_file
-        t = load_file(sys.argv[1])
-        with safe_open(sys.argv[1], framework="np") as f:
-            meta = f.metadata()
-        out = {name: {"dtype": str(a.dtype), "shape": list(a.shape), "values": a.ravel().tolist()} for name, a in t.items()}
-        print(json.dumps({"tensors": out, "metadata": meta}))
-        """
+            import sys, json, numpy as np
+            from safetensors import safe_open
+            from safetensors.numpy import load_file
+            t = load_file(sys.argv[1])
+            with safe_open(sys.argv[1], framework="np") as f:
+                meta = f.metadata()
+            out = {name: {"dtype": str(a.dtype), "shape": list(a.shape), "values": a.ravel().tolist()} for name, a in t.items()}
+            print(json.dumps({"tensors": out, "metadata": meta}))
+            """
         let (status, text, errors) = try python(script, [path])
         XCTAssertEqual(status, 0, errors)
         XCTAssertEqual(errors, "", "python warned")
@@ -78,11 +84,11 @@ final class SafeTensorsPythonInteropTests: XCTestCase {
         let directory = try DataTestDirectory()
         let path = directory.path + "/from-python.safetensors"
         let script = """
-        import sys, numpy as np
-        from safetensors.numpy import save_file
-        save_file({"w": np.arange(6, dtype=np.float32).reshape(2, 3) / 4, "b": np.array([-1.5], dtype=np.float32)},
-                  sys.argv[1], metadata={"format": "np"})
-        """
+            import sys, numpy as np
+            from safetensors.numpy import save_file
+            save_file({"w": np.arange(6, dtype=np.float32).reshape(2, 3) / 4, "b": np.array([-1.5], dtype=np.float32)},
+                      sys.argv[1], metadata={"format": "np"})
+            """
         let (status, _, errors) = try python(script, [path])
         XCTAssertEqual(status, 0, errors)
         let model = try SafeTensors.read(path: path)

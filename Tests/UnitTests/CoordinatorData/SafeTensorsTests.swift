@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import Coordinator
 
 final class SafeTensorsTests: XCTestCase {
@@ -33,14 +34,16 @@ final class SafeTensorsTests: XCTestCase {
     }
 
     func testExactLayoutOfASmallFile() throws {
-        let small = SafeTensors(tensors: ["b": .init(shape: [1], values: [2]), "a": .init(shape: [1, 1], values: [1])],
-                                metadata: ["k": "v"])
+        let small = SafeTensors(
+            tensors: ["b": .init(shape: [1], values: [2]), "a": .init(shape: [1, 1], values: [1])],
+            metadata: ["k": "v"])
         let bytes = try small.serialized()
-        let header = #"{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[1,1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+        let header =
+            #"{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[1,1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
         let padded = header + String(repeating: " ", count: (8 - header.utf8.count % 8) % 8)
         XCTAssertEqual(Array(bytes[0..<8]), [UInt8(padded.utf8.count), 0, 0, 0, 0, 0, 0, 0])
         XCTAssertEqual(String(decoding: bytes[8..<(8 + padded.utf8.count)], as: UTF8.self), padded)
-        XCTAssertEqual(Array(bytes.suffix(8)), [0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0x40]) // 1.0f, 2.0f LE
+        XCTAssertEqual(Array(bytes.suffix(8)), [0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0x40])  // 1.0f, 2.0f LE
     }
 
     func testWriteAndReadFile() throws {
@@ -57,11 +60,13 @@ final class SafeTensorsTests: XCTestCase {
         let directory = try DataTestDirectory()
         let path = directory.path + "/bad.safetensors"
         let mismatched = SafeTensors(tensors: ["w": .init(shape: [2, 2], values: [1, 2, 3])])
-        assertDataError(try mismatched.write(path: path), file: path, line: nil, field: "w",
-                        contains: ["shape [2, 2] does not match 3 values"])
+        assertDataError(
+            try mismatched.write(path: path), file: path, line: nil, field: "w",
+            contains: ["shape [2, 2] does not match 3 values"])
         let reserved = SafeTensors(tensors: ["__metadata__": .init(shape: [1], values: [1])])
-        assertDataError(try reserved.write(path: path), file: path, line: nil, field: "__metadata__",
-                        contains: ["cannot be named"])
+        assertDataError(
+            try reserved.write(path: path), file: path, line: nil, field: "__metadata__",
+            contains: ["cannot be named"])
         let negative = SafeTensors(tensors: ["n": .init(shape: [-1], values: [])])
         XCTAssertThrowsError(try negative.serialized())
         XCTAssertEqual(try directory.entries(), [])
@@ -81,10 +86,13 @@ final class SafeTensorsTests: XCTestCase {
     }
 
     @discardableResult
-    private func assertRejected(_ bytes: [UInt8], tensor: String?, _ fragments: String..., maxHeaderBytes: Int = 16 << 20,
-                                line: UInt = #line) -> DataError? {
-        assertDataError(try SafeTensors.parse(bytes, source: "evil.safetensors", maxHeaderBytes: maxHeaderBytes),
-                        file: "evil.safetensors", line: nil, field: tensor, contains: fragments, sourceLine: line)
+    private func assertRejected(
+        _ bytes: [UInt8], tensor: String?, _ fragments: String..., maxHeaderBytes: Int = 16 << 20,
+        line: UInt = #line
+    ) -> DataError? {
+        assertDataError(
+            try SafeTensors.parse(bytes, source: "evil.safetensors", maxHeaderBytes: maxHeaderBytes),
+            file: "evil.safetensors", line: nil, field: tensor, contains: fragments, sourceLine: line)
     }
 
     func testHandWrittenValidFileParses() throws {
@@ -108,18 +116,22 @@ final class SafeTensorsTests: XCTestCase {
         assertRejected(bytes, tensor: nil, "exceeds the limit")
         bytes.replaceSubrange(0..<8, with: [UInt8](repeating: 0xFF, count: 8))
         assertRejected(bytes, tensor: nil, "exceeds the limit")
-        assertRejected(file("{" + entry("a", [1], 0, 4) + "}", data: [0, 0, 0, 0]), tensor: nil, "exceeds the limit",
-                       maxHeaderBytes: 16)
+        assertRejected(
+            file("{" + entry("a", [1], 0, 4) + "}", data: [0, 0, 0, 0]), tensor: nil, "exceeds the limit",
+            maxHeaderBytes: 16)
     }
 
     func testOverlapGapAndTrailingBytes() {
         let twelve = [UInt8](repeating: 0, count: 12)
-        assertRejected(file("{" + entry("a", [2], 0, 8) + "," + entry("b", [2], 4, 12) + "}", data: twelve),
-                       tensor: "b", "overlap tensor 'a'")
-        assertRejected(file("{" + entry("a", [1], 0, 4) + "," + entry("b", [1], 8, 12) + "}", data: twelve),
-                       tensor: "b", "bytes 4..<8", "belong to no tensor")
-        assertRejected(file("{" + entry("a", [1], 4, 8) + "}", data: [UInt8](repeating: 0, count: 8)),
-                       tensor: "a", "bytes 0..<4")
+        assertRejected(
+            file("{" + entry("a", [2], 0, 8) + "," + entry("b", [2], 4, 12) + "}", data: twelve),
+            tensor: "b", "overlap tensor 'a'")
+        assertRejected(
+            file("{" + entry("a", [1], 0, 4) + "," + entry("b", [1], 8, 12) + "}", data: twelve),
+            tensor: "b", "bytes 4..<8", "belong to no tensor")
+        assertRejected(
+            file("{" + entry("a", [1], 4, 8) + "}", data: [UInt8](repeating: 0, count: 8)),
+            tensor: "a", "bytes 0..<4")
         assertRejected(file("{" + entry("a", [2], 0, 8) + "}", data: twelve), tensor: "a", "4 bytes after the last tensor")
         assertRejected(file("{}", data: [1]), tensor: nil, "1 bytes after the last tensor")
     }
@@ -128,33 +140,41 @@ final class SafeTensorsTests: XCTestCase {
         let eight = [UInt8](repeating: 0, count: 8)
         assertRejected(file("{" + entry("w", [3], 0, 8) + "}", data: eight), tensor: "w", "needs 12 bytes", "hold 8")
         assertRejected(file("{" + entry("w", [2], 8, 0) + "}", data: eight), tensor: "w", "end before they begin")
-        assertRejected(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", data: eight),
-                       tensor: "w", "non-negative integers", "-2")
-        assertRejected(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2.0],\"data_offsets\":[0,8]}}", data: eight),
-                       tensor: "w", "non-negative integers")
-        assertRejected(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[\"2\"],\"data_offsets\":[0,8]}}", data: eight),
-                       tensor: "w", "non-negative integers")
+        assertRejected(
+            file("{\"w\":{\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]}}", data: eight),
+            tensor: "w", "non-negative integers", "-2")
+        assertRejected(
+            file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2.0],\"data_offsets\":[0,8]}}", data: eight),
+            tensor: "w", "non-negative integers")
+        assertRejected(
+            file("{\"w\":{\"dtype\":\"F32\",\"shape\":[\"2\"],\"data_offsets\":[0,8]}}", data: eight),
+            tensor: "w", "non-negative integers")
         assertRejected(file("{" + entry("w", [1 << 62, 4], 0, 8) + "}", data: eight), tensor: "w", "too large")
-        assertRejected(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,8]}}", data: eight),
-                       tensor: "w", "too large")
-        assertRejected(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8,8]}}", data: eight),
-                       tensor: "w", "expected 2")
+        assertRejected(
+            file("{\"w\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],\"data_offsets\":[0,8]}}", data: eight),
+            tensor: "w", "too large")
+        assertRejected(
+            file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8,8]}}", data: eight),
+            tensor: "w", "expected 2")
         assertRejected(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2]}}", data: eight), tensor: "w", "missing data_offsets")
         assertRejected(file("{\"w\":{\"shape\":[2],\"data_offsets\":[0,8]}}", data: eight), tensor: "w", "missing dtype")
-        assertRejected(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"extra\":1}}", data: eight),
-                       tensor: "w", "unexpected key 'extra'")
+        assertRejected(
+            file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8],\"extra\":1}}", data: eight),
+            tensor: "w", "unexpected key 'extra'")
         assertRejected(file("{\"w\":[1,2]}", data: eight), tensor: "w", "expected an object")
     }
 
     func testOnlyF32IsAccepted() {
-        assertRejected(file("{" + entry("half", [2], 0, 4, dtype: "F16") + "}", data: [0, 0, 0, 0]),
-                       tensor: "half", "dtype 'F16' is not supported")
+        assertRejected(
+            file("{" + entry("half", [2], 0, 4, dtype: "F16") + "}", data: [0, 0, 0, 0]),
+            tensor: "half", "dtype 'F16' is not supported")
     }
 
     func testDuplicatesAndMetadata() {
         let four = [UInt8](repeating: 0, count: 4)
-        assertRejected(file("{" + entry("w", [1], 0, 4) + "," + entry("w", [1], 0, 4) + "}", data: four),
-                       tensor: "w", "appears twice")
+        assertRejected(
+            file("{" + entry("w", [1], 0, 4) + "," + entry("w", [1], 0, 4) + "}", data: four),
+            tensor: "w", "appears twice")
         assertRejected(file("{\"__metadata__\":{\"n\":1}}"), tensor: "__metadata__", "'n'", "only strings")
         assertRejected(file("{\"__metadata__\":{\"n\":\"a\",\"n\":\"b\"}}"), tensor: "__metadata__", "appears twice")
         assertRejected(file("{\"__metadata__\":[]}"), tensor: "__metadata__", "expected an object")
@@ -170,14 +190,15 @@ final class SafeTensorsTests: XCTestCase {
         var invalidUTF8 = file("{\"ab\":{}}")
         invalidUTF8[10] = 0xFF
         assertRejected(invalidUTF8, tensor: nil, "not valid UTF-8")
-        invalidUTF8[10] = 0xC0 // overlong encoding of '/'
+        invalidUTF8[10] = 0xC0  // overlong encoding of '/'
         invalidUTF8[11] = 0xAF
         assertRejected(invalidUTF8, tensor: nil, "not valid UTF-8")
     }
 
     func testEscapedNamesAndUnicode() throws {
-        let named = SafeTensors(tensors: ["layer \"1\"/w\u{1}é😀": .init(shape: [1], values: [1])],
-                                metadata: ["ключ": "значение\t"])
+        let named = SafeTensors(
+            tensors: ["layer \"1\"/w\u{1}é😀": .init(shape: [1], values: [1])],
+            metadata: ["ключ": "значение\t"])
         XCTAssertEqual(try SafeTensors.parse(named.serialized(), source: "m"), named)
         let escaped = file("{\"__metadata__\":{\"k\":\"\\u00e9\\ud83d\\ude00\\/\"}}")
         XCTAssertEqual(try SafeTensors.parse(escaped, source: "m").metadata, ["k": "é😀/"])
@@ -186,15 +207,19 @@ final class SafeTensorsTests: XCTestCase {
     func testReadRefusesLargeAndSpecialFiles() throws {
         let directory = try DataTestDirectory()
         let path = try directory.bytes("m.safetensors", try model.serialized())
-        assertDataError(try SafeTensors.read(path: path, maxBytes: 10), file: path, line: nil, field: nil,
-                        contains: ["more than the limit of 10 bytes"])
-        assertDataError(try SafeTensors.read(path: directory.path), file: directory.path, line: nil, field: nil,
-                        contains: ["not a regular file"])
+        assertDataError(
+            try SafeTensors.read(path: path, maxBytes: 10), file: path, line: nil, field: nil,
+            contains: ["more than the limit of 10 bytes"])
+        assertDataError(
+            try SafeTensors.read(path: directory.path), file: directory.path, line: nil, field: nil,
+            contains: ["not a regular file"])
         let missing = directory.path + "/none.safetensors"
-        assertDataError(try SafeTensors.read(path: missing), file: missing, line: nil, field: nil,
-                        contains: ["No such file"])
+        assertDataError(
+            try SafeTensors.read(path: missing), file: missing, line: nil, field: nil,
+            contains: ["No such file"])
         let broken = try directory.bytes("broken.safetensors", Array(try model.serialized().dropLast(4)))
-        assertDataError(try SafeTensors.read(path: broken), file: broken, line: nil, field: "scalar",
-                        contains: ["run past"])
+        assertDataError(
+            try SafeTensors.read(path: broken), file: broken, line: nil, field: "scalar",
+            contains: ["run past"])
     }
 }

@@ -1,6 +1,7 @@
-@testable import PluginHost
 import TestSupport
 import XCTest
+
+@testable import PluginHost
 
 /// The descriptors a child starts with are the ones asked for, whatever numbers
 /// the coordinator's own copies happen to have.
@@ -12,10 +13,11 @@ final class ChildProcessDescriptorTests: XCTestCase {
 
     /// What the child finds on descriptors 3 and 4, one `readlink` per line.
     private func childDescriptors(executableFD: Int32) throws -> [String] {
-        let child = try ChildProcess.spawn(executable: "/bin/sh",
-                                           arguments: ["-c", "readlink /proc/self/fd/3; readlink /proc/self/fd/4"],
-                                           environment: ["PATH": "/usr/bin:/bin"], workingDirectory: dir.path,
-                                           reportChannel: true, executableFD: executableFD)
+        let child = try ChildProcess.spawn(
+            executable: "/bin/sh",
+            arguments: ["-c", "readlink /proc/self/fd/3; readlink /proc/self/fd/4"],
+            environment: ["PATH": "/usr/bin:/bin"], workingDirectory: dir.path,
+            reportChannel: true, executableFD: executableFD)
         defer { child.kill(); close(child.stderrFD); if child.reportFD >= 0 { close(child.reportFD) } }
         let output = readToEnd(child)
         XCTAssertEqual(child.wait(timeout: 10), .exited(0))
@@ -55,15 +57,17 @@ final class ChildProcessDescriptorTests: XCTestCase {
         let seen = try childDescriptors(executableFD: 3)
         XCTAssertEqual(seen.count, 2, "\(seen)")
         XCTAssertTrue(seen.first?.hasPrefix("pipe:") ?? false, "descriptor 3 is the report pipe: \(seen)")
-        XCTAssertEqual(seen.last.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path },
-                       URL(fileURLWithPath: file).resolvingSymlinksInPath().path, "descriptor 4 is the executable: \(seen)")
+        XCTAssertEqual(
+            seen.last.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path },
+            URL(fileURLWithPath: file).resolvingSymlinksInPath().path, "descriptor 4 is the executable: \(seen)")
     }
 
     func testNothingElseIsInherited() throws {
-        let stray = open(dir.file("."), O_RDONLY) // no O_CLOEXEC: closefrom must still drop it
+        let stray = open(dir.file("."), O_RDONLY)  // no O_CLOEXEC: closefrom must still drop it
         defer { close(stray) }
-        let child = try ChildProcess.spawn(executable: "/bin/sh", arguments: ["-c", "ls /proc/self/fd | wc -l"],
-                                           environment: ["PATH": "/usr/bin:/bin"], workingDirectory: dir.path)
+        let child = try ChildProcess.spawn(
+            executable: "/bin/sh", arguments: ["-c", "ls /proc/self/fd | wc -l"],
+            environment: ["PATH": "/usr/bin:/bin"], workingDirectory: dir.path)
         defer { child.kill(); close(child.stderrFD) }
         let text = readToEnd(child)
         // 0, 1, 2 and the descriptor `ls` opens on /proc/self/fd.

@@ -45,7 +45,9 @@ final class PluginLocatorTests: XCTestCase {
         try handle.seek(toOffset: 3)
         try handle.write(contentsOf: Data("X".utf8))
         try handle.close()
-        XCTAssertThrowsError(try PluginLocator(directories: [dir.file("plugins")], verification: nil).locate(name: "demo", role: .encoder)) { error in
+        XCTAssertThrowsError(
+            try PluginLocator(directories: [dir.file("plugins")], verification: nil).locate(name: "demo", role: .encoder)
+        ) { error in
             guard case .digestMismatch? = error as? PluginError else { return XCTFail("\(error)") }
         }
     }
@@ -53,7 +55,9 @@ final class PluginLocatorTests: XCTestCase {
     func testManifestNamingAnotherPluginIsRefused() throws {
         let package = try install(name: "demo")
         try FileManager.default.moveItem(atPath: package, toPath: dir.file("plugins/encoders/other"))
-        XCTAssertThrowsError(try PluginLocator(directories: [dir.file("plugins")], verification: nil).locate(name: "other", role: .encoder)) { error in
+        XCTAssertThrowsError(
+            try PluginLocator(directories: [dir.file("plugins")], verification: nil).locate(name: "other", role: .encoder)
+        ) { error in
             XCTAssertTrue("\(error)".contains("names plugin 'demo'"), "\(error)")
         }
     }
@@ -64,19 +68,38 @@ final class PluginLocatorTests: XCTestCase {
         let root = dir.file("other-root")
         try FileManager.default.createDirectory(atPath: root + "/encoders", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: root + "/encoders/real", withDestinationPath: outside)
-        XCTAssertThrowsError(try PluginLocator(directories: [root], verification: nil).locate(name: "real", role: .encoder)) { error in
+        XCTAssertThrowsError(try PluginLocator(directories: [root], verification: nil).locate(name: "real", role: .encoder)) {
+            error in
             XCTAssertTrue("\(error)".contains("outside its plugin directory"), "\(error)")
         }
     }
 
     func testManifestFieldsAreValidated() throws {
         let bad: [(String, String)] = [
-            (#"{"schema_version": 2, "name": "a", "role": "encoder", "version": "1.0.0", "description": "", "protocol": {"min": 1, "max": 1}, "executable": "x"}"#, "schema_version"),
-            (#"{"schema_version": 1, "name": "a", "role": "encoder", "version": "1.0", "description": "", "protocol": {"min": 1, "max": 1}, "executable": "x"}"#, "MAJOR.MINOR.PATCH"),
-            (#"{"schema_version": 1, "name": "a", "role": "encoder", "version": "1.0.0", "description": "", "protocol": {"min": 2, "max": 1}, "executable": "x"}"#, "empty"),
-            (#"{"schema_version": 1, "name": "a", "role": "encoder", "version": "1.0.0", "description": "", "protocol": {"min": 1, "max": 1}, "executable": "../x"}"#, "plain file name"),
-            (#"{"schema_version": 1, "name": "a", "role": "encoder", "version": "1.0.0", "description": "", "protocol": {"min": 1, "max": 1}, "executable": "x", "sha256": "ABC"}"#, "sha256"),
-            (#"{"schema_version": 1, "name": "a", "role": "viewer", "version": "1.0.0", "description": "", "protocol": {"min": 1, "max": 1}, "executable": "x"}"#, "role"),
+            (
+                #"{"schema_version": 2, "name": "a", "role": "encoder", "version": "1.0.0", "description": "", "protocol": {"min": 1, "max": 1}, "executable": "x"}"#,
+                "schema_version"
+            ),
+            (
+                #"{"schema_version": 1, "name": "a", "role": "encoder", "version": "1.0", "description": "", "protocol": {"min": 1, "max": 1}, "executable": "x"}"#,
+                "MAJOR.MINOR.PATCH"
+            ),
+            (
+                #"{"schema_version": 1, "name": "a", "role": "encoder", "version": "1.0.0", "description": "", "protocol": {"min": 2, "max": 1}, "executable": "x"}"#,
+                "empty"
+            ),
+            (
+                #"{"schema_version": 1, "name": "a", "role": "encoder", "version": "1.0.0", "description": "", "protocol": {"min": 1, "max": 1}, "executable": "../x"}"#,
+                "plain file name"
+            ),
+            (
+                #"{"schema_version": 1, "name": "a", "role": "encoder", "version": "1.0.0", "description": "", "protocol": {"min": 1, "max": 1}, "executable": "x", "sha256": "ABC"}"#,
+                "sha256"
+            ),
+            (
+                #"{"schema_version": 1, "name": "a", "role": "viewer", "version": "1.0.0", "description": "", "protocol": {"min": 1, "max": 1}, "executable": "x"}"#,
+                "role"
+            ),
             (#"{"schema_version": 1, "name": "a"}"#, "missing"),
         ]
         for (json, fragment) in bad {

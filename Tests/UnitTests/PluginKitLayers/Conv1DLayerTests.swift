@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import PluginKit
 
 final class Conv1DLayerTests: XCTestCase {
@@ -22,9 +23,10 @@ final class Conv1DLayerTests: XCTestCase {
 
     static func make(_ c: Config, seed: UInt64 = 1) -> Conv1D {
         var rng = SeededGenerator(seed: seed)
-        return Conv1D(name: "conv", inputLength: c.length, inputChannels: c.channels, filters: c.filters,
-                      kernelSize: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation,
-                      activation: c.activation, rng: &rng)
+        return Conv1D(
+            name: "conv", inputLength: c.length, inputChannels: c.channels, filters: c.filters,
+            kernelSize: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation,
+            activation: c.activation, rng: &rng)
     }
 
     /// Output length and left padding from Keras' formulas, computed independently of the layer.
@@ -65,8 +67,9 @@ final class Conv1DLayerTests: XCTestCase {
         for (i, c) in Self.configs.enumerated() {
             let conv = Self.make(c, seed: UInt64(i + 1))
             LayerTestSupport.randomizeParameters(conv, seed: UInt64(100 + i))
-            LayerTestSupport.checkGradients(conv, batch: c.batch, inputSize: conv.inputSize, outputSize: conv.outputSize,
-                                            seed: UInt64(200 + i), tolerance: 5e-4)
+            LayerTestSupport.checkGradients(
+                conv, batch: c.batch, inputSize: conv.inputSize, outputSize: conv.outputSize,
+                seed: UInt64(200 + i), tolerance: 5e-4)
         }
     }
 
@@ -85,8 +88,10 @@ final class Conv1DLayerTests: XCTestCase {
     func testOutputShapesFollowKeras() {
         var rng = SeededGenerator(seed: 3)
         func length(_ l: Int, k: Int, s: Int = 1, p: ConvolutionPadding, d: Int = 1) -> Int {
-            Conv1D(name: "c", inputLength: l, inputChannels: 2, filters: 3, kernelSize: k, stride: s, padding: p,
-                   dilation: d, activation: .linear, rng: &rng).outputLength
+            Conv1D(
+                name: "c", inputLength: l, inputChannels: 2, filters: 3, kernelSize: k, stride: s, padding: p,
+                dilation: d, activation: .linear, rng: &rng
+            ).outputLength
         }
         XCTAssertEqual(length(128, k: 5, p: .same), 128)
         XCTAssertEqual(length(128, k: 5, p: .valid), 124)
@@ -97,8 +102,9 @@ final class Conv1DLayerTests: XCTestCase {
         XCTAssertEqual(length(10, k: 3, s: 2, p: 1), 5)
         XCTAssertEqual(length(1, k: 3, p: .same), 1)
 
-        let conv = Conv1D(name: "enc.0", inputLength: 16, inputChannels: 2, filters: 5, kernelSize: 3, stride: 2,
-                          padding: .same, activation: .relu, rng: &rng)
+        let conv = Conv1D(
+            name: "enc.0", inputLength: 16, inputChannels: 2, filters: 5, kernelSize: 3, stride: 2,
+            padding: .same, activation: .relu, rng: &rng)
         XCTAssertEqual(conv.outputChannels, 5)
         XCTAssertEqual(conv.outputSize, 8 * 5)
         XCTAssertEqual(conv.weights.map(\.name), ["enc.0.kernel", "enc.0.bias"])
@@ -134,8 +140,9 @@ final class Conv1DLayerTests: XCTestCase {
     func testInferenceKeepsTrainingCachesAndDeterminism() {
         for (i, c) in [Self.configs[2], Self.configs[5], Self.configs[7]].enumerated() {
             let conv = Self.make(c)
-            LayerTestSupport.checkInferenceKeepsTrainingCaches(conv, batch: c.batch, inputSize: conv.inputSize,
-                                                               outputSize: conv.outputSize, seed: UInt64(i))
+            LayerTestSupport.checkInferenceKeepsTrainingCaches(
+                conv, batch: c.batch, inputSize: conv.inputSize,
+                outputSize: conv.outputSize, seed: UInt64(i))
             LayerTestSupport.checkDeterminism({ Self.make(c, seed: $0) }, inputSize: conv.inputSize)
         }
     }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import PluginKit
 
 final class ConvTranspose1DLayerTests: XCTestCase {
@@ -20,9 +21,10 @@ final class ConvTranspose1DLayerTests: XCTestCase {
 
     static func make(_ c: Config, seed: UInt64 = 1) -> ConvTranspose1D {
         var rng = SeededGenerator(seed: seed)
-        return ConvTranspose1D(name: "deconv", inputLength: c.length, inputChannels: c.channels, filters: c.filters,
-                               kernelSize: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation,
-                               activation: c.activation, rng: &rng)
+        return ConvTranspose1D(
+            name: "deconv", inputLength: c.length, inputChannels: c.channels, filters: c.filters,
+            kernelSize: c.kernel, stride: c.stride, padding: c.padding, dilation: c.dilation,
+            activation: c.activation, rng: &rng)
     }
 
     /// Keras' `deconv_output_length` (no output padding) and the cropping before the output.
@@ -61,8 +63,9 @@ final class ConvTranspose1DLayerTests: XCTestCase {
         for (i, c) in Self.configs.enumerated() {
             let layer = Self.make(c, seed: UInt64(i + 1))
             LayerTestSupport.randomizeParameters(layer, seed: UInt64(100 + i))
-            LayerTestSupport.checkGradients(layer, batch: c.batch, inputSize: layer.inputSize,
-                                            outputSize: layer.outputSize, seed: UInt64(200 + i), tolerance: 5e-4)
+            LayerTestSupport.checkGradients(
+                layer, batch: c.batch, inputSize: layer.inputSize,
+                outputSize: layer.outputSize, seed: UInt64(200 + i), tolerance: 5e-4)
         }
     }
 
@@ -77,8 +80,10 @@ final class ConvTranspose1DLayerTests: XCTestCase {
         }
         var rng = SeededGenerator(seed: 5)
         func length(_ l: Int, k: Int, s: Int, p: ConvolutionPadding) -> Int {
-            ConvTranspose1D(name: "t", inputLength: l, inputChannels: 1, filters: 1, kernelSize: k, stride: s,
-                            padding: p, activation: .linear, rng: &rng).outputLength
+            ConvTranspose1D(
+                name: "t", inputLength: l, inputChannels: 1, filters: 1, kernelSize: k, stride: s,
+                padding: p, activation: .linear, rng: &rng
+            ).outputLength
         }
         XCTAssertEqual(length(32, k: 5, s: 2, p: .same), 64)
         XCTAssertEqual(length(32, k: 5, s: 2, p: .valid), 67)
@@ -94,9 +99,10 @@ final class ConvTranspose1DLayerTests: XCTestCase {
             linear.activation = .linear
             let transposed = Self.make(linear, seed: UInt64(i + 1))
             var rng = SeededGenerator(seed: UInt64(500 + i))
-            let conv = Conv1D(name: "c", inputLength: transposed.outputLength, inputChannels: c.filters,
-                              filters: c.channels, kernelSize: c.kernel, stride: c.stride, padding: c.padding,
-                              dilation: c.dilation, activation: .linear, rng: &rng)
+            let conv = Conv1D(
+                name: "c", inputLength: transposed.outputLength, inputChannels: c.filters,
+                filters: c.channels, kernelSize: c.kernel, stride: c.stride, padding: c.padding,
+                dilation: c.dilation, activation: .linear, rng: &rng)
             XCTAssertEqual(conv.outputLength, c.length, "config \(i): Conv1D does not map back to the input length")
             XCTAssertEqual(conv.kernel.value.rows, transposed.kernel.value.rows)
             XCTAssertEqual(conv.kernel.value.cols, transposed.kernel.value.cols)
@@ -116,8 +122,9 @@ final class ConvTranspose1DLayerTests: XCTestCase {
         XCTAssertEqual(layer.kernel.value.rows, c.kernel * c.filters)
         XCTAssertEqual(layer.kernel.value.cols, c.channels)
         XCTAssertEqual(layer.outputChannels, c.filters)
-        LayerTestSupport.checkInferenceKeepsTrainingCaches(layer, batch: 2, inputSize: layer.inputSize,
-                                                           outputSize: layer.outputSize, seed: 3)
+        LayerTestSupport.checkInferenceKeepsTrainingCaches(
+            layer, batch: 2, inputSize: layer.inputSize,
+            outputSize: layer.outputSize, seed: 3)
         LayerTestSupport.checkDeterminism({ Self.make(c, seed: $0) }, inputSize: layer.inputSize)
     }
 }

@@ -1,17 +1,23 @@
 import XCTest
+
 @testable import PluginKit
 
 final class LSTMLayerTests: XCTestCase {
-    static func make(length: Int, channels: Int, units: Int, sequences: Bool, bidirectional: Bool,
-                     seed: UInt64 = 1) -> LSTM {
+    static func make(
+        length: Int, channels: Int, units: Int, sequences: Bool, bidirectional: Bool,
+        seed: UInt64 = 1
+    ) -> LSTM {
         var rng = SeededGenerator(seed: seed)
-        return LSTM(name: "lstm", inputLength: length, inputChannels: channels, units: units,
-                    returnSequences: sequences, bidirectional: bidirectional, rng: &rng)
+        return LSTM(
+            name: "lstm", inputLength: length, inputChannels: channels, units: units,
+            returnSequences: sequences, bidirectional: bidirectional, rng: &rng)
     }
 
     /// One direction by the textbook equations in Double; returns h_t per step in time order.
-    static func naiveDirection(x: Matrix, sample b: Int, length L: Int, channels C: Int, units H: Int,
-                               kernel W: Matrix, recurrent U: Matrix, bias: Matrix, reverse: Bool) -> [[Double]] {
+    static func naiveDirection(
+        x: Matrix, sample b: Int, length L: Int, channels C: Int, units H: Int,
+        kernel W: Matrix, recurrent U: Matrix, bias: Matrix, reverse: Bool
+    ) -> [[Double]] {
         func sigmoid(_ v: Double) -> Double { 1 / (1 + exp(-v)) }
         var h = [Double](repeating: 0, count: H), c = h
         var states = [[Double]](repeating: [], count: L)
@@ -38,9 +44,10 @@ final class LSTMLayerTests: XCTestCase {
         var out = [Double]()
         for b in 0..<x.rows {
             let dirs = (0..<(lstm.bidirectional ? 2 : 1)).map { d in
-                naiveDirection(x: x, sample: b, length: L, channels: lstm.inputChannels, units: H,
-                               kernel: params[3 * d].value, recurrent: params[3 * d + 1].value,
-                               bias: params[3 * d + 2].value, reverse: d == 1)
+                naiveDirection(
+                    x: x, sample: b, length: L, channels: lstm.inputChannels, units: H,
+                    kernel: params[3 * d].value, recurrent: params[3 * d + 1].value,
+                    bias: params[3 * d + 2].value, reverse: d == 1)
             }
             if lstm.returnSequences {
                 for t in 0..<L { for d in dirs { out += d[t] } }
@@ -76,12 +83,14 @@ final class LSTMLayerTests: XCTestCase {
             for bidirectional in [false, true] {
                 for sequences in [false, true] {
                     seed += 1
-                    let lstm = Self.make(length: length, channels: channels, units: units, sequences: sequences,
-                                         bidirectional: bidirectional, seed: seed)
+                    let lstm = Self.make(
+                        length: length, channels: channels, units: units, sequences: sequences,
+                        bidirectional: bidirectional, seed: seed)
                     LayerTestSupport.randomizeParameters(lstm, seed: seed + 100, scale: 0.8)
-                    LayerTestSupport.checkGradients(lstm, batch: batch, inputSize: lstm.inputSize,
-                                                    outputSize: lstm.outputSize, seed: seed + 200,
-                                                    eps: 1e-2, tolerance: 5e-4)
+                    LayerTestSupport.checkGradients(
+                        lstm, batch: batch, inputSize: lstm.inputSize,
+                        outputSize: lstm.outputSize, seed: seed + 200,
+                        eps: 1e-2, tolerance: 5e-4)
                 }
             }
         }
@@ -99,8 +108,9 @@ final class LSTMLayerTests: XCTestCase {
         var xp = x, xm = x
         xp.values[0] += 1e-2
         xm.values[0] -= 1e-2
-        let numeric = (MathTestSupport.weightedSum(lstm.forward(xp, training: false), r)
-                       - MathTestSupport.weightedSum(lstm.forward(xm, training: false), r)) / 2e-2
+        let numeric =
+            (MathTestSupport.weightedSum(lstm.forward(xp, training: false), r)
+                - MathTestSupport.weightedSum(lstm.forward(xm, training: false), r)) / 2e-2
         XCTAssertGreaterThan(abs(numeric), 1e-4)
         XCTAssertEqual(Double(dx.values[0]), numeric, accuracy: 1e-3 * max(1, abs(numeric)))
     }
@@ -111,17 +121,21 @@ final class LSTMLayerTests: XCTestCase {
         XCTAssertEqual(uni.outputLength, 1)
         XCTAssertEqual(uni.outputChannels, 5)
         let bi = Self.make(length: 4, channels: 3, units: 5, sequences: true, bidirectional: true)
-        XCTAssertEqual(bi.weights.map(\.name), [
-            "lstm.forward.kernel", "lstm.forward.recurrent_kernel", "lstm.forward.bias",
-            "lstm.backward.kernel", "lstm.backward.recurrent_kernel", "lstm.backward.bias",
-        ])
+        XCTAssertEqual(
+            bi.weights.map(\.name),
+            [
+                "lstm.forward.kernel", "lstm.forward.recurrent_kernel", "lstm.forward.bias",
+                "lstm.backward.kernel", "lstm.backward.recurrent_kernel", "lstm.backward.bias",
+            ])
         XCTAssertEqual(bi.outputLength, 4)
         XCTAssertEqual(bi.outputChannels, 10)
         let p = uni.weights
         XCTAssertEqual(p[0].value.rows, 3); XCTAssertEqual(p[0].value.cols, 20)
         XCTAssertEqual(p[1].value.rows, 5); XCTAssertEqual(p[1].value.cols, 20)
-        XCTAssertEqual(p[2].value.values, [Float](repeating: 0, count: 5) + [Float](repeating: 1, count: 5)
-                       + [Float](repeating: 0, count: 10), "forget-gate bias 1, the others 0")
+        XCTAssertEqual(
+            p[2].value.values,
+            [Float](repeating: 0, count: 5) + [Float](repeating: 1, count: 5)
+                + [Float](repeating: 0, count: 10), "forget-gate bias 1, the others 0")
         // Orthogonal recurrent kernel: U · Uᵀ = I.
         let u = p[1].value
         for i in 0..<5 {
@@ -136,11 +150,13 @@ final class LSTMLayerTests: XCTestCase {
         for bidirectional in [false, true] {
             for sequences in [false, true] {
                 let lstm = Self.make(length: 5, channels: 2, units: 3, sequences: sequences, bidirectional: bidirectional)
-                LayerTestSupport.checkInferenceKeepsTrainingCaches(lstm, batch: 3, inputSize: lstm.inputSize,
-                                                                   outputSize: lstm.outputSize, seed: 4)
-                LayerTestSupport.checkDeterminism({
-                    Self.make(length: 5, channels: 2, units: 3, sequences: sequences, bidirectional: bidirectional, seed: $0)
-                }, inputSize: lstm.inputSize)
+                LayerTestSupport.checkInferenceKeepsTrainingCaches(
+                    lstm, batch: 3, inputSize: lstm.inputSize,
+                    outputSize: lstm.outputSize, seed: 4)
+                LayerTestSupport.checkDeterminism(
+                    {
+                        Self.make(length: 5, channels: 2, units: 3, sequences: sequences, bidirectional: bidirectional, seed: $0)
+                    }, inputSize: lstm.inputSize)
             }
         }
     }

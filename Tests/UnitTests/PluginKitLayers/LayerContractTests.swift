@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import PluginKit
 
 /// The `Layer` contract, checked on every sequence layer: gradients accumulate, the input
@@ -9,16 +10,19 @@ final class LayerContractTests: XCTestCase {
     static func layers() -> [(String, any Layer, Int, Int)] {
         var rng = SeededGenerator(seed: 77)
         let sequenceLayers: [any SequenceLayer] = [
-            Conv1D(name: "conv", inputLength: 9, inputChannels: 2, filters: 3, kernelSize: 3, stride: 2,
-                   padding: .same, dilation: 1, activation: .tanh, rng: &rng),
-            ConvTranspose1D(name: "deconv", inputLength: 5, inputChannels: 3, filters: 2, kernelSize: 3, stride: 2,
-                            padding: .same, activation: .sigmoid, rng: &rng),
+            Conv1D(
+                name: "conv", inputLength: 9, inputChannels: 2, filters: 3, kernelSize: 3, stride: 2,
+                padding: .same, dilation: 1, activation: .tanh, rng: &rng),
+            ConvTranspose1D(
+                name: "deconv", inputLength: 5, inputChannels: 3, filters: 2, kernelSize: 3, stride: 2,
+                padding: .same, activation: .sigmoid, rng: &rng),
             MaxPool1D(inputLength: 9, channels: 2, poolSize: 2),
             AveragePool1D(inputLength: 9, channels: 2, poolSize: 3, stride: 2),
             UpSampling1D(inputLength: 4, channels: 3, factor: 2),
             LSTM(name: "lstm", inputLength: 5, inputChannels: 2, units: 3, returnSequences: false, rng: &rng),
-            LSTM(name: "bilstm", inputLength: 5, inputChannels: 2, units: 3, returnSequences: true, bidirectional: true,
-                 rng: &rng),
+            LSTM(
+                name: "bilstm", inputLength: 5, inputChannels: 2, units: 3, returnSequences: true, bidirectional: true,
+                rng: &rng),
             PositionalEncoding(length: 4, channels: 4),
             MultiHeadSelfAttention(name: "mha", length: 4, channels: 4, heads: 2, rng: &rng),
             LayerNormalization(name: "ln", length: 4, channels: 4),
@@ -51,8 +55,9 @@ final class LayerContractTests: XCTestCase {
             for (p, o) in zip(layer.weights, once) {
                 XCTAssertTrue(o.values.contains { $0 != 0 }, "\(name): \(p.name) got no gradient")
                 for i in o.values.indices {
-                    XCTAssertEqual(p.gradient.values[i], 3 * o.values[i], accuracy: 1e-5 * max(1, abs(3 * o.values[i])),
-                                   "\(name): \(p.name) does not accumulate")
+                    XCTAssertEqual(
+                        p.gradient.values[i], 3 * o.values[i], accuracy: 1e-5 * max(1, abs(3 * o.values[i])),
+                        "\(name): \(p.name) does not accumulate")
                 }
             }
             XCTAssertEqual(Set(layer.weights.map(\.name)).count, layer.weights.count, name)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import PluginKit
 
 /// The sequence layers' shared kernels and initialisers.
@@ -12,7 +13,9 @@ final class LayerMathTests: XCTestCase {
             var expected = Matrix(rows: 1, cols: n), buffer = Matrix(rows: 0, cols: 0)
             y.values.withUnsafeBufferPointer { yb in
                 g.values.withUnsafeBufferPointer { gb in
-                    expected.values.withUnsafeMutableBufferPointer { Activation.relu.multiplyByDerivative(output: yb, gradient: gb, into: $0) }
+                    expected.values.withUnsafeMutableBufferPointer {
+                        Activation.relu.multiplyByDerivative(output: yb, gradient: gb, into: $0)
+                    }
                 }
             }
             XCTAssertEqual(LayerMath.preActivationGradient(.relu, output: y, gradient: g, buffer: &buffer), expected)
@@ -34,10 +37,12 @@ final class LayerMathTests: XCTestCase {
         let b = MathTestSupport.randomMatrix(rows: 1, cols: 19, rng: &rng)
         a.values.withUnsafeBufferPointer { ap in
             b.values.withUnsafeBufferPointer { bp in
-                XCTAssertEqual(Double(LayerMath.sum(ap.baseAddress!, 19)), a.values.reduce(0.0) { $0 + Double($1) },
-                               accuracy: 1e-5)
-                XCTAssertEqual(Double(LayerMath.dot(ap.baseAddress!, bp.baseAddress!, 19)),
-                               LayerTestSupport.dot(a, b), accuracy: 1e-5)
+                XCTAssertEqual(
+                    Double(LayerMath.sum(ap.baseAddress!, 19)), a.values.reduce(0.0) { $0 + Double($1) },
+                    accuracy: 1e-5)
+                XCTAssertEqual(
+                    Double(LayerMath.dot(ap.baseAddress!, bp.baseAddress!, 19)),
+                    LayerTestSupport.dot(a, b), accuracy: 1e-5)
             }
         }
     }
@@ -58,8 +63,9 @@ final class LayerMathTests: XCTestCase {
             }
         }
         var a = SeededGenerator(seed: 4), b = SeededGenerator(seed: 4)
-        XCTAssertEqual(LayerInitialization.orthogonal(rows: 3, cols: 8, rng: &a),
-                       LayerInitialization.orthogonal(rows: 3, cols: 8, rng: &b))
+        XCTAssertEqual(
+            LayerInitialization.orthogonal(rows: 3, cols: 8, rng: &a),
+            LayerInitialization.orthogonal(rows: 3, cols: 8, rng: &b))
         let w = LayerInitialization.glorotUniform(rows: 10, cols: 20, fanIn: 30, fanOut: 60, rng: &rng)
         let limit = Float(6.0 / 90.0).squareRoot()
         XCTAssertTrue(w.values.allSatisfy { abs($0) <= limit })

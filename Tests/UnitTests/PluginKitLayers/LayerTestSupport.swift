@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import PluginKit
 
 /// Shared helpers for the sequence-layer tests (namespaced to avoid clashes in UnitTests).
@@ -6,14 +7,17 @@ enum LayerTestSupport {
     /// Finite-difference check of every parameter and every input element, asserting that
     /// every value was checked and that the gradients are not vacuously small.
     @discardableResult
-    static func checkGradients(_ layer: any Layer, batch: Int, inputSize: Int, outputSize: Int, seed: UInt64,
-                               eps: Float = 1e-2, tolerance: Double = 1e-3, input: Matrix? = nil,
-                               file: StaticString = #filePath, line: UInt = #line) -> MathTestSupport.GradientCheckResult {
+    static func checkGradients(
+        _ layer: any Layer, batch: Int, inputSize: Int, outputSize: Int, seed: UInt64,
+        eps: Float = 1e-2, tolerance: Double = 1e-3, input: Matrix? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) -> MathTestSupport.GradientCheckResult {
         var rng = SeededGenerator(seed: seed)
         let x = input ?? MathTestSupport.randomMatrix(rows: batch, cols: inputSize, rng: &rng)
         let r = MathTestSupport.randomMatrix(rows: batch, cols: outputSize, rng: &rng)
-        let result = MathTestSupport.checkGradients(of: layer, input: x, weights: r, eps: eps, tolerance: tolerance,
-                                                    file: file, line: line)
+        let result = MathTestSupport.checkGradients(
+            of: layer, input: x, weights: r, eps: eps, tolerance: tolerance,
+            file: file, line: line)
         let expected = layer.weights.reduce(0) { $0 + $1.value.values.count } + batch * inputSize
         XCTAssertEqual(result.checked, expected, "not every value was checked", file: file, line: line)
         XCTAssertGreaterThan(result.maxAnalytic, 0.05, "gradients vanish: the check is vacuous", file: file, line: line)
@@ -25,8 +29,9 @@ enum LayerTestSupport {
     static func randomizeParameters(_ layer: any Layer, seed: UInt64, scale: Float = 0.5) {
         var rng = SeededGenerator(seed: seed)
         for p in layer.weights {
-            p.value = MathTestSupport.randomMatrix(rows: p.value.rows, cols: p.value.cols, rng: &rng,
-                                                   low: -scale, high: scale)
+            p.value = MathTestSupport.randomMatrix(
+                rows: p.value.rows, cols: p.value.cols, rng: &rng,
+                low: -scale, high: scale)
         }
     }
 
@@ -35,8 +40,10 @@ enum LayerTestSupport {
     /// An inference forward between a training forward and its backward must not change what
     /// backward computes; a training output must not be overwritten by later forwards; and
     /// training and inference forwards agree (for deterministic layers).
-    static func checkInferenceKeepsTrainingCaches(_ layer: any Layer, batch: Int, inputSize: Int, outputSize: Int,
-                                                  seed: UInt64, file: StaticString = #filePath, line: UInt = #line) {
+    static func checkInferenceKeepsTrainingCaches(
+        _ layer: any Layer, batch: Int, inputSize: Int, outputSize: Int,
+        seed: UInt64, file: StaticString = #filePath, line: UInt = #line
+    ) {
         var rng = SeededGenerator(seed: seed)
         let x1 = MathTestSupport.randomMatrix(rows: batch, cols: inputSize, rng: &rng)
         let x2 = MathTestSupport.randomMatrix(rows: batch + 1, cols: inputSize, rng: &rng)
@@ -52,13 +59,14 @@ enum LayerTestSupport {
 
         for p in layer.weights { p.zeroGradient() }
         let held = layer.forward(x1, training: true)
-        let inference = layer.forward(x2, training: false)     // another batch size, too
+        let inference = layer.forward(x2, training: false)  // another batch size, too
         XCTAssertEqual(inference.rows, batch + 1, file: file, line: line)
-        _ = layer.forward(x3, training: false)                 // and the same batch size
+        _ = layer.forward(x3, training: false)  // and the same batch size
         let dx = layer.backward(g, needInputGradient: true)!
         XCTAssertEqual(dx, dxReference, "an inference forward changed the input gradient", file: file, line: line)
-        XCTAssertEqual(layer.weights.map(\.gradient), gradReference,
-                       "an inference forward changed the parameter gradients", file: file, line: line)
+        XCTAssertEqual(
+            layer.weights.map(\.gradient), gradReference,
+            "an inference forward changed the parameter gradients", file: file, line: line)
 
         // Later training forwards must not write into a result the caller still holds.
         for _ in 0..<3 { _ = layer.forward(x3, training: true) }
@@ -66,16 +74,20 @@ enum LayerTestSupport {
     }
 
     /// Two layers built from the same seed are identical and compute identical results.
-    static func checkDeterminism(_ make: (UInt64) -> any Layer, inputSize: Int, file: StaticString = #filePath,
-                                 line: UInt = #line) {
+    static func checkDeterminism(
+        _ make: (UInt64) -> any Layer, inputSize: Int, file: StaticString = #filePath,
+        line: UInt = #line
+    ) {
         let a = make(42), b = make(42), c = make(43)
         XCTAssertEqual(a.weights.map(\.name), b.weights.map(\.name), file: file, line: line)
-        XCTAssertEqual(Set(a.weights.map(\.name)).count, a.weights.count, "parameter names must be unique",
-                       file: file, line: line)
+        XCTAssertEqual(
+            Set(a.weights.map(\.name)).count, a.weights.count, "parameter names must be unique",
+            file: file, line: line)
         XCTAssertEqual(a.weights.map(\.value), b.weights.map(\.value), file: file, line: line)
         if !a.weights.isEmpty {
-            XCTAssertNotEqual(a.weights.map(\.value), c.weights.map(\.value), "the seed is ignored",
-                              file: file, line: line)
+            XCTAssertNotEqual(
+                a.weights.map(\.value), c.weights.map(\.value), "the seed is ignored",
+                file: file, line: line)
         }
         var rng = SeededGenerator(seed: 7)
         let x = MathTestSupport.randomMatrix(rows: 3, cols: inputSize, rng: &rng)
@@ -98,8 +110,10 @@ enum LayerTestSupport {
         }
     }
 
-    static func assertClose(_ actual: Matrix, _ expected: [Double], accuracy: Double,
-                            file: StaticString = #filePath, line: UInt = #line) {
+    static func assertClose(
+        _ actual: Matrix, _ expected: [Double], accuracy: Double,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(actual.values.count, expected.count, file: file, line: line)
         var worst = 0.0
         for i in 0..<min(actual.values.count, expected.count) {

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import PluginKit
 
 final class MultiHeadSelfAttentionLayerTests: XCTestCase {
@@ -38,9 +39,10 @@ final class MultiHeadSelfAttentionLayerTests: XCTestCase {
             }
             for t in 0..<L {
                 for j in 0..<C {
-                    out.append((0..<C).reduce(Double(layer.outputBias.value[0, j])) {
-                        $0 + concat[t][$1] * Double(layer.outputKernel.value[$1, j])
-                    })
+                    out.append(
+                        (0..<C).reduce(Double(layer.outputBias.value[0, j])) {
+                            $0 + concat[t][$1] * Double(layer.outputKernel.value[$1, j])
+                        })
                 }
             }
         }
@@ -64,19 +66,22 @@ final class MultiHeadSelfAttentionLayerTests: XCTestCase {
         for (i, s) in shapes.enumerated() {
             let layer = Self.make(length: s.1, channels: s.2, heads: s.3, seed: UInt64(i))
             LayerTestSupport.randomizeParameters(layer, seed: UInt64(30 + i), scale: 0.8)
-            LayerTestSupport.checkGradients(layer, batch: s.0, inputSize: layer.inputSize,
-                                            outputSize: layer.outputSize, seed: UInt64(40 + i),
-                                            eps: 1e-2, tolerance: 5e-4)
+            LayerTestSupport.checkGradients(
+                layer, batch: s.0, inputSize: layer.inputSize,
+                outputSize: layer.outputSize, seed: UInt64(40 + i),
+                eps: 1e-2, tolerance: 5e-4)
         }
     }
 
     func testParametersShapesCachesAndDeterminism() {
         let layer = Self.make(length: 4, channels: 6, heads: 3)
         XCTAssertEqual(layer.headSize, 2)
-        XCTAssertEqual(layer.weights.map(\.name), [
-            "mha.query.kernel", "mha.query.bias", "mha.key.kernel", "mha.key.bias",
-            "mha.value.kernel", "mha.value.bias", "mha.output.kernel", "mha.output.bias",
-        ])
+        XCTAssertEqual(
+            layer.weights.map(\.name),
+            [
+                "mha.query.kernel", "mha.query.bias", "mha.key.kernel", "mha.key.bias",
+                "mha.value.kernel", "mha.value.bias", "mha.output.kernel", "mha.output.bias",
+            ])
         XCTAssertTrue(layer.weights.allSatisfy { $0.value.cols == 6 })
         XCTAssertEqual(layer.outputSize, 24)
         LayerTestSupport.checkInferenceKeepsTrainingCaches(layer, batch: 2, inputSize: 24, outputSize: 24, seed: 5)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import PluginKit
 
 final class PoolingLayerTests: XCTestCase {
@@ -28,9 +29,10 @@ final class PoolingLayerTests: XCTestCase {
                     }
                 }
                 LayerTestSupport.assertClose(y, expected, accuracy: 0)
-                LayerTestSupport.checkGradients(pool, batch: batch, inputSize: pool.inputSize,
-                                                outputSize: pool.outputSize, seed: UInt64(i), eps: 1e-3,
-                                                tolerance: 1e-3, input: x)
+                LayerTestSupport.checkGradients(
+                    pool, batch: batch, inputSize: pool.inputSize,
+                    outputSize: pool.outputSize, seed: UInt64(i), eps: 1e-3,
+                    tolerance: 1e-3, input: x)
             }
         }
     }
@@ -40,8 +42,9 @@ final class PoolingLayerTests: XCTestCase {
         let x = Matrix(rows: 1, cols: 4, values: [1, 3, 5, 2])
         XCTAssertEqual(pool.forward(x, training: true).values, [3, 5])
         _ = pool.forward(Matrix(rows: 1, cols: 4, values: [9, 0, 0, 9]), training: false)
-        XCTAssertEqual(pool.backward(Matrix(rows: 1, cols: 2, values: [10, 20]), needInputGradient: true)?.values,
-                       [0, 10, 20, 0])
+        XCTAssertEqual(
+            pool.backward(Matrix(rows: 1, cols: 2, values: [10, 20]), needInputGradient: true)?.values,
+            [0, 10, 20, 0])
     }
 
     func testAveragePoolForwardAndGradients() {
@@ -55,14 +58,16 @@ final class PoolingLayerTests: XCTestCase {
                 for b in 0..<batch {
                     for t in 0..<pool.outputLength {
                         for c in 0..<s.1 {
-                            expected.append((0..<s.2).map { Double(x[b, (t * stride + $0) * s.1 + c]) }.reduce(0, +)
-                                            / Double(s.2))
+                            expected.append(
+                                (0..<s.2).map { Double(x[b, (t * stride + $0) * s.1 + c]) }.reduce(0, +)
+                                    / Double(s.2))
                         }
                     }
                 }
                 LayerTestSupport.assertClose(pool.forward(x, training: true), expected, accuracy: 1e-6)
-                LayerTestSupport.checkGradients(pool, batch: batch, inputSize: pool.inputSize,
-                                                outputSize: pool.outputSize, seed: UInt64(i))
+                LayerTestSupport.checkGradients(
+                    pool, batch: batch, inputSize: pool.inputSize,
+                    outputSize: pool.outputSize, seed: UInt64(i))
             }
         }
     }
@@ -77,8 +82,9 @@ final class PoolingLayerTests: XCTestCase {
         for (i, s) in [(5, 1, 3), (4, 3, 2)].enumerated() {
             let layer = UpSampling1D(inputLength: s.0, channels: s.1, factor: s.2)
             for batch in [1, 3] {
-                LayerTestSupport.checkGradients(layer, batch: batch, inputSize: layer.inputSize,
-                                                outputSize: layer.outputSize, seed: UInt64(i))
+                LayerTestSupport.checkGradients(
+                    layer, batch: batch, inputSize: layer.inputSize,
+                    outputSize: layer.outputSize, seed: UInt64(i))
             }
         }
     }
@@ -90,8 +96,9 @@ final class PoolingLayerTests: XCTestCase {
             UpSampling1D(inputLength: 5, channels: 2, factor: 3),
         ]
         for (i, layer) in layers.enumerated() {
-            LayerTestSupport.checkInferenceKeepsTrainingCaches(layer, batch: 2, inputSize: layer.inputSize,
-                                                               outputSize: layer.outputSize, seed: UInt64(i))
+            LayerTestSupport.checkInferenceKeepsTrainingCaches(
+                layer, batch: 2, inputSize: layer.inputSize,
+                outputSize: layer.outputSize, seed: UInt64(i))
             XCTAssertTrue(layer.weights.isEmpty)
         }
     }

@@ -1,6 +1,7 @@
 import PluginProtocol
 import PrincipalComponents
 import XCTest
+
 @testable import PluginKit
 
 /// The PCA layers, the gated correction around them, and fitted (untrained) state.
@@ -11,7 +12,8 @@ final class PrincipalLayerTests: XCTestCase {
         for r in 0..<rows {
             for j in 0..<size {
                 let t = Double(r + j)
-                m[r, j] = Float(0.5 + 0.3 * sin(t * 0.05) + 0.02 * sin(t * 0.9 + Double(r % 7)) + 0.01 * cos(Double(r * j) * 0.13))
+                m[r, j] = Float(
+                    0.5 + 0.3 * sin(t * 0.05) + 0.02 * sin(t * 0.9 + Double(r % 7)) + 0.01 * cos(Double(r * j) * 0.13))
             }
         }
         return m
@@ -33,7 +35,8 @@ final class PrincipalLayerTests: XCTestCase {
         try decoder.fit(stats)
         let y = decoder.forward(encoder.forward(x, training: false), training: false)
         let mse = zip(y.values, x.values).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(x.values.count)
-        let unfittedMSE = zip(unfitted.values, x.values).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(x.values.count)
+        let unfittedMSE =
+            zip(unfitted.values, x.values).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(x.values.count)
         let pca = try PrincipalSubspace.fit(mean: stats.mean, covariance: stats.covariance, rank: 4)
         XCTAssertEqual(mse, pca.residualMSE, accuracy: 1e-4 * pca.residualMSE + 1e-9, "the fitted pair reconstructs as PCA does")
         XCTAssertLessThan(mse, unfittedMSE, "the fit improves on the DCT it starts from")
@@ -52,8 +55,9 @@ final class PrincipalLayerTests: XCTestCase {
             var plus = x, minus = x
             plus.values[i] += 0.01
             minus.values[i] -= 0.01
-            let numeric = (MathTestSupport.weightedSum(encoder.forward(plus, training: false), r)
-                - MathTestSupport.weightedSum(encoder.forward(minus, training: false), r)) / 0.02
+            let numeric =
+                (MathTestSupport.weightedSum(encoder.forward(plus, training: false), r)
+                    - MathTestSupport.weightedSum(encoder.forward(minus, training: false), r)) / 0.02
             XCTAssertEqual(Double(g.values[i]), numeric, accuracy: 1e-3, "dL/dx[\(i)]")
         }
         let decoder = PrincipalReconstruction(rank: 2, windowSize: 8, name: "pca")
@@ -76,8 +80,9 @@ final class PrincipalLayerTests: XCTestCase {
     func testGatedParallelSumGradientsMatchFiniteDifferences() {
         var rng = SeededGenerator(seed: 5)
         let gate = Gate(size: 3, name: "g")
-        let layer = ParallelSum(Dense(inputSize: 4, outputSize: 3, activation: .linear, name: "a", rng: &rng),
-                                Sequential([Dense(inputSize: 4, outputSize: 3, activation: .tanh, name: "b", rng: &rng), gate]))
+        let layer = ParallelSum(
+            Dense(inputSize: 4, outputSize: 3, activation: .linear, name: "a", rng: &rng),
+            Sequential([Dense(inputSize: 4, outputSize: 3, activation: .tanh, name: "b", rng: &rng), gate]))
         LayerTestSupport.randomizeParameters(layer, seed: 6)
         LayerTestSupport.checkGradients(layer, batch: 2, inputSize: 4, outputSize: 3, seed: 7)
     }
@@ -86,8 +91,9 @@ final class PrincipalLayerTests: XCTestCase {
         let x = windows(rows: 300, size: 16)
         let stats = statistics(x)
         var rng = SeededGenerator(seed: 9)
-        let c = ModelConfiguration(inputShape: [16], outputShape: [4], seed: 9,
-                                   parameters: try DenseStackArchitecture.schema.resolve([:]))
+        let c = ModelConfiguration(
+            inputShape: [16], outputShape: [4], seed: 9,
+            parameters: try DenseStackArchitecture.schema.resolve([:]))
         XCTAssertEqual(c.parameters["linear_path"], .bool(true), "on by default")
         let hidden = DenseStackArchitecture.hiddenSizes(c, windowSize: 16, interfaceSize: 4)
         let model = try PrincipalPath.encoder(DenseStackArchitecture.encoder([16] + hidden + [4], c, rng: &rng), c)

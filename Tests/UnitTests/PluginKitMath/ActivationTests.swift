@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import PluginKit
 
 final class ActivationTests: XCTestCase {
@@ -44,8 +45,9 @@ final class ActivationTests: XCTestCase {
             let minus = applied(activation, z.map { $0 - h })
             for i in z.indices {
                 let derivative = (Double(plus[i]) - Double(minus[i])) / Double(2 * h)
-                XCTAssertEqual(Double(grad.values[i]), Double(incoming[i]) * derivative, accuracy: 2e-3,
-                               "\(activation) at z = \(z[i])")
+                XCTAssertEqual(
+                    Double(grad.values[i]), Double(incoming[i]) * derivative, accuracy: 2e-3,
+                    "\(activation) at z = \(z[i])")
             }
         }
     }

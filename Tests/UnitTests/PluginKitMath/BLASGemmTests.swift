@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import PluginKit
 
 final class BLASGemmTests: XCTestCase {
@@ -7,8 +8,10 @@ final class BLASGemmTests: XCTestCase {
         BLAS.configureSingleThreaded()
     }
 
-    private func assertClose(_ c: Matrix, _ expected: [Double], rows: Int, cols: Int,
-                             tolerance: Double = 1e-5, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertClose(
+        _ c: Matrix, _ expected: [Double], rows: Int, cols: Int,
+        tolerance: Double = 1e-5, file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(c.rows, rows, file: file, line: line)
         XCTAssertEqual(c.cols, cols, file: file, line: line)
         XCTAssertEqual(c.values.count, expected.count, file: file, line: line)
@@ -32,8 +35,9 @@ final class BLASGemmTests: XCTestCase {
                 let b = MathTestSupport.randomMatrix(rows: transposeB ? n : k, cols: transposeB ? k : n, rng: &rng)
                 var c = Matrix(rows: 0, cols: 0)
                 BLAS.gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: 0.7)
-                let expected = MathTestSupport.naiveGemm(a, transposeA: transposeA, b, transposeB: transposeB,
-                                                         c: nil, alpha: 0.7, beta: 0)
+                let expected = MathTestSupport.naiveGemm(
+                    a, transposeA: transposeA, b, transposeB: transposeB,
+                    c: nil, alpha: 0.7, beta: 0)
                 assertClose(c, expected, rows: m, cols: n)
             }
         }
@@ -49,13 +53,15 @@ final class BLASGemmTests: XCTestCase {
                 let c0 = MathTestSupport.randomMatrix(rows: m, cols: n, rng: &rng)
                 var c = c0
                 BLAS.gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: 1.3, beta: 1)
-                let expected = MathTestSupport.naiveGemm(a, transposeA: transposeA, b, transposeB: transposeB,
-                                                         c: c0, alpha: 1.3, beta: 1)
+                let expected = MathTestSupport.naiveGemm(
+                    a, transposeA: transposeA, b, transposeB: transposeB,
+                    c: c0, alpha: 1.3, beta: 1)
                 assertClose(c, expected, rows: m, cols: n)
                 // Accumulating twice adds the product twice.
                 BLAS.gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c, alpha: 1.3, beta: 1)
-                let twice = MathTestSupport.naiveGemm(a, transposeA: transposeA, b, transposeB: transposeB,
-                                                      c: c0, alpha: 2.6, beta: 1)
+                let twice = MathTestSupport.naiveGemm(
+                    a, transposeA: transposeA, b, transposeB: transposeB,
+                    c: c0, alpha: 2.6, beta: 1)
                 assertClose(c, twice, rows: m, cols: n)
             }
         }

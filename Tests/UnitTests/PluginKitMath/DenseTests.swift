@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import PluginKit
 
 final class DenseTests: XCTestCase {
@@ -48,8 +49,9 @@ final class DenseTests: XCTestCase {
                     XCTAssertLessThan(attempts, 500, "no kink-free relu sample found")
                 }
                 let r = MathTestSupport.randomMatrix(rows: shape.0, cols: shape.2, rng: &rng)
-                let result = MathTestSupport.checkGradients(of: dense, input: x, weights: r, eps: eps,
-                                                            tolerance: 5e-4)
+                let result = MathTestSupport.checkGradients(
+                    of: dense, input: x, weights: r, eps: eps,
+                    tolerance: 5e-4)
                 XCTAssertEqual(result.checked, shape.1 * shape.2 + shape.2 + shape.0 * shape.1)
                 XCTAssertGreaterThan(result.maxAnalytic, 0.05, "\(activation) \(shape): gradients vanish, check is vacuous")
             }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import PluginKit
 
 /// Accuracy of the vectorisable elementary functions behind the tanh and sigmoid

@@ -1,5 +1,6 @@
-@testable import PluginKit
 import XCTest
+
+@testable import PluginKit
 
 final class FixedTransformTests: XCTestCase {
     func testDCTIsOrthonormalAndPutsTheLevelInTheFirstCoefficient() {
@@ -17,7 +18,8 @@ final class FixedTransformTests: XCTestCase {
         var rng = SeededGenerator(seed: 4)
         let x = MathTestSupport.randomMatrix(rows: 3, cols: 12, rng: &rng)
         let d = FixedTransform.dct(12)
-        let back = FixedTransform(FixedTransform.transpose(d)).forward(FixedTransform(d).forward(x, training: false), training: false)
+        let back = FixedTransform(FixedTransform.transpose(d)).forward(
+            FixedTransform(d).forward(x, training: false), training: false)
         for i in 0..<x.values.count { XCTAssertEqual(back.values[i], x.values[i], accuracy: 1e-5) }
     }
 

@@ -1,19 +1,24 @@
 import XCTest
+
 @testable import PluginKit
 
 /// Shared helpers for the PluginKit math tests (namespaced so they cannot clash
 /// with other helpers in the UnitTests target).
 enum MathTestSupport {
-    static func randomMatrix(rows: Int, cols: Int, rng: inout SeededGenerator,
-                             low: Float = -1, high: Float = 1) -> Matrix {
+    static func randomMatrix(
+        rows: Int, cols: Int, rng: inout SeededGenerator,
+        low: Float = -1, high: Float = 1
+    ) -> Matrix {
         var m = Matrix(rows: rows, cols: cols)
         for i in 0..<m.values.count { m.values[i] = rng.uniform(low, high) }
         return m
     }
 
     /// Naive reference product in Double: alpha * op(a) * op(b) + beta * c.
-    static func naiveGemm(_ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool,
-                          c: Matrix?, alpha: Double, beta: Double) -> [Double] {
+    static func naiveGemm(
+        _ a: Matrix, transposeA: Bool, _ b: Matrix, transposeB: Bool,
+        c: Matrix?, alpha: Double, beta: Double
+    ) -> [Double] {
         let m = transposeA ? a.cols : a.rows
         let k = transposeA ? a.rows : a.cols
         let n = transposeB ? b.rows : b.cols
@@ -52,9 +57,12 @@ enum MathTestSupport {
     /// Numerical losses use inference forwards, which must not disturb the
     /// training caches. Error is |num - ana| / (1 + |ana|) (absolute for small
     /// gradients, relative for large ones).
-    static func checkGradients(of layer: any Layer, input: Matrix, weights r: Matrix, eps: Float,
-                               tolerance: Double, file: StaticString = #filePath, line: UInt = #line)
-        -> GradientCheckResult {
+    static func checkGradients(
+        of layer: any Layer, input: Matrix, weights r: Matrix, eps: Float,
+        tolerance: Double, file: StaticString = #filePath, line: UInt = #line
+    )
+        -> GradientCheckResult
+    {
         for p in layer.weights { p.zeroGradient() }
         let y = layer.forward(input, training: true)
         XCTAssertEqual(y.rows, r.rows, file: file, line: line)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import PluginKit
 
 final class MatrixTests: XCTestCase {

@@ -1,5 +1,6 @@
 import FeatureExtractorSupport
 import XCTest
+
 @testable import PluginKit
 
 final class SeededGeneratorTests: XCTestCase {
@@ -7,12 +8,16 @@ final class SeededGeneratorTests: XCTestCase {
     /// Vigna, SplitMix64 by Vigna), compiled and run independently.
     func testMatchesReferenceImplementation() {
         var fromState = SeededGenerator(state: (1, 2, 3, 4))
-        XCTAssertEqual((0..<5).map { _ in fromState.next() },
-                       [11520, 0, 1_509_978_240, 1_215_971_899_390_074_240, 1_216_172_134_540_287_360])
+        XCTAssertEqual(
+            (0..<5).map { _ in fromState.next() },
+            [11520, 0, 1_509_978_240, 1_215_971_899_390_074_240, 1_216_172_134_540_287_360])
         var seeded42 = SeededGenerator(seed: 42)
-        XCTAssertEqual((0..<5).map { _ in seeded42.next() },
-                       [0x1578_0B2E_0C2E_C716, 0x6104_D986_6D11_3A7E, 0xAE17_5332_39E4_99A1,
-                        0xECB8_AD47_03B3_60A1, 0xFDE6_DC7F_E2EC_5E64])
+        XCTAssertEqual(
+            (0..<5).map { _ in seeded42.next() },
+            [
+                0x1578_0B2E_0C2E_C716, 0x6104_D986_6D11_3A7E, 0xAE17_5332_39E4_99A1,
+                0xECB8_AD47_03B3_60A1, 0xFDE6_DC7F_E2EC_5E64,
+            ])
         var seeded0 = SeededGenerator(seed: 0)
         XCTAssertEqual(seeded0.next(), 0x99EC_5F36_CB75_F2B4)
     }

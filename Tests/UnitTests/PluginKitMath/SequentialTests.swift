@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import PluginKit
 
 final class SequentialTests: XCTestCase {
@@ -10,8 +11,9 @@ final class SequentialTests: XCTestCase {
             Dense(inputSize: 6, outputSize: 3, activation: .linear, name: "l2", rng: &rng),
         ]
         for layer in layers {
-            layer.bias.value = MathTestSupport.randomMatrix(rows: 1, cols: layer.outputSize, rng: &rng,
-                                                            low: -0.3, high: 0.3)
+            layer.bias.value = MathTestSupport.randomMatrix(
+                rows: 1, cols: layer.outputSize, rng: &rng,
+                low: -0.3, high: 0.3)
         }
         return Sequential(layers)
     }
@@ -30,16 +32,18 @@ final class SequentialTests: XCTestCase {
 
     func testParametersCountAndZeroGradients() {
         let net = makeNetwork(seed: 23)
-        XCTAssertEqual(net.weights.map(\.name),
-                       ["l0.weight", "l0.bias", "l1.weight", "l1.bias", "l2.weight", "l2.bias"])
+        XCTAssertEqual(
+            net.weights.map(\.name),
+            ["l0.weight", "l0.bias", "l1.weight", "l1.bias", "l2.weight", "l2.bias"])
         XCTAssertEqual(net.weightCount, 5 * 7 + 7 + 7 * 6 + 6 + 6 * 3 + 3)
 
         var rng = SeededGenerator(seed: 24)
         let x = MathTestSupport.randomMatrix(rows: 2, cols: 5, rng: &rng)
         _ = net.forward(x, training: true)
         XCTAssertNil(net.backward(Matrix(rows: 2, cols: 3, repeating: 1), needInputGradient: false))
-        XCTAssertTrue(net.weights.allSatisfy { $0.gradient.values.contains { $0 != 0 } },
-                      "every layer must receive a gradient even when the input gradient is not requested")
+        XCTAssertTrue(
+            net.weights.allSatisfy { $0.gradient.values.contains { $0 != 0 } },
+            "every layer must receive a gradient even when the input gradient is not requested")
         net.zeroGradients()
         XCTAssertTrue(net.weights.allSatisfy { $0.gradient.values.allSatisfy { $0 == 0 } })
     }

@@ -2,6 +2,7 @@ import FeatureExtractorSupport
 import Foundation
 import Glibc
 import XCTest
+
 @testable import PluginProtocol
 
 /// Framing over real pipes: `FrameWriter` and `FrameReader` with the header
@@ -27,14 +28,17 @@ final class FrameIOTests: XCTestCase {
     /// Feeds `raw` to a reader and returns the error it throws. With `keepOpen` the
     /// writer stays open and the read has a deadline, so a reader that waited for
     /// more input would fail with `timedOut` rather than hang the suite.
-    private func readError(_ raw: [UInt8], maxFrameBytes: Int = 1 << 20, keepOpen: Bool = false, seconds: Double = 2,
-                           file: StaticString = #filePath, line: UInt = #line) -> FramingError? {
+    private func readError(
+        _ raw: [UInt8], maxFrameBytes: Int = 1 << 20, keepOpen: Bool = false, seconds: Double = 2,
+        file: StaticString = #filePath, line: UInt = #line
+    ) -> FramingError? {
         let pipe = Support.Pipe()
         pipe.write(raw)
         if keepOpen { pipe.makeReadNonBlocking() } else { pipe.closeWriter() }
         let reader = FrameReader(fd: pipe.readFD, maxFrameBytes: maxFrameBytes)
-        return Support.framingError({ _ = try reader.readFrame(deadline: keepOpen ? .after(seconds: seconds) : nil) },
-                                    file: file, line: line)
+        return Support.framingError(
+            { _ = try reader.readFrame(deadline: keepOpen ? .after(seconds: seconds) : nil) },
+            file: file, line: line)
     }
 
     private func assertBadHeader(_ raw: String, keepOpen: Bool = false, file: StaticString = #filePath, line: UInt = #line) {
@@ -44,8 +48,9 @@ final class FrameIOTests: XCTestCase {
     private func assertBadHeader(_ raw: [UInt8], keepOpen: Bool = false, file: StaticString = #filePath, line: UInt = #line) {
         let error = readError(raw, keepOpen: keepOpen, file: file, line: line)
         guard case .badHeader = error else {
-            return XCTFail("expected badHeader for \(String(decoding: raw.prefix(60), as: UTF8.self).debugDescription), got \(String(describing: error))",
-                           file: file, line: line)
+            return XCTFail(
+                "expected badHeader for \(String(decoding: raw.prefix(60), as: UTF8.self).debugDescription), got \(String(describing: error))",
+                file: file, line: line)
         }
     }
 
@@ -90,8 +95,9 @@ final class FrameIOTests: XCTestCase {
 
     func testSeveralFramesBackToBackAreReadInOrder() throws {
         let frames = (0..<6).map { i in
-            Frame(json: Array("{\"n\":\(i),\"pad\":\"\(String(repeating: "x", count: i * 37))\"}".utf8),
-                  attachment: i % 2 == 0 ? [] : [UInt8](repeating: UInt8(i), count: i * 8))
+            Frame(
+                json: Array("{\"n\":\(i),\"pad\":\"\(String(repeating: "x", count: i * 37))\"}".utf8),
+                attachment: i % 2 == 0 ? [] : [UInt8](repeating: UInt8(i), count: i * 8))
         }
         let pipe = Support.Pipe()
         let writer = FrameWriter(fd: pipe.writeFD)
@@ -192,8 +198,9 @@ final class FrameIOTests: XCTestCase {
     }
 
     func testEndOfStreamInsideAttachment() {
-        XCTAssertEqual(readError(Array("Content-Length: 2\r\nAttachment-Length: 8\r\n\r\n{}".utf8) + [1, 2, 3]),
-                       .endOfStream(midFrame: true))
+        XCTAssertEqual(
+            readError(Array("Content-Length: 2\r\nAttachment-Length: 8\r\n\r\n{}".utf8) + [1, 2, 3]),
+            .endOfStream(midFrame: true))
     }
 
     func testEndOfStreamAfterACompleteFrameIsClean() throws {
@@ -209,12 +216,12 @@ final class FrameIOTests: XCTestCase {
 
     func testHeaderVariantsThatAreAccepted() throws {
         let variants = [
-            "content-length: 2\r\n\r\n{}",                        // names are case-insensitive
-            "CONTENT-LENGTH:2\r\n\r\n{}",                          // no space after the colon
-            "Content-Length:\t 2\r\n\r\n{}",                       // leading blanks and tabs
+            "content-length: 2\r\n\r\n{}",  // names are case-insensitive
+            "CONTENT-LENGTH:2\r\n\r\n{}",  // no space after the colon
+            "Content-Length:\t 2\r\n\r\n{}",  // leading blanks and tabs
             "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
             "Content-Length: 2\r\nAttachment-Length: 0\r\n\r\n{}",
-            "Content-Length: 0002\r\n\r\n{}",                     // leading zeros
+            "Content-Length: 0002\r\n\r\n{}",  // leading zeros
         ]
         for text in variants {
             let pipe = Support.Pipe()
@@ -295,20 +302,24 @@ final class FrameIOTests: XCTestCase {
 
     func testFrameOverTheLimitIsRejectedBeforeItsBodyIsRead() {
         // Only the header is sent and the writer stays open: reading the body would time out.
-        XCTAssertEqual(readError(Array("Content-Length: 2000\r\n\r\n".utf8), maxFrameBytes: 1024, keepOpen: true),
-                       .tooLarge(bytes: 2000, limit: 1024))
+        XCTAssertEqual(
+            readError(Array("Content-Length: 2000\r\n\r\n".utf8), maxFrameBytes: 1024, keepOpen: true),
+            .tooLarge(bytes: 2000, limit: 1024))
     }
 
     func testHugeDeclaredLengthIsRejectedWithoutAllocating() {
         // 12 digits: allocating this would abort the test process.
-        XCTAssertEqual(readError(Array("Content-Length: 999999999999\r\n\r\n".utf8), maxFrameBytes: 1 << 20, keepOpen: true),
-                       .tooLarge(bytes: 999_999_999_999, limit: 1 << 20))
+        XCTAssertEqual(
+            readError(Array("Content-Length: 999999999999\r\n\r\n".utf8), maxFrameBytes: 1 << 20, keepOpen: true),
+            .tooLarge(bytes: 999_999_999_999, limit: 1 << 20))
     }
 
     func testLimitCountsJSONAndAttachmentTogether() {
-        XCTAssertEqual(readError(Array("Content-Length: 600\r\nAttachment-Length: 600\r\n\r\n".utf8),
-                                 maxFrameBytes: 1024, keepOpen: true),
-                       .tooLarge(bytes: 1200, limit: 1024))
+        XCTAssertEqual(
+            readError(
+                Array("Content-Length: 600\r\nAttachment-Length: 600\r\n\r\n".utf8),
+                maxFrameBytes: 1024, keepOpen: true),
+            .tooLarge(bytes: 1200, limit: 1024))
     }
 
     func testFrameExactlyAtTheLimitIsAccepted() throws {
@@ -341,7 +352,8 @@ final class FrameIOTests: XCTestCase {
     func testReadWithDeadlineSucceedsWhenDataArrivesLater() throws {
         let pipe = Support.Pipe()
         pipe.makeReadNonBlocking()
-        let done = Support.trickle(Support.frameBytes(json: #"{"late":true}"#), to: pipe.writeFD, maxChunk: 3, pauseMicroseconds: 500)
+        let done = Support.trickle(
+            Support.frameBytes(json: #"{"late":true}"#), to: pipe.writeFD, maxChunk: 3, pauseMicroseconds: 500)
         defer { done.wait() }
         let reader = FrameReader(fd: pipe.readFD, maxFrameBytes: 1024)
         XCTAssertEqual(try reader.readFrame(deadline: .after(seconds: 5)), Frame(json: Array(#"{"late":true}"#.utf8)))
@@ -359,7 +371,8 @@ final class FrameIOTests: XCTestCase {
         let flags = fcntl(pipe.writeFD, F_GETFL)
         XCTAssertEqual(fcntl(pipe.writeFD, F_SETFL, flags | O_NONBLOCK), 0)
         let big = Frame(json: [UInt8](repeating: 32, count: 4 << 20))  // far more than a pipe holds; nobody reads
-        XCTAssertEqual(Support.framingError { try FrameWriter(fd: pipe.writeFD).write(big, deadline: .after(seconds: 0.05)) }, .timedOut)
+        XCTAssertEqual(
+            Support.framingError { try FrameWriter(fd: pipe.writeFD).write(big, deadline: .after(seconds: 0.05)) }, .timedOut)
     }
 
     func testDeadlineArithmetic() {

@@ -1,36 +1,47 @@
-@testable import PluginProtocol
 import XCTest
+
+@testable import PluginProtocol
 
 /// Tensors crafted to crash or exhaust the receiver: each must be refused, cheaply.
 final class HostileTensorTests: XCTestCase {
     private func decode(_ tensorJSON: String, transport: TensorTransport, attachment: [UInt8] = []) throws -> Tensor {
         let json = #"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":"# + tensorJSON + #","training":false}}"#
-        return try MessageCodec(transport: transport).decode(RPCRequest<ForwardParams>.self,
-                                                             from: Frame(json: Array(json.utf8), attachment: attachment)).params.input
+        return try MessageCodec(transport: transport).decode(
+            RPCRequest<ForwardParams>.self,
+            from: Frame(json: Array(json.utf8), attachment: attachment)
+        ).params.input
     }
 
     func testOffsetNearIntMaxIsRefusedWithoutOverflowing() {
-        XCTAssertThrowsError(try decode(#"{"dtype":"f32","shape":[1],"offset":9223372036854775804}"#, transport: .binary,
-                                        attachment: [0, 0, 0, 0]))
+        XCTAssertThrowsError(
+            try decode(
+                #"{"dtype":"f32","shape":[1],"offset":9223372036854775804}"#, transport: .binary,
+                attachment: [0, 0, 0, 0]))
     }
 
     func testHugeShapeWithoutDataIsRefusedBeforeAnyAllocation() {
         // 10^14 elements would need 400 TB: refusing must not try to allocate them.
         XCTAssertThrowsError(try decode(#"{"dtype":"f32","shape":[1000000,1000000,100],"data":""}"#, transport: .base64))
-        XCTAssertThrowsError(try decode(#"{"dtype":"f32","shape":[1000000,1000000,100],"offset":0}"#, transport: .binary,
-                                        attachment: [0, 0, 0, 0]))
+        XCTAssertThrowsError(
+            try decode(
+                #"{"dtype":"f32","shape":[1000000,1000000,100],"offset":0}"#, transport: .binary,
+                attachment: [0, 0, 0, 0]))
     }
 
     func testEmptyTensorRoundTripsUnderBinaryTransport() throws {
-        let frame = try MessageCodec(transport: .binary).encode(RPCRequest(id: .number(1), method: "forward",
-                                                                           params: ForwardParams(input: Tensor(shape: [0, 3], values: []), training: false)))
+        let frame = try MessageCodec(transport: .binary).encode(
+            RPCRequest(
+                id: .number(1), method: "forward",
+                params: ForwardParams(input: Tensor(shape: [0, 3], values: []), training: false)))
         let back = try MessageCodec(transport: .binary).decode(RPCRequest<ForwardParams>.self, from: frame).params.input
         XCTAssertEqual(back.shape, [0, 3])
     }
 
     func testRepeatedAttachmentLengthAndOverlongHeaderAreRefused() throws {
-        for header in ["Content-Length: 2\r\nAttachment-Length: 0\r\nAttachment-Length: 0\r\n\r\n{}",
-                       "Content-Type: " + String(repeating: "a", count: 1500) + "\r\nContent-Length: 2\r\n\r\n{}"] {
+        for header in [
+            "Content-Length: 2\r\nAttachment-Length: 0\r\nAttachment-Length: 0\r\n\r\n{}",
+            "Content-Type: " + String(repeating: "a", count: 1500) + "\r\nContent-Length: 2\r\n\r\n{}",
+        ] {
             var fds: [Int32] = [0, 0]
             XCTAssertEqual(pipe(&fds), 0)
             let bytes = Array(header.utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import PluginProtocol
 
 /// JSON-RPC envelopes: `RPCHead` routing and validation, error codes of
@@ -11,9 +12,12 @@ final class MessageCodecTests: XCTestCase {
         try MessageCodec(transport: transport).decodeHead(Support.frame(json, attachment: attachment))
     }
 
-    private func assertHeadError(_ code: Int, _ json: String, transport: TensorTransport = .base64, attachment: [UInt8] = [],
-                                 file: StaticString = #filePath, line: UInt = #line) {
-        Support.assertRPCError(code, { _ = try self.head(json, transport: transport, attachment: attachment) }, file: file, line: line)
+    private func assertHeadError(
+        _ code: Int, _ json: String, transport: TensorTransport = .base64, attachment: [UInt8] = [],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
+        Support.assertRPCError(
+            code, { _ = try self.head(json, transport: transport, attachment: attachment) }, file: file, line: line)
     }
 
     // MARK: - Heads that route
@@ -87,7 +91,8 @@ final class MessageCodecTests: XCTestCase {
     }
 
     func testJSONThatIsNotAnObjectIsInvalid() {
-        assertHeadError(RPCErrorCode.invalidRequest, #"[{"jsonrpc":"2.0","id":1,"method":"step","params":{}}]"#)  // batches are not supported
+        // Batches are not supported.
+        assertHeadError(RPCErrorCode.invalidRequest, #"[{"jsonrpc":"2.0","id":1,"method":"step","params":{}}]"#)
         assertHeadError(RPCErrorCode.invalidRequest, #""hello""#)
         assertHeadError(RPCErrorCode.invalidRequest, "42")
         assertHeadError(RPCErrorCode.invalidRequest, "null")
@@ -104,8 +109,9 @@ final class MessageCodecTests: XCTestCase {
 
     func testRequestCarryingResultOrErrorIsInvalid() {
         assertHeadError(RPCErrorCode.invalidRequest, #"{"jsonrpc":"2.0","id":1,"method":"step","params":{},"result":{}}"#)
-        assertHeadError(RPCErrorCode.invalidRequest,
-                        #"{"jsonrpc":"2.0","id":1,"method":"step","params":{},"error":{"code":1,"message":"x"}}"#)
+        assertHeadError(
+            RPCErrorCode.invalidRequest,
+            #"{"jsonrpc":"2.0","id":1,"method":"step","params":{},"error":{"code":1,"message":"x"}}"#)
     }
 
     func testMethodMustBeAShortNonEmptyString() {
@@ -131,61 +137,81 @@ final class MessageCodecTests: XCTestCase {
 
     func testMissingParamsMemberNamesThePath() {
         Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["params.input", "missing"]) {
-            _ = try MessageCodec().decode(RPCRequest<ForwardParams>.self,
-                                          from: Support.frame(#"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"training":true}}"#))
+            _ = try MessageCodec().decode(
+                RPCRequest<ForwardParams>.self,
+                from: Support.frame(#"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"training":true}}"#))
         }
         Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["params", "missing"]) {
-            _ = try MessageCodec().decode(RPCRequest<Empty>.self, from: Support.frame(#"{"jsonrpc":"2.0","id":1,"method":"step"}"#))
+            _ = try MessageCodec().decode(
+                RPCRequest<Empty>.self, from: Support.frame(#"{"jsonrpc":"2.0","id":1,"method":"step"}"#))
         }
     }
 
     func testWrongTypeNamesThePath() {
         Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["params.training"]) {
-            _ = try MessageCodec().decode(RPCRequest<ForwardParams>.self, from: Support.frame(
-                #"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"training":"yes","input":{"dtype":"f32","shape":[1],"data":"AACAPw=="}}}"#))
+            _ = try MessageCodec().decode(
+                RPCRequest<ForwardParams>.self,
+                from: Support.frame(
+                    #"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"training":"yes","input":{"dtype":"f32","shape":[1],"data":"AACAPw=="}}}"#
+                ))
         }
         Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["params.need_input_grad"]) {
-            _ = try MessageCodec().decode(RPCRequest<BackwardParams>.self, from: Support.frame(
-                #"{"jsonrpc":"2.0","id":1,"method":"backward","params":{"need_input_grad":null,"grad_output":{"dtype":"f32","shape":[1],"data":"AACAPw=="}}}"#))
+            _ = try MessageCodec().decode(
+                RPCRequest<BackwardParams>.self,
+                from: Support.frame(
+                    #"{"jsonrpc":"2.0","id":1,"method":"backward","params":{"need_input_grad":null,"grad_output":{"dtype":"f32","shape":[1],"data":"AACAPw=="}}}"#
+                ))
         }
         Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["params.role"]) {
-            _ = try MessageCodec().decode(RPCRequest<InitializeParams>.self, from: Support.frame(
-                #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":1,"role":"transformer","transports":["base64"]}}"#))
+            _ = try MessageCodec().decode(
+                RPCRequest<InitializeParams>.self,
+                from: Support.frame(
+                    #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":1,"role":"transformer","transports":["base64"]}}"#
+                ))
         }
     }
 
     func testArrayElementsAppearWithIndexInThePath() {
         Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["params.input_shape[1]"]) {
-            _ = try MessageCodec().decode(RPCRequest<ConfigureParams>.self, from: Support.frame(
-                #"{"jsonrpc":"2.0","id":1,"method":"configure","params":{"input_shape":[4,"x"],"output_shape":[2],"seed":1,"parameters":{}}}"#))
+            _ = try MessageCodec().decode(
+                RPCRequest<ConfigureParams>.self,
+                from: Support.frame(
+                    #"{"jsonrpc":"2.0","id":1,"method":"configure","params":{"input_shape":[4,"x"],"output_shape":[2],"seed":1,"parameters":{}}}"#
+                ))
         }
     }
 
     func testTensorErrorNamesTheTensorField() {
         Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["params.grad_output", "dtype"]) {
-            _ = try MessageCodec().decode(RPCRequest<BackwardParams>.self, from: Support.frame(
-                #"{"jsonrpc":"2.0","id":1,"method":"backward","params":{"need_input_grad":true,"grad_output":{"dtype":"f16","shape":[1],"data":"AACAPw=="}}}"#))
+            _ = try MessageCodec().decode(
+                RPCRequest<BackwardParams>.self,
+                from: Support.frame(
+                    #"{"jsonrpc":"2.0","id":1,"method":"backward","params":{"need_input_grad":true,"grad_output":{"dtype":"f16","shape":[1],"data":"AACAPw=="}}}"#
+                ))
         }
     }
 
     func testCustomCodeIsUsedForTypedErrors() {
         Support.assertRPCError(RPCErrorCode.invalidRequest, mentions: ["result.steps"]) {
-            _ = try MessageCodec().decode(RPCResult<StepResult>.self, from: Support.frame(#"{"jsonrpc":"2.0","id":1,"result":{}}"#),
-                                          code: RPCErrorCode.invalidRequest)
+            _ = try MessageCodec().decode(
+                RPCResult<StepResult>.self, from: Support.frame(#"{"jsonrpc":"2.0","id":1,"result":{}}"#),
+                code: RPCErrorCode.invalidRequest)
         }
     }
 
     func testUnknownMembersAreIgnored() throws {
-        let r = try MessageCodec().decode(RPCResult<StepResult>.self,
-                                          from: Support.frame(#"{"jsonrpc":"2.0","id":1,"result":{"steps":3,"extra":"ok"},"x":1}"#))
+        let r = try MessageCodec().decode(
+            RPCResult<StepResult>.self,
+            from: Support.frame(#"{"jsonrpc":"2.0","id":1,"result":{"steps":3,"extra":"ok"},"x":1}"#))
         XCTAssertEqual(r.result.steps, 3)
     }
 
     // MARK: - Encoding
 
     func testRequestRoundTrip() throws {
-        let params = ConfigureParams(inputShape: [128], outputShape: [32], seed: 42,
-                                     parameters: ["learning_rate": .number(0.01), "activation": .string("tanh")])
+        let params = ConfigureParams(
+            inputShape: [128], outputShape: [32], seed: 42,
+            parameters: ["learning_rate": .number(0.01), "activation": .string("tanh")])
         let codec = MessageCodec()
         let frame = try codec.encode(RPCRequest(id: .number(5), method: MethodName.configure, params: params))
         let h = try codec.decodeHead(frame)
@@ -198,7 +224,8 @@ final class MessageCodecTests: XCTestCase {
     }
 
     func testNotificationIsEncodedWithoutID() throws {
-        let frame = try MessageCodec().encode(RPCRequest(id: nil, method: MethodName.log, params: LogParams(level: .warning, message: "w")))
+        let frame = try MessageCodec().encode(
+            RPCRequest(id: nil, method: MethodName.log, params: LogParams(level: .warning, message: "w")))
         let object = try Support.jsonObject(frame)
         XCTAssertNil(object["id"])
         XCTAssertEqual(object["params"], .object(["level": .string("warning"), "message": .string("w")]))
@@ -233,10 +260,15 @@ final class MessageCodecTests: XCTestCase {
     }
 
     func testMethodNamesAreSpelledAsOnTheWire() {
-        XCTAssertEqual([MethodName.initialize, MethodName.configure, MethodName.forward, MethodName.backward, MethodName.step,
-                        MethodName.exportState, MethodName.importState, MethodName.debugInfo, MethodName.shutdown, MethodName.log],
-                       ["initialize", "configure", "forward", "backward", "step",
-                        "export_state", "import_state", "debug_info", "shutdown", "log"])
+        XCTAssertEqual(
+            [
+                MethodName.initialize, MethodName.configure, MethodName.forward, MethodName.backward, MethodName.step,
+                MethodName.exportState, MethodName.importState, MethodName.debugInfo, MethodName.shutdown, MethodName.log,
+            ],
+            [
+                "initialize", "configure", "forward", "backward", "step",
+                "export_state", "import_state", "debug_info", "shutdown", "log",
+            ])
         XCTAssertEqual(PluginRole.allCases.map(\.rawValue), ["encoder", "decoder"])
         XCTAssertEqual(TensorTransport.allCases.map(\.rawValue), ["base64", "binary"])
         XCTAssertEqual(PluginProtocolVersion.current, 1)

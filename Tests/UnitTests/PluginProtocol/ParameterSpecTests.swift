@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import PluginProtocol
 
 /// Plugin parameter declarations: type, range and enum checks, schema
@@ -14,10 +15,13 @@ final class ParameterSpecTests: XCTestCase {
         "bias": ParameterSpec(.boolean, default: .bool(true), description: "use biases"),
     ]
 
-    private func assertRefused(_ spec: ParameterSpec, _ value: JSONValue, mentions: [String] = [],
-                               file: StaticString = #filePath, line: UInt = #line) {
-        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["parameter 'p'"] + mentions,
-                               { try spec.check(value, name: "p") }, file: file, line: line)
+    private func assertRefused(
+        _ spec: ParameterSpec, _ value: JSONValue, mentions: [String] = [],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
+        Support.assertRPCError(
+            RPCErrorCode.invalidParams, mentions: ["parameter 'p'"] + mentions,
+            { try spec.check(value, name: "p") }, file: file, line: line)
     }
 
     // MARK: - check
@@ -27,7 +31,9 @@ final class ParameterSpecTests: XCTestCase {
         for ok: JSONValue in [.number(3), .number(3.0), .number(-7), .number(0), .number(9_007_199_254_740_992)] {
             XCTAssertNoThrow(try spec.check(ok, name: "p"), "\(ok)")
         }
-        for bad: JSONValue in [.number(3.5), .string("3"), .bool(true), .null, .array([.number(1)]), .number(1e300), .number(.infinity)] {
+        for bad: JSONValue in [
+            .number(3.5), .string("3"), .bool(true), .null, .array([.number(1)]), .number(1e300), .number(.infinity),
+        ] {
             assertRefused(spec, bad, mentions: ["integer"])
         }
     }
@@ -79,7 +85,8 @@ final class ParameterSpecTests: XCTestCase {
 
     func testResolveFillsDefaults() throws {
         let resolved = try schema.resolve([:])
-        XCTAssertEqual(resolved, ["learning_rate": .number(0.001), "layers": .number(2), "activation": .string("tanh"), "bias": .bool(true)])
+        XCTAssertEqual(
+            resolved, ["learning_rate": .number(0.001), "layers": .number(2), "activation": .string("tanh"), "bias": .bool(true)])
     }
 
     func testResolveKeepsGivenValues() throws {
@@ -100,8 +107,10 @@ final class ParameterSpecTests: XCTestCase {
     }
 
     func testResolveRefusesUnknownNamesListingTheKnownOnes() {
-        Support.assertRPCError(RPCErrorCode.invalidParams,
-                               mentions: ["unknown parameter 'lerning_rate'", "known: activation, bias, layers, learning_rate"]) {
+        Support.assertRPCError(
+            RPCErrorCode.invalidParams,
+            mentions: ["unknown parameter 'lerning_rate'", "known: activation, bias, layers, learning_rate"]
+        ) {
             _ = try self.schema.resolve(["lerning_rate": .number(0.1)])
         }
         Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["unknown parameter 'x'", "known: none"]) {
@@ -168,8 +177,10 @@ final class ParameterSpecTests: XCTestCase {
         let json = #"{"type":"integer","default":3,"minimum":1,"description":"d"}"#
         let spec = try JSONDecoder().decode(ParameterSpec.self, from: Data(json.utf8))
         XCTAssertEqual(spec, ParameterSpec(.integer, default: .number(3), minimum: 1, description: "d"))
-        XCTAssertThrowsError(try JSONDecoder().decode(ParameterSpec.self, from: Data(#"{"type":"float","default":3,"description":"d"}"#.utf8)))
-        XCTAssertThrowsError(try JSONDecoder().decode(ParameterSpec.self, from: Data(#"{"type":"number","description":"d"}"#.utf8)))
+        XCTAssertThrowsError(
+            try JSONDecoder().decode(ParameterSpec.self, from: Data(#"{"type":"float","default":3,"description":"d"}"#.utf8)))
+        XCTAssertThrowsError(
+            try JSONDecoder().decode(ParameterSpec.self, from: Data(#"{"type":"number","description":"d"}"#.utf8)))
         XCTAssertThrowsError(try JSONDecoder().decode(ParameterSpec.self, from: Data(#"{"type":"number","default":1}"#.utf8)))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import PluginProtocol
 
 /// The worked example of docs/PROTOCOL.md (section 10), byte for byte: if the
@@ -7,15 +8,22 @@ import XCTest
 final class ProtocolDocExampleTests: XCTestCase {
     typealias Support = ProtocolTestSupport
 
-    static let initializeRequest = #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":1,"role":"encoder","transports":["binary","base64"]}}"#
-    static let initializeResponse = #"{"jsonrpc":"2.0","id":1,"result":{"name":"tiny-linear","version":"0.1.0","role":"encoder","protocol":{"min":1,"max":1},"transport":"base64","parameters":{"learning_rate":{"type":"number","default":0.001,"minimum":0,"maximum":1,"description":"Step size"}},"debug_variables":["steps"]}}"#
-    static let configureRequest = #"{"jsonrpc":"2.0","id":2,"method":"configure","params":{"input_shape":[4],"output_shape":[2],"seed":42,"parameters":{}}}"#
-    static let configureResponse = #"{"jsonrpc":"2.0","id":2,"result":{"parameter_count":10,"parameters":{"learning_rate":0.001}}}"#
-    static let forwardRequest = #"{"jsonrpc":"2.0","id":3,"method":"forward","params":{"input":{"dtype":"f32","shape":[1,4],"data":"AACAPwAAAEAAAAA/AACAvw=="},"training":false}}"#
-    static let forwardResponse = #"{"jsonrpc":"2.0","id":3,"result":{"output":{"dtype":"f32","shape":[1,2],"data":"AACAPgAAwL8="}}}"#
+    static let initializeRequest =
+        #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocol_version":1,"role":"encoder","transports":["binary","base64"]}}"#
+    static let initializeResponse =
+        #"{"jsonrpc":"2.0","id":1,"result":{"name":"tiny-linear","version":"0.1.0","role":"encoder","protocol":{"min":1,"max":1},"transport":"base64","parameters":{"learning_rate":{"type":"number","default":0.001,"minimum":0,"maximum":1,"description":"Step size"}},"debug_variables":["steps"]}}"#
+    static let configureRequest =
+        #"{"jsonrpc":"2.0","id":2,"method":"configure","params":{"input_shape":[4],"output_shape":[2],"seed":42,"parameters":{}}}"#
+    static let configureResponse =
+        #"{"jsonrpc":"2.0","id":2,"result":{"parameter_count":10,"parameters":{"learning_rate":0.001}}}"#
+    static let forwardRequest =
+        #"{"jsonrpc":"2.0","id":3,"method":"forward","params":{"input":{"dtype":"f32","shape":[1,4],"data":"AACAPwAAAEAAAAA/AACAvw=="},"training":false}}"#
+    static let forwardResponse =
+        #"{"jsonrpc":"2.0","id":3,"result":{"output":{"dtype":"f32","shape":[1,2],"data":"AACAPgAAwL8="}}}"#
     static let errorResponse = #"{"jsonrpc":"2.0","id":3,"error":{"code":-32000,"message":"not configured yet"}}"#
     static let logNotification = #"{"jsonrpc":"2.0","method":"log","params":{"level":"info","message":"built 1 layer"}}"#
-    static let binaryBackward = #"{"jsonrpc":"2.0","id":5,"method":"backward","params":{"grad_output":{"dtype":"f32","shape":[1,2],"offset":0},"need_input_grad":false}}"#
+    static let binaryBackward =
+        #"{"jsonrpc":"2.0","id":5,"method":"backward","params":{"grad_output":{"dtype":"f32","shape":[1,2],"offset":0},"need_input_grad":false}}"#
 
     func testContentLengthsStatedOnThePage() {
         XCTAssertEqual(Self.initializeRequest.utf8.count, 128)
@@ -32,7 +40,10 @@ final class ProtocolDocExampleTests: XCTestCase {
     func testFramesAsPrintedAreReadable() throws {
         let pipe = Support.Pipe()
         pipe.write("Content-Length: 128\r\n\r\n" + Self.initializeRequest)
-        pipe.write(Array("Content-Length: 134\r\nAttachment-Length: 8\r\n\r\n\(Self.binaryBackward)".utf8) + [0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x80, 0xbe])
+        pipe.write(
+            Array("Content-Length: 134\r\nAttachment-Length: 8\r\n\r\n\(Self.binaryBackward)".utf8) + [
+                0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x80, 0xbe,
+            ])
         pipe.closeWriter()
         let reader = FrameReader(fd: pipe.readFD, maxFrameBytes: 1 << 20)
         XCTAssertEqual(try reader.readFrame(), Support.frame(Self.initializeRequest))
@@ -73,8 +84,9 @@ final class ProtocolDocExampleTests: XCTestCase {
         let params = try codec.decode(RPCRequest<ForwardParams>.self, from: Support.frame(Self.forwardRequest)).params
         XCTAssertEqual(params.input, Tensor(shape: [1, 4], values: [1.0, 2.0, 0.5, -1.0]))
         XCTAssertFalse(params.training)
-        XCTAssertEqual(Support.littleEndianBytes(params.input.values),
-                       [0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x80, 0xbf])
+        XCTAssertEqual(
+            Support.littleEndianBytes(params.input.values),
+            [0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00, 0x3f, 0x00, 0x00, 0x80, 0xbf])
         let output = try codec.decode(RPCResult<ForwardResult>.self, from: Support.frame(Self.forwardResponse)).result.output
         XCTAssertEqual(output, Tensor(shape: [1, 2], values: [0.25, -1.5]))
         // The codec writes the same base64 the page shows.
@@ -88,8 +100,9 @@ final class ProtocolDocExampleTests: XCTestCase {
         XCTAssertEqual(head.error, RPCError.wrongState("not configured yet"))
         let log = try codec.decodeHead(Support.frame(Self.logNotification))
         XCTAssertNil(log.id)
-        XCTAssertEqual(try codec.decode(RPCRequest<LogParams>.self, from: Support.frame(Self.logNotification)).params,
-                       LogParams(level: .info, message: "built 1 layer"))
+        XCTAssertEqual(
+            try codec.decode(RPCRequest<LogParams>.self, from: Support.frame(Self.logNotification)).params,
+            LogParams(level: .info, message: "built 1 layer"))
     }
 
     func testShutdownExample() throws {
@@ -97,6 +110,7 @@ final class ProtocolDocExampleTests: XCTestCase {
         let request = Support.frame(#"{"jsonrpc":"2.0","id":6,"method":"shutdown","params":{}}"#)
         XCTAssertEqual(try codec.decodeHead(request).method, "shutdown")
         XCTAssertNoThrow(try codec.decode(RPCRequest<Empty>.self, from: request))
-        XCTAssertEqual(try codec.decode(RPCResult<Empty>.self, from: Support.frame(#"{"jsonrpc":"2.0","id":6,"result":{}}"#)).id, .number(6))
+        XCTAssertEqual(
+            try codec.decode(RPCResult<Empty>.self, from: Support.frame(#"{"jsonrpc":"2.0","id":6,"result":{}}"#)).id, .number(6))
     }
 }

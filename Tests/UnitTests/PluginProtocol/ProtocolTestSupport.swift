@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import XCTest
+
 @testable import PluginProtocol
 
 /// Shared helpers for the PluginProtocol tests (namespaced so they cannot clash
@@ -72,8 +73,10 @@ enum ProtocolTestSupport {
     /// short pause between them, so the reader sees the data in many partial reads.
     /// Closes `fd` when `closeWhenDone`. Returns a semaphore signalled at the end: wait for
     /// it before the pipe is released (the small amounts written here never fill a pipe).
-    static func trickle(_ bytes: [UInt8], to fd: Int32, maxChunk: Int = 7, pauseMicroseconds: UInt32 = 100,
-                        closeWhenDone: Bool = false) -> DispatchSemaphore {
+    static func trickle(
+        _ bytes: [UInt8], to fd: Int32, maxChunk: Int = 7, pauseMicroseconds: UInt32 = 100,
+        closeWhenDone: Bool = false
+    ) -> DispatchSemaphore {
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
             var i = 0
@@ -130,8 +133,10 @@ enum ProtocolTestSupport {
     }
 
     /// Asserts `body` throws an `RPCError` with `code` whose message contains every string in `mentions`.
-    static func assertRPCError(_ code: Int, mentions: [String] = [], _ body: () throws -> Void,
-                               file: StaticString = #filePath, line: UInt = #line) {
+    static func assertRPCError(
+        _ code: Int, mentions: [String] = [], _ body: () throws -> Void,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         guard let error = rpcError(body, file: file, line: line) else { return }
         XCTAssertEqual(error.code, code, "message: \(error.message)", file: file, line: line)
         for m in mentions {

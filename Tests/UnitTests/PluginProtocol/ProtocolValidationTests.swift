@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import PluginProtocol
 
 /// The limits on what peers say about themselves: InitializeResult,
@@ -7,12 +8,17 @@ import XCTest
 final class ProtocolValidationTests: XCTestCase {
     typealias Support = ProtocolTestSupport
 
-    private func initializeResult(name: String = "ann", version: String = "1.0.0",
-                                  protocol range: ProtocolRange = ProtocolRange(min: 1, max: 1),
-                                  parameters: ParameterSchema = ["learning_rate": ParameterSpec(.number, default: .number(0.001), minimum: 0, description: "lr")],
-                                  debugVariables: [String] = ["steps", "learning_rate"]) -> InitializeResult {
-        InitializeResult(name: name, version: version, role: .encoder, protocol: range, transport: .base64,
-                         parameters: parameters, debugVariables: debugVariables)
+    private func initializeResult(
+        name: String = "ann", version: String = "1.0.0",
+        protocol range: ProtocolRange = ProtocolRange(min: 1, max: 1),
+        parameters: ParameterSchema = [
+            "learning_rate": ParameterSpec(.number, default: .number(0.001), minimum: 0, description: "lr")
+        ],
+        debugVariables: [String] = ["steps", "learning_rate"]
+    ) -> InitializeResult {
+        InitializeResult(
+            name: name, version: version, role: .encoder, protocol: range, transport: .base64,
+            parameters: parameters, debugVariables: debugVariables)
     }
 
     // MARK: - InitializeResult
@@ -24,10 +30,18 @@ final class ProtocolValidationTests: XCTestCase {
     }
 
     func testInitializeResultRefusesBadNameAndVersion() {
-        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["name"]) { try self.initializeResult(name: "ANN").validate() }
-        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["name"]) { try self.initializeResult(name: "../ann").validate() }
-        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["version"]) { try self.initializeResult(version: "1.0").validate() }
-        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["version"]) { try self.initializeResult(version: "v1.0.0").validate() }
+        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["name"]) {
+            try self.initializeResult(name: "ANN").validate()
+        }
+        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["name"]) {
+            try self.initializeResult(name: "../ann").validate()
+        }
+        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["version"]) {
+            try self.initializeResult(version: "1.0").validate()
+        }
+        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["version"]) {
+            try self.initializeResult(version: "v1.0.0").validate()
+        }
     }
 
     func testInitializeResultRefusesEmptyProtocolRange() {
@@ -50,7 +64,9 @@ final class ProtocolValidationTests: XCTestCase {
         }
         let vars = (0..<257).map { "v\($0)" }
         XCTAssertNoThrow(try initializeResult(debugVariables: Array(vars.prefix(256))).validate())
-        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["too many"]) { try self.initializeResult(debugVariables: vars).validate() }
+        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["too many"]) {
+            try self.initializeResult(debugVariables: vars).validate()
+        }
     }
 
     func testInitializeResultChecksParameterNamesAndSpecs() {
@@ -64,15 +80,20 @@ final class ProtocolValidationTests: XCTestCase {
         Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["description too long"]) {
             try self.initializeResult(parameters: ["x": longDescription], debugVariables: []).validate()
         }
-        XCTAssertNoThrow(try initializeResult(parameters: ["x": ParameterSpec(.number, default: .number(1), description: String(repeating: "d", count: 1024))],
-                                              debugVariables: []).validate())
+        XCTAssertNoThrow(
+            try initializeResult(
+                parameters: ["x": ParameterSpec(.number, default: .number(1), description: String(repeating: "d", count: 1024))],
+                debugVariables: []
+            ).validate())
         // A default that fails its own declaration.
         let badDefault = ParameterSpec(.integer, default: .number(0), minimum: 1, description: "")
         Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["parameter 'layers'"]) {
             try self.initializeResult(parameters: ["layers": badDefault], debugVariables: []).validate()
         }
         let wrongType = ParameterSpec(.string, default: .number(1), description: "")
-        Support.assertRPCError(RPCErrorCode.invalidParams) { try self.initializeResult(parameters: ["s": wrongType], debugVariables: []).validate() }
+        Support.assertRPCError(RPCErrorCode.invalidParams) {
+            try self.initializeResult(parameters: ["s": wrongType], debugVariables: []).validate()
+        }
     }
 
     func testInitializeResultChecksDebugVariableNames() {
@@ -86,10 +107,18 @@ final class ProtocolValidationTests: XCTestCase {
         let object = try Support.jsonObject(frame)
         XCTAssertEqual(Set(object.keys), ["name", "version", "role", "protocol", "transport", "parameters", "debug_variables"])
         XCTAssertEqual(object["protocol"], .object(["min": .number(1), "max": .number(1)]))
-        let params = try JSONDecoder().decode(JSONValue.self, from: Data(try MessageCodec().encode(
-            InitializeParams(role: .decoder, transports: [.binary, .base64])).json))
-        XCTAssertEqual(params, .object(["protocol_version": .number(1), "role": .string("decoder"),
-                                        "transports": .array([.string("binary"), .string("base64")])]))
+        let params = try JSONDecoder().decode(
+            JSONValue.self,
+            from: Data(
+                try MessageCodec().encode(
+                    InitializeParams(role: .decoder, transports: [.binary, .base64])
+                ).json))
+        XCTAssertEqual(
+            params,
+            .object([
+                "protocol_version": .number(1), "role": .string("decoder"),
+                "transports": .array([.string("binary"), .string("base64")]),
+            ]))
     }
 
     // MARK: - ConfigureParams
@@ -110,11 +139,11 @@ final class ProtocolValidationTests: XCTestCase {
         let bad: [([Int], [Int], String)] = [
             ([], [4], "input_shape"),
             ([4], [], "output_shape"),
-            ([1, 1, 1, 1], [4], "input_shape"),     // rank 4 plus the batch would be 5
+            ([1, 1, 1, 1], [4], "input_shape"),  // rank 4 plus the batch would be 5
             ([0], [4], "input_shape"),
             ([4], [-1], "output_shape"),
             ([(1 << 20) + 1], [4], "input_shape"),
-            ([4096, 4097], [4], "input_shape"),      // over 2^24 scalars
+            ([4096, 4097], [4], "input_shape"),  // over 2^24 scalars
             ([4], [1 << 20, 1 << 20], "output_shape"),
         ]
         for (input, output, field) in bad {
@@ -125,8 +154,12 @@ final class ProtocolValidationTests: XCTestCase {
     func testConfigureSeedIsAtMost2To53() {
         XCTAssertNoThrow(try configure([4], [2], seed: 1 << 53).validate())
         XCTAssertNoThrow(try configure([4], [2], seed: 0).validate())
-        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["seed"]) { try self.configure([4], [2], seed: (1 << 53) + 1).validate() }
-        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["seed"]) { try self.configure([4], [2], seed: .max).validate() }
+        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["seed"]) {
+            try self.configure([4], [2], seed: (1 << 53) + 1).validate()
+        }
+        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["seed"]) {
+            try self.configure([4], [2], seed: .max).validate()
+        }
     }
 
     // MARK: - ModelState
@@ -134,15 +167,20 @@ final class ProtocolValidationTests: XCTestCase {
     func testModelStateLimits() {
         let t = Tensor(shape: [1], values: [0])
         XCTAssertNoThrow(try ModelState(tensors: [:]).validate())
-        XCTAssertNoThrow(try ModelState(tensors: ["out.weight": t, "_private": t, String(repeating: "n", count: 128): t]).validate())
+        XCTAssertNoThrow(
+            try ModelState(tensors: ["out.weight": t, "_private": t, String(repeating: "n", count: 128): t]).validate())
         for bad in ["", "__metadata__", "__x", String(repeating: "n", count: 129), String(repeating: "é", count: 65)] {
-            Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["tensor name"]) { try ModelState(tensors: [bad: t]).validate() }
+            Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["tensor name"]) {
+                try ModelState(tensors: [bad: t]).validate()
+            }
         }
         var many: [String: Tensor] = [:]
         for i in 0..<4096 { many["t\(i)"] = t }
         XCTAssertNoThrow(try ModelState(tensors: many).validate())
         many["t4096"] = t
-        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["too many tensors (4097)"]) { try ModelState(tensors: many).validate() }
+        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["too many tensors (4097)"]) {
+            try ModelState(tensors: many).validate()
+        }
     }
 
     // MARK: - Names
@@ -151,8 +189,10 @@ final class ProtocolValidationTests: XCTestCase {
         for ok in ["a", "ann", "my-encoder", "conv1d_v2", "a0", String(repeating: "z", count: 64)] {
             XCTAssertTrue(PluginName.isValid(ok), ok)
         }
-        for bad in ["", "A", "Ann", "../x", "..", ".", "a/b", "a\\b", "1abc", "-a", "_a", "a b", "a.b", "é", "ann\n",
-                    String(repeating: "z", count: 65), "a\u{0}"] {
+        for bad in [
+            "", "A", "Ann", "../x", "..", ".", "a/b", "a\\b", "1abc", "-a", "_a", "a b", "a.b", "é", "ann\n",
+            String(repeating: "z", count: 65), "a\u{0}",
+        ] {
             XCTAssertFalse(PluginName.isValid(bad), bad.debugDescription)
         }
     }
@@ -165,7 +205,6 @@ final class ProtocolValidationTests: XCTestCase {
             XCTAssertFalse(PluginName.isValidKey(bad), bad.debugDescription)
         }
     }
-
 
     func testProtocolRange() {
         let r = ProtocolRange(min: 1, max: 3)
@@ -205,7 +244,8 @@ final class ProtocolValidationTests: XCTestCase {
         XCTAssertEqual(JSONValue.number(.nan).description, "null")
         XCTAssertEqual(JSONValue.number(.infinity).description, "null")
         XCTAssertEqual(JSONValue.array([.number(1), .string("x"), .null]).description, #"[1,"x",null]"#)
-        XCTAssertEqual(JSONValue.object(["b": .number(2), "a": .object(["z\"": .bool(true)])]).description, #"{"a":{"z\"":true},"b":2}"#)
+        XCTAssertEqual(
+            JSONValue.object(["b": .number(2), "a": .object(["z\"": .bool(true)])]).description, #"{"a":{"z\"":true},"b":2}"#)
     }
 
     func testJSONValueDecodingAndAccessors() throws {
@@ -219,7 +259,8 @@ final class ProtocolValidationTests: XCTestCase {
         XCTAssertEqual(o["b"]?.boolValue, false)
         XCTAssertEqual(o["z"], .null)
         XCTAssertEqual(o["a"]?.arrayValue?.count, 2)
-        XCTAssertEqual(o.mapValues(\.typeName), ["n": "number", "i": "number", "s": "string", "b": "boolean", "z": "null", "a": "array"])
+        XCTAssertEqual(
+            o.mapValues(\.typeName), ["n": "number", "i": "number", "s": "string", "b": "boolean", "z": "null", "a": "array"])
         XCTAssertEqual(v.typeName, "object")
         XCTAssertEqual(try JSONDecoder().decode(JSONValue.self, from: Data(JSONEncoder().encode(v))), v)
         XCTAssertEqual(JSONValue.number(9_007_199_254_740_992).intValue, 9_007_199_254_740_992)

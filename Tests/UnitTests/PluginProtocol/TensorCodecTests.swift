@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import PluginProtocol
 
 /// Tensors on the wire: both transports, byte order, and every rejection rule.
@@ -10,8 +11,10 @@ final class TensorCodecTests: XCTestCase {
 
     /// Deterministic values including the awkward finite ones.
     private func values(_ count: Int) -> [Float] {
-        let special: [Float] = [0, -0.0, 1, -1, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
-                                .leastNonzeroMagnitude, .leastNormalMagnitude, 0.1, -3.25e-20, 65504, 1e38]
+        let special: [Float] = [
+            0, -0.0, 1, -1, .greatestFiniteMagnitude, -.greatestFiniteMagnitude,
+            .leastNonzeroMagnitude, .leastNormalMagnitude, 0.1, -3.25e-20, 65504, 1e38,
+        ]
         return (0..<count).map { i in i < special.count ? special[i] : Float(i) * 0.37 - 11 }
     }
 
@@ -20,18 +23,24 @@ final class TensorCodecTests: XCTestCase {
     }
 
     /// Decodes a forward request whose `input` member is `tensorJSON`.
-    private func decodeInput(_ tensorJSON: String, transport: TensorTransport = .base64, attachment: [UInt8] = []) throws -> Tensor {
+    private func decodeInput(_ tensorJSON: String, transport: TensorTransport = .base64, attachment: [UInt8] = []) throws
+        -> Tensor
+    {
         let json = #"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"training":false,"input":"# + tensorJSON + "}}"
         let frame = Support.frame(json, attachment: attachment)
         return try MessageCodec(transport: transport).decode(RPCRequest<ForwardParams>.self, from: frame).params.input
     }
 
     /// Asserts the tensor is refused with -32602, naming `params.input` and `mention`.
-    private func assertRejected(_ tensorJSON: String, transport: TensorTransport = .base64, attachment: [UInt8] = [],
-                                mention: String, file: StaticString = #filePath, line: UInt = #line) {
-        Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["params.input", mention], {
-            _ = try self.decodeInput(tensorJSON, transport: transport, attachment: attachment)
-        }, file: file, line: line)
+    private func assertRejected(
+        _ tensorJSON: String, transport: TensorTransport = .base64, attachment: [UInt8] = [],
+        mention: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
+        Support.assertRPCError(
+            RPCErrorCode.invalidParams, mentions: ["params.input", mention],
+            {
+                _ = try self.decodeInput(tensorJSON, transport: transport, attachment: attachment)
+            }, file: file, line: line)
     }
 
     private func bitPatterns(_ v: [Float]) -> [UInt32] { v.map(\.bitPattern) }
@@ -98,7 +107,8 @@ final class TensorCodecTests: XCTestCase {
     }
 
     func testBinaryTransportStillAcceptsBase64Data() throws {
-        let t = try decodeInput(#"{"dtype":"f32","shape":[2],"data":"AACAPwAAAMA="}"#, transport: .binary, attachment: [1, 2, 3, 4])
+        let t = try decodeInput(
+            #"{"dtype":"f32","shape":[2],"data":"AACAPwAAAMA="}"#, transport: .binary, attachment: [1, 2, 3, 4])
         XCTAssertEqual(t.values, [1, -2])
     }
 
@@ -125,15 +135,17 @@ final class TensorCodecTests: XCTestCase {
         assertRejected(#"{"dtype":"f32","shape":[2,2],"data":"\#(Support.base64([1, 2, 3, 4, 5]))"}"#, mention: "16")
         assertRejected(#"{"dtype":"f32","shape":[1],"data":""}"#, mention: "4")
         // Binary: the attachment is shorter than the shape needs.
-        assertRejected(#"{"dtype":"f32","shape":[3],"offset":0}"#, transport: .binary,
-                       attachment: Support.littleEndianBytes([1, 2]), mention: "attachment")
+        assertRejected(
+            #"{"dtype":"f32","shape":[3],"offset":0}"#, transport: .binary,
+            attachment: Support.littleEndianBytes([1, 2]), mention: "attachment")
     }
 
     func testRankZeroAndRankFiveAreRejected() {
         assertRejected(#"{"dtype":"f32","shape":[],"data":""}"#, mention: "rank")
         assertRejected(#"{"dtype":"f32","shape":[1,1,1,1,1],"data":"AACAPw=="}"#, mention: "rank")
-        assertRejected(#"{"dtype":"f32","shape":[1,1,1,1,1],"offset":0}"#, transport: .binary,
-                       attachment: Support.littleEndianBytes([1]), mention: "rank")
+        assertRejected(
+            #"{"dtype":"f32","shape":[1,1,1,1,1],"offset":0}"#, transport: .binary,
+            attachment: Support.littleEndianBytes([1]), mention: "rank")
     }
 
     func testNegativeDimensionsAreRejected() {
@@ -161,24 +173,27 @@ final class TensorCodecTests: XCTestCase {
 
     func testNaNAndInfinityAreRejectedUnderBinary() {
         for bad: Float in [.nan, .infinity, -.infinity] {
-            assertRejected(#"{"dtype":"f32","shape":[2],"offset":0}"#, transport: .binary,
-                           attachment: Support.littleEndianBytes([bad, 1]), mention: "value 0")
+            assertRejected(
+                #"{"dtype":"f32","shape":[2],"offset":0}"#, transport: .binary,
+                attachment: Support.littleEndianBytes([bad, 1]), mention: "value 0")
         }
     }
 
     func testMisalignedOffsetIsRejected() {
         let attachment = Support.littleEndianBytes([1, 2, 3])
         for offset in [1, 2, 3, 6] {
-            assertRejected(#"{"dtype":"f32","shape":[1],"offset":\#(offset)}"#, transport: .binary, attachment: attachment,
-                           mention: "misaligned")
+            assertRejected(
+                #"{"dtype":"f32","shape":[1],"offset":\#(offset)}"#, transport: .binary, attachment: attachment,
+                mention: "misaligned")
         }
     }
 
     func testOutOfRangeOffsetsAreRejected() {
         let attachment = Support.littleEndianBytes([1, 2])
         for offset in [-4, 4, 8, 12, 4096] {
-            assertRejected(#"{"dtype":"f32","shape":[2],"offset":\#(offset)}"#, transport: .binary, attachment: attachment,
-                           mention: "outside")
+            assertRejected(
+                #"{"dtype":"f32","shape":[2],"offset":\#(offset)}"#, transport: .binary, attachment: attachment,
+                mention: "outside")
         }
     }
 
@@ -189,8 +204,9 @@ final class TensorCodecTests: XCTestCase {
     }
 
     func testDataAndOffsetTogetherAreRejected() {
-        assertRejected(#"{"dtype":"f32","shape":[1],"data":"AACAPw==","offset":0}"#, transport: .binary,
-                       attachment: Support.littleEndianBytes([1]), mention: "both")
+        assertRejected(
+            #"{"dtype":"f32","shape":[1],"data":"AACAPw==","offset":0}"#, transport: .binary,
+            attachment: Support.littleEndianBytes([1]), mention: "both")
     }
 
     func testNeitherDataNorOffsetIsRejected() {
@@ -214,7 +230,8 @@ final class TensorCodecTests: XCTestCase {
     }
 
     func testTensorErrorsInResultsNameTheirPath() {
-        let json = #"{"jsonrpc":"2.0","id":4,"result":{"output":{"dtype":"f32","shape":[1],"data":"\#(Support.base64([.nan]))"}}}"#
+        let json =
+            #"{"jsonrpc":"2.0","id":4,"result":{"output":{"dtype":"f32","shape":[1],"data":"\#(Support.base64([.nan]))"}}}"#
         Support.assertRPCError(RPCErrorCode.invalidParams, mentions: ["result.output", "NaN"]) {
             _ = try MessageCodec().decode(RPCResult<ForwardResult>.self, from: Support.frame(json))
         }

@@ -39,7 +39,8 @@ final class PrincipalSubspaceTests: XCTestCase {
         let c = moments.covariance
         for i in 0..<d {
             for j in 0..<d {
-                let expected = (0..<rows).map { (x[$0 * d + i] - mean[i]) * (x[$0 * d + j] - mean[j]) }.reduce(0, +) / Double(rows)
+                let expected =
+                    (0..<rows).map { (x[$0 * d + i] - mean[i]) * (x[$0 * d + j] - mean[j]) }.reduce(0, +) / Double(rows)
                 XCTAssertEqual(c[i * d + j], expected, accuracy: 1e-10, "covariance[\(i), \(j)]")
                 XCTAssertEqual(c[i * d + j], c[j * d + i], "symmetric")
             }
@@ -76,7 +77,9 @@ final class PrincipalSubspaceTests: XCTestCase {
         var values: [Float] = []
         for r in 0..<rows {
             let t = Double(r)
-            for j in 0..<d { values.append(Float(sin(t * 0.1 + Double(j) * 0.4) + 0.3 * cos(t * 0.37 * Double(j + 1)) + 0.05 * Double(j))) }
+            for j in 0..<d {
+                values.append(Float(sin(t * 0.1 + Double(j) * 0.4) + 0.3 * cos(t * 0.37 * Double(j + 1)) + 0.05 * Double(j)))
+            }
         }
         var moments = SecondMoments(dimension: d)
         values.withUnsafeBufferPointer { moments.add($0, rows: rows) }

@@ -22,11 +22,14 @@ final class AtomicFileWriterTests: XCTestCase {
 
     /// Runs `body` with each temporary-file strategy in turn: unnamed (O_TMPFILE) and the
     /// named fallback. (One at a time: a live writer's temporary file must not be counted.)
-    private func withEachWriter(path: String? = nil, mode: mode_t = 0o644,
-                                _ body: (AtomicFileWriter, Int) throws -> Void) throws {
+    private func withEachWriter(
+        path: String? = nil, mode: mode_t = 0o644,
+        _ body: (AtomicFileWriter, Int) throws -> Void
+    ) throws {
         for unnamed in [true, false] {
-            try body(try AtomicFileWriter(path: path ?? target, mode: mode, allowUnnamedTemporary: unnamed),
-                     unnamed ? 0 : 1)
+            try body(
+                try AtomicFileWriter(path: path ?? target, mode: mode, allowUnnamedTemporary: unnamed),
+                unnamed ? 0 : 1)
         }
     }
 
@@ -49,7 +52,7 @@ final class AtomicFileWriterTests: XCTestCase {
             try directory.file("out.txt", "old")
             try writer.write("partial")
             writer.abort()
-            writer.abort() // idempotent
+            writer.abort()  // idempotent
             XCTAssertEqual(try directory.contents("out.txt"), "old")
             XCTAssertEqual(try directory.entries(), ["out.txt"])
             XCTAssertThrowsError(try writer.write("more"))
@@ -102,8 +105,10 @@ final class AtomicFileWriterTests: XCTestCase {
         }
     }
 
-    private func assertFileError<T>(_ expression: @autoclosure () throws -> T, path: String, contains fragments: [String],
-                                    line: UInt = #line) {
+    private func assertFileError<T>(
+        _ expression: @autoclosure () throws -> T, path: String, contains fragments: [String],
+        line: UInt = #line
+    ) {
         XCTAssertThrowsError(try expression(), line: line) { error in
             guard let error = error as? FileError else { return XCTFail("not a FileError: \(error)", line: line) }
             XCTAssertEqual(error.path, path, line: line)

@@ -7,9 +7,11 @@ final class SemanticVersionTests: XCTestCase {
         XCTAssertEqual([v.major, v.minor, v.patch], [1, 20, 3])
         XCTAssertEqual(v.description, "1.20.3")
         XCTAssertNotNil(SemanticVersion("0.0.0"))
-        for bad in ["", "1", "1.2", "1.2.3.4", "1..3", ".1.2", "1.2.", "a.b.c", "1.2.3-beta", "1.2.3+build", "v1.2.3",
-                    " 1.2.3", "1.2.3 ", "-1.2.3", "+1.2.3", "1.٢.3", "99999999999999999999.0.0",
-                    "1.2." + String(repeating: "0", count: 28) + "1"] {
+        for bad in [
+            "", "1", "1.2", "1.2.3.4", "1..3", ".1.2", "1.2.", "a.b.c", "1.2.3-beta", "1.2.3+build", "v1.2.3",
+            " 1.2.3", "1.2.3 ", "-1.2.3", "+1.2.3", "1.٢.3", "99999999999999999999.0.0",
+            "1.2." + String(repeating: "0", count: 28) + "1",
+        ] {
             XCTAssertNil(SemanticVersion(bad), bad)
         }
     }

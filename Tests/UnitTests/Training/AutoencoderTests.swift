@@ -7,7 +7,8 @@ import XCTest
 /// PluginKit's real session in-process.
 final class AutoencoderTests: XCTestCase {
     private func model(window: Int = 8, interface: Int = 2) throws
-        -> (Autoencoder, InProcessPlugin<LinearTestEncoder>, InProcessPlugin<LinearTestDecoder>) {
+        -> (Autoencoder, InProcessPlugin<LinearTestEncoder>, InProcessPlugin<LinearTestDecoder>)
+    {
         let encoder = try InProcessPlugin<LinearTestEncoder>(), decoder = try InProcessPlugin<LinearTestDecoder>()
         let model = Autoencoder(encoder: encoder, decoder: decoder)
         try model.configure(windowSize: window, interfaceSize: interface, seed: 7, encoderParameters: [:], decoderParameters: [:])
@@ -45,8 +46,10 @@ final class AutoencoderTests: XCTestCase {
         XCTAssertTrue(encoder.info?.supports(PluginCapability.fit) ?? false)
         let w = 8
         let identity: [Float] = (0..<(w * w)).map { $0 % (w + 1) == 0 ? 1 : 0 }
-        try model.fit(FitParams(count: 10, mean: Tensor(shape: [w], values: [Float](repeating: 0, count: w)),
-                                covariance: Tensor(shape: [w, w], values: identity)))
+        try model.fit(
+            FitParams(
+                count: 10, mean: Tensor(shape: [w], values: [Float](repeating: 0, count: w)),
+                covariance: Tensor(shape: [w, w], values: identity)))
         XCTAssertEqual(encoder.sent.last, MethodName.fit)
         XCTAssertEqual(decoder.sent.last, MethodName.fit)
     }
@@ -58,10 +61,13 @@ final class AutoencoderTests: XCTestCase {
         // The decoder is configured for 3 features while the model expects 2: its input is refused by PluginKit,
         // so configure the decoder's output wrongly instead (window 9 where the model says 8).
         try model.configure(windowSize: 8, interfaceSize: 2, seed: 1, encoderParameters: [:], decoderParameters: [:])
-        _ = try decoder.call(MethodName.configure, ConfigureParams(inputShape: [2], outputShape: [9], seed: 1, parameters: [:]),
-                             as: ConfigureResult.self)
+        _ = try decoder.call(
+            MethodName.configure, ConfigureParams(inputShape: [2], outputShape: [9], seed: 1, parameters: [:]),
+            as: ConfigureResult.self)
         XCTAssertThrowsError(try model.trainStep(batch(rows: 4))) { error in
-            guard case .protocolViolation(let plugin, let method, let reason)? = error as? PluginError else { return XCTFail("\(error)") }
+            guard case .protocolViolation(let plugin, let method, let reason)? = error as? PluginError else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(plugin, "decoder 'linear-test'")
             XCTAssertEqual(method, MethodName.forward)
             XCTAssertTrue(reason.contains("[4, 9]") && reason.contains("[4, 8]"), reason)

@@ -19,8 +19,9 @@ final class InProcessPlugin<Plugin: NeuralNetworkPlugin>: PluginChannel {
     var peakRSSKilobytes: Int? { nil }
 
     init(transport: TensorTransport = .binary) throws {
-        let result = try call(MethodName.initialize, InitializeParams(role: Plugin.role, transports: [transport]),
-                              as: InitializeResult.self)
+        let result = try call(
+            MethodName.initialize, InitializeParams(role: Plugin.role, transports: [transport]),
+            as: InitializeResult.self)
         codec = MessageCodec(transport: result.transport)
         info = result
     }

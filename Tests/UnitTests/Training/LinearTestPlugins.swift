@@ -5,7 +5,7 @@ import PluginProtocol
 enum LinearTestEncoder: NeuralNetworkPlugin {
     static let name = "linear-test", version = "1.0.0", role = PluginRole.encoder
     static let parameters: ParameterSchema = [
-        "learning_rate": ParameterSpec(.number, default: .number(1e-2), minimum: 0, description: "Adam step size"),
+        "learning_rate": ParameterSpec(.number, default: .number(1e-2), minimum: 0, description: "Adam step size")
     ]
     static func build(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
         Sequential([Dense(inputSize: c.inputSize, outputSize: c.outputSize, activation: .linear, name: "out", rng: &rng)])

@@ -16,7 +16,8 @@ final class TrainerTests: XCTestCase {
     }
 
     private func model(learningRate: Double = 1e-2) throws -> Autoencoder {
-        let model = Autoencoder(encoder: try InProcessPlugin<LinearTestEncoder>(), decoder: try InProcessPlugin<LinearTestDecoder>())
+        let model = Autoencoder(
+            encoder: try InProcessPlugin<LinearTestEncoder>(), decoder: try InProcessPlugin<LinearTestDecoder>())
         let knobs: [String: JSONValue] = ["learning_rate": .number(learningRate)]
         try model.configure(windowSize: window, interfaceSize: 3, seed: 3, encoderParameters: knobs, decoderParameters: knobs)
         return model
@@ -35,8 +36,9 @@ final class TrainerTests: XCTestCase {
         let trainer = Trainer(epochs: 2, batchSize: 16, seed: 5, patience: 0)
         let (a, b) = (try model(), try model())
         let (training, validation) = (windows(200, phase: 0), windows(80, phase: 2))
-        XCTAssertEqual(try trainer.train(a, training: training, validation: validation).validationMSE,
-                       try trainer.train(b, training: training, validation: validation).validationMSE)
+        XCTAssertEqual(
+            try trainer.train(a, training: training, validation: validation).validationMSE,
+            try trainer.train(b, training: training, validation: validation).validationMSE)
         XCTAssertEqual(try a.exportState().encoder, try b.exportState().encoder)
     }
 
@@ -51,7 +53,8 @@ final class TrainerTests: XCTestCase {
         XCTAssertLessThanOrEqual(result.epochs.count, 3, "patience 2 stops after two epochs without progress")
         XCTAssertEqual(result.validationMSE, initial)
         trainer.inferenceBatch = 7
-        XCTAssertEqual(try trainer.evaluate(model, validation), initial, accuracy: initial * 1e-5, "the starting weights are back")
+        XCTAssertEqual(
+            try trainer.evaluate(model, validation), initial, accuracy: initial * 1e-5, "the starting weights are back")
     }
 
     /// A crash mid-epoch: the plugin is relaunched, both models go back to the epoch's start,
@@ -87,8 +90,10 @@ final class TrainerTests: XCTestCase {
         let model = Autoencoder(encoder: encoder, decoder: try InProcessPlugin<LinearTestDecoder>())
         try model.configure(windowSize: window, interfaceSize: 3, seed: 3, encoderParameters: [:], decoderParameters: [:])
         encoder.crash(during: MethodName.forward)
-        XCTAssertThrowsError(try Trainer(epochs: 2, batchSize: 16, seed: 1, patience: 0)
-            .train(model, training: windows(100, phase: 0), validation: nil)) { error in
+        XCTAssertThrowsError(
+            try Trainer(epochs: 2, batchSize: 16, seed: 1, patience: 0)
+                .train(model, training: windows(100, phase: 0), validation: nil)
+        ) { error in
             guard case .crashed? = error as? PluginError else { return XCTFail("\(error)") }
         }
     }

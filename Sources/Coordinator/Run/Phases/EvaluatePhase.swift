@@ -9,22 +9,27 @@ struct EvaluationOutcome {
 extension FeatureExtractionRun {
     /// Features of the input (and of the evaluation data), and reconstructions with their
     /// errors against the window mean and PCA of the same size.
-    func evaluate(_ model: Autoencoder, _ data: PreparedData, baseline: PCABaseline?, outputs: StagedOutputs) throws -> EvaluationOutcome {
+    func evaluate(_ model: Autoencoder, _ data: PreparedData, baseline: PCABaseline?, outputs: StagedOutputs) throws
+        -> EvaluationOutcome
+    {
         let writers = ResultWriters(model: model, batch: 4096)
         var outcome = EvaluationOutcome()
         if let path = config.outputFile {
-            let seconds = try writers.writeFeatures(data.inputWindows, table: data.input, forceDate: config.forceDate, to: outputs.stage(path))
+            let seconds = try writers.writeFeatures(
+                data.inputWindows, table: data.input, forceDate: config.forceDate, to: outputs.stage(path))
             outcome.encodeWindowsPerSecond = Double(data.inputWindows.count) / max(seconds, 1e-9)
             outcome.written.append(path)
         }
         if let path = config.evaluateEncoder {
-            try writers.writeFeatures(data.evaluationWindows, table: data.evaluation, forceDate: config.forceDate, to: outputs.stage(path))
+            try writers.writeFeatures(
+                data.evaluationWindows, table: data.evaluation, forceDate: config.forceDate, to: outputs.stage(path))
             outcome.written.append(path)
         }
         if model.decoder != nil {
-            outcome.metrics = try writers.reconstruct(data.evaluationWindows, table: data.evaluation, stats: data.stats,
-                                                      pcaBaseline: try baseline?.windowMSE(rank: model.interfaceSize, on: data.evaluationWindows),
-                                                      forceDate: config.forceDate, to: config.evaluateDecoder.map(outputs.stage))
+            outcome.metrics = try writers.reconstruct(
+                data.evaluationWindows, table: data.evaluation, stats: data.stats,
+                pcaBaseline: try baseline?.windowMSE(rank: model.interfaceSize, on: data.evaluationWindows),
+                forceDate: config.forceDate, to: config.evaluateDecoder.map(outputs.stage))
             if let path = config.evaluateDecoder { outcome.written.append(path) }
         }
         return outcome

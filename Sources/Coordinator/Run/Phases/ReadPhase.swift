@@ -15,9 +15,12 @@ struct RunInputs {
 extension FeatureExtractionRun {
     /// Refuses up front what could only fail at the end: an output that cannot be written.
     func checkOutputsWritable() throws {
-        try StagedOutputs.checkWritable([config.outputFile, config.evaluateEncoder, config.evaluateDecoder, config.saveEncoder,
-                                         config.saveDecoder, config.saveConfig, config.saveLog].compactMap { $0 }
-                                            .filter { !RemoteModels.isRemote($0) })
+        try StagedOutputs.checkWritable(
+            [
+                config.outputFile, config.evaluateEncoder, config.evaluateDecoder, config.saveEncoder,
+                config.saveDecoder, config.saveConfig, config.saveLog,
+            ].compactMap { $0 }
+                .filter { !RemoteModels.isRemote($0) })
     }
 
     /// Models are read (and their signatures checked) before the data, so a bad file fails fast.
@@ -25,15 +28,20 @@ extension FeatureExtractionRun {
         let encoderModel = try config.loadEncoder.map { try loadModel($0, audit: audit) }
         let decoderModel = try config.loadDecoder.map { try loadModel($0, audit: audit) }
         if let e = encoderModel, let d = decoderModel, (e.windowSize, e.interfaceSize) != (d.windowSize, d.interfaceSize) {
-            throw ModelMismatch(path: config.loadDecoder!, reason:
-                "window \(d.windowSize) / interface \(d.interfaceSize) does not fit the encoder's window \(e.windowSize) / interface \(e.interfaceSize)")
+            throw ModelMismatch(
+                path: config.loadDecoder!,
+                reason:
+                    "window \(d.windowSize) / interface \(d.interfaceSize) does not fit the encoder's window \(e.windowSize) / interface \(e.interfaceSize)"
+            )
         }
         let windowSize = encoderModel?.windowSize ?? config.windowSize
         if let e = encoderModel, e.windowSize != config.windowSize {
             env.info("using the model's window size \(e.windowSize) (the configuration says \(config.windowSize))")
         }
         let data = try PreparedData.load(config, windowSize: windowSize, modelStats: encoderModel?.normalization, info: env.info)
-        env.info("read \(data.input.rowCount) rows x \(data.input.columnNames.count) column(s) [\(data.input.columnNames.joined(separator: ", "))]: \(data.inputWindows.count) windows of \(windowSize)")
+        env.info(
+            "read \(data.input.rowCount) rows x \(data.input.columnNames.count) column(s) [\(data.input.columnNames.joined(separator: ", "))]: \(data.inputWindows.count) windows of \(windowSize)"
+        )
         return RunInputs(encoderModel: encoderModel, decoderModel: decoderModel, windowSize: windowSize, data: data)
     }
 }

@@ -14,12 +14,14 @@ extension FeatureExtractionRun {
         let encoderModel = inputs.encoderModel!, decoderModel = inputs.decoderModel
         try encoderModel.checkCompatible(with: model.encoder.info!, path: config.loadEncoder!)
         if let decoderModel, let d = model.decoder { try decoderModel.checkCompatible(with: d.info!, path: config.loadDecoder!) }
-        try model.configure(windowSize: inputs.windowSize, interfaceSize: encoderModel.interfaceSize, seed: config.seed,
-                            encoderParameters: encoderModel.parameters, decoderParameters: decoderModel?.parameters ?? [:])
+        try model.configure(
+            windowSize: inputs.windowSize, interfaceSize: encoderModel.interfaceSize, seed: config.seed,
+            encoderParameters: encoderModel.parameters, decoderParameters: decoderModel?.parameters ?? [:])
         do {
             try model.importState(encoder: encoderModel.state, decoder: decoderModel?.state)
         } catch let PluginError.remoteError(plugin, _, error) where error.code == RPCErrorCode.stateMismatch {
-            throw ModelMismatch(path: plugin.hasPrefix("encoder") ? config.loadEncoder! : config.loadDecoder!, reason: error.message)
+            throw ModelMismatch(
+                path: plugin.hasPrefix("encoder") ? config.loadEncoder! : config.loadDecoder!, reason: error.message)
         }
         env.info("loaded \(config.loadEncoder!)" + (config.loadDecoder.map { " and \($0)" } ?? ""))
         return TrainingOutcome()
@@ -34,14 +36,17 @@ extension FeatureExtractionRun {
         let data = inputs.data, training = data.training!
         var outcome = TrainingOutcome()
         func train(_ size: Int) throws -> Double {
-            try model.configure(windowSize: inputs.windowSize, interfaceSize: size, seed: config.seed,
-                                encoderParameters: encoderParameters, decoderParameters: decoderParameters)
+            try model.configure(
+                windowSize: inputs.windowSize, interfaceSize: size, seed: config.seed,
+                encoderParameters: encoderParameters, decoderParameters: decoderParameters)
             if let baseline { try model.fit(baseline.fitParams) }
             let result = try trainer.train(model, training: training, validation: data.validation)
             outcome.results.append(result)
             let mse = try result.validationMSE ?? trainer.evaluate(model, training)
             var line = "interface \(size): \(result.epochs.count) epoch(s), validation MSE \(Self.format(mse))"
-            if let pca = try baseline?.windowMSE(rank: size, on: data.validation ?? training), let reference = Self.mean(pca), reference > 0 {
+            if let pca = try baseline?.windowMSE(rank: size, on: data.validation ?? training), let reference = Self.mean(pca),
+                reference > 0
+            {
                 line += " (PCA-\(size): \(Self.format(reference)), ratio \(Self.format(ratio: mse / reference)))"
             }
             env.info(line)
@@ -51,13 +56,18 @@ extension FeatureExtractionRun {
             _ = try train(config.initialSize)
             return outcome
         }
-        let search = InterfaceSearch(initial: config.initialSize, step: config.stepSize, threshold: threshold,
-                                     growing: config.incrementalSearch, windowSize: inputs.windowSize)
+        let search = InterfaceSearch(
+            initial: config.initialSize, step: config.stepSize, threshold: threshold,
+            growing: config.incrementalSearch, windowSize: inputs.windowSize)
         let (steps, chosen) = try search.run(train)
         outcome.search = steps
         for step in steps {
-            env.remoteLog?.log("search.step", ["interface_size": step.interfaceSize, "validation_mse": step.validationMSE,
-                                               "met_threshold": step.metThreshold])
+            env.remoteLog?.log(
+                "search.step",
+                [
+                    "interface_size": step.interfaceSize, "validation_mse": step.validationMSE,
+                    "met_threshold": step.metThreshold,
+                ])
         }
         if model.interfaceSize != chosen { _ = try train(chosen) }  // same seed: the same model again
         env.info("interface size search chose \(chosen)")
@@ -66,12 +76,17 @@ extension FeatureExtractionRun {
 
     /// The configured trainer, reporting epochs and restarts to the display and the remote log.
     private func makeTrainer() -> Trainer {
-        var trainer = Trainer(epochs: config.epochs, batchSize: config.batchSize, seed: config.seed, patience: config.earlyStoppingPatience)
+        var trainer = Trainer(
+            epochs: config.epochs, batchSize: config.batchSize, seed: config.seed, patience: config.earlyStoppingPatience)
         let progress = env.progress, remoteLog = env.remoteLog
         trainer.onEpoch = { r in
             progress(r)
-            remoteLog?.log("epoch", ["interface_size": r.interfaceSize, "epoch": r.epoch, "training_mse": r.trainingMSE,
-                                     "validation_mse": r.validationMSE ?? NSNull(), "seconds": r.seconds])
+            remoteLog?.log(
+                "epoch",
+                [
+                    "interface_size": r.interfaceSize, "epoch": r.epoch, "training_mse": r.trainingMSE,
+                    "validation_mse": r.validationMSE ?? NSNull(), "seconds": r.seconds,
+                ])
         }
         trainer.restarts = config.pluginRestarts
         let info = env.info, restarts = config.pluginRestarts

@@ -1,5 +1,4 @@
 import PluginKit
-import PluginProtocol
 
 /// One dense layer without activation from the window to the interface: with a decoder it is a
 /// linear autoencoder, which learns the windows' principal subspace, as PCA does.
@@ -9,7 +8,8 @@ enum LinearEncoder: NeuralNetworkPlugin {
     static let version = ManifestIdentity.version
     static let role = ManifestIdentity.role
     static let parameters: ParameterSchema = [
-        "learning_rate": ParameterSpec(.number, default: .number(1e-2), minimum: 1e-8, maximum: 1, description: "Adam step size."),
+        "learning_rate": ParameterSpec(
+            .number, default: .number(1e-2), minimum: 1e-8, maximum: 1, description: "Adam step size."),
         "l2_reg": ParameterSpec(.number, default: .number(0), minimum: 0, maximum: 1, description: "L2 penalty on the weights."),
     ]
 
