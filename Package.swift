@@ -7,6 +7,42 @@ import PackageDescription
 // Each target lists exactly the modules it imports, no more: scripts/check-imports (run by
 // scripts/test) fails on an undeclared import or an unused dependency.
 // Linux only: the sandbox (seccomp, Landlock, namespaces) and the launcher are Linux APIs.
+/// A bundled plugin family: an encoder and a decoder in Plugins/Encoders/<folder> and
+/// Plugins/Decoders/<folder>, built as the executables `fe-encoder-<name>` and `fe-decoder-<name>`
+/// that their plugin.json files name. Each depends on PluginKit alone, as a third party's plugin
+/// does, and takes its name, version and role from its plugin.json (ManifestIdentity).
+struct Family {
+    let folder: String
+    let name: String
+
+    /// (role as the executable names it, as folders and targets name it)
+    private static let roles = [("encoder", "Encoder"), ("decoder", "Decoder")]
+
+    var products: [Product] {
+        Self.roles.map { role, Role in .executable(name: "fe-\(role)-\(name)", targets: [Role + folder]) }
+    }
+
+    var targets: [Target] {
+        Self.roles.map { _, Role in
+            .executableTarget(name: Role + folder, dependencies: ["PluginKit"], path: "Plugins/\(Role)s/\(folder)",
+                              plugins: ["ManifestIdentity"])
+        }
+    }
+}
+
+/// Adding a family: its two folders, and one line here.
+let bundledFamilies = [
+    Family(folder: "ANN", name: "ann"),
+    // The sequence families (any encoder fits any decoder).
+    Family(folder: "CNN", name: "cnn"),
+    Family(folder: "LSTM", name: "lstm"),
+    Family(folder: "Transformer", name: "transformer"),
+    // Closed form: PCA of the training windows (the optimal linear autoencoder), and PCA plus
+    // jumps picked by matching pursuit, for heavy-tailed series such as prices.
+    Family(folder: "PCA", name: "pca"),
+    Family(folder: "Jumps", name: "jumps"),
+]
+
 let package = Package(
     name: "feature-extractor",
     products: [
@@ -17,20 +53,8 @@ let package = Package(
         // Generates a plugin's name, version and role from its plugin.json (BuildPlugins/ManifestIdentity).
         .plugin(name: "ManifestIdentity", targets: ["ManifestIdentity"]),
         .executable(name: "feature-extractor", targets: ["FeatureExtractor"]),
-        .executable(name: "fe-encoder-ann", targets: ["EncoderANN"]),
-        .executable(name: "fe-decoder-ann", targets: ["DecoderANN"]),
-        .executable(name: "fe-encoder-cnn", targets: ["EncoderCNN"]),
-        .executable(name: "fe-decoder-cnn", targets: ["DecoderCNN"]),
-        .executable(name: "fe-encoder-lstm", targets: ["EncoderLSTM"]),
-        .executable(name: "fe-decoder-lstm", targets: ["DecoderLSTM"]),
-        .executable(name: "fe-encoder-transformer", targets: ["EncoderTransformer"]),
-        .executable(name: "fe-decoder-transformer", targets: ["DecoderTransformer"]),
-        .executable(name: "fe-encoder-pca", targets: ["EncoderPCA"]),
-        .executable(name: "fe-decoder-pca", targets: ["DecoderPCA"]),
-        .executable(name: "fe-encoder-jumps", targets: ["EncoderJumps"]),
-        .executable(name: "fe-decoder-jumps", targets: ["DecoderJumps"]),
         .executable(name: "fe-sandbox", targets: ["SandboxLauncher"]),
-    ],
+    ] + bundledFamilies.flatMap(\.products),
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
@@ -60,33 +84,6 @@ let package = Package(
         .executableTarget(name: "ManifestIdentityTool", dependencies: ["PluginProtocol", "FeatureExtractorSupport"], path: "BuildPlugins/ManifestIdentityTool"),
         .plugin(name: "ManifestIdentity", capability: .buildTool(), dependencies: ["ManifestIdentityTool"],
                 path: "BuildPlugins/ManifestIdentity"),
-        // The closed-form family: PCA of the training windows (the optimal linear autoencoder).
-        .executableTarget(name: "EncoderPCA", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Encoders/PCA",
-                          plugins: ["ManifestIdentity"]),
-        .executableTarget(name: "DecoderPCA", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Decoders/PCA",
-                          plugins: ["ManifestIdentity"]),
-        // PCA plus jumps picked by matching pursuit: closed form, for heavy-tailed series such as prices.
-        .executableTarget(name: "EncoderJumps", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Encoders/Jumps",
-                          plugins: ["ManifestIdentity"]),
-        .executableTarget(name: "DecoderJumps", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Decoders/Jumps",
-                          plugins: ["ManifestIdentity"]),
-        .executableTarget(name: "EncoderANN", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Encoders/ANN",
-                          plugins: ["ManifestIdentity"]),
-        .executableTarget(name: "DecoderANN", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Decoders/ANN",
-                          plugins: ["ManifestIdentity"]),
-        // The sequence families: CNN, LSTM and transformer encoders and decoders (any encoder fits any decoder).
-        .executableTarget(name: "EncoderCNN", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Encoders/CNN",
-                          plugins: ["ManifestIdentity"]),
-        .executableTarget(name: "DecoderCNN", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Decoders/CNN",
-                          plugins: ["ManifestIdentity"]),
-        .executableTarget(name: "EncoderLSTM", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Encoders/LSTM",
-                          plugins: ["ManifestIdentity"]),
-        .executableTarget(name: "DecoderLSTM", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Decoders/LSTM",
-                          plugins: ["ManifestIdentity"]),
-        .executableTarget(name: "EncoderTransformer", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Encoders/Transformer",
-                          plugins: ["ManifestIdentity"]),
-        .executableTarget(name: "DecoderTransformer", dependencies: ["PluginKit", "PluginProtocol"], path: "Plugins/Decoders/Transformer",
-                          plugins: ["ManifestIdentity"]),
         .target(name: "PluginHost", dependencies: [
             "PluginProtocol", "CProcessSpawn", "FeatureExtractorSupport",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -102,7 +99,7 @@ let package = Package(
         .target(name: "RemoteAuth", dependencies: ["FeatureExtractorSupport", .product(name: "Crypto", package: "swift-crypto")]),
         // The reference HTTPS endpoint for configs, models and logs (`feature-extractor serve`).
         .target(name: "Server", dependencies: [
-            "RemoteAuth", "StateStore",
+            "RemoteAuth", "StateStore", "FeatureExtractorSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -141,5 +138,5 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["Coordinator", "PluginHost", "PluginProtocol", "StateStore", "RemoteClient", "RemoteAuth", "TestSupport"]),
         .testTarget(name: "SystemTests", dependencies: ["TestSupport", "StateStore", "RemoteClient"]),
         .testTarget(name: "AcceptanceTests", dependencies: ["TestSupport"]),
-    ]
+    ] + bundledFamilies.flatMap(\.targets)
 )

@@ -11,12 +11,8 @@ extension ToolCommand {
     func run() throws {
         do {
             try execute()
-        } catch let error as ValidationError {
-            throw error
-        } catch let exit as ExitCode {
-            throw exit
         } catch {
-            throw ExitCodes.fail(error)
+            throw ExitCodes.reported(error)
         }
     }
 }
@@ -30,12 +26,19 @@ extension AsyncToolCommand {
     func run() async throws {
         do {
             try await execute()
-        } catch let error as ValidationError {
-            throw error
-        } catch let exit as ExitCode {
-            throw exit
         } catch {
-            throw ExitCodes.fail(error)
+            throw ExitCodes.reported(error)
+        }
+    }
+}
+
+extension ExitCodes {
+    /// What a command's `run()` throws for `error`: usage errors and exits as they are (the
+    /// argument parser prints usage or exits), anything else printed and mapped to its code.
+    static func reported(_ error: any Error) -> any Error {
+        switch error {
+        case is ValidationError, is ExitCode: error
+        default: fail(error)
         }
     }
 }

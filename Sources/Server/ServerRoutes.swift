@@ -1,4 +1,5 @@
 import Crypto
+import FeatureExtractorSupport
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -110,10 +111,11 @@ struct ServerRoutes {
         // Content-addressed: write once under the digest, atomically.
         let path = modelPath(digest)
         if !FileManager.default.fileExists(atPath: path) {
-            let temp = path + ".tmp-\(UUID().uuidString)"
-            try context.body.write(to: URL(fileURLWithPath: temp))
-            guard rename(temp, path) == 0 else {
-                unlink(temp); throw APIError(status: .internalServerError, message: "storage failed")
+            do {
+                // An unnamed temporary file until it is complete: a crash leaves nothing behind.
+                try AtomicFileWriter.write(context.body, to: path, mode: 0o600)
+            } catch {
+                throw APIError(status: .internalServerError, message: "storage failed")
             }
         }
         do {

@@ -1,5 +1,4 @@
 import PluginKit
-import PluginProtocol
 
 /// Fully connected decoder, the encoder's mirror: interface -> widening hidden layers -> window.
 enum ANNDecoder: NeuralNetworkPlugin {

@@ -1,5 +1,4 @@
 import PluginKit
-import PluginProtocol
 
 /// 1-D convolutional decoder, the CNN encoder's mirror: interface -> transposed convolutions -> window.
 enum CNNDecoder: NeuralNetworkPlugin {

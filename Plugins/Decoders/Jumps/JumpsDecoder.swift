@@ -1,5 +1,4 @@
 import PluginKit
-import PluginProtocol
 
 /// Rebuilds a window from principal coordinates and (position, size) pairs of
 /// steps, as the `jumps` encoder chose them. Fitted in closed form; nothing to train.

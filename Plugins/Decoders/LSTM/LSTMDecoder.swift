@@ -1,5 +1,4 @@
 import PluginKit
-import PluginProtocol
 
 /// LSTM decoder, the LSTM encoder's mirror: interface -> LSTM over a short sequence -> window.
 enum LSTMDecoder: NeuralNetworkPlugin {

@@ -1,5 +1,4 @@
 import PluginKit
-import PluginProtocol
 
 /// The optimal linear decoder: the training windows' mean plus the principal
 /// components weighted by the features, fitted in closed form.

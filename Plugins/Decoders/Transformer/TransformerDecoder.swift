@@ -1,5 +1,4 @@
 import PluginKit
-import PluginProtocol
 
 /// Transformer decoder, the transformer encoder's mirror: interface -> attention blocks over patches -> window.
 enum TransformerDecoder: NeuralNetworkPlugin {

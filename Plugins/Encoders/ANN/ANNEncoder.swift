@@ -1,5 +1,4 @@
 import PluginKit
-import PluginProtocol
 
 /// Fully connected encoder: window -> tapering hidden layers -> interface.
 enum ANNEncoder: NeuralNetworkPlugin {

@@ -1,5 +1,4 @@
 import PluginKit
-import PluginProtocol
 
 /// 1-D convolutional encoder: window -> strided convolutions -> linear interface.
 enum CNNEncoder: NeuralNetworkPlugin {

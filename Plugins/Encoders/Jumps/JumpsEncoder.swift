@@ -1,5 +1,4 @@
 import PluginKit
-import PluginProtocol
 
 /// Principal components plus the largest jumps: PCA of the training windows for
 /// the smooth part, then (position, size) pairs of steps picked by matching

@@ -1,5 +1,4 @@
 import PluginKit
-import PluginProtocol
 
 /// LSTM encoder: the window read as a short sequence of DCT coefficient groups -> LSTM -> linear interface.
 enum LSTMEncoder: NeuralNetworkPlugin {

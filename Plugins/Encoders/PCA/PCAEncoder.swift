@@ -1,5 +1,4 @@
 import PluginKit
-import PluginProtocol
 
 /// The optimal linear encoder: a window's coordinates along the leading
 /// principal components of the training windows, fitted in closed form.

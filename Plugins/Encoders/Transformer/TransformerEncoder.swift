@@ -1,5 +1,4 @@
 import PluginKit
-import PluginProtocol
 
 /// Transformer encoder: the window as a sequence of patches -> pre-norm attention blocks -> linear interface.
 enum TransformerEncoder: NeuralNetworkPlugin {

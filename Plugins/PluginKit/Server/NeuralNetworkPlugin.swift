@@ -6,7 +6,8 @@ import PluginProtocol
 ///
 /// ```swift
 /// enum MyEncoder: NeuralNetworkPlugin {
-///     static let name = "my-encoder", version = "1.0.0", role = PluginRole.encoder
+///     // From plugin.json, through the ManifestIdentity build plugin (examples/swift-plugin).
+///     static let name = ManifestIdentity.name, version = ManifestIdentity.version, role = ManifestIdentity.role
 ///     static let parameters: ParameterSchema = ["learning_rate": ParameterSpec(.number, default: .number(1e-3), minimum: 0, description: "Adam step size")]
 ///     static func build(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
 ///         Sequential([Dense(inputSize: c.inputSize, outputSize: c.outputSize, activation: .linear, name: "out", rng: &rng)])
@@ -15,8 +16,9 @@ import PluginProtocol
 /// PluginServer.serve(MyEncoder.self)
 /// ```
 public protocol NeuralNetworkPlugin {
+    /// Must match the manifest: take it from `ManifestIdentity`, generated from plugin.json.
     static var name: String { get }
-    /// `MAJOR.MINOR.PATCH`; must match the manifest.
+    /// `MAJOR.MINOR.PATCH`; must match the manifest (`ManifestIdentity.version`).
     static var version: String { get }
     static var role: PluginRole { get }
     static var parameters: ParameterSchema { get }

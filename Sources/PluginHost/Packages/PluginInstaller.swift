@@ -1,3 +1,4 @@
+import Crypto
 import FeatureExtractorSupport
 import Foundation
 import PluginProtocol
@@ -5,6 +6,9 @@ import PluginProtocol
 /// Puts a built plugin into a plugin directory: copies the executable and writes
 /// the manifest with the executable's digest pinned.
 public enum PluginInstaller {
+    /// The largest executable installed (read whole, to hash exactly what is written).
+    static let maxExecutableBytes = 1 << 30
+
     /// - Returns: the installed package directory.
     /// With `signingKey`, the manifest names it as publisher and is signed (`plugin.json.sig`).
     @discardableResult
@@ -15,26 +19,24 @@ public enum PluginInstaller {
         var manifest = try PluginManifest.parse(
             try PluginLocator.readLimited(manifestTemplate, limit: PluginManifest.maxBytes),
             source: manifestTemplate)
-        let fm = FileManager.default
         let package = "\(pluginsDirectory)/\(manifest.role.rawValue)s/\(manifest.name)"
-        try fm.createDirectory(atPath: package, withIntermediateDirectories: true)
-        let target = package + "/" + manifest.executable
-        let temp = package + "/.\(manifest.executable).tmp-\(getpid())"
-        try? fm.removeItem(atPath: temp)
-        try fm.copyItem(atPath: executable, toPath: temp)
-        chmod(temp, 0o755)
-        manifest.sha256 = try FileDigest.sha256Hex(path: temp)
-        manifest.publisherKey = signingKey?.id ?? manifest.publisherKey
-        guard rename(temp, target) == 0 else {
-            try? fm.removeItem(atPath: temp)
-            throw PluginError.launchFailed(plugin: manifest.name, reason: "cannot install into \(package) (errno \(errno))")
+        try FileManager.default.createDirectory(atPath: package, withIntermediateDirectories: true)
+        // The digest is of the very bytes installed, which appear whole or not at all.
+        let bytes: [UInt8]
+        do {
+            bytes = try BoundedFile.read(path: executable, maxBytes: maxExecutableBytes, what: "a plugin executable")
+            try AtomicFileWriter.write(bytes, to: package + "/" + manifest.executable, mode: 0o755)
+        } catch {
+            throw PluginError.launchFailed(plugin: manifest.name, reason: "cannot install into \(package): \(error)")
         }
+        manifest.sha256 = SHA256.hash(data: bytes).hex
+        manifest.publisherKey = signingKey?.id ?? manifest.publisherKey
         let manifestPath = package + "/" + PluginManifest.fileName
-        let bytes = try manifest.encoded()
-        try writeAtomically(bytes, to: manifestPath)
+        let encoded = try manifest.encoded()
+        try writeAtomically(encoded, to: manifestPath)
         if let signingKey {
             try writeAtomically(
-                try DetachedSignature.sign(bytes, kind: .manifest, with: signingKey).encoded(), to: manifestPath + ".sig")
+                try DetachedSignature.sign(encoded, kind: .manifest, with: signingKey).encoded(), to: manifestPath + ".sig")
         } else {
             unlink(manifestPath + ".sig")  // a stale signature would not match the new manifest anyway
         }

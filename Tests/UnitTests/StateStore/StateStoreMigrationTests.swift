@@ -123,7 +123,7 @@ final class StateStoreMigrationTests: XCTestCase {
         let directory = try StateStoreTestDirectory()
         let raw = try database(at: allSteps[2], in: directory)
         let key = Data(repeating: 3, count: 32)
-        let id = String(SHA256.hash(data: key).map { String(format: "%02x", $0) }.joined().prefix(16))
+        let id = String(SHA256.hash(data: key).hex.prefix(16))
         try raw.write { db in
             try db.execute(
                 sql: "INSERT INTO trustedKey (id, publicKey, name, addedAt) VALUES (?, ?, 'k', '2025-01-02T03:04:05.000Z')",
