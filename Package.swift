@@ -24,8 +24,9 @@ struct Family {
 
     var targets: [Target] {
         Self.roles.map { _, Role in
-            .executableTarget(name: Role + folder, dependencies: ["PluginKit"], path: "Plugins/\(Role)s/\(folder)",
-                              plugins: ["ManifestIdentity"])
+            .executableTarget(
+                name: Role + folder, dependencies: ["PluginKit"], path: "Plugins/\(Role)s/\(folder)",
+                plugins: ["ManifestIdentity"])
         }
     }
 }
@@ -77,65 +78,90 @@ let package = Package(
         .executableTarget(name: "SandboxLauncher", linkerSettings: [.linkedLibrary("seccomp")]),
         // Mean, covariance and principal subspaces in double precision (LAPACK): PCA fits and the PCA baseline.
         .target(name: "PrincipalComponents", dependencies: ["CBLAS"]),
-        .target(name: "PluginKit", dependencies: ["PluginProtocol", "PrincipalComponents", "CBLAS", "FeatureExtractorSupport"],
-                path: "Plugins/PluginKit"),
+        .target(
+            name: "PluginKit", dependencies: ["PluginProtocol", "PrincipalComponents", "CBLAS", "FeatureExtractorSupport"],
+            path: "Plugins/PluginKit"),
         // plugin.json is the one place a plugin's identity is declared: this build plugin turns it into
         // `enum ManifestIdentity` in every plugin target that lists it (and in third parties' targets).
-        .executableTarget(name: "ManifestIdentityTool", dependencies: ["PluginProtocol", "FeatureExtractorSupport"], path: "BuildPlugins/ManifestIdentityTool"),
-        .plugin(name: "ManifestIdentity", capability: .buildTool(), dependencies: ["ManifestIdentityTool"],
-                path: "BuildPlugins/ManifestIdentity"),
-        .target(name: "PluginHost", dependencies: [
-            "PluginProtocol", "CProcessSpawn", "FeatureExtractorSupport",
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .executableTarget(
+            name: "ManifestIdentityTool", dependencies: ["PluginProtocol", "FeatureExtractorSupport"],
+            path: "BuildPlugins/ManifestIdentityTool"),
+        .plugin(
+            name: "ManifestIdentity", capability: .buildTool(), dependencies: ["ManifestIdentityTool"],
+            path: "BuildPlugins/ManifestIdentity"),
+        .target(
+            name: "PluginHost",
+            dependencies: [
+                "PluginProtocol", "CProcessSpawn", "FeatureExtractorSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // All persistent state: users, tokens, trust, runs, statistics, the audit log (SQLite via GRDB).
-        .target(name: "StateStore", dependencies: [
-            "FeatureExtractorSupport",
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "CryptoExtras", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "StateStore",
+            dependencies: [
+                "FeatureExtractorSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]),
         // Request signing shared by the HTTPS server and client: canonical form, HMAC, header names.
-        .target(name: "RemoteAuth", dependencies: ["FeatureExtractorSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "RemoteAuth", dependencies: ["FeatureExtractorSupport", .product(name: "Crypto", package: "swift-crypto")]),
         // The reference HTTPS endpoint for configs, models and logs (`feature-extractor serve`).
-        .target(name: "Server", dependencies: [
-            "RemoteAuth", "StateStore", "FeatureExtractorSupport",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdTLS", package: "hummingbird"),
-            .product(name: "HummingbirdCore", package: "hummingbird"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ], resources: [.copy("openapi.yaml")]),
+        .target(
+            name: "Server",
+            dependencies: [
+                "RemoteAuth", "StateStore", "FeatureExtractorSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ], resources: [.copy("openapi.yaml")]),
         // The HTTPS client the CLI uses for remote configs, models and logs.
-        .target(name: "RemoteClient", dependencies: [
-            "RemoteAuth",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ]),
-        .target(name: "Coordinator", dependencies: [
-            "PluginHost", "PluginProtocol", "StateStore", "RemoteAuth", "RemoteClient", "PrincipalComponents",
-            "FeatureExtractorSupport",
-        ]),
-        .executableTarget(name: "FeatureExtractor", dependencies: [
-            "Coordinator", "PluginHost", "PluginProtocol", "StateStore", "Server", "RemoteClient",
-            "FeatureExtractorSupport",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "RemoteClient",
+            dependencies: [
+                "RemoteAuth",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
+        .target(
+            name: "Coordinator",
+            dependencies: [
+                "PluginHost", "PluginProtocol", "StateStore", "RemoteAuth", "RemoteClient", "PrincipalComponents",
+                "FeatureExtractorSupport",
+            ]),
+        .executableTarget(
+            name: "FeatureExtractor",
+            dependencies: [
+                "Coordinator", "PluginHost", "PluginProtocol", "StateStore", "Server", "RemoteClient",
+                "FeatureExtractorSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // Misbehaving plugins for tests; the behaviour is chosen by the executable's file name.
-        .executableTarget(name: "FixturePlugin", dependencies: ["PluginKit", "PluginProtocol"], path: "Tests/Fixtures/FixturePlugin"),
-        .target(name: "TestSupport", dependencies: ["PluginHost", "PluginProtocol", "Coordinator", "StateStore", "RemoteClient"],
-                path: "Tests/Support"),
-        .testTarget(name: "UnitTests", dependencies: [
-            "PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "StateStore", "TestSupport", "PrincipalComponents",
-            "FeatureExtractorSupport",
-            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
-        ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Coordinator", "PluginHost", "PluginProtocol", "StateStore", "RemoteClient", "RemoteAuth", "TestSupport"]),
+        .executableTarget(
+            name: "FixturePlugin", dependencies: ["PluginKit", "PluginProtocol"], path: "Tests/Fixtures/FixturePlugin"),
+        .target(
+            name: "TestSupport", dependencies: ["PluginHost", "PluginProtocol", "Coordinator", "StateStore", "RemoteClient"],
+            path: "Tests/Support"),
+        .testTarget(
+            name: "UnitTests",
+            dependencies: [
+                "PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "StateStore", "TestSupport", "PrincipalComponents",
+                "FeatureExtractorSupport",
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "Coordinator", "PluginHost", "PluginProtocol", "StateStore", "RemoteClient", "RemoteAuth", "TestSupport",
+            ]),
         .testTarget(name: "SystemTests", dependencies: ["TestSupport", "StateStore", "RemoteClient"]),
         .testTarget(name: "AcceptanceTests", dependencies: ["TestSupport"]),
     ] + bundledFamilies.flatMap(\.targets)
