@@ -9,10 +9,14 @@ job then runs in the reference implementations of Benchmarks/reference_ann.py
 (numpy always; torch and keras when installed), and the window-mean baseline MSE is
 printed beside them.
 
-Two configurations of ours are measured: the defaults (spectral input, lr 3e-3) and
-the model identical to the references (no spectral layer, lr 1e-3). Then each sequence
-family (cnn, lstm, transformer: encoder and decoder of the same family, defaults) runs
-the same job with 3 epochs, next to its speed target (--families-only runs just that).
+Speed is compared on the SAME model only, for two shapes (SHAPES below): the bundled ANN's
+default (hidden 64, interface 32) and the original tool's ANN (hidden 128-64-32-16, tanh,
+interface 4, its default). For each, our run is configured to be exactly the references' model
+(no spectral layer, no PCA path, lr 1e-3, tanh) and the table prints ours / PyTorch and
+ours / numpy. Our defaults (spectral input and the fitted PCA path: a different, larger model)
+are measured too, for information, never as a ratio. Then each sequence family (cnn, lstm,
+transformer: encoder and decoder of the same family, defaults) runs the same job with 3
+epochs, next to its speed target (--families-only runs just that).
 
 Usage: scripts/benchmark [--repeats N]   (the best of N runs counts for speed)
 """
@@ -30,7 +34,7 @@ REPO = os.path.dirname(HERE)
 SAMPLE = os.path.join(REPO, "data", "sample")
 
 
-def run_ours(binary, extra, repeats, epoch_count=5):
+def run_ours(binary, extra, repeats, epoch_count=5, interface=32):
     """Best-of-N run of the CLI; returns the figures of the fastest run."""
     best = None
     for _ in range(repeats):
@@ -38,7 +42,7 @@ def run_ours(binary, extra, repeats, epoch_count=5):
             log = os.path.join(tmp, "log.json")
             args = [binary, os.path.join(SAMPLE, "eurusd_1h_d1.csv"),
                     "--validation-file", os.path.join(SAMPLE, "eurusd_1h_d2.csv"), "--columns", "CLOSE",
-                    "--window-size", "128", "--initial-size", "32", "--batch-size", "128", "--epochs", str(epoch_count),
+                    "--window-size", "128", "--initial-size", str(interface), "--batch-size", "128", "--epochs", str(epoch_count),
                     "--seed", "42", "--early-stopping-patience", "0",
                     "--output-file", os.path.join(tmp, "features.csv"), "--save-log", log, "--quiet-mode"] + extra
             t0 = time.perf_counter()
@@ -66,6 +70,70 @@ def run_ours(binary, extra, repeats, epoch_count=5):
         if best is None or figures["train_windows_per_s"] > best["train_windows_per_s"]:
             best = figures
     return best
+
+
+# The shapes compared on the same model: hidden widths from the window side, interface size,
+# and our plugin knobs that build exactly that model (the references' model: no spectral layer,
+# no PCA path, tanh, Adam lr 1e-3, Glorot weights, zero biases).
+SHAPES = [
+    ("default ANN", [64], 32, {"intermediate_layers": 1, "initial_layer_size": 0, "layer_size_divisor": 2}),
+    ("original ANN", [128, 64, 32, 16], 4, {"intermediate_layers": 4, "initial_layer_size": 128, "layer_size_divisor": 2}),
+]
+SAME_MODEL = {"spectral": "false", "linear_path": "false", "activation": "tanh"}
+
+
+def same_model_args(knobs):
+    args = ["--learning-rate", "0.001"]
+    for key, value in list(knobs.items()) + list(SAME_MODEL.items()):
+        args += ["--encoder-param", f"{key}={value}", "--decoder-param", f"{key}={value}"]
+    return args
+
+
+def run_references(hidden, interface):
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "ref.json")
+        subprocess.run([sys.executable, os.path.join(HERE, "reference_ann.py"), "--json", out,
+                        "--hidden", ",".join(map(str, hidden)), "--interface", str(interface)],
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(out) as f:
+            return json.load(f)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown CPU"
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}x" if a and b else "n/a"
+
+
+def print_shape(label, hidden, interface, ours, ref):
+    print()
+    print(f"{label}: window 128, hidden {'-'.join(map(str, hidden))}, interface {interface}, tanh, batch 128, "
+          f"5 epochs, seed 42 (same model, same initialisation scheme, same batches)")
+    print(f"{'implementation':38} {'train win/s':>12} {'encode win/s':>13} {'val MSE':>10}  params enc/dec")
+    print(f"{'feature-extractor':38} {ours['train_windows_per_s']:12,.0f} {ours['encode_windows_per_s']:13,.0f} "
+          f"{ours['validation_mse']:10.3e}  {ours['parameters_encoder']}/{ours['parameters_decoder']}")
+    for name, f in ref["implementations"].items():
+        if "skipped" in f or "error" in f:
+            print(f"{'reference ' + name:38} {f.get('skipped') or f.get('error')}")
+            continue
+        print(f"{'reference ' + name:38} {f['train_windows_per_s']:12,.0f} {f['encode_windows_per_s']:13,.0f} "
+              f"{f['validation_mse']:10.3e}")
+    for name in ("torch", "numpy"):
+        f = ref["implementations"].get(name, {})
+        if "train_windows_per_s" in f:
+            print(f"  ours / {name}: training {ratio(ours['train_windows_per_s'], f['train_windows_per_s'])}, "
+                  f"encode {ratio(ours['encode_windows_per_s'], f['encode_windows_per_s'])}")
+        else:
+            print(f"  ours / {name}: n/a ({f.get('skipped') or f.get('error') or 'not run'})")
 
 
 # The sequence families, each as encoder and decoder with its defaults, on the same job with 3 epochs.
@@ -112,48 +180,45 @@ def main():
                 json.dump({"families": families}, f, indent=2)
         return
 
+    shapes = {}
+    for label, hidden, interface, knobs in SHAPES:
+        shapes[label] = {"hidden": hidden, "interface": interface,
+                         "ours": run_ours(a.binary, same_model_args(knobs), a.repeats, interface=interface),
+                         "reference": run_references(hidden, interface)}
     ours = {
         "feature-extractor (defaults)": run_ours(a.binary, [], a.repeats),
-        "feature-extractor (no sandbox)": run_ours(a.binary, ["--no-sandbox"], a.repeats),
-        "feature-extractor (reference model)": run_ours(
-            a.binary, ["--learning-rate", "0.001", "--encoder-param", "spectral=false", "--decoder-param", "spectral=false"], a.repeats),
+        "feature-extractor (defaults, no sandbox)": run_ours(a.binary, ["--no-sandbox"], a.repeats),
     }
     startup = {}
     for label, extra in (("sandboxed", []), ("no sandbox", ["--no-sandbox"])):
         out = subprocess.run([a.binary, "plugin", "startup-time", "encoder", "ann", "--repeat", "30"] + extra,
                              check=True, capture_output=True, text=True).stdout.strip()
         startup[label] = out
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "ref.json")
-        subprocess.run([sys.executable, os.path.join(HERE, "reference_ann.py"), "--json", out], check=True,
-                       stdout=subprocess.DEVNULL)
-        with open(out) as f:
-            ref = json.load(f)
 
-    print("ANN autoencoder, eurusd_1h_d1.csv CLOSE, window 128, interface 32, batch 128, 5 epochs, seed 42")
-    print(f"{'implementation':38} {'train win/s':>12} {'encode win/s':>13} {'val MSE':>10} {'wall s':>7}  peak RSS MB (coord/enc/dec)")
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores")
+    print("ANN autoencoders on eurusd_1h_d1.csv CLOSE, validated on eurusd_1h_d2.csv")
+    for label, shape in shapes.items():
+        print_shape(label, shape["hidden"], shape["interface"], shape["ours"], shape["reference"])
+    print()
+    print("Our defaults (spectral input and a fitted PCA path beside the network: another model, no ratio)")
+    print(f"{'run':38} {'train win/s':>12} {'encode win/s':>13} {'val MSE':>10} {'wall s':>7}  peak RSS MB (coord/enc/dec)")
     for name, f in ours.items():
         print(f"{name:38} {f['train_windows_per_s']:12,.0f} {f['encode_windows_per_s']:13,.0f} {f['validation_mse']:10.3e} "
               f"{f['wall_s']:7.2f}  {f['rss_coordinator_mb']:.0f}/{f['rss_encoder_mb']:.0f}/{f['rss_decoder_mb']:.0f}")
-    for name, f in ref["implementations"].items():
-        if "skipped" in f or "error" in f:
-            print(f"{'reference ' + name:38} {f.get('skipped') or f.get('error')}")
-            continue
-        print(f"{'reference ' + name:38} {f['train_windows_per_s']:12,.0f} {f['encode_windows_per_s']:13,.0f} "
-              f"{f['validation_mse']:10.3e} {f['seconds']:7.2f}  (training seconds)")
-    print(f"{'window-mean baseline':38} {'':12} {'':13} {ref['baseline_window_mean_mse']:10.3e}")
-    sandboxed, bare = ours["feature-extractor (defaults)"], ours["feature-extractor (no sandbox)"]
+    sandboxed, bare = ours["feature-extractor (defaults)"], ours["feature-extractor (defaults, no sandbox)"]
     cost = (bare["train_windows_per_s"] / sandboxed["train_windows_per_s"] - 1) * 100
     print(f"sandbox cost on training throughput: {cost:+.1f}% (best of {a.repeats} each)")
     for label, line in startup.items():
         print(f"plugin start-up (spawn to handshake), {label}: {line}")
+    ref = {"shapes": {k: v["reference"] for k, v in shapes.items()}}
     families = {} if a.skip_families else run_families(a.binary, a.repeats)
     if families:
         print_families(families)
     print("figures from the same machine, same run; speeds are the best of the repeats")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"ours": ours, "reference": ref, "startup": startup, "families": families}, f, indent=2)
+            json.dump({"shapes": shapes, "ours": ours, "reference": ref, "startup": startup, "families": families}, f,
+                      indent=2)
 
 
 if __name__ == "__main__":

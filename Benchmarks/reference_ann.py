@@ -10,9 +10,10 @@ model with:
   torch  PyTorch, if importable (otherwise reported as skipped)
   keras  Keras (Keras 3 with any backend, or tf.keras), if importable
 
-Model (the Swift default ANN encoder/decoder pair, intermediate_layers = 1):
-  encoder  Dense(window -> hidden, tanh) -> Dense(hidden -> interface, linear)
-  decoder  Dense(interface -> hidden, tanh) -> Dense(hidden -> window, linear)
+Model (the Swift ANN encoder/decoder pair; --hidden lists the hidden widths from the window
+side, 64 by default = the bundled ANN's default, 128,64,32,16 = the original tool's shape):
+  encoder  Dense(window -> h1, act) -> ... -> Dense(hk -> interface, linear)
+  decoder  Dense(interface -> hk, act) -> ... -> Dense(h1 -> window, linear)
 Glorot-uniform weights, zero biases, float32; loss = mean squared error over every
 value of the batch; Adam(lr 1e-3, beta1 0.9, beta2 0.999, eps 1e-7).
 
@@ -126,9 +127,38 @@ def reconstruction_mse(reconstruct: Callable[[np.ndarray], np.ndarray], windows:
 
 # --------------------------------------------------------------------------- model
 
-def layer_shapes(window: int, hidden: int, interface: int) -> list[tuple[int, int]]:
-    """(fan_in, fan_out) of the four Dense layers: encoder pair, then decoder pair."""
-    return [(window, hidden), (hidden, interface), (interface, hidden), (hidden, window)]
+def layer_shapes(window: int, hidden: list[int], interface: int) -> list[tuple[int, int]]:
+    """(fan_in, fan_out) of every Dense layer: the encoder's, then the decoder's (its mirror)."""
+    widths = [window] + hidden + [interface] + hidden[::-1] + [window]
+    return list(zip(widths[:-1], widths[1:]))
+
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
+
+
+def activate(name: str, x: np.ndarray) -> np.ndarray:
+    """The hidden layers' activation, in place."""
+    if name == "tanh":
+        np.tanh(x, out=x)
+    elif name == "relu":
+        np.maximum(x, 0, out=x)
+    elif name == "sigmoid":
+        np.negative(x, out=x)
+        np.exp(x, out=x)
+        x += 1
+        np.reciprocal(x, out=x)
+    return x
+
+
+def activation_derivative(name: str, y: np.ndarray) -> np.ndarray:
+    """d act / d input, from the activation's output y (all four allow that)."""
+    if name == "tanh":
+        return 1 - y * y
+    if name == "relu":
+        return (y > 0).astype(y.dtype)
+    if name == "sigmoid":
+        return y * (1 - y)
+    return np.ones_like(y)
 
 
 def glorot_parameters(shapes: list[tuple[int, int]], rng: np.random.Generator) -> list[np.ndarray]:
@@ -152,8 +182,12 @@ class NumpyAutoencoder:
     Python loop over eight small arrays.
     """
 
-    def __init__(self, params: list[np.ndarray], dtype=np.float32, learning_rate: float = 1e-3):
+    def __init__(self, params: list[np.ndarray], dtype=np.float32, learning_rate: float = 1e-3,
+                 activation: str = "tanh"):
         self.dtype = np.dtype(dtype)
+        self.activation = activation
+        self.layers = len(params) // 2
+        self.encoder_layers = self.layers // 2
         total = sum(p.size for p in params)
         self.flat = np.empty(total, dtype=self.dtype)
         self.grad_flat = np.zeros(total, dtype=self.dtype)
@@ -174,13 +208,21 @@ class NumpyAutoencoder:
         self.beta1_power = 1.0
         self.beta2_power = 1.0
 
+    def _run(self, x: np.ndarray, first: int, last: int, keep: list | None = None) -> np.ndarray:
+        """Layers first..<last; the last of each half (encoder, decoder) is linear."""
+        for i in range(first, last):
+            x = x @ self.params[2 * i] + self.params[2 * i + 1]
+            if i != self.encoder_layers - 1 and i != self.layers - 1:
+                activate(self.activation, x)
+            if keep is not None:
+                keep.append(x)
+        return x
+
     def encode(self, x: np.ndarray) -> np.ndarray:
-        w0, b0, w1, b1 = self.params[:4]
-        return np.tanh(x @ w0 + b0) @ w1 + b1
+        return self._run(x, 0, self.encoder_layers)
 
     def decode(self, z: np.ndarray) -> np.ndarray:
-        w2, b2, w3, b3 = self.params[4:]
-        return np.tanh(z @ w2 + b2) @ w3 + b3
+        return self._run(z, self.encoder_layers, self.layers)
 
     def reconstruct(self, x: np.ndarray) -> np.ndarray:
         return self.decode(self.encode(x))
@@ -191,35 +233,22 @@ class NumpyAutoencoder:
 
     def loss_and_gradients(self, x: np.ndarray) -> float:
         """MSE of the batch; writes dLoss/dParameter into self.grads."""
-        w0, b0, w1, b1, w2, b2, w3, b3 = self.params
-        g_w0, g_b0, g_w1, g_b1, g_w2, g_b2, g_w3, g_b3 = self.grads
-        # Forward, keeping what the backward pass needs.
-        h0 = np.tanh(x @ w0 + b0)
-        z = h0 @ w1 + b1
-        h2 = np.tanh(z @ w2 + b2)
-        y = h2 @ w3 + b3
+        # Forward, keeping every layer's output for the backward pass.
+        outputs: list[np.ndarray] = []
+        y = self._run(x, 0, self.layers, keep=outputs)
         d = y - x
         flat_d = d.reshape(-1)
         loss = float(flat_d @ flat_d) / d.size
         # dL/dy of mean((y - x)^2) over all values, in place.
         d *= self.dtype.type(2.0 / d.size)
-        # Decoder output layer (linear).
-        np.matmul(h2.T, d, out=g_w3)
-        np.sum(d, axis=0, out=g_b3)
-        # Decoder hidden layer: tanh' = 1 - tanh^2, from the output alone.
-        d = d @ w3.T
-        d *= 1 - h2 * h2
-        np.matmul(z.T, d, out=g_w2)
-        np.sum(d, axis=0, out=g_b2)
-        # Encoder output layer (linear): dL/dz passes straight through.
-        d = d @ w2.T
-        np.matmul(h0.T, d, out=g_w1)
-        np.sum(d, axis=0, out=g_b1)
-        # Encoder hidden layer.
-        d = d @ w1.T
-        d *= 1 - h0 * h0
-        np.matmul(x.T, d, out=g_w0)
-        np.sum(d, axis=0, out=g_b0)
+        for i in range(self.layers - 1, -1, -1):
+            if i != self.encoder_layers - 1 and i != self.layers - 1:
+                d *= activation_derivative(self.activation, outputs[i])
+            layer_input = outputs[i - 1] if i > 0 else x
+            np.matmul(layer_input.T, d, out=self.grads[2 * i])
+            np.sum(d, axis=0, out=self.grads[2 * i + 1])
+            if i > 0:
+                d = d @ self.params[2 * i].T
         return loss
 
     def adam_step(self) -> None:
@@ -253,7 +282,7 @@ class NumpyImplementation:
 
     def __init__(self, init: list[np.ndarray], args: argparse.Namespace):
         self.version = np.__version__
-        self.model = NumpyAutoencoder(init, np.float32, args.learning_rate)
+        self.model = NumpyAutoencoder(init, np.float32, args.learning_rate, args.activation)
 
     def train_epoch(self, windows: np.ndarray, order: np.ndarray, batch: int) -> float:
         total = 0.0
@@ -285,8 +314,19 @@ class TorchImplementation:
             for lin, w, b in zip(linears, init[0::2], init[1::2]):
                 lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(w.T)))  # torch stores [out, in]
                 lin.bias.copy_(torch.from_numpy(b))
-        self.encoder = nn.Sequential(linears[0], nn.Tanh(), linears[1])
-        self.decoder = nn.Sequential(linears[2], nn.Tanh(), linears[3])
+        act = {"tanh": nn.Tanh, "relu": nn.ReLU, "sigmoid": nn.Sigmoid, "linear": nn.Identity}[args.activation]
+
+        def stack(layers):
+            out = []
+            for i, lin in enumerate(layers):
+                out.append(lin)
+                if i < len(layers) - 1:
+                    out.append(act())
+            return nn.Sequential(*out)
+
+        half = len(linears) // 2
+        self.encoder = stack(linears[:half])
+        self.decoder = stack(linears[half:])
         self.model = nn.Sequential(self.encoder, self.decoder)
         # torch's Adam applies eps to the bias-corrected sqrt(v_hat); the numpy/Keras
         # form applies it to sqrt(v). With eps = 1e-7 the difference is negligible.
@@ -328,15 +368,19 @@ class KerasImplementation:
                 raise  # Keras is there but its backend is not
             from tensorflow import keras  # tf.keras; if absent too: skipped
         self.version = f"{getattr(keras, '__version__', '?')} ({keras.backend.backend()} backend)"
-        window, hidden = init[0].shape
-        interface = init[2].shape[1]
         layers = keras.layers
-        self.encoder = keras.Sequential([keras.Input(shape=(window,)),
-                                         layers.Dense(hidden, activation="tanh"),
-                                         layers.Dense(interface)])
-        self.decoder = keras.Sequential([keras.Input(shape=(interface,)),
-                                         layers.Dense(hidden, activation="tanh"),
-                                         layers.Dense(window)])
+        shapes = [w.shape for w in init[0::2]]
+        half = len(shapes) // 2
+
+        def stack(part):
+            out = [keras.Input(shape=(part[0][0],))]
+            for i, (_, fan_out) in enumerate(part):
+                out.append(layers.Dense(fan_out, activation=args.activation if i < len(part) - 1 else None))
+            return keras.Sequential(out)
+
+        window = shapes[0][0]
+        self.encoder = stack(shapes[:half])
+        self.decoder = stack(shapes[half:])
         dense = [l for l in self.encoder.layers + self.decoder.layers if isinstance(l, layers.Dense)]
         for d, w, b in zip(dense, init[0::2], init[1::2]):
             d.set_weights([w, b])  # Keras kernels are [in, out], like ours
@@ -495,7 +539,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
         "baseline_window_mean_mse": baseline,
         "implementations": results,
         "environment": environment(),
-        "config": {k: getattr(args, k) for k in ("train_csv", "validation", "column", "window", "hidden",
+        "config": {k: getattr(args, k) for k in ("train_csv", "validation", "column", "window", "hidden", "activation",
                                                  "interface", "batch", "epochs", "seed", "learning_rate",
                                                  "encode_repeats")},
         "data": data_info,
@@ -524,7 +568,7 @@ def check_gradients(args: argparse.Namespace) -> int:
               glorot_parameters(layer_shapes(args.window, args.hidden, args.interface), rng)]
     for b in params[1::2]:
         b[...] = rng.uniform(-0.1, 0.1, size=b.shape)
-    model = NumpyAutoencoder(params, np.float64)
+    model = NumpyAutoencoder(params, np.float64, activation=args.activation)
     model.loss_and_gradients(x)
     analytic = model.grad_flat.copy()
 
@@ -543,8 +587,8 @@ def check_gradients(args: argparse.Namespace) -> int:
     # ~1e-10 absolute, so an element-wise relative test would fail spuriously on
     # near-zero entries, while any real backward-pass bug is of the gradient's order.
     rtol = 1e-6
-    names = [f"{layer}.{kind}" for layer in ("encoder.0", "encoder.1", "decoder.0", "decoder.1")
-             for kind in ("weight", "bias")]
+    half = len(model.params) // 4
+    names = [f"{side}.{i}.{kind}" for side in ("encoder", "decoder") for i in range(half) for kind in ("weight", "bias")]
     failed = False
     offset = 0
     print(f"gradient check: batch {args.check_batch}, window {args.window}, hidden {args.hidden}, "
@@ -569,7 +613,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--validation", default=DEFAULT_VALIDATION, help="validation CSV (default: %(default)s)")
     p.add_argument("--column", default="CLOSE", help="column to window (default: %(default)s)")
     p.add_argument("--window", type=int, default=128)
-    p.add_argument("--hidden", type=int, default=64)
+    p.add_argument("--hidden", default="64", help="hidden widths from the window side, e.g. 128,64,32,16")
+    p.add_argument("--activation", default="tanh", choices=ACTIVATIONS, help="of the hidden layers")
     p.add_argument("--interface", type=int, default=32)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--epochs", type=int, default=5)
@@ -583,7 +628,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="verify the numpy backward pass against finite differences and exit")
     p.add_argument("--check-batch", type=int, default=4, help="windows in the gradient check (default: %(default)s)")
     args = p.parse_args(argv)
-    for name in ("window", "hidden", "interface", "batch", "epochs", "encode_repeats", "check_batch"):
+    try:
+        args.hidden = [int(h) for h in args.hidden.split(",") if h.strip()]
+    except ValueError:
+        p.error("--hidden takes widths separated by commas, e.g. 128,64,32,16")
+    if not args.hidden or min(args.hidden) < 1:
+        p.error("--hidden needs at least one width, each at least 1")
+    for name in ("window", "interface", "batch", "epochs", "encode_repeats", "check_batch"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     args.implementations = [s.strip() for s in args.implementations.split(",") if s.strip()]

@@ -5,6 +5,9 @@ public enum PluginCapability {
     /// `fit`: the plugin takes the training windows' mean and covariance before
     /// training, for a closed-form fit (PCA) or a data-dependent initialisation.
     public static let fit = "fit"
+    /// `backward` with `"step": true`: the plugin applies the optimiser step right after the
+    /// backward pass, saving the coordinator a round trip per plugin per batch.
+    public static let stepInBackward = "step_in_backward"
 }
 
 /// `fit` params: statistics of the training windows — the encoder's input and

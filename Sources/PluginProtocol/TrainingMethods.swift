@@ -28,12 +28,16 @@ public struct BackwardParams: Codable, Sendable, Equatable {
     public var gradOutput: Tensor
     /// Whether the gradient with respect to the input is wanted (a decoder's is; an encoder's is not).
     public var needInputGradient: Bool
+    /// Apply one optimiser step after the backward pass, as `step` would; sent only to plugins
+    /// that declare `PluginCapability.stepInBackward` (absent means false).
+    public var step: Bool?
 
-    enum CodingKeys: String, CodingKey { case gradOutput = "grad_output", needInputGradient = "need_input_grad" }
+    enum CodingKeys: String, CodingKey { case gradOutput = "grad_output", needInputGradient = "need_input_grad", step }
 
-    public init(gradOutput: Tensor, needInputGradient: Bool) {
+    public init(gradOutput: Tensor, needInputGradient: Bool, step: Bool? = nil) {
         self.gradOutput = gradOutput
         self.needInputGradient = needInputGradient
+        self.step = step
     }
 }
 

@@ -54,6 +54,17 @@ final class ConformanceTests: XCTestCase {
         XCTAssertEqual(report.items.filter { !$0.passed }.map(\.name), ["state round trip"], "\(report)")
     }
 
+    /// A plugin that declares `step_in_backward` and does not step there is caught, and only there.
+    func testAPluginThatClaimsToStepInBackwardAndDoesNotFailsThatItemOnly() throws {
+        for role in PluginRole.allCases {
+            let report = try check("ignores-step-in-backward", role)
+            let item = try XCTUnwrap(report.item("step in backward"))
+            XCTAssertFalse(item.passed, "\(role):\n\(report)")
+            XCTAssertTrue(item.detail.contains("differs from backward then step"), item.detail)
+            XCTAssertEqual(report.items.filter { !$0.passed }.map(\.name), ["step in backward"], "\(role):\n\(report)")
+        }
+    }
+
     // MARK: - The command
 
     func testCommandPrintsOneLinePerItemAndExitsZeroWhenAllPass() throws {

@@ -12,7 +12,7 @@ public enum TestPlugins {
         "crash-mid-training", "hang-on-forward", "lying-name",
         "garbage-stdout", "oversized-frame", "nan-output", "wrong-shape", "wrong-id", "log-flood",
         "stderr-flood", "memory-hog", "cpu-spin", "fork-shell", "exec-shell", "tcp-connect",
-        "read-secret", "write-file", "wrong-gradient", "state-no-roundtrip",
+        "read-secret", "write-file", "wrong-gradient", "state-no-roundtrip", "ignores-step-in-backward",
     ]
 
     /// The test process's `FEATURE_EXTRACTOR_HOME`: its database and its local signing key,

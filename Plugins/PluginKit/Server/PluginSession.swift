@@ -5,7 +5,7 @@ import PluginProtocol
 /// can drive it in-process (`package`: visible to this package's tests, not to plugin authors).
 package final class PluginSession<Plugin: NeuralNetworkPlugin> {
     private(set) var codec = MessageCodec(transport: .base64)
-    private(set) var finished = false
+    package private(set) var finished = false
     private var initialized = false
     private var configuration: ModelConfiguration?
     private var model: Sequential?
@@ -106,7 +106,7 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         return InitializeResult(
             name: Plugin.name, version: Plugin.version, role: Plugin.role, protocol: range,
             transport: transport, parameters: Plugin.parameters, debugVariables: Plugin.debugVariables,
-            capabilities: [PluginCapability.fit])
+            capabilities: [PluginCapability.fit, PluginCapability.stepInBackward])
     }
 
     private func configure(_ p: ConfigureParams) throws(RPCError) -> ConfigureResult {
@@ -145,7 +145,7 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
     }
 
     private func backward(_ p: BackwardParams) throws -> BackwardResult {
-        let (model, _) = try configured()
+        let (model, optimizer) = try configured()
         let c = configuration!
         guard haveTrainingForward else { throw RPCError.wrongState("backward needs a training forward first") }
         let expected = [batchOfLastForward] + c.outputShape
@@ -155,6 +155,8 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         let grad = model.backward(
             Matrix(rows: batchOfLastForward, cols: c.outputSize, values: p.gradOutput.values),
             needInputGradient: p.needInputGradient)
+        // The input gradient is already computed: stepping now cannot change it.
+        if p.step == true { optimizer.step(model.weights) }
         guard let grad, p.needInputGradient else { return BackwardResult(gradInput: nil) }
         guard grad.values.allSatisfy(\.isFinite) else {
             throw RPCError(code: RPCErrorCode.numericalError, message: "backward produced NaN or infinity")

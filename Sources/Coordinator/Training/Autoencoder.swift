@@ -21,8 +21,8 @@ package final class Autoencoder {
     package private(set) var decoderSetup: ConfigureResult?
 
     /// Requests sent but not yet answered (optimiser steps are pipelined ahead of the next call).
-    private var pendingEncoderStep: Int?
-    private var pendingDecoderStep: Int?
+    private var pendingEncoderStep: PendingUpdate?
+    private var pendingDecoderStep: PendingUpdate?
     private var gradient: [Float] = []
 
     package init(encoder: any PluginChannel, decoder: (any PluginChannel)?) {
@@ -114,19 +114,29 @@ package final class Autoencoder {
         let output = try forward(decoder, features, training: true, pending: &pendingDecoderStep, expect: [rows, windowSize])
 
         let loss = Autoencoder.mseGradient(output.values, batch.values, into: &gradient)
+        // A plugin that steps inside `backward` saves a round trip; otherwise the decoder's
+        // step runs while the encoder computes its backward pass.
+        let decoderFuses = decoderTrains && Self.stepsInBackward(decoder)
         let gradFeatures = try decoder.call(
             MethodName.backward,
-            BackwardParams(gradOutput: Tensor(shape: output.shape, values: gradient), needInputGradient: encoderTrains),
+            BackwardParams(
+                gradOutput: Tensor(shape: output.shape, values: gradient), needInputGradient: encoderTrains,
+                step: decoderFuses ? true : nil),
             as: BackwardResult.self)
-        // The decoder's step runs while the encoder computes its backward pass.
-        if decoderTrains { pendingDecoderStep = try decoder.send(MethodName.step, Empty()) }
+        if decoderTrains && !decoderFuses { pendingDecoderStep = .step(try decoder.send(MethodName.step, Empty())) }
         guard encoderTrains else { return loss }
         guard let gz = gradFeatures.gradInput, gz.shape == features.shape else {
             throw decoder.reject(during: MethodName.backward, reason: "grad_input missing or not shaped \(features.shape)")
         }
-        let encoderBackward = try encoder.send(MethodName.backward, BackwardParams(gradOutput: gz, needInputGradient: false))
-        _ = try encoder.receive(encoderBackward, method: MethodName.backward, as: BackwardResult.self)
-        pendingEncoderStep = try encoder.send(MethodName.step, Empty())
+        if Self.stepsInBackward(encoder) {
+            // Nothing waits for the encoder's backward: it is collected before its next request.
+            let id = try encoder.send(MethodName.backward, BackwardParams(gradOutput: gz, needInputGradient: false, step: true))
+            pendingEncoderStep = .backward(id)
+        } else {
+            let id = try encoder.send(MethodName.backward, BackwardParams(gradOutput: gz, needInputGradient: false))
+            _ = try encoder.receive(id, method: MethodName.backward, as: BackwardResult.self)
+            pendingEncoderStep = .step(try encoder.send(MethodName.step, Empty()))
+        }
         return loss
     }
 
@@ -144,14 +154,8 @@ package final class Autoencoder {
 
     /// Waits for pipelined steps, so that the models are quiescent.
     package func settle() throws {
-        if let id = pendingEncoderStep {
-            pendingEncoderStep = nil
-            _ = try encoder.receive(id, method: MethodName.step, as: StepResult.self)
-        }
-        if let id = pendingDecoderStep {
-            pendingDecoderStep = nil
-            _ = try decoder?.receive(id, method: MethodName.step, as: StepResult.self)
-        }
+        try Self.collect(encoder, &pendingEncoderStep)
+        if let decoder { try Self.collect(decoder, &pendingDecoderStep) }
     }
 
     package func exportState() throws -> (encoder: ModelState, decoder: ModelState?) {
@@ -183,19 +187,36 @@ package final class Autoencoder {
     }
 
     private func forward(
-        _ plugin: any PluginChannel, _ input: Tensor, training: Bool, pending: inout Int?,
+        _ plugin: any PluginChannel, _ input: Tensor, training: Bool, pending: inout PendingUpdate?,
         expect shape: [Int]
     ) throws -> Tensor {
         let id = try plugin.send(MethodName.forward, ForwardParams(input: input, training: training))
-        if let step = pending {
-            pending = nil
-            _ = try plugin.receive(step, method: MethodName.step, as: StepResult.self)
-        }
+        try Self.collect(plugin, &pending)
         let output = try plugin.receive(id, method: MethodName.forward, as: ForwardResult.self).output
         guard output.shape == shape else {
             throw plugin.reject(during: MethodName.forward, reason: "output shape \(output.shape), expected \(shape)")
         }
         return output
+    }
+
+    /// An optimiser update sent but not yet answered: a `step`, or a `backward` that steps.
+    private enum PendingUpdate {
+        case step(Int)
+        case backward(Int)
+    }
+
+    /// Waits for `plugin`'s pending update, if any (its answer is checked, its content unused).
+    private static func collect(_ plugin: any PluginChannel, _ pending: inout PendingUpdate?) throws {
+        guard let update = pending else { return }
+        pending = nil
+        switch update {
+        case .step(let id): _ = try plugin.receive(id, method: MethodName.step, as: StepResult.self)
+        case .backward(let id): _ = try plugin.receive(id, method: MethodName.backward, as: BackwardResult.self)
+        }
+    }
+
+    private static func stepsInBackward(_ plugin: any PluginChannel) -> Bool {
+        plugin.info?.supports(PluginCapability.stepInBackward) == true
     }
 
     /// Mean squared error of `prediction` against `target`, and its gradient `2 (p - t) / n`.

@@ -13,7 +13,7 @@ public struct ConformanceChecker {
     /// The items, in the order they run and are reported.
     public static let itemNames = [
         "handshake", "parameter schema", "malformed frames", "forward shapes", "gradients",
-        "state round trip", "fit", "determinism", "shutdown",
+        "state round trip", "fit", "step in backward", "determinism", "shutdown",
     ]
 
     public var package: PluginPackage
@@ -35,7 +35,8 @@ public struct ConformanceChecker {
         let checks: [(String, () throws -> String)] = [
             ("handshake", checkHandshake), ("parameter schema", checkParameterSchema), ("malformed frames", checkMalformedFrames),
             ("forward shapes", checkForwardShapes), ("gradients", checkGradients), ("state round trip", checkStateRoundTrip),
-            ("fit", checkFit), ("determinism", checkDeterminism), ("shutdown", checkShutdown),
+            ("fit", checkFit), ("step in backward", checkStepInBackward), ("determinism", checkDeterminism),
+            ("shutdown", checkShutdown),
         ]
         for (name, check) in checks {
             let item: ConformanceItem

@@ -141,6 +141,10 @@ switch (Cue.behaviour, Cue.role) {
 case ("nan-output", let role), ("wrong-shape", let role), ("wrong-id", let role):
     // These need the forward's request id, which PluginKit keeps to itself.
     ForgedReplies.serve(role: role)
+case ("ignores-step-in-backward", .decoder):
+    StepIgnorer.serve(FixtureDecoder.self)
+case ("ignores-step-in-backward", .encoder):
+    StepIgnorer.serve(FixtureEncoder.self)
 case (_, .decoder):
     PluginServer.serve(FixtureDecoder.self)
 case (_, .encoder):

@@ -19,17 +19,45 @@ final class AutoencoderTests: XCTestCase {
         Tensor(rows: rows, cols: window, values: (0..<(rows * window)).map { Float(sin(Double($0) * 0.37)) })
     }
 
-    /// Per batch: both forwards, the decoder's backward, then its step overlapping the
-    /// encoder's backward; each step is collected before that plugin's next forward.
-    func testOneBatchSendsTheDocumentedSequence() throws {
+    /// Per batch, with plugins that step inside `backward`: both forwards, the decoder's
+    /// backward (which steps), then the encoder's backward (which steps), collected before the
+    /// encoder's next request: four requests, no `step`.
+    func testOneBatchSendsFourRequestsToPluginsThatStepInBackward() throws {
         let (model, encoder, decoder) = try model()
+        _ = try model.trainStep(batch(rows: 4))
+        XCTAssertEqual(encoder.sent.suffix(2), [MethodName.forward, MethodName.backward])
+        XCTAssertEqual(decoder.sent.suffix(2), [MethodName.forward, MethodName.backward])
+        _ = try model.trainStep(batch(rows: 4))
+        try model.settle()
+        XCTAssertFalse((encoder.sent + decoder.sent).contains(MethodName.step))
+    }
+
+    /// A plugin that predates `step_in_backward` gets `step` after `backward`, pipelined: the
+    /// step is collected before that plugin's next forward.
+    func testPluginsWithoutTheCapabilityGetSeparateSteps() throws {
+        let encoder = try InProcessPlugin<LinearTestEncoder>(capabilities: [])
+        let decoder = try InProcessPlugin<LinearTestDecoder>(capabilities: [])
+        let model = Autoencoder(encoder: encoder, decoder: decoder)
+        try model.configure(windowSize: 8, interfaceSize: 2, seed: 7, encoderParameters: [:], decoderParameters: [:])
         _ = try model.trainStep(batch(rows: 4))
         XCTAssertEqual(encoder.sent.suffix(3), [MethodName.forward, MethodName.backward, MethodName.step])
         XCTAssertEqual(decoder.sent.suffix(3), [MethodName.forward, MethodName.backward, MethodName.step])
-        _ = try model.trainStep(batch(rows: 4))
-        try model.settle()
-        XCTAssertEqual(encoder.sent.filter { $0 == MethodName.step }.count, 2)
-        XCTAssertEqual(decoder.sent.filter { $0 == MethodName.step }.count, 2)
+    }
+
+    /// Stepping inside `backward` is the same arithmetic as `backward` then `step`.
+    func testSteppingInBackwardTrainsTheSameWeights() throws {
+        let (fused, _, _) = try model()
+        let old = Autoencoder(
+            encoder: try InProcessPlugin<LinearTestEncoder>(capabilities: []),
+            decoder: try InProcessPlugin<LinearTestDecoder>(capabilities: []))
+        try old.configure(windowSize: 8, interfaceSize: 2, seed: 7, encoderParameters: [:], decoderParameters: [:])
+        for rows in [4, 6, 5] {
+            XCTAssertEqual(try fused.trainStep(batch(rows: rows)), try old.trainStep(batch(rows: rows)))
+        }
+        let (a, b) = (try fused.exportState(), try old.exportState())
+        XCTAssertEqual(a.encoder, b.encoder)
+        XCTAssertEqual(a.decoder, b.decoder)
+        XCTAssertNotEqual(a.encoder, try model().0.exportState().encoder, "training changed nothing")
     }
 
     func testTheLossIsTheMeanSquaredErrorOfTheReconstruction() throws {

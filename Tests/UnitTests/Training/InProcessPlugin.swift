@@ -18,11 +18,14 @@ final class InProcessPlugin<Plugin: NeuralNetworkPlugin>: PluginChannel {
     var label: String { "\(Plugin.role) '\(Plugin.name)'" }
     var peakRSSKilobytes: Int? { nil }
 
-    init(transport: TensorTransport = .binary) throws {
-        let result = try call(
+    /// - Parameter capabilities: what the coordinator is told the plugin declares (nil: what it
+    ///   does declare; `[]` plays a plugin that predates every optional method).
+    init(transport: TensorTransport = .binary, capabilities: [String]? = nil) throws {
+        var result = try call(
             MethodName.initialize, InitializeParams(role: Plugin.role, transports: [transport]),
             as: InitializeResult.self)
         codec = MessageCodec(transport: result.transport)
+        if let capabilities { result.capabilities = capabilities }
         info = result
     }
 
