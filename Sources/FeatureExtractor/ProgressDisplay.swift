@@ -21,13 +21,10 @@ final class ProgressDisplay: @unchecked Sendable {
         if r.epoch == r.epochs { elapsed = 0 }
     }
 
-    static func sci(_ x: Double) -> String {
-        guard x.isFinite, x != 0 else { return "\(x)" }
-        let e = Int(floor(log10(abs(x))))
-        return "\((x / pow(10, Double(e)) * 100).rounded() / 100)e\(e)"
-    }
+    static func sci(_ x: Double) -> String { ScientificNotation.string(x, decimals: 2) }
 
     static func time(_ s: Double) -> String {
-        s < 60 ? "\((s * 10).rounded() / 10)s" : "\(Int(s) / 60)m\(Int(s) % 60)s"
+        guard s.isFinite, s >= 0, s < 1e9 else { return "?" }
+        return s < 60 ? "\((s * 10).rounded() / 10)s" : "\(Int(s) / 60)m\(Int(s) % 60)s"
     }
 }

@@ -46,7 +46,7 @@ struct RunCommand: ToolCommand {
             env.remoteLog = RemoteLogger(url: url, client: try makeLogClient(), store: env.store, actor: env.actor)
         }
         let summary = try FeatureExtractionRun(config: config, environment: env).run()
-        if !config.quietMode { Self.report(summary) }
+        if !config.quietMode { Self.report(summary, to: Self.messageStream(config)) }
     }
 
     /// Defaults, then `--load_config`, then the remote config, then the command line; the
@@ -75,6 +75,7 @@ struct RunCommand: ToolCommand {
     /// The sandbox, the store and its actor, the signing key, and where messages go.
     private func environment(for config: RunConfiguration) throws -> RunEnvironment {
         let quiet = config.quietMode
+        let messages = Self.messageStream(config)
         let progress = ProgressDisplay()
         let showProgress = !quiet && ProgressDisplay.isWanted
         let sandboxSettings = try sandbox.settings()
@@ -85,7 +86,7 @@ struct RunCommand: ToolCommand {
         var env = RunEnvironment(
             pluginDirectories: PluginDirectories.resolve(options.pluginsDirs), sandbox: sandboxSettings,
             store: db, actor: actor, signingKey: signingKey,
-            info: { line in if !quiet { print(line) } },
+            info: { line in if !quiet { messages.write(Data((line + "\n").utf8)) } },
             progress: { r in if showProgress { progress.show(r) } },
             pluginLog: { e in if !quiet { FileHandle.standardError.write(Data("[\(e.plugin)] \(e.message)\n".utf8)) } })
         env.command = Self.accountingCommand(config)
@@ -117,7 +118,16 @@ struct RunCommand: ToolCommand {
             + (c.loadEncoder != nil ? " (evaluate)" : "")
     }
 
-    static func report(_ s: RunSummary) {
+    /// Where the run's messages go: standard output, unless an output is written there (`-` or
+    /// `/dev/stdout`), in which case they go to standard error and standard output holds only data.
+    static func messageStream(_ c: RunConfiguration) -> FileHandle {
+        let textOutputs = [c.outputFile, c.evaluateEncoder, c.evaluateDecoder, c.saveConfig, c.saveLog]
+        return textOutputs.contains { $0 == "-" || $0 == "/dev/stdout" || $0 == "/dev/fd/1" || $0 == "/proc/self/fd/1" }
+            ? .standardError : .standardOutput
+    }
+
+    static func report(_ s: RunSummary, to stream: FileHandle) {
+        func print(_ line: String) { stream.write(Data((line + "\n").utf8)) }
         if let last = s.training.last, let e = last.epochs.last {
             print(
                 "trained interface \(last.interfaceSize): \(last.epochs.count) epoch(s), \(Int(e.windowsPerSecond)) windows/s in the last"

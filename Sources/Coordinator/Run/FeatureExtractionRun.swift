@@ -75,7 +75,7 @@ public final class FeatureExtractionRun {
             outputs: evaluation.written + saved, startedAt: stamp)
         result.executionSeconds = clock.seconds
         if let path = config.saveLog {
-            try RunLog.write(result, to: outputs.stage(path))
+            try RunLog.write(result, to: try outputs.stage(path))
             result.outputs.append(path)
         }
         try outputs.commit()
@@ -97,11 +97,7 @@ public final class FeatureExtractionRun {
     /// A ratio to three decimals (any finite value: a near-zero baseline gives a huge one).
     static func format(ratio: Double) -> String { ratio.isFinite ? String(format: "%.3f", ratio) : "\(ratio)" }
 
-    static func format(_ x: Double) -> String {
-        let e = x == 0 ? 0 : Int(floor(log10(abs(x))))
-        let m = x / pow(10, Double(e))
-        return "\((m * 1000).rounded() / 1000)e\(e)"
-    }
+    static func format(_ x: Double) -> String { ScientificNotation.string(x, decimals: 3) }
 }
 
 /// `--save-log`: the run summary as pretty JSON.

@@ -47,7 +47,8 @@ extension FeatureExtractionRun {
                     ["role": model.role.rawValue, "plugin": model.pluginName, "signer": key.id])
             }
         } else {
-            try SignedModel.write(model, to: outputs.stage(location), signaturePath: outputs.stage(location + ".sig"), key: key)
+            try SignedModel.write(
+                model, to: try outputs.stage(location), signaturePath: try outputs.stage(location + ".sig"), key: key)
             try audit.record(
                 "model.save", target: target, .success,
                 ["role": model.role.rawValue, "plugin": model.pluginName, "signer": key.id])

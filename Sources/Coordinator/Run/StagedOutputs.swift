@@ -2,47 +2,65 @@ import Foundation
 
 /// Output files of one run, committed together or not at all.
 ///
-/// Each output is first written (atomically) to a hidden file beside its
-/// destination; only when the whole run has succeeded are they renamed into
-/// place. A run that fails, even after writing some outputs, leaves none behind.
+/// Each output is first written (atomically) to a hidden file beside its destination (see
+/// `OutputDestination`: beside a symbolic link's target), or, for standard output and special
+/// files, to a private temporary directory; only when the whole run has succeeded are they put
+/// in place: special files and standard output written first, then every file renamed. A run
+/// that fails, even after writing some outputs, leaves none behind.
 final class StagedOutputs {
-    private var staged: [(temp: String, final: String)] = []
+    private var staged: [(temp: String, final: OutputDestination)] = []
 
-    /// Checks up front that every destination's directory is writable, so a run
-    /// does not train for an hour and then fail to save.
+    /// Checks up front that every destination can be written, so a run does not train for an
+    /// hour and then fail to save.
     static func checkWritable(_ paths: [String]) throws {
         for path in paths {
-            let dir = (path as NSString).deletingLastPathComponent
-            let d = dir.isEmpty ? "." : dir
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: d, isDirectory: &isDir), isDir.boolValue else {
-                throw OutputError(path: path, reason: "its directory \(d) does not exist")
+            switch try OutputDestination(path) {
+            case .standardOutput:
+                continue
+            case .special(let target):
+                guard access(target, W_OK) == 0 else { throw OutputError(path: path, reason: "is not writable") }
+            case .file(let target):
+                let d = OutputDestination.directory(of: target)
+                var isDir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: d, isDirectory: &isDir), isDir.boolValue else {
+                    throw OutputError(path: path, reason: "its directory \(d) does not exist")
+                }
+                guard access(d, W_OK) == 0 else { throw OutputError(path: path, reason: "its directory \(d) is not writable") }
             }
-            guard access(d, W_OK) == 0 else { throw OutputError(path: path, reason: "its directory \(d) is not writable") }
         }
     }
 
     /// The path to write `destination`'s content to now.
-    func stage(_ destination: String) -> String {
-        let url = URL(fileURLWithPath: destination)
-        let temp = url.deletingLastPathComponent().appendingPathComponent(
-            ".\(url.lastPathComponent).staged-\(getpid())-\(staged.count)"
-        ).path
-        staged.append((temp, destination))
+    func stage(_ destination: String) throws -> String {
+        let where_ = try OutputDestination(destination)
+        let temp: String
+        switch where_ {
+        case .file(let target):
+            let name = String(target[(target.lastIndex(of: "/").map { target.index(after: $0) } ?? target.startIndex)...])
+            temp = OutputDestination.directory(of: target) + "/.\(name).staged-\(getpid())-\(staged.count)"
+        case .standardOutput, .special:
+            temp = try privateDirectory() + "/output-\(staged.count)"
+        }
+        staged.append((temp, where_))
         return temp
     }
 
     /// A pair of temporary files (for an output that goes elsewhere, e.g. uploaded), removed with the run.
     func stageTemporary() throws -> (String, String) {
-        if temporaryDirectory == nil {
-            var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("fe-staged-XXXXXX").utf8CString)
-            guard let dir = mkdtemp(&template) else {
-                throw OutputError(path: NSTemporaryDirectory(), reason: "cannot create a temporary directory")
-            }
-            temporaryDirectory = String(cString: dir)
-        }
+        let directory = try privateDirectory()
         uploads += 1
-        return (temporaryDirectory! + "/upload-\(uploads)", temporaryDirectory! + "/upload-\(uploads).sig")
+        return (directory + "/upload-\(uploads)", directory + "/upload-\(uploads).sig")
+    }
+
+    /// This run's private (0700) temporary directory, created on first use.
+    private func privateDirectory() throws -> String {
+        if let temporaryDirectory { return temporaryDirectory }
+        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("fe-staged-XXXXXX").utf8CString)
+        guard let dir = mkdtemp(&template) else {
+            throw OutputError(path: NSTemporaryDirectory(), reason: "cannot create a temporary directory")
+        }
+        temporaryDirectory = String(cString: dir)
+        return temporaryDirectory!
     }
 
     /// Work that must succeed before any local output is committed (uploads).
@@ -57,14 +75,59 @@ final class StagedOutputs {
     func commit() throws {
         for work in pending { try work() }
         pending.removeAll()
+        // Streams first: they are the ones that can fail now (a closed pipe, a full device).
         for (temp, final) in staged {
-            guard rename(temp, final) == 0 else {
+            switch final {
+            case .standardOutput: try copy(temp, toDescriptor: 1, named: "standard output")
+            case .special(let path): try copy(temp, toSpecialFile: path)
+            case .file: continue
+            }
+        }
+        for (temp, final) in staged {
+            guard case .file(let path) = final else { continue }
+            guard rename(temp, path) == 0 else {
                 let e = errno
                 discard()
-                throw OutputError(path: final, reason: "cannot be written (\(String(cString: strerror(e))))")
+                throw OutputError(path: path, reason: "cannot be written (\(String(cString: strerror(e))))")
             }
         }
         staged.removeAll()
+        discard()
+    }
+
+    private func copy(_ temp: String, toSpecialFile path: String) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            discard()
+            throw OutputError(path: path, reason: "cannot be opened for writing (\(String(cString: strerror(e))))")
+        }
+        defer { close(fd) }
+        try copy(temp, toDescriptor: fd, named: path)
+    }
+
+    /// Writes a staged file's bytes to `fd` (standard output or a special file), in order.
+    private func copy(_ temp: String, toDescriptor fd: Int32, named name: String) throws {
+        guard let input = FileHandle(forReadingAtPath: temp) else {
+            discard()
+            throw OutputError(path: name, reason: "its staged content is gone")
+        }
+        defer { try? input.close() }
+        while true {
+            let chunk = input.readData(ofLength: 1 << 20)
+            if chunk.isEmpty { break }
+            var written = 0
+            while written < chunk.count {
+                let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    let e = errno
+                    discard()
+                    throw OutputError(path: name, reason: "cannot be written (\(String(cString: strerror(e))))")
+                }
+                written += n
+            }
+        }
     }
 
     func discard() {

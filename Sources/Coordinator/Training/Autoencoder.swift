@@ -114,6 +114,13 @@ package final class Autoencoder {
         let output = try forward(decoder, features, training: true, pending: &pendingDecoderStep, expect: [rows, windowSize])
 
         let loss = Autoencoder.mseGradient(output.values, batch.values, into: &gradient)
+        guard gradient.allSatisfy(\.isFinite) else {
+            throw decoder.reject(
+                during: MethodName.forward,
+                reason:
+                    "its output is so far from the data (up to \(output.values.map(abs).max() ?? 0)) that the loss gradient overflows"
+            )
+        }
         // A plugin that steps inside `backward` saves a round trip; otherwise the decoder's
         // step runs while the encoder computes its backward pass.
         let decoderFuses = decoderTrains && Self.stepsInBackward(decoder)
@@ -220,7 +227,7 @@ package final class Autoencoder {
     }
 
     /// Mean squared error of `prediction` against `target`, and its gradient `2 (p - t) / n`.
-    static func mseGradient(_ prediction: [Float], _ target: [Float], into gradient: inout [Float]) -> Double {
+    package static func mseGradient(_ prediction: [Float], _ target: [Float], into gradient: inout [Float]) -> Double {
         let n = prediction.count
         if gradient.count != n { gradient = [Float](repeating: 0, count: n) }
         let scale = Float(2) / Float(n)
@@ -228,18 +235,12 @@ package final class Autoencoder {
         prediction.withUnsafeBufferPointer { p in
             target.withUnsafeBufferPointer { t in
                 gradient.withUnsafeMutableBufferPointer { g in
-                    // Accumulate in Float blocks, then Double: fast and accurate enough.
-                    var i = 0
-                    while i < n {
-                        let end = min(i + 1024, n)
-                        var block: Float = 0
-                        for j in i..<end {
-                            let d = p[j] - t[j]
-                            g[j] = d * scale
-                            block += d * d
-                        }
-                        sum += Double(block)
-                        i = end
+                    // Squares in Double: a plugin may answer any finite Float (up to 3.4e38), and
+                    // its square, which overflows a Float, is still far inside a Double's range.
+                    for j in 0..<n {
+                        let d = p[j] - t[j]
+                        g[j] = d * scale
+                        sum += Double(d) * Double(d)
                     }
                 }
             }

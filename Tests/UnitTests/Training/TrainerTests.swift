@@ -98,3 +98,36 @@ final class TrainerTests: XCTestCase {
         }
     }
 }
+
+/// Answers of any finite size never make the coordinator trap: the error of a 1e30 output is a
+/// huge number (its square fits a Double), and a training step whose gradient overflows is the
+/// decoder's fault, named.
+final class HugeOutputTests: XCTestCase {
+    func testAnEnormousDecoderOutputIsMeasuredAndThenRefusedByName() throws {
+        let model = Autoencoder(
+            encoder: try InProcessPlugin<LinearTestEncoder>(), decoder: try InProcessPlugin<HugeOutputTestDecoder>())
+        try model.configure(windowSize: 12, interfaceSize: 3, seed: 3, encoderParameters: [:], decoderParameters: [:])
+        let series = (0..<100).map { Float($0 % 7) / 7 }
+        let windows = WindowCatalog(series: [series], windowSize: 12)
+        let mse = try Trainer(epochs: 1, batchSize: 16, seed: 1, patience: 0).evaluate(model, windows)
+        XCTAssertTrue(mse.isFinite && mse > 1e40, "\(mse)")
+        XCTAssertTrue(ScientificNotation.string(mse, decimals: 3).contains("e"), "prints without trapping")
+        XCTAssertEqual(ScientificNotation.string(.infinity, decimals: 3), "inf")
+        XCTAssertThrowsError(
+            try Trainer(epochs: 1, batchSize: 16, seed: 1, patience: 0).train(model, training: windows, validation: windows)
+        ) {
+            error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("decoder 'huge-output'"), text)
+            guard error is PluginError else { return XCTFail("not a plugin error (exit 69): \(error)") }
+        }
+    }
+
+    func testTheSquaredErrorOfTheLargestFloatsIsFinite() {
+        var gradient: [Float] = []
+        let loss = Autoencoder.mseGradient([Float.greatestFiniteMagnitude, -1e30], [0, 1], into: &gradient)
+        XCTAssertTrue(loss.isFinite, "\(loss)")
+        XCTAssertEqual(
+            loss, (Double(Float.greatestFiniteMagnitude) * Double(Float.greatestFiniteMagnitude) + 1e60) / 2, accuracy: 1e70)
+    }
+}

@@ -16,20 +16,20 @@ extension FeatureExtractionRun {
         var outcome = EvaluationOutcome()
         if let path = config.outputFile {
             let seconds = try writers.writeFeatures(
-                data.inputWindows, table: data.input, forceDate: config.forceDate, to: outputs.stage(path))
+                data.inputWindows, table: data.input, forceDate: config.forceDate, to: try outputs.stage(path))
             outcome.encodeWindowsPerSecond = Double(data.inputWindows.count) / max(seconds, 1e-9)
             outcome.written.append(path)
         }
         if let path = config.evaluateEncoder {
             try writers.writeFeatures(
-                data.evaluationWindows, table: data.evaluation, forceDate: config.forceDate, to: outputs.stage(path))
+                data.evaluationWindows, table: data.evaluation, forceDate: config.forceDate, to: try outputs.stage(path))
             outcome.written.append(path)
         }
         if model.decoder != nil {
             outcome.metrics = try writers.reconstruct(
                 data.evaluationWindows, table: data.evaluation, stats: data.stats,
                 pcaBaseline: try baseline?.windowMSE(rank: model.interfaceSize, on: data.evaluationWindows),
-                forceDate: config.forceDate, to: config.evaluateDecoder.map(outputs.stage))
+                forceDate: config.forceDate, to: try config.evaluateDecoder.map { try outputs.stage($0) })
             if let path = config.evaluateDecoder { outcome.written.append(path) }
         }
         return outcome

@@ -13,8 +13,17 @@ struct RunInputs {
 }
 
 extension FeatureExtractionRun {
-    /// Refuses up front what could only fail at the end: an output that cannot be written.
+    /// Refuses up front what could only fail at the end: an output that cannot be written, or a
+    /// model (binary and signed, with a `.sig` beside it) sent to standard output or a device.
     func checkOutputsWritable() throws {
+        for (key, path) in [("save_encoder", config.saveEncoder), ("save_decoder", config.saveDecoder)] {
+            guard let path, !RemoteModels.isRemote(path) else { continue }
+            guard case .file = try OutputDestination(path) else {
+                throw ConfigurationError.invalid(
+                    key: key,
+                    reason: "a model is a binary, signed file with its signature beside it: give a file path, not '\(path)'")
+            }
+        }
         try StagedOutputs.checkWritable(
             [
                 config.outputFile, config.evaluateEncoder, config.evaluateDecoder, config.saveEncoder,

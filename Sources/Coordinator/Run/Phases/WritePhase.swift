@@ -27,7 +27,7 @@ extension FeatureExtractionRun {
             written.append(path)
         }
         if let path = config.saveConfig {
-            try ConfigurationLoader.save(config, to: outputs.stage(path))
+            try ConfigurationLoader.save(config, to: try outputs.stage(path))
             try audit.record("config.save", target: path, .success)
             written.append(path)
         }
