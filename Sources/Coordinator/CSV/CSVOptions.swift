@@ -33,6 +33,9 @@ package struct CSVOptions: Sendable {
     package var maxColumns = 4096
     /// Most data rows accepted (the header does not count).
     package var maxRows = 50_000_000
+    /// Whether the date column's values are kept (outputs with dates need them); a run that
+    /// writes none reads ten million rows in a quarter of the memory without them.
+    package var keepDates = true
 
     package init(
         header: HeaderMode = .auto, columns: [String]? = nil, dateColumn: DateColumnMode = .auto,

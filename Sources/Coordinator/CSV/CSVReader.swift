@@ -37,7 +37,7 @@ package enum CSVReader {
         let rowGuess = reader.fileSize / max(1, firstBytes.count + 1) + 2
         var builder = CSVTableBuilder(
             layout: layout, path: path, maxRows: max(0, options.maxRows),
-            maxFields: maxFields, expectedRows: rowGuess)
+            maxFields: maxFields, expectedRows: rowGuess, keepDates: options.keepDates)
         if !layout.hasHeader {
             try firstBytes.withUnsafeBytes { try builder.add($0, line: firstLine) }
         }

@@ -5,13 +5,15 @@ struct CSVTableBuilder {
     let path: String
     let maxRows: Int
     let maxFields: Int
+    let keepDates: Bool
     private var columns: [[Double]]
-    private var dates: [String]
+    private var dates: TextColumn
     private var rowCount = 0
     private var fields: [CSVField] = []
 
-    init(layout: CSVLayout, path: String, maxRows: Int, maxFields: Int, expectedRows: Int) {
+    init(layout: CSVLayout, path: String, maxRows: Int, maxFields: Int, expectedRows: Int, keepDates: Bool = true) {
         self.layout = layout
+        self.keepDates = keepDates
         self.path = path
         self.maxRows = maxRows
         self.maxFields = maxFields
@@ -23,8 +25,8 @@ struct CSVTableBuilder {
             column.reserveCapacity(reserve)
             return column
         }
-        dates = []
-        if layout.dateIndex != nil { dates.reserveCapacity(reserve) }
+        dates = TextColumn()
+        if layout.dateIndex != nil && keepDates { dates.reserveCapacity(reserve, bytesEach: 19) }
         fields.reserveCapacity(layout.columnCount)
     }
 
@@ -55,8 +57,13 @@ struct CSVTableBuilder {
                 throw numberError(failure, field: field, column: column, line: line, number: number)
             }
         }
-        if let dateIndex = layout.dateIndex {
-            dates.append(CSVFieldSplitter.text(of: fields[dateIndex], in: line))
+        if let dateIndex = layout.dateIndex, keepDates {
+            let field = fields[dateIndex]
+            if field.hasEscapedQuotes {
+                dates.append(CSVFieldSplitter.text(of: field, in: line))
+            } else {
+                dates.append(UnsafeRawBufferPointer(rebasing: line[field.start..<field.end]))
+            }
         }
         rowCount += 1
     }
@@ -65,7 +72,7 @@ struct CSVTableBuilder {
         TimeSeriesTable(
             columnNames: layout.selected.map { layout.columnNames[$0] },
             columns: columns,
-            dates: layout.dateIndex == nil ? nil : dates,
+            dates: layout.dateIndex == nil || !keepDates ? nil : dates,
             rowCount: rowCount,
             dateColumnName: layout.dateIndex.map { layout.columnNames[$0] })
     }

@@ -15,12 +15,12 @@ package enum CSVTableWriter {
     /// - Parameters:
     ///   - header: names of the `columnCount` numeric columns (the date column's name is
     ///     `dateHeader`).
-    ///   - dates: one value per row for a leading date column, or nil for none.
+    ///   - dates: the rows' values for a leading date column, from `firstDate` on, or nil for none.
     ///   - row: fills the values of row `i` into the buffer (`columnCount` values, NaN
     ///     until set). Rows are produced one at a time so that a 30,000 x 32 table never
     ///     exists as one giant string.
     package static func write(
-        path: String, header: [String], dates: [String]?, rowCount: Int,
+        path: String, header: [String], dates: TextColumn?, firstDate: Int = 0, rowCount: Int,
         columnCount: Int, dateHeader: String = "DATE_TIME",
         precision: CSVNumberPrecision = .float32,
         row: (Int, inout [Double]) throws -> Void
@@ -28,8 +28,8 @@ package enum CSVTableWriter {
         guard header.count == columnCount else {
             throw DataError(file: path, message: "internal: \(header.count) column names for \(columnCount) columns")
         }
-        if let dates, dates.count != rowCount {
-            throw DataError(file: path, message: "internal: \(dates.count) dates for \(rowCount) rows")
+        if let dates, dates.count - firstDate != rowCount {
+            throw DataError(file: path, message: "internal: \(dates.count - firstDate) dates for \(rowCount) rows")
         }
         let writer = try AtomicFileWriter(path: path)
         var line: [UInt8] = []
@@ -52,7 +52,7 @@ package enum CSVTableWriter {
                     message: "internal: row has \(values.count) values, expected \(columnCount)")
             }
             if let dates {
-                appendText(dates[index], to: &line)
+                appendText(dates.utf8(firstDate + index), to: &line)
                 if columnCount > 0 { line.append(UInt8(ascii: ",")) }
             }
             for column in 0..<columnCount {
@@ -79,7 +79,10 @@ package enum CSVTableWriter {
 
     /// RFC 4180: quote a value that contains a separator, quote, line break or edge blank.
     static func appendText(_ text: String, to line: inout [UInt8]) {
-        let utf8 = text.utf8
+        appendText(text.utf8, to: &line)
+    }
+
+    static func appendText(_ utf8: some BidirectionalCollection<UInt8>, to line: inout [UInt8]) {
         let needsQuotes =
             utf8.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
             || utf8.first == 0x20 || utf8.last == 0x20 || utf8.first == 0x09 || utf8.last == 0x09

@@ -23,6 +23,7 @@ struct PreparedData {
         var options = CSVOptions()
         options.header = config.headers.map { $0 ? .present : .absent } ?? .auto
         options.columns = config.columns
+        options.keepDates = config.forceDate  // only dated outputs need them
         var input = try CSVReader.read(path: inputPath, options: options)
         if let max = config.maxSteps, input.rowCount > max { input = input.prefix(max) }
         try CSVReader.ensureRows(input, atLeast: windowSize, file: inputPath)
@@ -72,14 +73,15 @@ extension TimeSeriesTable {
     /// The first `n` rows.
     func prefix(_ n: Int) -> TimeSeriesTable {
         TimeSeriesTable(
-            columnNames: columnNames, columns: columns.map { Array($0.prefix(n)) }, dates: dates.map { Array($0.prefix(n)) },
+            columnNames: columnNames, columns: columns.map { Array($0.prefix(n)) }, dates: dates.map { $0.slice(0..<n) },
             rowCount: n, dateColumnName: dateColumnName)
     }
 
     /// The rows from `start` on.
     func suffix(from start: Int) -> TimeSeriesTable {
         TimeSeriesTable(
-            columnNames: columnNames, columns: columns.map { Array($0[start...]) }, dates: dates.map { Array($0[start...]) },
+            columnNames: columnNames, columns: columns.map { Array($0[start...]) },
+            dates: dates.map { $0.slice(start..<rowCount) },
             rowCount: rowCount - start, dateColumnName: dateColumnName)
     }
 }

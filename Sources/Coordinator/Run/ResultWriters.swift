@@ -8,12 +8,12 @@ struct ResultWriters {
 
     /// The features of every window: one row per window position, each column's
     /// `interfaceSize` features side by side; the window's end date first when asked.
-    /// - Returns: the seconds spent encoding (the plugin round trips, not the CSV).
+    /// Streamed: each block of rows is encoded (every column's windows in one request) just
+    /// before it is written, so memory does not grow with the input.
+    /// - Returns: the seconds from the first request to the last row written: encoding, which
+    ///   overlaps the writing, and whatever writing it does not hide.
     @discardableResult
     func writeFeatures(_ windows: WindowCatalog, table: TimeSeriesTable, forceDate: Bool, to path: String) throws -> Double {
-        let stopwatch = Stopwatch()
-        let features = try encodeAll(windows)
-        let seconds = stopwatch.seconds
         let k = model.interfaceSize
         let columns = table.columnNames
         let header =
@@ -21,25 +21,38 @@ struct ResultWriters {
             ? (1...k).map { "feature_\($0)" }
             : columns.flatMap { c in (1...k).map { "\(c)_feature_\($0)" } }
         let per = windows.perColumn
-        let dates = forceDate ? table.dates.map { Array($0[(windows.windowSize - 1)...]) } : nil
+        // A window's row carries the date of its last value.
+        let dates = forceDate ? table.dates : nil
+        let rowsPerBlock = max(1, batch / columns.count)
+        var buffer: [Float] = []
+        /// Sends the block of rows starting at `row`: every column's windows in one request.
+        func request(_ row: Int) throws -> (start: Int, rows: Int, pending: Autoencoder.PendingEncoding) {
+            let rows = min(rowsPerBlock, per - row)
+            let indices = (0..<columns.count).flatMap { c in (c * per + row)..<(c * per + row + rows) }
+            windows.fill(indices[...], into: &buffer)
+            return (row, rows, try model.startEncoding(Tensor(rows: indices.count, cols: windows.windowSize, values: buffer)))
+        }
+        let stopwatch = Stopwatch()
+        var next = per > 0 ? try request(0) : nil
+        var block: [Float] = [], blockStart = 0, blockRows = 0
         try CSVTableWriter.write(
-            path: path, header: header, dates: dates, rowCount: per, columnCount: header.count,
+            path: path, header: header, dates: dates, firstDate: windows.windowSize - 1, rowCount: per, columnCount: header.count,
             dateHeader: table.dateColumnName ?? "DATE_TIME"
         ) { row, values in
+            if row >= blockStart + blockRows, let asked = next {
+                block = try model.finishEncoding(asked.pending).values
+                (blockStart, blockRows) = (asked.start, asked.rows)
+                // The plugin encodes the next block while this one is written.
+                let following = asked.start + asked.rows
+                next = following < per ? try request(following) : nil
+            }
+            let r = row - blockStart
             for c in 0..<columns.count {
-                let base = (c * per + row) * k
-                for j in 0..<k { values[c * k + j] = Double(features[base + j]) }
+                let base = (c * blockRows + r) * k
+                for j in 0..<k { values[c * k + j] = Double(block[base + j]) }
             }
         }
-        return seconds
-    }
-
-    /// Every window's features, window `i` at `[i * interfaceSize ..< (i + 1) * interfaceSize]`.
-    func encodeAll(_ windows: WindowCatalog) throws -> [Float] {
-        var out: [Float] = []
-        out.reserveCapacity(windows.count * model.interfaceSize)
-        try forEachBatch(windows) { _, input in out += try model.encode(input).values }
-        return out
+        return stopwatch.seconds
     }
 
     /// Reconstructs `table`'s windows, folds them back into series, writes them
@@ -96,13 +109,13 @@ struct ResultWriters {
     }
 
     private func forEachBatch(_ windows: WindowCatalog, _ body: (ArraySlice<Int>, Tensor) throws -> Void) throws {
-        let all = Array(0..<windows.count)
         var buffer: [Float] = []
         var start = 0
-        while start < all.count {
-            let end = min(start + batch, all.count)
-            windows.fill(all[start..<end], into: &buffer)
-            try body(all[start..<end], Tensor(rows: end - start, cols: windows.windowSize, values: buffer))
+        while start < windows.count {
+            let end = min(start + batch, windows.count)
+            let indices = Array(start..<end)[...]
+            windows.fill(indices, into: &buffer)
+            try body(indices, Tensor(rows: end - start, cols: windows.windowSize, values: buffer))
             start = end
         }
     }

@@ -46,7 +46,7 @@ public struct RunSummary: Codable, Sendable {
     public var interfaceSize: Int
     public var windows: Int
     public var metrics: [ColumnMetrics]
-    /// Encoder throughput over the input's windows (inference, large batches).
+    /// Windows of the input encoded and written per second (encoding overlaps the writing).
     public var encodeWindowsPerSecond: Double?
     public var coordinatorPeakRSSKilobytes: Int
     public var outputs: [String]

@@ -7,14 +7,14 @@ package struct TimeSeriesTable: Sendable, Equatable {
     package var columns: [[Double]]
     /// The date column's values, kept aside verbatim so outputs can be lined up with the
     /// input; nil when the file has no date column.
-    package var dates: [String]?
+    package var dates: TextColumn?
     package var rowCount: Int
     /// Header of the date column ("DATE_TIME"), so that output files can repeat it; nil
     /// when there is no date column. (Addition to the agreed API.)
     package var dateColumnName: String?
 
     package init(
-        columnNames: [String], columns: [[Double]], dates: [String]? = nil, rowCount: Int,
+        columnNames: [String], columns: [[Double]], dates: TextColumn? = nil, rowCount: Int,
         dateColumnName: String? = nil
     ) {
         self.columnNames = columnNames

@@ -152,6 +152,31 @@ package final class Autoencoder {
         try forward(encoder, batch, training: false, pending: &pendingEncoderStep, expect: [batch.shape[0], interfaceSize])
     }
 
+    /// An inference `forward` sent to the encoder and not yet collected (see `startEncoding`).
+    package struct PendingEncoding {
+        fileprivate let id: Int
+        fileprivate let rows: Int
+    }
+
+    /// Sends `batch` to the encoder without waiting for its features, so that the caller's own
+    /// work (writing the previous block) overlaps the plugin's. Nothing else may be sent to the
+    /// encoder until `finishEncoding` has collected them.
+    package func startEncoding(_ batch: Tensor) throws -> PendingEncoding {
+        try settle()
+        let id = try encoder.send(MethodName.forward, ForwardParams(input: batch, training: false))
+        return PendingEncoding(id: id, rows: batch.shape[0])
+    }
+
+    /// The features `startEncoding` asked for, their shape checked.
+    package func finishEncoding(_ pending: PendingEncoding) throws -> Tensor {
+        let output = try encoder.receive(pending.id, method: MethodName.forward, as: ForwardResult.self).output
+        guard output.shape == [pending.rows, interfaceSize] else {
+            throw encoder.reject(
+                during: MethodName.forward, reason: "output shape \(output.shape), expected \([pending.rows, interfaceSize])")
+        }
+        return output
+    }
+
     /// Reconstructed windows of `features` (inference).
     package func decode(_ features: Tensor) throws -> Tensor {
         guard let decoder else { throw PluginError.incompatible(plugin: encoder.label, reason: "no decoder loaded") }
