@@ -86,7 +86,16 @@ public final class FeatureExtractionRun {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
     }
 
+    /// This process's own peak resident memory: `VmHWM`, which starts afresh at exec.
+    /// (`ru_maxrss` does not: it carries over the high-water mark of whatever process ran
+    /// before the exec, such as a large parent that spawned us.)
     static func peakRSSKilobytes() -> Int {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
+        {
+            return kilobytes
+        }
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Int(usage.ru_maxrss)

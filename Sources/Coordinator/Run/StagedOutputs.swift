@@ -32,16 +32,16 @@ final class StagedOutputs {
 
     /// The path to write `destination`'s content to now.
     func stage(_ destination: String) throws -> String {
-        let where_ = try OutputDestination(destination)
+        let kind = try OutputDestination(destination)
         let temp: String
-        switch where_ {
+        switch kind {
         case .file(let target):
             let name = String(target[(target.lastIndex(of: "/").map { target.index(after: $0) } ?? target.startIndex)...])
             temp = OutputDestination.directory(of: target) + "/.\(name).staged-\(getpid())-\(staged.count)"
         case .standardOutput, .special:
             temp = try privateDirectory() + "/output-\(staged.count)"
         }
-        staged.append((temp, where_))
+        staged.append((temp, kind))
         return temp
     }
 
