@@ -10,11 +10,16 @@ import PluginProtocol
 /// Each item starts its own plugin processes, so one failure does not hide the others.
 /// Shapes are small: an encoder is configured `[16] -> [4]`, a decoder `[4] -> [16]`.
 public struct ConformanceChecker {
-    /// The items, in the order they run and are reported.
-    public static let itemNames = [
-        "handshake", "parameter schema", "malformed frames", "forward shapes", "gradients",
-        "state round trip", "fit", "step in backward", "determinism", "shutdown",
+    /// The items, in the order they run and are reported: one list, so names and checks cannot drift.
+    private static let items: [(name: String, check: @Sendable (ConformanceChecker) -> () throws -> String)] = [
+        ("handshake", checkHandshake), ("parameter schema", checkParameterSchema), ("malformed frames", checkMalformedFrames),
+        ("forward shapes", checkForwardShapes), ("gradients", checkGradients), ("state round trip", checkStateRoundTrip),
+        ("fit", checkFit), ("step in backward", checkStepInBackward), ("determinism", checkDeterminism),
+        ("shutdown", checkShutdown),
     ]
+
+    /// The items' names, in the order they run and are reported.
+    public static let itemNames = items.map(\.name)
 
     public var package: PluginPackage
     /// How plugins are confined; nil only when the operator turned the sandbox off.
@@ -32,16 +37,10 @@ public struct ConformanceChecker {
     /// Runs every item; `onItem` sees each result as soon as it is known.
     public func run(onItem: (ConformanceItem) -> Void = { _ in }) -> ConformanceReport {
         var report = ConformanceReport()
-        let checks: [(String, () throws -> String)] = [
-            ("handshake", checkHandshake), ("parameter schema", checkParameterSchema), ("malformed frames", checkMalformedFrames),
-            ("forward shapes", checkForwardShapes), ("gradients", checkGradients), ("state round trip", checkStateRoundTrip),
-            ("fit", checkFit), ("step in backward", checkStepInBackward), ("determinism", checkDeterminism),
-            ("shutdown", checkShutdown),
-        ]
-        for (name, check) in checks {
+        for (name, check) in Self.items {
             let item: ConformanceItem
             do {
-                item = ConformanceItem(name: name, passed: true, detail: try check())
+                item = ConformanceItem(name: name, passed: true, detail: try check(self)())
             } catch {
                 item = ConformanceItem(name: name, passed: false, detail: Sanitizer.clean("\(error)", limit: 1000))
             }
