@@ -84,8 +84,10 @@ extension Tensor: Codable {
                 throw fail("data is not base64 of the \(byteCount) bytes shape \(shape) needs (needs \(byteCount) bytes)")
             }
             guard data.count == byteCount else { throw fail("shape \(shape) needs \(byteCount) bytes, data has \(data.count)") }
-            values = [Float](repeating: 0, count: count)
-            values.withUnsafeMutableBytes { _ = data.copyBytes(to: $0) }
+            values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                _ = data.copyBytes(to: UnsafeMutableRawBufferPointer(buffer))
+                initialized = count
+            }
         } else if let offset = try c.decodeIfPresent(Int.self, forKey: .offset) {
             guard let reader = decoder.userInfo[.attachmentReader] as? AttachmentReader else {
                 throw fail("offset given but the transport is base64 (no attachment)")
@@ -95,19 +97,35 @@ extension Tensor: Codable {
                 throw fail(
                     "\(byteCount) bytes at offset \(offset) are outside the \(reader.bytes.count)-byte attachment or misaligned")
             }
-            values = [Float](repeating: 0, count: count)
-            reader.bytes.withUnsafeBytes { src in
-                values.withUnsafeMutableBytes { dst in
-                    dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[offset..<(offset + byteCount)]))
+            // Copied straight into uninitialised storage: no zero-filling pass first.
+            values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                reader.bytes.withUnsafeBytes { src in
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(
+                        from: UnsafeRawBufferPointer(rebasing: src[offset..<(offset + byteCount)]))
                 }
+                initialized = count
             }
         } else {
             throw fail("needs \"data\" (base64) or \"offset\" (binary)")
         }
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+        if Tensor.hasNonFinite(values), let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw fail("value \(bad) is \(values[bad]); NaN and infinity are not allowed")
         }
         self.shape = shape
         self.values = values
+    }
+}
+
+extension Tensor {
+    /// Whether any value is NaN or infinite: an exponent of all ones. A branch-free reduction
+    /// over the bit patterns, which the compiler vectorises; the common, all-finite case is one pass.
+    static func hasNonFinite(_ values: [Float]) -> Bool {
+        values.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: UInt32.self) { bits in
+                var largest: UInt32 = 0
+                for b in bits { largest = Swift.max(largest, b & 0x7F80_0000) }
+                return largest == 0x7F80_0000
+            }
+        }
     }
 }

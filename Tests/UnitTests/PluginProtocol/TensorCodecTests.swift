@@ -179,6 +179,23 @@ final class TensorCodecTests: XCTestCase {
         }
     }
 
+    /// The finiteness scan looks at every position, and only non-finite values trip it.
+    func testTheNonFiniteScanFindsAnyPositionAndPassesEveryFiniteValue() {
+        let finite: [Float] = [
+            0, -0, 1, -1, .greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude,
+            .leastNormalMagnitude, 1e-40,
+        ]
+        XCTAssertFalse(Tensor.hasNonFinite(finite))
+        XCTAssertFalse(Tensor.hasNonFinite([]))
+        for bad: Float in [.nan, .signalingNaN, .infinity, -.infinity, -.nan] {
+            for position in [0, 7, 64, 1000] {
+                var values = [Float](repeating: 0.5, count: 1001)
+                values[position] = bad
+                XCTAssertTrue(Tensor.hasNonFinite(values), "\(bad) at \(position)")
+            }
+        }
+    }
+
     func testMisalignedOffsetIsRejected() {
         let attachment = Support.littleEndianBytes([1, 2, 3])
         for offset in [1, 2, 3, 6] {
