@@ -89,6 +89,12 @@ public final class RemoteClient: @unchecked Sendable {
         }
     }
 
+    /// The server's `{"error": ...}` message, bounded, else `HTTP <status>`.
+    static func errorMessage(_ body: Data, status: Int) -> String {
+        let message = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["error"] as? String ?? "HTTP \(status)"
+        return String(message.prefix(300))
+    }
+
     private func sendWithRetries(_ method: String, _ url: URL, body: Data, headers: [String: String], idempotent: Bool)
         async throws -> RemoteResponse
     {
@@ -103,6 +109,10 @@ public final class RemoteClient: @unchecked Sendable {
                 if r.status == 429 || r.status == 503 || (idempotent && [500, 502, 504].contains(r.status)) {
                     last = "HTTP \(r.status)"
                     retryAfter = r.header("retry-after").flatMap(Double.init)
+                } else if r.status >= 400 {
+                    // A server failure that is not retried (an upload, a config save) is a failure,
+                    // never a success with an odd status.
+                    throw RemoteError.refused(status: r.status, message: Self.errorMessage(r.body, status: r.status))
                 } else {
                     return r
                 }
@@ -155,9 +165,7 @@ public final class RemoteClient: @unchecked Sendable {
         if (300..<400).contains(status) { throw RemoteError.redirectRefused(status: status) }
         if status == 429 || status == 503 || status >= 500 { return RemoteResponse(status: status, headers: fields, body: data) }
         guard (200..<300).contains(status) else {
-            let message =
-                (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["error"] as? String ?? "HTTP \(status)"
-            throw RemoteError.refused(status: status, message: String(message.prefix(300)))
+            throw RemoteError.refused(status: status, message: Self.errorMessage(data, status: status))
         }
         guard let mac = fields[RequestSigning.responseSignatureHeader.lowercased()],
             RequestSigning.equal(mac, RequestSigning.responseMAC(key: key.key, nonce: nonce, status: status, body: data))

@@ -60,6 +60,28 @@ final class HostileServerTests: XCTestCase {
         }
     }
 
+    /// An upload or save the server fails (5xx) is an error the run reports, never a success:
+    /// whatever the status, retried or not.
+    func testAServerFailureOfANonRetriedRequestIsAnError() throws {
+        let (c, port) = try client {
+            $0.maxAttempts = 2; $0.baseBackoff = 0.01
+        }
+        for status in [500, 501, 502, 507] {
+            XCTAssertThrowsError(
+                try c.send("PUT", "https://127.0.0.1:\(port)/status-\(status)", body: Data("x".utf8), idempotent: false)
+            ) { error in
+                guard case RemoteError.refused(let got, let message)? = error as? RemoteError else {
+                    return XCTFail("\(status): \(error)")
+                }
+                XCTAssertEqual(got, status)
+                XCTAssertEqual(message, "storage full")
+            }
+        }
+        XCTAssertThrowsError(try c.send("GET", "https://127.0.0.1:\(port)/status-501", idempotent: true)) { error in
+            guard case RemoteError.refused(501, _)? = error as? RemoteError else { return XCTFail("\(error)") }
+        }
+    }
+
     func testRedirectToPlainHTTPIsRefused() throws {
         let (c, port) = try client()
         XCTAssertThrowsError(try c.send("GET", "https://127.0.0.1:\(port)/redirect-http", idempotent: true)) {

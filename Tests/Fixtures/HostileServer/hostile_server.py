@@ -10,6 +10,7 @@ Paths (any method):
   /oversized        streams 600 MiB of zeros (more than any client limit)
   /digest-mismatch  a correctly signed model response whose X-FE-Content-SHA256 is wrong
   /unsigned         200 with no response signature (a replayed or forged answer)
+  /status-NNN       status NNN (e.g. 500, 501, 507) with {"error": "..."}: a server failing a request
 """
 import hashlib
 import hmac
@@ -77,6 +78,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             model = b"not really a model"
             self.reply(200, model, {"X-FE-Response-Signature": response_mac(nonce, 200, model),
                                     "X-FE-Content-SHA256": "0" * 64, "X-FE-Model-Signature": "e30="})
+        elif path.startswith("/status-") and path[8:].isdigit():
+            status = int(path[8:])
+            self.reply(status, b'{"error": "storage full"}', {})
         elif path == "/unsigned":
             self.reply(200, body, {"X-FE-Content-SHA256": hashlib.sha256(body).hexdigest()})
         else:
