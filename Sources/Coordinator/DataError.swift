@@ -62,11 +62,6 @@ extension DataError {
         return out + "\""
     }
 
-    /// The C library's message for an errno value, e.g. "No such file or directory".
-    static func systemMessage(_ code: Int32) -> String {
-        FileError.systemMessage(code)
-    }
-
     /// Runs a file read, reporting its failure as bad data about that file (exit 65).
     static func reading<T>(_ body: () throws(FileError) -> T) throws(DataError) -> T {
         do {

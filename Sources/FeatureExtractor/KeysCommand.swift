@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import FeatureExtractorSupport
 import Foundation
 import PluginHost
 import StateStore
@@ -32,7 +33,7 @@ struct KeysCommand: ParsableCommand {
 
         func execute() throws {
             let path = out ?? FeatureExtractorHome.directory() + "/keys/\(name).key"
-            try FeatureExtractorHome.ensure((path as NSString).deletingLastPathComponent)
+            try FeatureExtractorHome.ensure(PathComponents.directory(of: path))
             let key = SigningKey.generate(name: name)
             try key.write(to: path)
             print("key \(key.id) (\(name)): private \(path), public \(path).pub")

@@ -121,9 +121,7 @@ struct RunCommand: ToolCommand {
     /// Where the run's messages go: standard output, unless an output is written there (`-` or
     /// `/dev/stdout`), in which case they go to standard error and standard output holds only data.
     static func messageStream(_ c: RunConfiguration) -> FileHandle {
-        let textOutputs = [c.outputFile, c.evaluateEncoder, c.evaluateDecoder, c.saveConfig, c.saveLog]
-        return textOutputs.contains { $0 == "-" || $0 == "/dev/stdout" || $0 == "/dev/fd/1" || $0 == "/proc/self/fd/1" }
-            ? .standardError : .standardOutput
+        c.writesToStandardOutput ? .standardError : .standardOutput
     }
 
     static func report(_ s: RunSummary, to stream: FileHandle) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import FeatureExtractorSupport
 import Foundation
 import StateStore
 
@@ -28,7 +29,7 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store (creating the home directory when it is the default one).
     func open() throws -> StateStore {
         if database == nil && ProcessInfo.processInfo.environment["FEATURE_EXTRACTOR_DB"] == nil {
-            try FeatureExtractorHome.ensure((path as NSString).deletingLastPathComponent)
+            try FeatureExtractorHome.ensure(PathComponents.directory(of: path))
         }
         return try StateStore.open(path: path)
     }

@@ -37,7 +37,7 @@ public final class AtomicFileWriter {
     /// `allowUnnamedTemporary: false` forces the named-temporary-file path, which tests
     /// use to cover the fallback on a system that has `O_TMPFILE`.
     package init(path: String, mode: mode_t, allowUnnamedTemporary: Bool) throws {
-        let (directory, baseName) = Self.split(path)
+        let (directory, baseName) = PathComponents.split(path)
         guard !baseName.isEmpty, baseName != ".", baseName != ".." else {
             throw FileError(path: path, message: "not a file path")
         }
@@ -208,12 +208,6 @@ public final class AtomicFileWriter {
     private static func temporaryStem(_ directory: String, _ baseName: String) -> String {
         let shortName = baseName.utf8.count > 200 ? String(baseName.prefix(50)) : baseName
         return "\(directory)/.\(shortName).tmp-"
-    }
-
-    private static func split(_ path: String) -> (directory: String, name: String) {
-        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
-        let directory = String(path[..<slash])
-        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
     }
 
     /// Opens an unnamed temporary file in `directory`, or nil where `O_TMPFILE` or

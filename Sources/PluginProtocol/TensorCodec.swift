@@ -119,7 +119,7 @@ extension Tensor: Codable {
 extension Tensor {
     /// Whether any value is NaN or infinite: an exponent of all ones. A branch-free reduction
     /// over the bit patterns, which the compiler vectorises; the common, all-finite case is one pass.
-    static func hasNonFinite(_ values: [Float]) -> Bool {
+    public static func hasNonFinite(_ values: [Float]) -> Bool {
         values.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: UInt32.self) { bits in
                 var largest: UInt32 = 0

@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 
 /// The files of a store on disk: the database, its `-wal` and `-shm` companions and the
@@ -87,10 +88,7 @@ enum DatabaseFiles {
         }
     }
 
-    static func directory(of path: String) -> String {
-        let directory = (path as NSString).deletingLastPathComponent
-        return directory.isEmpty ? "." : directory
-    }
+    static func directory(of path: String) -> String { PathComponents.directory(of: path) }
 
     static func isWritable(_ path: String) -> Bool {
         var info = stat()
@@ -104,9 +102,11 @@ enum DatabaseFiles {
 
     private static func nearestExisting(_ directory: String) -> String {
         var current = directory
-        while !FileManager.default.fileExists(atPath: current), current != "/", !current.isEmpty {
-            current = (current as NSString).deletingLastPathComponent
+        while !FileManager.default.fileExists(atPath: current) {
+            let parent = PathComponents.directory(of: current)
+            guard parent != current else { break }
+            current = parent
         }
-        return current.isEmpty ? "." : current
+        return current
     }
 }

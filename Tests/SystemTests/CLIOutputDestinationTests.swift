@@ -77,4 +77,17 @@ final class CLIOutputDestinationTests: XCTestCase {
         XCTAssertEqual(directory.status, 74, directory.stderr)
         XCTAssertTrue(directory.stderr.contains("is a directory"), directory.stderr)
     }
+
+    /// A database or key path of `-` is a file name like any other (Foundation's path methods
+    /// trapped on it: exit 132).
+    func testADashAsADatabaseOrKeyPathIsAFileNotACrash() throws {
+        let store = try CommandRunner.run(["audit", "list", "--db", "-"], in: dir.path)
+        XCTAssertEqual(store.status, 0, store.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.file("-")))
+        try FileManager.default.createDirectory(atPath: dir.file("keys"), withIntermediateDirectories: false)
+        let key = try CommandRunner.run(
+            ["keys", "generate", "--out", "-"], in: dir.file("keys"), environment: ["FEATURE_EXTRACTOR_HOME": dir.file("home")])
+        XCTAssertEqual(key.status, 0, key.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.file("keys/-.pub")))
+    }
 }

@@ -19,11 +19,13 @@ final class ThirdPartyPluginTests: XCTestCase {
         guard let swift = Self.onPath("swift") else {
             throw XCTSkip("swift is not on PATH: the example package cannot be built")
         }
-        // Its own package and build directory (examples/swift-plugin/.build), as its README says;
-        // a debug build of the SDK chain, about 40 s from clean on 2 cores.
-        let build = try Self.run(swift, ["build", "--package-path", example, "--product", "acme-linear-encoder"])
+        // A fresh build directory each time: SwiftPM does not notice a source file added to a
+        // path dependency in a build directory it planned before, so a reused one can fail (or
+        // pass) on stale sources. A debug build of the SDK chain, about 40 s on 2 cores.
+        let scratch = ["--package-path", example, "--scratch-path", dir.file("example-build")]
+        let build = try Self.run(swift, ["build"] + scratch + ["--product", "acme-linear-encoder"])
         XCTAssertEqual(build.status, 0, "the example no longer builds against the products:\n\(build.output)")
-        let binPath = try Self.run(swift, ["build", "--package-path", example, "--show-bin-path"])
+        let binPath = try Self.run(swift, ["build"] + scratch + ["--show-bin-path"])
         XCTAssertEqual(binPath.status, 0, binPath.output)
         let executable = (binPath.output.split(separator: "\n").last.map(String.init) ?? "") + "/acme-linear-encoder"
         XCTAssertTrue(FileManager.default.isExecutableFile(atPath: executable), "no \(executable): \(binPath.output)")

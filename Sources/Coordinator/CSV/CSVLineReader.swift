@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 
 /// Reads a file one physical line at a time through a bounded buffer.
@@ -27,13 +28,13 @@ final class CSVLineReader {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             let code = errno
-            throw DataError(file: path, message: "cannot open the file: \(DataError.systemMessage(code))")
+            throw DataError(file: path, message: "cannot open the file: \(FileError.systemMessage(code))")
         }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             let code = errno
             close(fd)
-            throw DataError(file: path, message: "cannot inspect the file: \(DataError.systemMessage(code))")
+            throw DataError(file: path, message: "cannot inspect the file: \(FileError.systemMessage(code))")
         }
         if (info.st_mode & S_IFMT) == S_IFDIR {
             close(fd)
@@ -129,7 +130,7 @@ final class CSVLineReader {
             }
             let code = errno
             if code == EINTR { continue }
-            throw DataError(file: path, message: "cannot read the file: \(DataError.systemMessage(code))")
+            throw DataError(file: path, message: "cannot read the file: \(FileError.systemMessage(code))")
         }
     }
 }

@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 
 /// Where one output of a run goes, decided before anything is written.
@@ -12,6 +13,11 @@ enum OutputDestination: Equatable {
     case standardOutput
     case special(String)
     case file(String)
+
+    /// Whether `path` names this process's standard output: `-`, or one of its device names.
+    static func isStandardOutput(_ path: String) -> Bool {
+        ["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"].contains(path)
+    }
 
     init(_ path: String) throws {
         if path == "-" {
@@ -44,11 +50,14 @@ enum OutputDestination: Equatable {
         default: self = .special(path)
         }
     }
+}
 
-    /// The directory a staged file is written in (the destination's own, for an atomic rename).
-    static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        let directory = String(path[..<slash])
-        return directory.isEmpty ? "/" : directory
+extension RunConfiguration {
+    /// Whether a text output goes to standard output, which then holds only data (the run's
+    /// messages go to standard error).
+    public var writesToStandardOutput: Bool {
+        [outputFile, evaluateEncoder, evaluateDecoder, saveConfig, saveLog].contains {
+            $0.map(OutputDestination.isStandardOutput) ?? false
+        }
     }
 }

@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 
 /// Output files of one run, committed together or not at all.
@@ -20,7 +21,7 @@ final class StagedOutputs {
             case .special(let target):
                 guard access(target, W_OK) == 0 else { throw OutputError(path: path, reason: "is not writable") }
             case .file(let target):
-                let d = OutputDestination.directory(of: target)
+                let d = PathComponents.directory(of: target)
                 var isDir: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: d, isDirectory: &isDir), isDir.boolValue else {
                     throw OutputError(path: path, reason: "its directory \(d) does not exist")
@@ -36,8 +37,9 @@ final class StagedOutputs {
         let temp: String
         switch kind {
         case .file(let target):
-            let name = String(target[(target.lastIndex(of: "/").map { target.index(after: $0) } ?? target.startIndex)...])
-            temp = OutputDestination.directory(of: target) + "/.\(name).staged-\(getpid())-\(staged.count)"
+            // Beside the destination (its own file system, for an atomic rename).
+            let (directory, name) = PathComponents.split(target)
+            temp = directory + "/.\(name).staged-\(getpid())-\(staged.count)"
         case .standardOutput, .special:
             temp = try privateDirectory() + "/output-\(staged.count)"
         }

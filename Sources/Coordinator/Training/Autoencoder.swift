@@ -114,7 +114,7 @@ package final class Autoencoder {
         let output = try forward(decoder, features, training: true, pending: &pendingDecoderStep, expect: [rows, windowSize])
 
         let loss = Autoencoder.mseGradient(output.values, batch.values, into: &gradient)
-        guard gradient.allSatisfy(\.isFinite) else {
+        guard !Tensor.hasNonFinite(gradient) else {
             throw decoder.reject(
                 during: MethodName.forward,
                 reason:
