@@ -11,15 +11,30 @@ public struct InitializeParams: Codable, Sendable, Equatable {
     /// Tensor transports the coordinator accepts, preferred first. Names a peer
     /// does not know are skipped, so new transports can be offered to old plugins.
     public var transports: [String]
+    /// Where the memory of the `shared_memory` transport is, when that transport is offered.
+    public var sharedMemory: SharedMemoryOffer?
 
     enum CodingKeys: String, CodingKey {
-        case protocolVersion = "protocol_version", role, transports
+        case protocolVersion = "protocol_version", role, transports, sharedMemory = "shared_memory"
     }
 
     public init(protocolVersion: Int = PluginProtocolVersion.current, role: PluginRole, transports: [TensorTransport]) {
         self.protocolVersion = protocolVersion
         self.role = role
         self.transports = transports.map(\.rawValue)
+    }
+}
+
+/// The region a `shared_memory` offer comes with: an inherited descriptor of four slots.
+public struct SharedMemoryOffer: Codable, Sendable, Equatable {
+    public var descriptor: Int
+    public var slotBytes: Int
+
+    enum CodingKeys: String, CodingKey { case descriptor = "fd", slotBytes = "slot_bytes" }
+
+    public init(descriptor: Int32, slotBytes: Int) {
+        self.descriptor = Int(descriptor)
+        self.slotBytes = slotBytes
     }
 }
 

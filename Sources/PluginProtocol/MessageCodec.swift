@@ -6,15 +6,143 @@ import Foundation
 /// both peers answer bad input the same way.
 public struct MessageCodec: Sendable {
     public var transport: TensorTransport
+    /// Under `shared_memory`: the region, and which end of it this codec writes.
+    private let shared: (region: SharedTensorRegion, side: SharedTensorRegion.Side)?
+    /// Which of this side's two slots the next message with shared tensors uses.
+    private var slotParity = 0
 
     public init(transport: TensorTransport = .base64) {
         self.transport = transport
+        self.shared = nil
     }
 
+    /// The `shared_memory` transport over `region`, seen from `side`.
+    public init(sharedMemory region: SharedTensorRegion, side: SharedTensorRegion.Side) {
+        self.transport = .sharedMemory
+        self.shared = (region, side)
+    }
+
+    /// A request's frame; `forward`, `backward` and `step` are written without Codable.
+    public mutating func encodeRequest<P: Codable & Sendable>(id: Int, method: String, params: P) throws -> Frame {
+        if transport != .base64, let fast = params as? any HotPathEncodable, method.utf8.allSatisfy(JSONBytes.isPlain) {
+            var json = JSONBytes()
+            json.append(#"{"jsonrpc":"2.0","id":"#)
+            json.append(id)
+            json.append(#","method":""#)
+            json.bytes.append(contentsOf: method.utf8)
+            json.append(#"","params":"#)
+            return finish(&json, fast)
+        }
+        return try encode(RPCRequest(id: .number(id), method: method, params: params))
+    }
+
+    /// A successful response's frame; the hot-path results are written without Codable.
+    public mutating func encodeResult<R: Codable & Sendable>(id: RPCID, result: R) throws -> Frame {
+        if transport != .base64, case .number(let n) = id, let fast = result as? any HotPathEncodable {
+            var json = JSONBytes()
+            json.append(#"{"jsonrpc":"2.0","id":"#)
+            json.append(n)
+            json.append(#","result":"#)
+            return finish(&json, fast)
+        }
+        return try encode(RPCResult(id: id, result: result))
+    }
+
+    private mutating func finish(_ json: inout JSONBytes, _ body: any HotPathEncodable) -> Frame {
+        var tensors = TensorPlacer(slot: shared.map { $0.region.writableSlot(of: $0.side, parity: slotParity) })
+        body.write(&json, &tensors)
+        json.append("}")
+        if tensors.wroteSlot { slotParity ^= 1 }
+        return Frame(json: json.bytes, attachment: tensors.attachment)
+    }
+
+    /// A plugin's reading of a `forward`, `backward` or `step` request in the plain form the
+    /// coordinator writes; nil for anything else, which then takes the general path.
+    package func decodeHotPathRequest(_ frame: Frame) -> HotPathRequest? {
+        guard transport != .base64 else { return nil }
+        return frame.json.withUnsafeBytes { bytes -> HotPathRequest? in
+            var c = JSONCursor(bytes)
+            var version = false
+            var id: Int?
+            var request: HotPathRequest?
+            var method: UnsafeRawBufferPointer?
+            let source = tensorSource(frame)
+            let plain = c.object { c, key in
+                if JSONCursor.equal(key, "jsonrpc") {
+                    guard !version, c.string(is: "2.0") else { return false }
+                    version = true
+                } else if JSONCursor.equal(key, "id") {
+                    guard id == nil, let n = c.integer() else { return false }
+                    id = n
+                } else if JSONCursor.equal(key, "method") {
+                    guard method == nil, let m = c.string() else { return false }
+                    method = m
+                } else if JSONCursor.equal(key, "params") {
+                    // Params are read by their method's schema, so the method must come first.
+                    guard request == nil, let id, let method else { return false }
+                    if JSONCursor.equal(method, "forward") {
+                        guard let p = ForwardParams.read(&c, source) else { return false }
+                        request = .forward(.number(id), p)
+                    } else if JSONCursor.equal(method, "backward") {
+                        guard let p = BackwardParams.read(&c, source) else { return false }
+                        request = .backward(.number(id), p)
+                    } else if JSONCursor.equal(method, "step") {
+                        guard Empty.read(&c, source) != nil else { return false }
+                        request = .step(.number(id))
+                    } else {
+                        return false
+                    }
+                } else {
+                    return false
+                }
+                return true
+            }
+            guard plain, version, c.atEnd() else { return nil }
+            return request
+        }
+    }
+
+    /// A coordinator's reading of a successful hot-path response in its plain form.
+    func decodeHotPathResult<R>(_ frame: Frame, as type: any HotPathDecodable.Type) -> RPCIncoming<R>? {
+        frame.json.withUnsafeBytes { bytes -> RPCIncoming<R>? in
+            var c = JSONCursor(bytes)
+            var version = false
+            var id: Int?
+            var result: R?
+            let source = tensorSource(frame)
+            let plain = c.object { c, key in
+                if JSONCursor.equal(key, "jsonrpc") {
+                    guard !version, c.string(is: "2.0") else { return false }
+                    version = true
+                } else if JSONCursor.equal(key, "id") {
+                    guard id == nil, let n = c.integer() else { return false }
+                    id = n
+                } else if JSONCursor.equal(key, "result") {
+                    guard result == nil, let value = type.read(&c, source) as? R else { return false }
+                    result = value
+                } else {
+                    return false
+                }
+                return true
+            }
+            guard plain, version, let id, let result, c.atEnd() else { return nil }
+            return RPCIncoming(head: RPCHead(jsonrpc: "2.0", id: .number(id), method: nil, error: nil, hasResult: true), result: result)
+        }
+    }
+
+    private func tensorSource(_ frame: Frame) -> TensorSource {
+        TensorSource(attachment: frame.attachment, shared: shared.map { $0.region.readableArea(of: $0.side) })
+    }
+
+    private func attachmentReader(_ frame: Frame) -> AttachmentReader {
+        AttachmentReader(frame.attachment, shared: shared.map { $0.region.readableArea(of: $0.side) })
+    }
+
+    /// Any message through Codable; under `shared_memory` its tensors travel in the attachment.
     public func encode<T: Encodable>(_ message: T) throws -> Frame {
         let encoder = JSONEncoder()
         var writer: AttachmentWriter?
-        if transport == .binary {
+        if transport != .base64 {
             let w = AttachmentWriter()
             encoder.userInfo[.attachmentWriter] = w
             writer = w
@@ -31,7 +159,12 @@ public struct MessageCodec: Sendable {
     /// A message from a plugin in one pass: the envelope, checked as by `decodeHead`, and a
     /// successful response's result as `R` (or why it does not fit).
     public func decodeIncoming<R: Decodable>(_ frame: Frame, resultType: R.Type) throws(RPCError) -> RPCIncoming<R> {
-        try decodeEnvelope(RPCIncoming<R>.self, frame) { $0.head }
+        if transport != .base64, let fast = R.self as? any HotPathDecodable.Type,
+            let incoming: RPCIncoming<R> = decodeHotPathResult(frame, as: fast)
+        {
+            return incoming
+        }
+        return try decodeEnvelope(RPCIncoming<R>.self, frame) { $0.head }
     }
 
     private func decodeEnvelope<T: Decodable>(_ type: T.Type, _ frame: Frame, head: (T) -> RPCHead) throws(RPCError) -> T {
@@ -39,7 +172,7 @@ public struct MessageCodec: Sendable {
             throw RPCError(code: RPCErrorCode.invalidRequest, message: "attachment sent under the base64 transport")
         }
         let decoder = JSONDecoder()
-        if transport == .binary { decoder.userInfo[.attachmentReader] = AttachmentReader(frame.attachment) }
+        if transport != .base64 { decoder.userInfo[.attachmentReader] = attachmentReader(frame) }
         let message: T
         do {
             message = try decoder.decode(T.self, from: Data(frame.json))
@@ -61,7 +194,7 @@ public struct MessageCodec: Sendable {
         -> T
     {
         let decoder = JSONDecoder()
-        if transport == .binary { decoder.userInfo[.attachmentReader] = AttachmentReader(frame.attachment) }
+        if transport != .base64 { decoder.userInfo[.attachmentReader] = attachmentReader(frame) }
         do {
             return try decoder.decode(T.self, from: Data(frame.json))
         } catch let error as DecodingError {

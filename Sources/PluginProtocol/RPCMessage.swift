@@ -84,6 +84,14 @@ public struct RPCHead: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey { case jsonrpc, id, method, error, result, params }
 
+    init(jsonrpc: String, id: RPCID?, method: String?, error: RPCError?, hasResult: Bool) {
+        self.jsonrpc = jsonrpc
+        self.id = id
+        self.method = method
+        self.error = error
+        self.hasResult = hasResult
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         jsonrpc = try c.decode(String.self, forKey: .jsonrpc)
@@ -120,6 +128,11 @@ public struct RPCIncoming<Result: Decodable>: Decodable {
     public var result: Result?
     /// Why the result could not be decoded, naming the field (`result.output.shape: ...`).
     public var resultProblem: String?
+
+    init(head: RPCHead, result: Result) {
+        self.head = head
+        self.result = result
+    }
 
     public init(from decoder: any Decoder) throws {
         head = try RPCHead(from: decoder)

@@ -11,6 +11,9 @@ public enum TensorTransport: String, Codable, Sendable, CaseIterable {
     /// `"offset"`: the raw little-endian f32 bytes follow the JSON in the frame's
     /// attachment (see `Frame`); the JSON holds only the byte offset.
     case binary
+    /// `"shared_offset"`: the bytes lie in memory both processes map (`SharedTensorRegion`),
+    /// so they cross without passing through the pipe; what does not fit is sent as under `binary`.
+    case sharedMemory = "shared_memory"
 }
 
 /// Collects the binary attachment of one outgoing frame.
@@ -29,10 +32,20 @@ public final class AttachmentWriter: @unchecked Sendable {
     }
 }
 
-/// The binary attachment of one incoming frame.
+/// Where an incoming frame's tensor bytes may be: its attachment, and the peer's shared slots.
 public struct AttachmentReader: Sendable {
     public let bytes: [UInt8]
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    let shared: SharedArea?
+
+    public init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        self.shared = nil
+    }
+
+    init(_ bytes: [UInt8], shared: SharedArea?) {
+        self.bytes = bytes
+        self.shared = shared
+    }
 }
 
 extension CodingUserInfoKey {
@@ -45,7 +58,7 @@ extension CodingUserInfoKey {
 #endif
 
 extension Tensor: Codable {
-    enum CodingKeys: String, CodingKey { case dtype, shape, data, offset }
+    enum CodingKeys: String, CodingKey { case dtype, shape, data, offset, sharedOffset = "shared_offset" }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -70,43 +83,42 @@ extension Tensor: Codable {
         guard !shape.isEmpty, shape.count <= Tensor.maxRank else {
             throw fail("rank must be 1...\(Tensor.maxRank), got \(shape.count)")
         }
-        guard let count = Tensor.elementCount(shape), count <= Int.max / 4 else { throw fail("invalid shape \(shape)") }
+        guard let count = Tensor.checkedCount(shape) else { throw fail("invalid shape \(shape)") }
         let byteCount = count * 4
         // The shape is the sender's claim: nothing is allocated for it until the
         // bytes that back it are known to be there.
         var values: [Float]
 
+        let places = [CodingKeys.data, .offset, .sharedOffset].filter(c.contains)
+        guard places.count <= 1 else { throw fail("has more than one of data, offset and shared_offset") }
         if let text = try c.decodeIfPresent(String.self, forKey: .data) {
-            guard c.contains(.offset) == false else { throw fail("has both data and offset") }
             let expectedLength = (byteCount + 2) / 3 * 4
             guard text.utf8.count >= expectedLength, text.utf8.count <= expectedLength + 4, let data = Data(base64Encoded: text)
             else {
                 throw fail("data is not base64 of the \(byteCount) bytes shape \(shape) needs (needs \(byteCount) bytes)")
             }
             guard data.count == byteCount else { throw fail("shape \(shape) needs \(byteCount) bytes, data has \(data.count)") }
-            values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                _ = data.copyBytes(to: UnsafeMutableRawBufferPointer(buffer))
-                initialized = count
-            }
+            values = data.withUnsafeBytes { Tensor.copyValues(count: count, from: $0) }
         } else if let offset = try c.decodeIfPresent(Int.self, forKey: .offset) {
             guard let reader = decoder.userInfo[.attachmentReader] as? AttachmentReader else {
                 throw fail("offset given but the transport is base64 (no attachment)")
             }
-            guard offset >= 0, offset % 4 == 0, byteCount <= reader.bytes.count, offset <= reader.bytes.count - byteCount else {
+            guard let attached = Tensor.attachmentValues(reader.bytes, offset: offset, count: count) else {
                 if reader.bytes.isEmpty && byteCount > 0 { throw fail("offset given but the frame has no attachment") }
                 throw fail(
                     "\(byteCount) bytes at offset \(offset) are outside the \(reader.bytes.count)-byte attachment or misaligned")
             }
-            // Copied straight into uninitialised storage: no zero-filling pass first.
-            values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-                reader.bytes.withUnsafeBytes { src in
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(
-                        from: UnsafeRawBufferPointer(rebasing: src[offset..<(offset + byteCount)]))
-                }
-                initialized = count
+            values = attached
+        } else if let offset = try c.decodeIfPresent(Int.self, forKey: .sharedOffset) {
+            guard let area = (decoder.userInfo[.attachmentReader] as? AttachmentReader)?.shared else {
+                throw fail("shared_offset given but the transport is not shared_memory")
             }
+            guard offset % 4 == 0, let bytes = area.bytes(at: offset, count: byteCount) else {
+                throw fail("\(byteCount) bytes at shared offset \(offset) are outside the peer's slots or misaligned")
+            }
+            values = Tensor.copyValues(count: count, from: bytes)
         } else {
-            throw fail("needs \"data\" (base64) or \"offset\" (binary)")
+            throw fail("needs \"data\" (base64), \"offset\" (binary) or \"shared_offset\" (shared_memory)")
         }
         if Tensor.hasNonFinite(values), let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw fail("value \(bad) is \(values[bad]); NaN and infinity are not allowed")
@@ -117,6 +129,31 @@ extension Tensor: Codable {
 }
 
 extension Tensor {
+    /// `count` values copied from `bytes` (which hold at least that many) into fresh storage,
+    /// with no zero-filling pass first. Copied before anything checks them: a peer sharing the
+    /// memory may still be writing.
+    static func copyValues(count: Int, from bytes: UnsafeRawBufferPointer) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[0..<(count * 4)]))
+            initialized = count
+        }
+    }
+
+    /// The `count` values at byte `offset` of an attachment, or nil if they are not all inside it or misaligned.
+    static func attachmentValues(_ attachment: [UInt8], offset: Int, count: Int) -> [Float]? {
+        let byteCount = count * 4
+        guard offset >= 0, offset % 4 == 0, byteCount <= attachment.count, offset <= attachment.count - byteCount else {
+            return nil
+        }
+        return attachment.withUnsafeBytes { copyValues(count: count, from: UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+    }
+
+    /// The number of values `shape` holds, if it is a shape the protocol carries.
+    static func checkedCount(_ shape: [Int]) -> Int? {
+        guard !shape.isEmpty, shape.count <= maxRank, let count = elementCount(shape), count <= Int.max / 4 else { return nil }
+        return count
+    }
+
     /// Whether any value is NaN or infinite: an exponent of all ones. A branch-free reduction
     /// over the bit patterns, which the compiler vectorises; the common, all-finite case is one pass.
     public static func hasNonFinite(_ values: [Float]) -> Bool {

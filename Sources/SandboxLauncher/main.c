@@ -29,7 +29,7 @@ static void usage(void) {
     fprintf(stderr,
             "usage: fe-sandbox [--probe] [--allow SYSCALL[:ARG=VALUE]]... [--read PATH]... [--exec PATH]...\n"
             "                  [--rlimit as|cpu|nofile|fsize|nproc=N]... [--require landlock|userns|netns]...\n"
-            "                  [--report-fd N] [--exec-fd N] -- PLUGIN\n");
+            "                  [--report-fd N] [--exec-fd N] [--shared-fd N] -- PLUGIN\n");
     exit(EXIT_SANDBOX_SETUP);
 }
 
@@ -63,6 +63,7 @@ static void parse(struct sandbox_options *o, int argc, char **argv) {
     o->rlimit_as = o->rlimit_cpu = o->rlimit_nofile = o->rlimit_fsize = o->rlimit_nproc = UINT64_MAX;
     o->report_fd = -1;
     o->exec_fd = -1;
+    o->shared_fd = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--") == 0) {
@@ -78,6 +79,7 @@ static void parse(struct sandbox_options *o, int argc, char **argv) {
         else if (strcmp(a, "--exec") == 0) { if (o->exec_count >= MAX_PATHS) usage(); o->exec_paths[o->exec_count++] = v; }
         else if (strcmp(a, "--report-fd") == 0) o->report_fd = (int)parse_u64(v);
         else if (strcmp(a, "--exec-fd") == 0) o->exec_fd = (int)parse_u64(v);
+        else if (strcmp(a, "--shared-fd") == 0) o->shared_fd = (int)parse_u64(v);
         else if (strcmp(a, "--require") == 0) {
             if (strcmp(v, "landlock") == 0) o->require_landlock = 1;
             else if (strcmp(v, "userns") == 0) o->require_userns = 1;
@@ -190,6 +192,11 @@ int main(int argc, char **argv) {
         close(sync[0]);
         close(ack[1]);
         confine(&o, supervisor, sync[1], ack[0]);
+        // The shared tensor memory becomes descriptor 3, where the plugin looks for it (the
+        // report pipe that was there is closed by now). dup3: allowed on every architecture.
+        if (o.shared_fd >= 0 && o.shared_fd != 3) {
+            if (dup3(o.shared_fd, 3, 0) == 3) close(o.shared_fd);
+        }
         if (o.exec_fd >= 0) {
             // Run exactly the file the coordinator hashed; the descriptor closes in the plugin.
             fcntl(o.exec_fd, F_SETFD, FD_CLOEXEC);
@@ -201,8 +208,9 @@ int main(int argc, char **argv) {
         _exit(126);
     }
 
-    // The supervisor: no business with the plugin's stdin, stdout or executable.
+    // The supervisor: no business with the plugin's stdin, stdout, executable or memory.
     if (o.exec_fd >= 0) close(o.exec_fd);
+    if (o.shared_fd >= 0) close(o.shared_fd);
     close(sync[1]);
     close(ack[0]);
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);

@@ -31,6 +31,7 @@ struct sandbox_options {
     int require_landlock, require_userns, require_netns;
     int report_fd;      // where reports go (the coordinator's pipe), -1: stderr
     int exec_fd;        // the verified plugin executable, executed by descriptor; -1: by path
+    int shared_fd;      // the shared tensor memory, handed to the plugin as descriptor 3; -1: none
     char *const *plugin_argv;
 };
 

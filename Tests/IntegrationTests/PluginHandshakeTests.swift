@@ -5,13 +5,13 @@ import XCTest
 
 /// The host and real plugin processes agreeing (or refusing) at start-up.
 final class PluginHandshakeTests: XCTestCase {
-    func testBundledEncoderIdentifiesItselfAndPrefersBinaryTransport() throws {
+    func testBundledEncoderIdentifiesItselfAndPrefersSharedMemory() throws {
         let c = try TestPlugins.connect("ann", .encoder)
         defer { c.shutdown() }
         let info = try XCTUnwrap(c.info)
         XCTAssertEqual(info.name, "ann")
         XCTAssertEqual(info.role, .encoder)
-        XCTAssertEqual(info.transport, .binary)
+        XCTAssertEqual(info.transport, .sharedMemory, "the sandboxed plugin mapped the region it was handed")
         XCTAssertTrue(info.protocol.contains(PluginProtocolVersion.current))
         XCTAssertNotNil(info.parameters["learning_rate"])
     }
@@ -30,6 +30,44 @@ final class PluginHandshakeTests: XCTestCase {
             ForwardParams(input: Tensor(rows: 3, cols: 4, values: Array(repeating: 0.5, count: 12)), training: false),
             as: ForwardResult.self)
         XCTAssertEqual(out.output.shape, [3, 8])
+    }
+
+    func testEveryTransportCarriesTheSameForward() throws {
+        var outputs: [Tensor] = []
+        for transports: [TensorTransport] in [[.sharedMemory], [.binary], [.base64]] {
+            let c = try PluginConnection(
+                package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder, sandbox: TestPlugins.sandbox)
+            defer { c.shutdown() }
+            XCTAssertEqual(try c.initialize(transports: transports).transport, transports[0])
+            _ = try c.call(
+                MethodName.configure, ConfigureParams(inputShape: [16], outputShape: [4], seed: 3, parameters: [:]),
+                as: ConfigureResult.self)
+            let input = Tensor(rows: 5, cols: 16, values: (0..<80).map { sin(Float($0)) })
+            outputs.append(
+                try c.call(MethodName.forward, ForwardParams(input: input, training: false), as: ForwardResult.self).output)
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+        XCTAssertEqual(outputs[0], outputs[2])
+    }
+
+    /// A third unanswered request could be answered into a slot whose answer is unread: refused.
+    func testSharedMemoryAllowsTwoRequestsInFlightNotThree() throws {
+        let c = try TestPlugins.connect("ann", .encoder)
+        defer { c.shutdown() }
+        _ = try c.call(
+            MethodName.configure, ConfigureParams(inputShape: [16], outputShape: [4], seed: 3, parameters: [:]),
+            as: ConfigureResult.self)
+        let input = ForwardParams(input: Tensor(rows: 2, cols: 16, values: Array(repeating: 0.5, count: 32)), training: false)
+        let first = try c.send(MethodName.forward, input)
+        let second = try c.send(MethodName.forward, input)
+        XCTAssertThrowsError(try c.send(MethodName.forward, input)) { error in
+            XCTAssertTrue("\(error)".contains("third request"), "\(error)")
+        }
+        let a = try c.receive(first, method: MethodName.forward, as: ForwardResult.self)
+        let b = try c.receive(second, method: MethodName.forward, as: ForwardResult.self)
+        XCTAssertEqual(a, b)
+        XCTAssertNil(c.failure, "the refusal does not end the plugin")
+        XCTAssertNoThrow(try c.call(MethodName.forward, input, as: ForwardResult.self))
     }
 
     func testPluginLyingAboutItsNameIsRefused() throws {

@@ -13,7 +13,7 @@ final class TrainingTests: XCTestCase {
         return WindowCatalog(series: [a, b], windowSize: 24)
     }
 
-    private func train(seed: UInt64, transports: [TensorTransport] = [.binary, .base64], epochs: Int = 4) throws -> (
+    private func train(seed: UInt64, transports: [TensorTransport] = [.sharedMemory, .binary, .base64], epochs: Int = 4) throws -> (
         TrainingResult, ModelState
     ) {
         let encoder = try PluginConnection(
@@ -45,11 +45,14 @@ final class TrainingTests: XCTestCase {
         let (r1, s1) = try train(seed: 11, epochs: 2)
         let (r2, s2) = try train(seed: 11, epochs: 2)
         let (r3, s3) = try train(seed: 11, transports: [.base64], epochs: 2)
+        let (r5, s5) = try train(seed: 11, transports: [.binary], epochs: 2)
         let (_, s4) = try train(seed: 12, epochs: 2)
         XCTAssertEqual(s1, s2)
         XCTAssertEqual(r1.validationMSE, r2.validationMSE)
         XCTAssertEqual(s1, s3, "the tensor transport must not change a single bit")
         XCTAssertEqual(r1.validationMSE, r3.validationMSE)
+        XCTAssertEqual(s1, s5)
+        XCTAssertEqual(r1.validationMSE, r5.validationMSE)
         XCTAssertNotEqual(s1, s4)
     }
 

@@ -18,6 +18,21 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
 
     /// Handles one frame; returns the reply frame, or nil for a notification.
     package func handle(_ frame: Frame) -> Frame? {
+        // The training methods in their plain form skip Codable (the transport was agreed, so
+        // `initialize` has been answered); anything else is read in full below.
+        if let request = codec.decodeHotPathRequest(frame) {
+            do {
+                switch request {
+                case .forward(let id, let p): return try reply(id, forward(p))
+                case .backward(let id, let p): return try reply(id, backward(p))
+                case .step(let id): return try reply(id, step())
+                }
+            } catch let error as RPCError {
+                return encodeError(id: request.id, error)
+            } catch {
+                return encodeError(id: request.id, RPCError(code: RPCErrorCode.internalError, message: "\(error)"))
+            }
+        }
         let head: RPCHead
         do {
             head = try codec.decodeHead(frame)
@@ -56,9 +71,7 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
             return try reply(id, backward(p))
         case MethodName.step:
             _ = try codec.decode(RPCRequest<Empty>.self, from: frame)
-            let (model, optimizer) = try configured()
-            optimizer.step(model.weights)
-            return try reply(id, StepResult(steps: optimizer.stepCount))
+            return try reply(id, step())
         case MethodName.exportState:
             _ = try codec.decode(RPCRequest<Empty>.self, from: frame)
             let (model, _) = try configured()
@@ -99,10 +112,25 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
             throw .invalidParams("protocol version \(p.protocolVersion) not supported (this plugin speaks \(range))")
         }
         guard p.role == Plugin.role else { throw .invalidParams("this plugin is a \(Plugin.role), not a \(p.role)") }
-        let offered = p.transports.compactMap(TensorTransport.init(rawValue:))
+        // The first offered transport this plugin can use: shared memory only if the region maps.
+        var shared: SharedTensorRegion?
+        let offered = p.transports.compactMap(TensorTransport.init(rawValue:)).filter { transport in
+            guard transport == .sharedMemory else { return true }
+            if shared == nil, let offer = p.sharedMemory, let fd = Int32(exactly: offer.descriptor) {
+                shared = try? SharedTensorRegion.map(descriptor: fd, slotBytes: offer.slotBytes)
+            }
+            return shared != nil
+        }
         guard let transport = offered.first else { throw .invalidParams("no known tensor transport offered (\(p.transports))") }
         initialized = true
-        defer { codec = MessageCodec(transport: transport) }  // the reply itself has no tensors
+        // The reply itself has no tensors, so the new codec starts with the next message.
+        defer {
+            if transport == .sharedMemory, let shared {
+                codec = MessageCodec(sharedMemory: shared, side: .plugin)
+            } else {
+                codec = MessageCodec(transport: transport)
+            }
+        }
         return InitializeResult(
             name: Plugin.name, version: Plugin.version, role: Plugin.role, protocol: range,
             transport: transport, parameters: Plugin.parameters, debugVariables: Plugin.debugVariables,
@@ -142,6 +170,12 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
             batchOfLastForward = batch
         }
         return ForwardResult(output: Tensor(shape: [batch] + c.outputShape, values: output.values))
+    }
+
+    private func step() throws(RPCError) -> StepResult {
+        let (model, optimizer) = try configured()
+        optimizer.step(model.weights)
+        return StepResult(steps: optimizer.stepCount)
     }
 
     private func backward(_ p: BackwardParams) throws -> BackwardResult {
@@ -217,7 +251,7 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
     }
 
     private func reply<R: Codable & Sendable>(_ id: RPCID, _ result: R) throws -> Frame {
-        try codec.encode(RPCResult(id: id, result: result))
+        try codec.encodeResult(id: id, result: result)
     }
 
     private func encodeError(id: RPCID?, _ error: RPCError) -> Frame {

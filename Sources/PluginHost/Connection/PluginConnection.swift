@@ -28,7 +28,11 @@ public final class PluginConnection: PluginChannel {
     private let reader: FrameReader
     private let writer: FrameWriter
     private var codec = MessageCodec(transport: .base64)
+    /// Memory shared with the plugin for tensors, offered in `initialize`; dropped if not chosen.
+    private var sharedMemory: SharedTensorRegion?
     private var nextID = 1
+    /// Requests sent and not yet answered: at most two under `shared_memory` (see SharedTensorRegion).
+    private var unanswered = 0
     /// The error that ended this plugin, if one did; every later call fails with it.
     public private(set) var failure: PluginError?
     private let onLog: @Sendable (PluginLogEvent) -> Void
@@ -53,7 +57,9 @@ public final class PluginConnection: PluginChannel {
         self.onLog = onLog
         self.logBudget = limits.logsPerSecond * 2
         self.isSandboxed = sandbox != nil
-        process = try ChildProcess.launch(package, sandbox: sandbox)
+        // Without it (no memfd on this system) the plugin is offered the pipe transports only.
+        sharedMemory = SharedTensorRegion.forPlugin()
+        process = try ChildProcess.launch(package, sandbox: sandbox, sharedMemory: sharedMemory)
         let name = "\(role) '\(package.manifest.name)'"
         let pid = process.pid
         stderr = StderrCollector(
@@ -65,10 +71,16 @@ public final class PluginConnection: PluginChannel {
     }
 
     /// The handshake: checks the protocol range, role and identity against the
-    /// manifest, and agrees on the tensor transport.
+    /// manifest, and agrees on the tensor transport (`shared_memory` is offered only where the
+    /// region could be made).
     @discardableResult
-    public func initialize(transports: [TensorTransport] = [.binary, .base64]) throws -> InitializeResult {
-        let params = InitializeParams(role: role, transports: transports)
+    public func initialize(transports: [TensorTransport] = [.sharedMemory, .binary, .base64]) throws -> InitializeResult {
+        let offered = transports.filter { $0 != .sharedMemory || sharedMemory != nil }
+        var params = InitializeParams(role: role, transports: offered)
+        if offered.contains(.sharedMemory), let region = sharedMemory {
+            params.sharedMemory = SharedMemoryOffer(
+                descriptor: SharedTensorRegion.pluginDescriptor, slotBytes: region.slotBytes)
+        }
         let result = try call(MethodName.initialize, params, as: InitializeResult.self, timeout: limits.handshakeTimeout)
         let manifest = package.manifest
         do {
@@ -90,13 +102,18 @@ public final class PluginConnection: PluginChannel {
                         "it calls itself '\(result.name)' \(result.version) but its manifest says '\(manifest.name)' \(manifest.version)"
                 ))
         }
-        guard transports.contains(result.transport) else {
+        guard offered.contains(result.transport) else {
             throw fail(
                 .protocolViolation(
                     plugin: label, during: MethodName.initialize,
                     reason: "chose transport '\(result.transport.rawValue)', which was not offered"))
         }
-        codec = MessageCodec(transport: result.transport)
+        if result.transport == .sharedMemory, let region = sharedMemory {
+            codec = MessageCodec(sharedMemory: region, side: .coordinator)
+        } else {
+            codec = MessageCodec(transport: result.transport)
+            sharedMemory = nil
+        }
         info = result
         // The launcher wrote any "weaker" notes before it started the plugin, so they are in the pipe now.
         sandboxWeakenings = SandboxReport.read(fd: process.reportFD).weaker
@@ -109,11 +126,16 @@ public final class PluginConnection: PluginChannel {
     /// Sends a request without waiting, so two plugins can compute at once.
     public func send<P: Codable & Sendable>(_ method: String, _ params: P, timeout: Double?) throws -> Int {
         if let failure { throw failure }
+        guard sharedMemory == nil || unanswered < 2 else {
+            // A third request could be answered into the slot of a response not yet read.
+            throw PluginError.incompatible(
+                plugin: label, reason: "the coordinator sent a third request before reading an answer (a bug: please report it)")
+        }
         let id = nextID
         nextID += 1
         let frame: Frame
         do {
-            frame = try codec.encode(RPCRequest(id: .number(id), method: method, params: params))
+            frame = try codec.encodeRequest(id: id, method: method, params: params)
         } catch {
             throw PluginError.protocolViolation(plugin: label, during: method, reason: "request could not be encoded: \(error)")
         }
@@ -127,6 +149,7 @@ public final class PluginConnection: PluginChannel {
         } catch let error as FramingError {
             throw fail(translate(error, during: method, timeout: timeout))
         }
+        unanswered += 1
         return id
     }
 
@@ -163,6 +186,7 @@ public final class PluginConnection: PluginChannel {
                         plugin: label, during: method,
                         reason: "answered request id \(head.id.map(\.description) ?? "null"), expected \(id)"))
             }
+            unanswered -= 1
             if let error = head.error { throw PluginError.remoteError(plugin: label, method: method, error: error) }
             guard let result = incoming.result else {
                 let why = incoming.resultProblem ?? "result missing"
@@ -176,6 +200,7 @@ public final class PluginConnection: PluginChannel {
     public func shutdown() {
         guard !isShutDown else { return }
         isShutDown = true
+        process.recordPeakRSS()
         if failure == nil {
             _ = try? call(MethodName.shutdown, Empty(), as: Empty.self, timeout: 5)
         }
@@ -187,7 +212,7 @@ public final class PluginConnection: PluginChannel {
     /// Statistics for reports.
     public var stderrBytes: Int { stderr.totalBytes }
     public var processID: Int32 { process.pid }
-    /// Peak resident memory of the plugin process, known after `shutdown`.
+    /// Peak resident memory of the plugin process, known after a `shutdown` that found it running.
     public var peakRSSKilobytes: Int? { process.peakRSSKilobytes }
 
     private func handleLog(_ frame: Frame, during method: String) throws {

@@ -2,6 +2,7 @@ import CProcessSpawn
 import Crypto
 import FeatureExtractorSupport
 import Foundation
+import PluginProtocol
 
 /// How a child process ended.
 public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
@@ -43,6 +44,7 @@ final class ChildProcess {
     /// Read end of the sandbox launcher's report pipe, or -1.
     private(set) var reportFD: Int32 = -1
     /// The child's peak resident set size, known once it has been reaped.
+    /// The plugin's peak resident memory, once `recordPeakRSS` has seen it.
     private(set) var peakRSSKilobytes: Int?
 
     private init(pid: pid_t, stdinFD: Int32, stdoutFD: Int32, stderrFD: Int32) {
@@ -55,9 +57,10 @@ final class ChildProcess {
     /// Starts `executable` with an explicit environment in `workingDirectory`.
     /// With `reportChannel`, the child also gets descriptor 3, a pipe whose read end is `reportFD`;
     /// with `executableFD`, descriptor 4 is that open file (the launcher executes it by descriptor).
+    /// `sharedFD` follows them (5 for the launcher, 3 for a plugin run directly).
     static func spawn(
         executable: String, arguments: [String], environment: [String: String],
-        workingDirectory: String, reportChannel: Bool = false, executableFD: Int32 = -1
+        workingDirectory: String, reportChannel: Bool = false, executableFD: Int32 = -1, sharedFD: Int32 = -1
     ) throws -> ChildProcess {
         var input: [Int32] = [0, 0], output: [Int32] = [0, 0], errors: [Int32] = [0, 0]
         guard fe_pipe_cloexec(&input) == 0 else {
@@ -84,7 +87,9 @@ final class ChildProcess {
         let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let rc = fe_spawn(executable, argv, envp, workingDirectory, input[0], output[1], errors[1], report[1], executableFD, &pid)
+        let inherited = reportChannel ? [report[1], executableFD, sharedFD] : [sharedFD]
+        let rc = fe_spawn(
+            executable, argv, envp, workingDirectory, input[0], output[1], errors[1], inherited, Int32(inherited.count), &pid)
         close(input[0]); close(output[1]); close(errors[1])
         if report[1] >= 0 { close(report[1]) }
         guard rc == 0 else {
@@ -103,7 +108,9 @@ final class ChildProcess {
     /// (with the report pipe and, for a compiled plugin, the verified executable's descriptor),
     /// else plainly. The environment holds nothing of the coordinator's.
     /// The plugin gets a fresh, empty working directory of its own, removed with this object.
-    static func launch(_ package: PluginPackage, sandbox: SandboxSettings?) throws -> ChildProcess {
+    static func launch(_ package: PluginPackage, sandbox: SandboxSettings?, sharedMemory: SharedTensorRegion? = nil) throws
+        -> ChildProcess
+    {
         ignoreBrokenPipes
         var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("fe-plugin-XXXXXX").utf8CString)
         guard let dir = mkdtemp(&template) else {
@@ -124,14 +131,15 @@ final class ChildProcess {
                     launched.executablePath = try stageVerifiedScript(package, in: workingDirectory)
                 }
                 defer { if executable >= 0 { close(executable) } }
-                let arguments = try sandbox.launcherArguments(for: launched)
+                let arguments = try sandbox.launcherArguments(for: launched, sharedMemory: sharedMemory != nil)
                 child = try spawn(
                     executable: sandbox.launcher, arguments: arguments, environment: environment,
-                    workingDirectory: workingDirectory, reportChannel: true, executableFD: executable)
+                    workingDirectory: workingDirectory, reportChannel: true, executableFD: executable,
+                    sharedFD: sharedMemory?.descriptor ?? -1)
             } else {
                 child = try spawn(
                     executable: package.executablePath, arguments: [], environment: environment,
-                    workingDirectory: workingDirectory)
+                    workingDirectory: workingDirectory, sharedFD: sharedMemory?.descriptor ?? -1)
             }
             child.ownedDirectory = workingDirectory
             return child
@@ -212,7 +220,6 @@ final class ChildProcess {
             var usage = rusage()
             let r = wait4(pid, &raw, WNOHANG, &usage)
             if r == pid {
-                peakRSSKilobytes = Int(usage.ru_maxrss)
                 let s = raw & 0x7f
                 status = s == 0 ? .exited((raw >> 8) & 0xff) : .signaled(s)
                 return status
@@ -221,6 +228,26 @@ final class ChildProcess {
             if Date() >= deadline { return nil }
             usleep(2_000)
         }
+    }
+
+    /// Records the plugin's peak resident memory while it still runs: `VmHWM` of the plugin
+    /// process (the launcher's child when sandboxed). wait4's `ru_maxrss` cannot say it: a child
+    /// started by posix_spawn shares the coordinator's memory until exec, and the kernel carries
+    /// that high-water mark over the exec, so a plugin would seem as large as the coordinator.
+    func recordPeakRSS() {
+        guard status == nil else { return }
+        let plugin = reportFD >= 0 ? Self.firstChild(of: pid) : pid
+        guard let plugin, let status = try? String(contentsOfFile: "/proc/\(plugin)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return }
+        peakRSSKilobytes = max(peakRSSKilobytes ?? 0, kilobytes)
+    }
+
+    /// The sandbox launcher's one child, the plugin.
+    private static func firstChild(of pid: pid_t) -> pid_t? {
+        let list = try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)
+        return list?.split(separator: " ").first.flatMap { pid_t($0) }
     }
 
     /// Kills the child (if still running) and reaps it.

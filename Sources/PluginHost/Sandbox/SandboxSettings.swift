@@ -37,7 +37,7 @@ public struct SandboxSettings: Sendable {
 
     /// The launcher's arguments for `package` (the plugin's command comes last, after `--`).
     /// Throws when the manifest asks for an interpreter the policy does not grant.
-    public func launcherArguments(for package: PluginPackage) throws -> [String] {
+    public func launcherArguments(for package: PluginPackage, sharedMemory: Bool = false) throws -> [String] {
         let interpreted = try interpreterLaunch(for: package)
         var args: [String] = []
         for rule in policy.syscalls { args += ["--allow", rule] }
@@ -66,6 +66,8 @@ public struct SandboxSettings: Sendable {
         // A compiled plugin is executed from the descriptor whose content was hashed (fd 4), so the
         // file cannot be swapped between the check and the exec.
         if interpreted == nil { args += ["--exec-fd", "4"] }
+        // The shared tensor memory arrives as 5 and reaches the plugin as 3 (SharedTensorRegion.pluginDescriptor).
+        if sharedMemory { args += ["--shared-fd", "5"] }
         args += ["--report-fd", "3", "--"] + (interpreted?.command ?? [package.executablePath])
         return args
     }

@@ -15,6 +15,13 @@ enum StepIgnorer {
         while let frame = try? reader.readFrame() {
             var request = frame
             let head = try? codec.decodeHead(frame)
+            if head?.method == MethodName.initialize, let id = head?.id,
+                var p = try? codec.decode(RPCRequest<InitializeParams>.self, from: frame).params
+            {
+                // It rewrites requests, which it could not do to tensors in shared memory.
+                p.transports.removeAll { $0 == TensorTransport.sharedMemory.rawValue }
+                request = (try? codec.encode(RPCRequest(id: id, method: MethodName.initialize, params: p))) ?? frame
+            }
             if head?.method == MethodName.backward, let id = head?.id,
                 var p = try? codec.decode(RPCRequest<BackwardParams>.self, from: frame).params, p.step == true
             {

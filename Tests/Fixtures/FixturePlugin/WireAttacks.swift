@@ -48,7 +48,7 @@ enum WireAttacks {
 
 /// `nan-output`, `wrong-shape`, `wrong-id`: a minimal protocol peer, because a forged
 /// answer needs the forward's request id. It answers `initialize` (any offered
-/// transport, the first it knows, as PluginKit does) and `configure` honestly, forges
+/// transport it knows but shared memory) and `configure` honestly, forges
 /// its answer to the first `forward`, and answers later forwards with zeros of the
 /// right shape. The tensors are written by hand (base64 or binary, as negotiated) so
 /// that no encoder-side check can clean them up.
@@ -69,7 +69,7 @@ enum ForgedReplies {
                 switch method {
                 case MethodName.initialize:
                     let p = try codec.decode(RPCRequest<InitializeParams>.self, from: frame).params
-                    transport = p.transports.compactMap(TensorTransport.init(rawValue:)).first ?? .base64
+                    transport = p.transports.compactMap(TensorTransport.init(rawValue:)).first { $0 != .sharedMemory } ?? .base64
                     reply = try codec.encode(
                         RPCResult(
                             id: id,

@@ -270,7 +270,7 @@ final class MessageCodecTests: XCTestCase {
                 "export_state", "import_state", "debug_info", "shutdown", "log",
             ])
         XCTAssertEqual(PluginRole.allCases.map(\.rawValue), ["encoder", "decoder"])
-        XCTAssertEqual(TensorTransport.allCases.map(\.rawValue), ["base64", "binary"])
+        XCTAssertEqual(TensorTransport.allCases.map(\.rawValue), ["base64", "binary", "shared_memory"])
         XCTAssertEqual(PluginProtocolVersion.current, 1)
     }
 }

@@ -223,7 +223,13 @@ final class TensorCodecTests: XCTestCase {
     func testDataAndOffsetTogetherAreRejected() {
         assertRejected(
             #"{"dtype":"f32","shape":[1],"data":"AACAPw==","offset":0}"#, transport: .binary,
-            attachment: Support.littleEndianBytes([1]), mention: "both")
+            attachment: Support.littleEndianBytes([1]), mention: "more than one of data, offset")
+        assertRejected(
+            #"{"dtype":"f32","shape":[1],"shared_offset":0,"offset":0}"#, transport: .binary,
+            attachment: Support.littleEndianBytes([1]), mention: "more than one of data, offset and shared_offset")
+        assertRejected(
+            #"{"dtype":"f32","shape":[1],"shared_offset":0}"#, transport: .binary,
+            attachment: Support.littleEndianBytes([1]), mention: "transport is not shared_memory")
     }
 
     func testNeitherDataNorOffsetIsRejected() {
