@@ -70,6 +70,23 @@ final class PluginHandshakeTests: XCTestCase {
         XCTAssertNoThrow(try c.call(MethodName.forward, input, as: ForwardResult.self))
     }
 
+    /// A plugin's peak memory is its own: it was once reported as the coordinator's (wait4 carries
+    /// the spawning process's high-water mark over the exec).
+    func testPeakMemoryIsThePluginsOwnNotTheCoordinators() throws {
+        let ballast = UnsafeMutableRawBufferPointer.allocate(byteCount: 300 << 20, alignment: 64)
+        defer { ballast.deallocate() }
+        ballast.initializeMemory(as: UInt8.self, repeating: 1)  // resident in this process
+        for sandbox in [TestPlugins.sandbox, nil] {
+            let c = try PluginConnection(
+                package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder, sandbox: sandbox)
+            try c.initialize()
+            c.shutdown()
+            let peak = try XCTUnwrap(c.peakRSSKilobytes, "measured while the plugin ran")
+            XCTAssertGreaterThan(peak, 1 << 10, "a Swift process holds more than 1 MiB")
+            XCTAssertLessThan(peak, 150 << 10, "\(peak) KiB: the coordinator's 300 MiB were counted (sandbox: \(sandbox != nil))")
+        }
+    }
+
     func testPluginLyingAboutItsNameIsRefused() throws {
         let c = try PluginConnection(
             package: try TestPlugins.locator.locate(name: "lying-name", role: .encoder), role: .encoder,
