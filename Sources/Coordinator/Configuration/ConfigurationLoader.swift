@@ -4,12 +4,18 @@ import PluginProtocol
 
 /// Layers configuration: built-in defaults < a JSON file < the command line.
 ///
-/// A file is untrusted input: it is size-limited, must be a JSON object, and
-/// every key must be known; a misspelt key is an error, never silently ignored.
+/// A file is untrusted input: it is size-limited and must be a JSON object. Its keys are
+/// translated (`ConfigurationTranslation`): the original tool's are mapped or named in a
+/// warning, and a misspelt key of ours is an error, never silently ignored.
 public enum ConfigurationLoader {
     public static let maxFileBytes = 1 << 20
 
-    /// Reads a config file as a JSON object, checking its keys.
+    /// Reads a config file and translates its keys into a layer `merge` accepts.
+    public static func load(_ path: String) throws -> ConfigurationTranslation {
+        try ConfigurationTranslation.translate(try readFile(path), source: path)
+    }
+
+    /// Reads a config file as a JSON object (keys not yet checked: see `load`).
     public static func readFile(_ path: String) throws -> [String: JSONValue] {
         let bytes: [UInt8]
         do {
@@ -20,7 +26,7 @@ public enum ConfigurationLoader {
         return try parseObject(Data(bytes), source: path)
     }
 
-    /// Checks config bytes from anywhere (a file, a server): size, JSON object, known keys.
+    /// Checks config bytes from anywhere (a file, a server): size, a JSON object, namespaces that are objects.
     public static func parseObject(_ data: Data, source path: String) throws -> [String: JSONValue] {
         guard data.count <= maxFileBytes else {
             throw ConfigurationError.badFile(path: path, reason: "larger than \(maxFileBytes) bytes")
@@ -34,10 +40,7 @@ public enum ConfigurationLoader {
         guard let object = value.objectValue else {
             throw ConfigurationError.badFile(path: path, reason: "must hold a JSON object")
         }
-        for key in object.keys.sorted() where !RunConfiguration.knownKeys.contains(key) {
-            throw ConfigurationError.unknownKey(key: key, source: path)
-        }
-        for key in ["encoder", "decoder"] {
+        for key in ["encoder", "decoder", "plugin_parameters"] {
             if let v = object[key], v.objectValue == nil {
                 throw ConfigurationError.badFile(path: path, reason: "'\(key)' must be an object of plugin parameters")
             }
@@ -52,7 +55,7 @@ public enum ConfigurationLoader {
         var object = try asObject(base)
         for (key, value) in layer {
             guard RunConfiguration.knownKeys.contains(key) else { throw ConfigurationError.unknownKey(key: key, source: source) }
-            if key == "encoder" || key == "decoder", case .object(let given) = value, case .object(var current)? = object[key] {
+            if namespaces.contains(key), case .object(let given) = value, case .object(var current)? = object[key] {
                 for (k, v) in given { current[k] = v }
                 object[key] = .object(current)
             } else {
@@ -65,6 +68,9 @@ public enum ConfigurationLoader {
             throw ConfigurationError.invalid(key: Self.key(of: error), reason: "\(source): wrong type of value")
         }
     }
+
+    /// Keys whose objects merge key by key across layers.
+    static let namespaces: Set<String> = ["encoder", "decoder", "plugin_parameters"]
 
     /// The configuration as a JSON object with every key, nulls included.
     public static func asObject(_ config: RunConfiguration) throws -> [String: JSONValue] {
