@@ -12,18 +12,30 @@ public enum ConfigurationLoader {
 
     /// Reads a config file and translates its keys into a layer `merge` accepts.
     public static func load(_ path: String) throws -> ConfigurationTranslation {
-        try ConfigurationTranslation.translate(try readFile(path), source: path)
+        let (object, repeated) = try read(path)
+        var translation = try ConfigurationTranslation.translate(object, source: path)
+        for key in repeated {
+            translation.notes.append("'\(key)' is given more than once: the last value is used, as the original did")
+        }
+        return translation
     }
 
     /// Reads a config file as a JSON object (keys not yet checked: see `load`).
-    public static func readFile(_ path: String) throws -> [String: JSONValue] {
+    public static func readFile(_ path: String) throws -> [String: JSONValue] { try read(path).object }
+
+    private static func read(_ path: String) throws -> (object: [String: JSONValue], repeated: [String]) {
         let bytes: [UInt8]
         do {
             bytes = try BoundedFile.read(path: path, maxBytes: maxFileBytes, what: "a JSON config file")
         } catch {
             throw ConfigurationError.badFile(path: path, reason: "cannot be read: \(error.message)")
         }
-        return try parseObject(Data(bytes), source: path)
+        var object = try parseObject(Data(bytes), source: path)
+        let repeated = RepeatedKeys.lastValues(in: bytes)
+        for (key, text) in repeated {
+            if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text)) { object[key] = value }
+        }
+        return (object, repeated.keys.sorted())
     }
 
     /// Checks config bytes from anywhere (a file, a server): size, a JSON object, namespaces that are objects.
@@ -63,10 +75,21 @@ public enum ConfigurationLoader {
             }
         }
         do {
-            return try JSONDecoder().decode(RunConfiguration.self, from: JSONEncoder().encode(JSONValue.object(object)))
+            return try decode(object)
         } catch let error as DecodingError {
-            throw ConfigurationError.invalid(key: Self.key(of: error), reason: "\(source): wrong type of value")
+            var key = Self.key(of: error)
+            if key.isEmpty {
+                // Some failures (12.5 for an integer) carry no coding path: find the key by trying each alone.
+                let defaults = try asObject(RunConfiguration())
+                key = layer.keys.sorted().first { k in (try? decode(defaults.merging([k: layer[k]!]) { $1 })) == nil } ?? "?"
+            }
+            let given = layer[key].map { ": \(String($0.description.prefix(64)))" } ?? ""
+            throw ConfigurationError.invalid(key: key, reason: "\(source): wrong type of value\(given)")
         }
+    }
+
+    private static func decode(_ object: [String: JSONValue]) throws -> RunConfiguration {
+        try JSONDecoder().decode(RunConfiguration.self, from: JSONEncoder().encode(JSONValue.object(object)))
     }
 
     /// Keys whose objects merge key by key across layers.

@@ -137,3 +137,27 @@ final class OriginalConfigurationTests: XCTestCase {
         }
     }
 }
+
+/// JSON details the original's files rely on: repeated keys, exponents, whole numbers.
+final class ConfigurationJSONDetailsTests: XCTestCase {
+    func testARepeatedKeyTakesItsLastValueAsPythonDidWithANote() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try #"{"epochs": 3, "encoder": {"a": "}"}, "epochs" : 4, "window_size": 6.4e1}"#
+            .write(toFile: dir.file("c.json"), atomically: true, encoding: .utf8)
+        let t = try ConfigurationLoader.load(dir.file("c.json"))
+        let c = try ConfigurationLoader.merge(RunConfiguration(), t.layer, source: "c.json")
+        XCTAssertEqual(c.epochs, 4)
+        XCTAssertEqual(c.windowSize, 64, "6.4e1 is a whole number")
+        XCTAssertTrue(t.notes.contains { $0.contains("'epochs' is given more than once") }, "\(t.notes)")
+    }
+
+    func testAFractionForAWholeNumberNamesTheKeyAndValue() {
+        XCTAssertThrowsError(
+            try ConfigurationLoader.merge(
+                RunConfiguration(), ["batch_size": .number(12.5), "epochs": .number(2)], source: "c.json")
+        ) { error in
+            XCTAssertEqual("\(error)", "configuration 'batch_size': c.json: wrong type of value: 12.5")
+        }
+    }
+}
