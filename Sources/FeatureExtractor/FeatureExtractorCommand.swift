@@ -16,8 +16,8 @@ struct FeatureExtractorCommand: AsyncParsableCommand {
             74 file or database I/O failure, 75 remote service unavailable, 77 permission denied.
             """,
         subcommands: [
-            RunCommand.self, PluginCommand.self, KeysCommand.self, UserCommand.self, AuditCommand.self, ServeCommand.self,
-            DoctorCommand.self,
+            RunCommand.self, PluginCommand.self, ConfigCommand.self, KeysCommand.self, UserCommand.self, AuditCommand.self,
+            ServeCommand.self, DoctorCommand.self,
         ],
         defaultSubcommand: RunCommand.self)
 }

@@ -50,25 +50,44 @@ struct RunCommand: ToolCommand {
     }
 
     /// Defaults, then `--load_config`, then the remote config, then the command line; the
-    /// remote client made for a remote config is reused for the run.
+    /// remote client made for a remote config is reused for the run. Each layer is translated
+    /// (the original tool's keys mapped or warned about) and what the merged configuration
+    /// would ignore is warned about, before anything runs.
     private func loadConfiguration() throws -> (RunConfiguration, sources: [String], remote: RemoteClient?) {
         var config = RunConfiguration()
         var sources = ["defaults"]
         var remote: RemoteClient?
+        var explicitKeys = Set<String>()
+        var translations: [(source: String, ConfigurationTranslation)] = []
+        func apply(_ translation: ConfigurationTranslation, source: String) throws {
+            config = try ConfigurationLoader.merge(config, translation.layer, source: source)
+            explicitKeys.formUnion(translation.layer.keys)
+            translations.append((source, translation))
+        }
         if let path = options.loadConfig {
-            config = try ConfigurationLoader.merge(config, try ConfigurationLoader.readFile(path), source: path)
+            try apply(try ConfigurationLoader.load(path), source: path)
             sources.append("file:\(path)")
         }
         if let url = options.remoteLoadConfig {
             remote = try makeRemote()
-            config = try ConfigurationLoader.merge(
-                config, try RemoteConfiguration.load(url, client: remote!), source: URLRedactor.redact(url))
-            sources.append("remote:\(URLRedactor.redact(url))")
+            let source = URLRedactor.redact(url)
+            try apply(
+                try ConfigurationTranslation.translate(try RemoteConfiguration.load(url, client: remote!), source: source),
+                source: source)
+            sources.append("remote:\(source)")
         }
         var layer = try options.layer()
         if allowDowngrade { layer["allow_downgrade"] = .bool(true) }
-        config = try ConfigurationLoader.merge(config, layer, source: "command line")
+        try apply(try ConfigurationTranslation.translate(layer, source: "command line"), source: "command line")
         sources.append("command line")
+        if !config.quietMode {
+            for (source, t) in translations {
+                if let warning = t.warning(source: source) { Diagnostics.warn(warning) }
+                if let note = t.note(source: source) { Diagnostics.note(note) }
+            }
+            for option in options.inertOptions { Diagnostics.warn("\(option): no effect here (the original's switch)") }
+            for warning in ConfigurationWarnings.check(config, explicitKeys: explicitKeys) { Diagnostics.warn(warning) }
+        }
         return (config, sources, remote)
     }
 
@@ -89,6 +108,7 @@ struct RunCommand: ToolCommand {
             info: { line in if !quiet { messages.write(Data((line + "\n").utf8)) } },
             progress: { r in if showProgress { progress.show(r) } },
             pluginLog: { e in if !quiet { FileHandle.standardError.write(Data("[\(e.plugin)] \(e.message)\n".utf8)) } })
+        env.warn = { text in if !quiet { Diagnostics.warn(text) } }
         env.command = Self.accountingCommand(config)
         return env
     }
@@ -131,14 +151,17 @@ struct RunCommand: ToolCommand {
                 "trained interface \(last.interfaceSize): \(last.epochs.count) epoch(s), \(Int(e.windowsPerSecond)) windows/s in the last"
             )
         }
+        // Each figure says what it is: README "Outputs" defines them.
         for m in s.metrics {
             let pca =
                 m.baselinePCAMSE.map { b in
                     "PCA-\(s.interfaceSize) \(ProgressDisplay.sci(b))"
-                        + (m.pcaRatio.map { ", ratio \(String(format: "%.3f", $0))" } ?? "") + "; "
+                        + (m.pcaRatio.map { ", ratio \(String(format: "%.3f", $0)) (below 1 beats PCA)" } ?? "") + "; "
                 } ?? ""
             print(
-                "\(m.column): window MSE \(ProgressDisplay.sci(m.windowMSE)) (\(pca)window-mean baseline \(ProgressDisplay.sci(m.baselineWindowMeanMSE))), MSE \(ProgressDisplay.sci(m.mse)), MAE \(ProgressDisplay.sci(m.mae))"
+                "\(m.column): window MSE \(ProgressDisplay.sci(m.windowMSE)) (normalised, on the evaluation windows; \(pca)"
+                    + "window-mean baseline \(ProgressDisplay.sci(m.baselineWindowMeanMSE))); "
+                    + "series MSE \(ProgressDisplay.sci(m.mse)), MAE \(ProgressDisplay.sci(m.mae)) (windows folded back, data units)"
             )
         }
         for o in s.outputs { print("wrote \(o)") }

@@ -60,6 +60,22 @@ struct RunOptions: ParsableArguments {
         name: .customLong("decoder-param"),
         help: ArgumentHelp("A decoder parameter, e.g. intermediate_layers=2 (repeatable).", valueName: "key=value"))
     var decoderParams: [String] = []
+    @Option(
+        name: .customLong("plugin-param"),
+        help: ArgumentHelp(
+            "A parameter for whichever plugin declares it (both, if both do), e.g. l2_reg=1e-5 (repeatable).",
+            valueName: "key=value"))
+    var pluginParams: [String] = []
+    // The original's top-level plugin knobs on its command line: routed like --plugin-param.
+    @Option(name: .customLong("intermediate_layers"), help: .hidden) var intermediateLayers: String?
+    @Option(name: .customLong("initial_layer_size"), help: .hidden) var initialLayerSize: String?
+    @Option(name: .customLong("layer_size_divisor"), help: .hidden) var layerSizeDivisor: String?
+    @Option(name: .customLong("activation"), help: .hidden) var activation: String?
+    @Option(name: .customLong("l2_reg"), help: .hidden) var l2Reg: String?
+    @Option(name: .customLong("dropout_rate"), help: .hidden) var dropoutRate: String?
+    // The original's switches that have no effect here: accepted, and warned about.
+    @Flag(name: .customLong("use_sliding_windows"), help: .hidden) var useSlidingWindows = false
+    @Flag(name: .customLong("use_pos_enc"), help: .hidden) var usePositionalEncoding = false
     @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages, searched first (repeatable).")
     var pluginsDirs: [String] = []
 
@@ -90,7 +106,9 @@ struct RunOptions: ParsableArguments {
         help: "Learning rate of both plugins, unless a plugin parameter sets one.")
     var learningRate: Double?
     @Option(
-        name: [.customLong("early-stopping-patience"), .customLong("early_stopping_patience")],
+        name: [
+            .customLong("early-stopping-patience"), .customLong("early_stopping_patience"), .customLong("early_patience"),
+        ],
         help: "Epochs without validation improvement before stopping; 0 disables (default 5).")
     var earlyStoppingPatience: Int?
     @Option(
@@ -105,7 +123,9 @@ struct RunOptions: ParsableArguments {
     var columns: String?
     @Flag(inversion: .prefixedNo, help: "Whether the CSV has a header row (default: detect).")
     var headers: Bool?
-    @Option(name: [.customLong("max-steps"), .customLong("max_steps")], help: "Use at most this many input rows.")
+    @Option(
+        name: [.customLong("max-steps"), .customLong("max_steps"), .customLong("max_steps_train")],
+        help: "Use at most this many input rows.")
     var maxSteps: Int?
     @Flag(
         name: [.customLong("force-date"), .customLong("force_date")], inversion: .prefixedNo,
@@ -180,7 +200,20 @@ struct RunOptions: ParsableArguments {
         if !allowWeakerSandbox.isEmpty { l["allow_weaker_sandbox"] = .array(allowWeakerSandbox.map { .string($0) }) }
         if !encoderParams.isEmpty { l["encoder"] = .object(try Self.parameters(encoderParams, option: "--encoder-param")) }
         if !decoderParams.isEmpty { l["decoder"] = .object(try Self.parameters(decoderParams, option: "--decoder-param")) }
+        let knobs = [
+            ("intermediate_layers", intermediateLayers), ("initial_layer_size", initialLayerSize),
+            ("layer_size_divisor", layerSizeDivisor), ("activation", activation), ("l2_reg", l2Reg),
+            ("dropout_rate", dropoutRate),
+        ].compactMap { name, value in value.map { "\(name)=\($0)" } }
+        if !(pluginParams + knobs).isEmpty {
+            l["plugin_parameters"] = .object(try Self.parameters(pluginParams + knobs, option: "--plugin-param"))
+        }
         return l
+    }
+
+    /// The original's options given that have no effect here, for a warning.
+    var inertOptions: [String] {
+        [("--use_sliding_windows", useSlidingWindows), ("--use_pos_enc", usePositionalEncoding)].filter(\.1).map(\.0)
     }
 
     /// `key=value` pairs; values read as JSON numbers or booleans when they are, else as strings.

@@ -6,7 +6,8 @@ import PluginProtocol
 /// put in here: it may hold terminal escapes or lies, never secrets of ours.
 public enum PluginError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidName(String)
-    case notFound(name: String, role: PluginRole, searched: [String])
+    /// `available`: the names of this role found in the directories searched.
+    case notFound(name: String, role: PluginRole, searched: [String], available: [String] = [])
     case badManifest(String, String)
     case digestMismatch(path: String, expected: String, actual: String)
     case launchFailed(plugin: String, reason: String)
@@ -31,9 +32,10 @@ public enum PluginError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .invalidName(let n):
             return "invalid plugin name '\(Sanitizer.clean(n, limit: 64))': use lower-case letters, digits, '-' or '_' (no paths)"
-        case .notFound(let name, let role, let searched):
+        case .notFound(let name, let role, let searched, let available):
+            let installed = available.isEmpty ? "none are installed" : "installed: \(available.joined(separator: ", "))"
             return
-                "\(role) plugin '\(name)' not found; looked in: \(searched.isEmpty ? "(no plugin directories)" : searched.joined(separator: ", ")). Use --plugins-dir or run the set-up script."
+                "\(role) plugin '\(Sanitizer.clean(name, limit: 64))' not found (\(installed)); looked in: \(searched.isEmpty ? "(no plugin directories)" : searched.joined(separator: ", ")). Use --plugins-dir or run the set-up script."
         case .badManifest(let path, let why): return "plugin manifest \(path): \(why)"
         case .digestMismatch(let path, let expected, let actual):
             return

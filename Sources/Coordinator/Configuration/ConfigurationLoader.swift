@@ -4,23 +4,41 @@ import PluginProtocol
 
 /// Layers configuration: built-in defaults < a JSON file < the command line.
 ///
-/// A file is untrusted input: it is size-limited, must be a JSON object, and
-/// every key must be known; a misspelt key is an error, never silently ignored.
+/// A file is untrusted input: it is size-limited and must be a JSON object. Its keys are
+/// translated (`ConfigurationTranslation`): the original tool's are mapped or named in a
+/// warning, and a misspelt key of ours is an error, never silently ignored.
 public enum ConfigurationLoader {
     public static let maxFileBytes = 1 << 20
 
-    /// Reads a config file as a JSON object, checking its keys.
-    public static func readFile(_ path: String) throws -> [String: JSONValue] {
+    /// Reads a config file and translates its keys into a layer `merge` accepts.
+    public static func load(_ path: String) throws -> ConfigurationTranslation {
+        let (object, repeated) = try read(path)
+        var translation = try ConfigurationTranslation.translate(object, source: path)
+        for key in repeated {
+            translation.notes.append("'\(key)' is given more than once: the last value is used, as the original did")
+        }
+        return translation
+    }
+
+    /// Reads a config file as a JSON object (keys not yet checked: see `load`).
+    public static func readFile(_ path: String) throws -> [String: JSONValue] { try read(path).object }
+
+    private static func read(_ path: String) throws -> (object: [String: JSONValue], repeated: [String]) {
         let bytes: [UInt8]
         do {
             bytes = try BoundedFile.read(path: path, maxBytes: maxFileBytes, what: "a JSON config file")
         } catch {
             throw ConfigurationError.badFile(path: path, reason: "cannot be read: \(error.message)")
         }
-        return try parseObject(Data(bytes), source: path)
+        var object = try parseObject(Data(bytes), source: path)
+        let repeated = RepeatedKeys.lastValues(in: bytes)
+        for (key, text) in repeated {
+            if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text)) { object[key] = value }
+        }
+        return (object, repeated.keys.sorted())
     }
 
-    /// Checks config bytes from anywhere (a file, a server): size, JSON object, known keys.
+    /// Checks config bytes from anywhere (a file, a server): size, a JSON object, namespaces that are objects.
     public static func parseObject(_ data: Data, source path: String) throws -> [String: JSONValue] {
         guard data.count <= maxFileBytes else {
             throw ConfigurationError.badFile(path: path, reason: "larger than \(maxFileBytes) bytes")
@@ -34,10 +52,7 @@ public enum ConfigurationLoader {
         guard let object = value.objectValue else {
             throw ConfigurationError.badFile(path: path, reason: "must hold a JSON object")
         }
-        for key in object.keys.sorted() where !RunConfiguration.knownKeys.contains(key) {
-            throw ConfigurationError.unknownKey(key: key, source: path)
-        }
-        for key in ["encoder", "decoder"] {
+        for key in ["encoder", "decoder", "plugin_parameters"] {
             if let v = object[key], v.objectValue == nil {
                 throw ConfigurationError.badFile(path: path, reason: "'\(key)' must be an object of plugin parameters")
             }
@@ -52,7 +67,7 @@ public enum ConfigurationLoader {
         var object = try asObject(base)
         for (key, value) in layer {
             guard RunConfiguration.knownKeys.contains(key) else { throw ConfigurationError.unknownKey(key: key, source: source) }
-            if key == "encoder" || key == "decoder", case .object(let given) = value, case .object(var current)? = object[key] {
+            if namespaces.contains(key), case .object(let given) = value, case .object(var current)? = object[key] {
                 for (k, v) in given { current[k] = v }
                 object[key] = .object(current)
             } else {
@@ -60,11 +75,25 @@ public enum ConfigurationLoader {
             }
         }
         do {
-            return try JSONDecoder().decode(RunConfiguration.self, from: JSONEncoder().encode(JSONValue.object(object)))
+            return try decode(object)
         } catch let error as DecodingError {
-            throw ConfigurationError.invalid(key: Self.key(of: error), reason: "\(source): wrong type of value")
+            var key = Self.key(of: error)
+            if key.isEmpty {
+                // Some failures (12.5 for an integer) carry no coding path: find the key by trying each alone.
+                let defaults = try asObject(RunConfiguration())
+                key = layer.keys.sorted().first { k in (try? decode(defaults.merging([k: layer[k]!]) { $1 })) == nil } ?? "?"
+            }
+            let given = layer[key].map { ": \(String($0.description.prefix(64)))" } ?? ""
+            throw ConfigurationError.invalid(key: key, reason: "\(source): wrong type of value\(given)")
         }
     }
+
+    private static func decode(_ object: [String: JSONValue]) throws -> RunConfiguration {
+        try JSONDecoder().decode(RunConfiguration.self, from: JSONEncoder().encode(JSONValue.object(object)))
+    }
+
+    /// Keys whose objects merge key by key across layers.
+    static let namespaces: Set<String> = ["encoder", "decoder", "plugin_parameters"]
 
     /// The configuration as a JSON object with every key, nulls included.
     public static func asObject(_ config: RunConfiguration) throws -> [String: JSONValue] {

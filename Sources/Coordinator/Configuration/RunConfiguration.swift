@@ -52,6 +52,9 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var saveConfig: String?
     public var encoder: [String: JSONValue] = [:]
     public var decoder: [String: JSONValue] = [:]
+    /// Parameters for whichever plugin declares them (the original's top-level knobs); a value
+    /// in `encoder`/`decoder` wins for its plugin.
+    public var pluginParameters: [String: JSONValue] = [:]
     /// The operator's plugin limits: they can only tighten the sandbox policy's.
     public var pluginLimits: ResourceLimits?
     /// Mechanisms the policy requires that the operator accepts to run without
@@ -74,7 +77,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         case earlyStoppingPatience = "early_stopping_patience", pluginRestarts = "plugin_restarts", seed, normalization, columns,
             headers
         case maxSteps = "max_steps", forceDate = "force_date", quietMode = "quiet_mode"
-        case saveLog = "save_log", saveConfig = "save_config", encoder, decoder
+        case saveLog = "save_log", saveConfig = "save_config", encoder, decoder, pluginParameters = "plugin_parameters"
         case pluginLimits = "plugin_limits", allowWeakerSandbox = "allow_weaker_sandbox", allowDowngrade = "allow_downgrade"
     }
 
@@ -141,13 +144,15 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
 /// Configuration that cannot be used, located by key (and file when there is one).
 public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     case invalid(key: String, reason: String)
-    case unknownKey(key: String, source: String)
+    case unknownKey(key: String, source: String, suggestion: String? = nil)
     case badFile(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .invalid(let key, let reason): "configuration '\(key)': \(reason)"
-        case .unknownKey(let key, let source):
+        case .unknownKey(let key, let source, let suggestion?):
+            "\(source): unknown configuration key '\(key.prefix(64))': did you mean '\(suggestion)'?"
+        case .unknownKey(let key, let source, nil):
             "\(source): unknown configuration key '\(key.prefix(64))' (known keys: \(RunConfiguration.knownKeys.sorted().joined(separator: ", ")))"
         case .badFile(let path, let reason): "configuration file \(path): \(reason)"
         }

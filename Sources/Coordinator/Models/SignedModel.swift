@@ -27,6 +27,7 @@ enum SignedModel {
         let bytes = try DataError.reading { () throws(FileError) in
             try BoundedFile.read(path: path, maxBytes: maxBytes, what: "a model file")
         }
+        if KerasModelFile.matches(path: path, bytes: bytes) { throw KerasModelFile.notSupported(path) }
         guard let signature = try DetachedSignature.read(for: path) else {
             throw ProvenanceError.untrusted(path: path, reason: "has no signature (\(path).sig); only signed models are loaded")
         }

@@ -26,6 +26,9 @@ public struct RunEnvironment: Sendable {
     public var remoteSaveConfig: String?
     /// Informational lines (quiet mode silences them).
     public var info: @Sendable (String) -> Void
+    /// Something the run did that the operator may not expect (a search that missed its
+    /// threshold, a parameter no plugin declares); the CLI prints it on stderr.
+    public var warn: @Sendable (String) -> Void = { _ in }
     /// Called after every epoch (the CLI's progress display).
     public var progress: @Sendable (EpochReport) -> Void
     /// Messages plugins wrote to stderr or sent as `log`.

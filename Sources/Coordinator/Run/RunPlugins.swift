@@ -69,11 +69,14 @@ extension FeatureExtractionRun {
         return s
     }
 
-    /// A plugin's namespace checked against its schema; the run-wide learning rate
-    /// fills `learning_rate` where the plugin declares it and the namespace is silent.
+    /// A plugin's namespace checked against its schema; `plugin_parameters` and then the
+    /// run-wide learning rate fill what the plugin declares and the namespace leaves unset.
     func parameters(_ given: [String: JSONValue], for plugin: any PluginChannel, key: String) throws -> [String: JSONValue] {
         var values = given
         let schema = plugin.info!.parameters
+        for (name, value) in config.pluginParameters where values[name] == nil && schema[name] != nil {
+            values[name] = value
+        }
         if let lr = config.learningRate, values["learning_rate"] == nil, schema["learning_rate"] != nil {
             values["learning_rate"] = .number(lr)
         }
@@ -83,5 +86,18 @@ extension FeatureExtractionRun {
             throw ConfigurationError.invalid(key: key, reason: "\(plugin.label): \(error.message)")
         }
         return values
+    }
+
+    /// Warns once about `plugin_parameters` that neither plugin declares: they reach no one.
+    func warnUndeclaredPluginParameters(_ model: Autoencoder) {
+        let plugins: [any PluginChannel] = [model.encoder] + [model.decoder].compactMap { $0 }
+        let undeclared = config.pluginParameters.keys.filter { name in
+            plugins.allSatisfy { $0.info?.parameters[name] == nil }
+        }.sorted()
+        guard !undeclared.isEmpty else { return }
+        env.warn(
+            "plugin_parameters \(undeclared.joined(separator: ", ")): declared by neither "
+                + plugins.map(\.label).joined(separator: " nor ")
+                + " and ignored (`feature-extractor plugin info ROLE NAME` lists a plugin's parameters)")
     }
 }

@@ -47,7 +47,15 @@ public struct PluginLocator {
             }
             return try load(packageDirectory: resolved, expectedName: name, role: role)
         }
-        throw PluginError.notFound(name: name, role: role, searched: directories)
+        throw PluginError.notFound(name: name, role: role, searched: directories, available: installedNames(role))
+    }
+
+    /// The plugin names of `role` in the directories, for a "not found" that says what exists.
+    public func installedNames(_ role: PluginRole) -> [String] {
+        let names = directories.flatMap { dir in
+            (try? FileManager.default.contentsOfDirectory(atPath: dir + "/\(role.rawValue)s")) ?? []
+        }
+        return Array(Set(names.filter(PluginName.isValid))).sorted()
     }
 
     /// Reads and checks a package directory: manifest fields, name and role, executable digest.

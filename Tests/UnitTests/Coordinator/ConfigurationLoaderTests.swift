@@ -44,7 +44,7 @@ final class ConfigurationLoaderTests: XCTestCase {
         ]
         for (text, fragment) in cases {
             try text.write(toFile: dir.file("c.json"), atomically: true, encoding: .utf8)
-            XCTAssertThrowsError(try ConfigurationLoader.readFile(dir.file("c.json"))) { error in
+            XCTAssertThrowsError(try ConfigurationLoader.load(dir.file("c.json"))) { error in
                 XCTAssertTrue("\(error)".contains(fragment) && "\(error)".contains("c.json"), "\(error)")
             }
         }

@@ -32,6 +32,7 @@ extension FeatureExtractionRun {
     func train(_ model: Autoencoder, _ inputs: RunInputs, baseline: PCABaseline?) throws -> TrainingOutcome {
         let encoderParameters = try parameters(config.encoder, for: model.encoder, key: "encoder")
         let decoderParameters = try parameters(config.decoder, for: model.decoder!, key: "decoder")
+        warnUndeclaredPluginParameters(model)
         let trainer = makeTrainer()
         let data = inputs.data, training = data.training!
         var outcome = TrainingOutcome()
@@ -43,7 +44,8 @@ extension FeatureExtractionRun {
             let result = try trainer.train(model, training: training, validation: data.validation)
             outcome.results.append(result)
             let mse = try result.validationMSE ?? trainer.evaluate(model, training)
-            var line = "interface \(size): \(result.epochs.count) epoch(s), validation MSE \(Self.format(mse))"
+            var line =
+                "interface \(size): \(result.epochs.count) epoch(s), validation window MSE \(Self.format(mse)) (normalised)"
             if let pca = try baseline?.windowMSE(rank: size, on: data.validation ?? training), let reference = Self.mean(pca),
                 reference > 0
             {
@@ -70,6 +72,12 @@ extension FeatureExtractionRun {
                 ])
         }
         if model.interfaceSize != chosen { _ = try train(chosen) }  // same seed: the same model again
+        if let best = steps.min(by: { $0.validationMSE < $1.validationMSE }), !steps.contains(where: \.metThreshold) {
+            env.warn(
+                "interface size search: no size met threshold_error \(Self.format(threshold)) (best validation window MSE "
+                    + "\(Self.format(best.validationMSE)) at size \(best.interfaceSize)); kept size \(chosen), which does not meet it"
+            )
+        }
         env.info("interface size search chose \(chosen)")
         return outcome
     }
