@@ -15,11 +15,15 @@ public struct Deadline: Sendable, Comparable {
         return Deadline(nanoseconds: now().nanoseconds &+ ns)
     }
 
+    /// No time limit.
+    public static let never = Deadline(nanoseconds: .max)
+
     /// Milliseconds left, rounded up, 0 once passed: the unit `poll` takes.
     public var remainingMilliseconds: Int32 {
         let n = Deadline.now().nanoseconds
         guard nanoseconds > n else { return 0 }
-        return Int32(min((nanoseconds - n + 999_999) / 1_000_000, UInt64(Int32.max)))
+        let left = nanoseconds - n
+        return Int32(min(left / 1_000_000 + (left % 1_000_000 == 0 ? 0 : 1), UInt64(Int32.max)))
     }
 
     public static func < (a: Deadline, b: Deadline) -> Bool { a.nanoseconds < b.nanoseconds }

@@ -9,6 +9,10 @@ public final class FrameReader {
     public let fd: Int32
     public let maxFrameBytes: Int
     public static let maxHeaderBytes = 1024
+    /// How long a read that finds nothing polls before it sleeps in the kernel. A peer that
+    /// answers within it is seen at once instead of after a wake-up (tens of microseconds on
+    /// a busy or virtual machine); the cost is that much CPU per wait. 0: sleep at once.
+    public var spinNanoseconds: UInt64 = 0
 
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var start = 0, end = 0
@@ -112,7 +116,7 @@ public final class FrameReader {
         }
         while filled < out.count {
             let n = try out.withUnsafeMutableBytes { p in
-                try FrameReader.readSome(fd, p.baseAddress! + filled, p.count - filled, deadline: deadline)
+                try readSome(p.baseAddress! + filled, p.count - filled, deadline: deadline)
             }
             if n == 0 { throw FramingError.endOfStream(midFrame: true) }
             filled += n
@@ -127,25 +131,41 @@ public final class FrameReader {
             end = count
         }
         let n = try buffer.withUnsafeMutableBytes { p in
-            try FrameReader.readSome(fd, p.baseAddress! + end, p.count - end, deadline: deadline)
+            try readSome(p.baseAddress! + end, p.count - end, deadline: deadline)
         }
         end += n
         return n
     }
 
-    /// read(2) honouring the deadline; returns 0 at end of stream.
-    static func readSome(_ fd: Int32, _ p: UnsafeMutableRawPointer, _ count: Int, deadline: Deadline?) throws -> Int {
+    /// read(2) honouring the deadline (none: wait as long as it takes, on a non-blocking
+    /// descriptor only when spinning); returns 0 at end of stream.
+    private func readSome(_ p: UnsafeMutableRawPointer, _ count: Int, deadline: Deadline?) throws -> Int {
+        var spun = false
         while true {
             let n = Glibc.read(fd, p, count)
             if n >= 0 { return n }
             let e = errno
             if e == EINTR { continue }
-            if e == EAGAIN || e == EWOULDBLOCK, let deadline {
-                try waitFor(fd, events: Int16(POLLIN), deadline: deadline)
-                continue
+            guard e == EAGAIN || e == EWOULDBLOCK, deadline != nil || spinNanoseconds > 0 else {
+                throw FramingError.io(operation: "read", errno: e)
             }
-            throw FramingError.io(operation: "read", errno: e)
+            if !spun && spinNanoseconds > 0 {
+                spun = true
+                if FrameReader.spin(until: fd, isReadableWithin: spinNanoseconds) { continue }
+            }
+            try waitFor(fd, events: Int16(POLLIN), deadline: deadline ?? .never)
         }
+    }
+
+    /// Polls without sleeping, yielding the processor between polls, for up to `nanoseconds`.
+    private static func spin(until fd: Int32, isReadableWithin nanoseconds: UInt64) -> Bool {
+        let end = Deadline.now().nanoseconds &+ nanoseconds
+        repeat {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            if poll(&p, 1, 0) != 0 { return true }  // readable, hung up or failed: the read says which
+            sched_yield()
+        } while Deadline.now().nanoseconds < end
+        return false
     }
 }
 

@@ -67,6 +67,9 @@ public final class PluginConnection: PluginChannel {
             onLine: { line in onLog(PluginLogEvent(plugin: name, source: .stderr, message: line)) },
             onLimit: { ChildProcess.kill(group: pid) })
         reader = FrameReader(fd: process.stdoutFD, maxFrameBytes: limits.maxFrameBytes)
+        // Most answers on the training path come within a fraction of a millisecond: polling that
+        // long before sleeping saves a wake-up per message (measured: about a fifth of a batch).
+        reader.spinNanoseconds = 200_000
         writer = FrameWriter(fd: process.stdinFD)
     }
 

@@ -366,6 +366,28 @@ final class FrameIOTests: XCTestCase {
         XCTAssertEqual(Support.framingError { _ = try reader.readFrame() }, .io(operation: "read", errno: EAGAIN))
     }
 
+    /// A spinning reader (a plugin's) polls, then sleeps until the frame comes, however late.
+    func testSpinningReaderWithoutDeadlineWaitsForDataBeyondItsSpin() throws {
+        let pipe = Support.Pipe()
+        pipe.makeReadNonBlocking()
+        let reader = FrameReader(fd: pipe.readFD, maxFrameBytes: 1024)
+        reader.spinNanoseconds = 1_000_000
+        let done = Support.trickle(
+            Support.frameBytes(json: #"{"n":1}"#), to: pipe.writeFD, maxChunk: 2, pauseMicroseconds: 5_000)
+        defer { done.wait() }
+        XCTAssertEqual(try reader.readFrame(), Frame(json: Array(#"{"n":1}"#.utf8)))
+    }
+
+    func testSpinningReaderStillTimesOutAndSeesEndOfStream() {
+        let pipe = Support.Pipe()
+        pipe.makeReadNonBlocking()
+        let reader = FrameReader(fd: pipe.readFD, maxFrameBytes: 1024)
+        reader.spinNanoseconds = 2_000_000
+        XCTAssertEqual(Support.framingError { _ = try reader.readFrame(deadline: .after(seconds: 0.05)) }, .timedOut)
+        pipe.closeWriter()
+        XCTAssertNil(try reader.readFrame(), "a clean end of stream, not an error")
+    }
+
     func testWriteWithDeadlineTimesOutWhenThePipeStaysFull() {
         let pipe = Support.Pipe()
         let flags = fcntl(pipe.writeFD, F_GETFL)
