@@ -83,19 +83,50 @@ public final class Adam {
                             guard let w = wBuf.baseAddress, let g = gBuf.baseAddress,
                                 let m = mBuf.baseAddress, let v = vBuf.baseAddress
                             else { return }
-                            for i in 0..<n {
-                                let gi = g[i] + decay * w[i]
-                                let mi = b1 * m[i] + c1 * gi
-                                let vi = b2 * v[i] + c2 * gi * gi
-                                m[i] = mi
-                                v[i] = vi
-                                w[i] -= lrT * mi / (vi.squareRoot() + eps)
-                                g[i] = 0
-                            }
+                            Adam.update(
+                                w, g, m, v, count: n,
+                                Constants(b1: b1, b2: b2, c1: c1, c2: c2, eps: eps, l2: decay, rate: lrT))
                         }
                     }
                 }
             }
+        }
+    }
+
+    private struct Constants {
+        let b1, b2, c1, c2, eps, l2, rate: Float
+    }
+
+    /// The update of one weight's `count` values, 8 lanes at a time: the compiler did not
+    /// vectorise the scalar loop (it cannot prove the four buffers apart), and this was a tenth
+    /// of a training batch's time. Every lane computes exactly the scalar expression, in the
+    /// same order and without fused multiply-adds, so results do not change by a bit.
+    private static func update(
+        _ w: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+        _ v: UnsafeMutablePointer<Float>, count n: Int, _ k: Constants
+    ) {
+        typealias Lanes = SIMD8<Float>
+        var i = 0
+        while i + Lanes.scalarCount <= n {
+            let wi = UnsafeRawPointer(w + i).loadUnaligned(as: Lanes.self)
+            let gi = UnsafeRawPointer(g + i).loadUnaligned(as: Lanes.self) + k.l2 * wi
+            let mi = k.b1 * UnsafeRawPointer(m + i).loadUnaligned(as: Lanes.self) + k.c1 * gi
+            let vi = k.b2 * UnsafeRawPointer(v + i).loadUnaligned(as: Lanes.self) + k.c2 * gi * gi
+            UnsafeMutableRawPointer(m + i).storeBytes(of: mi, as: Lanes.self)
+            UnsafeMutableRawPointer(v + i).storeBytes(of: vi, as: Lanes.self)
+            UnsafeMutableRawPointer(w + i).storeBytes(of: wi - k.rate * mi / (vi.squareRoot() + k.eps), as: Lanes.self)
+            UnsafeMutableRawPointer(g + i).storeBytes(of: Lanes(repeating: 0), as: Lanes.self)
+            i += Lanes.scalarCount
+        }
+        while i < n {
+            let gi = g[i] + k.l2 * w[i]
+            let mi = k.b1 * m[i] + k.c1 * gi
+            let vi = k.b2 * v[i] + k.c2 * gi * gi
+            m[i] = mi
+            v[i] = vi
+            w[i] -= k.rate * mi / (vi.squareRoot() + k.eps)
+            g[i] = 0
+            i += 1
         }
     }
 }

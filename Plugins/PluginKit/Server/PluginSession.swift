@@ -161,7 +161,7 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         }
         let batch = input.shape[0]
         let output = model.forward(Matrix(rows: batch, cols: c.inputSize, values: input.values), training: p.training)
-        guard output.values.allSatisfy(\.isFinite) else {
+        guard !Tensor.hasNonFinite(output.values) else {
             throw RPCError(code: RPCErrorCode.numericalError, message: "forward produced NaN or infinity")
         }
         // An inference forward changes nothing: backward still refers to the last training forward.
@@ -192,7 +192,7 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         // The input gradient is already computed: stepping now cannot change it.
         if p.step == true { optimizer.step(model.weights) }
         guard let grad, p.needInputGradient else { return BackwardResult(gradInput: nil) }
-        guard grad.values.allSatisfy(\.isFinite) else {
+        guard !Tensor.hasNonFinite(grad.values) else {
             throw RPCError(code: RPCErrorCode.numericalError, message: "backward produced NaN or infinity")
         }
         return BackwardResult(gradInput: Tensor(shape: [batchOfLastForward] + c.inputShape, values: grad.values))

@@ -33,6 +33,33 @@ final class AdamTests: XCTestCase {
         }
     }
 
+    /// The update runs 8 lanes at a time plus a scalar tail: every element, in a lane or in the
+    /// tail, must get exactly the Float formula (no reassociation, no fused multiply-add).
+    func testLanesAndTailComputeTheScalarFormulaBitForBit() {
+        let n = 21  // two full lanes of 8 and a tail of 5
+        var rng = SeededGenerator(seed: 5)
+        let w0 = (0..<n).map { _ in Float.random(in: -2...2, using: &rng) }
+        let p = Weight(name: "p", value: Matrix(rows: 3, cols: 7, values: w0))
+        let adam = Adam(learningRate: 0.003, epsilon: 1e-7, l2: 0.01)
+        var w = w0, m = [Float](repeating: 0, count: n), v = m
+        var b1t: Double = 1, b2t: Double = 1
+        for step in 1...3 {
+            let grad = (0..<n).map { _ in Float.random(in: -1...1, using: &rng) }
+            p.gradient = Matrix(rows: 3, cols: 7, values: grad)
+            adam.step([p])
+            b1t *= Double(Float(0.9))  // as Adam keeps β^t: its Float β, in Double
+            b2t *= Double(Float(0.999))
+            let rate = Float(0.003 * (1 - b2t).squareRoot() / (1 - b1t))
+            for i in 0..<n {
+                let g = grad[i] + 0.01 * w[i]
+                m[i] = 0.9 * m[i] + (1 - 0.9) * g
+                v[i] = 0.999 * v[i] + (1 - 0.999) * g * g
+                w[i] -= rate * m[i] / (v[i].squareRoot() + 1e-7)
+            }
+            XCTAssertEqual(p.value.values, w, "step \(step)")
+        }
+    }
+
     func testFirstStepIsLearningRateTimesSign() {
         let p = Weight(name: "p", value: Matrix(rows: 1, cols: 3, values: [1, 1, 1]))
         p.gradient = Matrix(rows: 1, cols: 3, values: [5, -0.01, 0])
