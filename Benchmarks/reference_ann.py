@@ -361,6 +361,12 @@ class KerasImplementation:
     name = "keras"
 
     def __init__(self, init: list[np.ndarray], args: argparse.Namespace):
+        if "KERAS_BACKEND" not in os.environ:
+            # Keras 3 defaults to TensorFlow; use whichever backend is installed.
+            import importlib.util
+            installed = [b for b in ("tensorflow", "jax", "torch") if importlib.util.find_spec(b)]
+            if installed:
+                os.environ["KERAS_BACKEND"] = installed[0]
         try:
             import keras  # Keras 3 (any backend) or standalone Keras 2
         except ModuleNotFoundError as e:

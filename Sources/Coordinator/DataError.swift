@@ -33,35 +33,6 @@ public struct DataError: Error, CustomStringConvertible, Equatable {
 }
 
 extension DataError {
-    /// Quotes a piece of untrusted input for an error message: escapes control characters
-    /// and quotes, and truncates, so that a hostile or binary file cannot flood or garble
-    /// the terminal through our messages.
-    static func quote<S: StringProtocol>(_ text: S, limit: Int = 40) -> String {
-        var out = "\""
-        var count = 0
-        for scalar in text.unicodeScalars {
-            if count == limit {
-                out += "..."
-                break
-            }
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            case "\n": out += "\\n"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80..<0xA0).contains(scalar.value) {
-                    out += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-            count += 1
-        }
-        return out + "\""
-    }
-
     /// Runs a file read, reporting its failure as bad data about that file (exit 65).
     static func reading<T>(_ body: () throws(FileError) -> T) throws(DataError) -> T {
         do {

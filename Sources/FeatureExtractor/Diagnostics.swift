@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 
 /// Warnings and notes: always on standard error, so standard output keeps only data or results.
@@ -6,6 +7,7 @@ enum Diagnostics {
     static func note(_ text: String) { write("note", text) }
 
     private static func write(_ kind: String, _ text: String) {
-        FileHandle.standardError.write(Data("feature-extractor: \(kind): \(text)\n".utf8))
+        // Warnings quote config keys and values, which may come from a server: shown escaped.
+        FileHandle.standardError.write(Data("feature-extractor: \(kind): \(DisplayText.lines(text))\n".utf8))
     }
 }

@@ -47,7 +47,8 @@ enum ExitCodes {
 
     /// Prints `error` to stderr and turns it into the matching exit.
     static func fail(_ error: any Error) -> ExitCode {
-        FileHandle.standardError.write(Data("feature-extractor: error: \(error)\n".utf8))
+        // Errors quote files, plugins and servers: nothing in them may drive the terminal.
+        FileHandle.standardError.write(Data("feature-extractor: error: \(DisplayText.lines("\(error)"))\n".utf8))
         return ExitCode(code(for: error))
     }
 }

@@ -9,7 +9,9 @@ struct PluginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plugin",
         abstract: "Install, sign, verify, list and inspect plugin packages.",
-        subcommands: [Install.self, Sign.self, Verify.self, List.self, Info.self, Check.self, StartupTime.self])
+        subcommands: [
+            Install.self, Sign.self, Verify.self, List.self, Info.self, Check.self, StartupTime.self, Throughput.self,
+        ])
 
     /// Finds a plugin by name and checks its provenance against the store's trusted keys.
     static func locate(_ name: String, role: PluginRole, in dirs: [String], store: StoreOptions) throws -> PluginPackage {

@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import PluginProtocol
 
 /// Everything that can go wrong with a plugin, worded for the person running the tool.
@@ -31,11 +32,12 @@ public enum PluginError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidName(let n):
-            return "invalid plugin name '\(Sanitizer.clean(n, limit: 64))': use lower-case letters, digits, '-' or '_' (no paths)"
+            return
+                "invalid plugin name '\(DisplayText.escaped(n, limit: 64))': use lower-case letters, digits, '-' or '_' (no paths)"
         case .notFound(let name, let role, let searched, let available):
             let installed = available.isEmpty ? "none are installed" : "installed: \(available.joined(separator: ", "))"
             return
-                "\(role) plugin '\(Sanitizer.clean(name, limit: 64))' not found (\(installed)); looked in: \(searched.isEmpty ? "(no plugin directories)" : searched.joined(separator: ", ")). Use --plugins-dir or run the set-up script."
+                "\(role) plugin '\(DisplayText.escaped(name, limit: 64))' not found (\(installed)); looked in: \(searched.isEmpty ? "(no plugin directories)" : searched.joined(separator: ", ")). Use --plugins-dir or run the set-up script."
         case .badManifest(let path, let why): return "plugin manifest \(path): \(why)"
         case .digestMismatch(let path, let expected, let actual):
             return
@@ -47,31 +49,12 @@ public enum PluginError: Error, Sendable, Equatable, CustomStringConvertible {
         case .protocolViolation(let p, let during, let why):
             return "plugin \(p) broke the protocol during \(during): \(why); it was stopped"
         case .remoteError(let p, let method, let e):
-            return "plugin \(p) refused \(method): \(Sanitizer.clean(e.message, limit: 500)) (code \(e.code))"
+            return "plugin \(p) refused \(method): \(DisplayText.escaped(e.message, limit: 500)) (code \(e.code))"
         case .incompatible(let p, let why): return "plugin \(p) cannot be used: \(why)"
         case .refused(let path, let why): return "plugin \(path) refused: \(why)"
         case .sandboxViolation(let p, let during, let call):
             return "plugin \(p) was stopped by the sandbox during \(during): it attempted the forbidden system call '\(call)'"
         case .limitExceeded(let p, let during, let limit): return "plugin \(p) was stopped during \(during): \(limit)"
         }
-    }
-}
-
-/// Makes untrusted text safe to print: control characters and escapes are
-/// replaced, length is capped.
-public enum Sanitizer {
-    public static func clean(_ text: String, limit: Int) -> String {
-        var out = ""
-        var count = 0
-        for s in text.unicodeScalars {
-            if count >= limit { out += "…"; break }
-            switch s.value {
-            case 0x0A, 0x09: out += " "
-            case 0..<0x20, 0x7F, 0x80..<0xA0, 0x202A...0x202E, 0x2066...0x2069: out += "?"
-            default: out.unicodeScalars.append(s)
-            }
-            count += 1
-        }
-        return out
     }
 }

@@ -32,7 +32,9 @@ struct TensorPlacer {
         json.append(shape: tensor.shape)
         let byteCount = tensor.values.count * 4
         if let slot, byteCount > 0, byteCount <= slot.bytes.count - used {
-            tensor.values.withUnsafeBytes { slot.bytes.baseAddress!.advanced(by: used).copyMemory(from: $0.baseAddress!, byteCount: byteCount) }
+            tensor.values.withUnsafeBytes {
+                slot.bytes.baseAddress!.advanced(by: used).copyMemory(from: $0.baseAddress!, byteCount: byteCount)
+            }
             json.append(#","shared_offset":"#)
             json.append(slot.start + used)
             used += (byteCount + 63) & ~63  // each tensor cache-line aligned
@@ -83,7 +85,9 @@ struct TensorSource {
         var values: [Float]?
         if let offset {
             values = Tensor.attachmentValues(attachment, offset: offset, count: count)
-        } else if let sharedOffset, let shared, sharedOffset % 4 == 0, let bytes = shared.bytes(at: sharedOffset, count: count * 4) {
+        } else if let sharedOffset, let shared, sharedOffset % 4 == 0,
+            let bytes = shared.bytes(at: sharedOffset, count: count * 4)
+        {
             values = Tensor.copyValues(count: count, from: bytes)
         }
         guard let values, !Tensor.hasNonFinite(values) else { return nil }

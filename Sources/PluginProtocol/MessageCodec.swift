@@ -126,7 +126,8 @@ public struct MessageCodec: Sendable {
                 return true
             }
             guard plain, version, let id, let result, c.atEnd() else { return nil }
-            return RPCIncoming(head: RPCHead(jsonrpc: "2.0", id: .number(id), method: nil, error: nil, hasResult: true), result: result)
+            return RPCIncoming(
+                head: RPCHead(jsonrpc: "2.0", id: .number(id), method: nil, error: nil, hasResult: true), result: result)
         }
     }
 

@@ -40,10 +40,21 @@ void supervise(const struct sandbox_options *o, pid_t child, int listener) {
     int violation = 0;
 
     for (;;) {
-        struct pollfd fds[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = listener, .events = POLLIN } };
-        int n = poll(fds, listener >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 100);
+        // The report pipe's read end is the coordinator's: when the coordinator dies, however
+        // (even by SIGKILL), the write end polls as an error, and the plugin goes with it.
+        // (PR_SET_PDEATHSIG would not do: it fires when the coordinator's spawning thread ends.)
+        struct pollfd fds[3] = {
+            { .fd = pidfd, .events = POLLIN }, { .fd = o->report_fd, .events = 0 }, { .fd = listener, .events = POLLIN }
+        };
+        int n = poll(fds, listener >= 0 ? 3 : 2, pidfd >= 0 ? -1 : 100);
         if (n < 0 && errno != EINTR) break;
-        if (listener >= 0 && (fds[1].revents & POLLIN)) {
+        if (o->report_fd >= 0 && (fds[1].revents & (POLLERR | POLLHUP))) {
+            kill(child, SIGKILL);
+            int status = 0;
+            waitpid(child, &status, 0);
+            _exit(EXIT_SANDBOX_SETUP);
+        }
+        if (listener >= 0 && (fds[2].revents & POLLIN)) {
             memset(req, 0, sizeof *req);
             if (seccomp_notify_receive(listener, req) == 0) {
                 char *name = seccomp_syscall_resolve_num_arch(req->data.arch, req->data.nr);

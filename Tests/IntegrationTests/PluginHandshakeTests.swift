@@ -36,7 +36,8 @@ final class PluginHandshakeTests: XCTestCase {
         var outputs: [Tensor] = []
         for transports: [TensorTransport] in [[.sharedMemory], [.binary], [.base64]] {
             let c = try PluginConnection(
-                package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder, sandbox: TestPlugins.sandbox)
+                package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder, sandbox: TestPlugins.sandbox
+            )
             defer { c.shutdown() }
             XCTAssertEqual(try c.initialize(transports: transports).transport, transports[0])
             _ = try c.call(

@@ -13,9 +13,11 @@ final class TrainingTests: XCTestCase {
         return WindowCatalog(series: [a, b], windowSize: 24)
     }
 
-    private func train(seed: UInt64, transports: [TensorTransport] = [.sharedMemory, .binary, .base64], epochs: Int = 4) throws -> (
-        TrainingResult, ModelState
-    ) {
+    private func train(seed: UInt64, transports: [TensorTransport] = [.sharedMemory, .binary, .base64], epochs: Int = 4) throws
+        -> (
+            TrainingResult, ModelState
+        )
+    {
         let encoder = try PluginConnection(
             package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder, sandbox: TestPlugins.sandbox)
         let decoder = try PluginConnection(

@@ -27,6 +27,23 @@ final class CLIErrorTests: XCTestCase {
         XCTAssertEqual(dir.contents(), [], "no output file, final or staged, after a failed run")
     }
 
+    /// Keys of a config file (a remote one too) and a CSV's values reach warnings and errors:
+    /// escape sequences in them are shown, never sent to the terminal.
+    func testTerminalEscapesInConfigKeysAndDataAreShownEscaped() throws {
+        let key = "\u{1B}]0;owned\u{07}\u{1B}[2J"
+        let config = "{\"\(key.unicodeScalars.map { String(format: "\\u%04x", $0.value) }.joined())\": 1}"
+        try config.write(toFile: dir.file("c.json"), atomically: true, encoding: .utf8)
+        try "DATE_TIME,CLOSE\n2020-01-01,1.0\n2020-01-02,\u{1B}[31m\n".write(
+            toFile: dir.file("bad.csv"), atomically: true, encoding: .utf8)
+        let r = try CommandRunner.run([
+            dir.file("bad.csv"), "--load-config", dir.file("c.json"), "--output-file", dir.file("f.csv"),
+        ])
+        XCTAssertEqual(r.status, 65, r.stderr)
+        XCTAssertTrue(r.stderr.contains("]0;owned"), "the key is named in the warning: \(r.stderr)")
+        XCTAssertFalse(r.stderr.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, r.stderr)
+        XCTAssertTrue(r.stderr.contains(#"\u{1b}"#), r.stderr)
+    }
+
     func testRaggedCSVNamesFileLineAndExitsWithDataCode() throws {
         try "DATE_TIME,CLOSE\n2020-01-01,1.0\n2020-01-02,1.1,9\n".write(
             toFile: dir.file("bad.csv"), atomically: true, encoding: .utf8)

@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 /// What the first one or two rows say about a file: whether there is a header, the name of
 /// every column, which column holds dates and which columns to read. Decided once, before
 /// streaming the rest, so every later row is only checked against it.
@@ -131,7 +132,7 @@ struct CSVLayout: Equatable {
         }
         throw DataError(
             file: path, line: headerLine,
-            message: "unknown \(role) \(DataError.quote(spec)); available: \(availableList)")
+            message: "unknown \(role) \(DisplayText.quoted(spec)); available: \(availableList)")
     }
 
     /// "DATE_TIME, OPEN, ... (or numbers 1-5)", shortened for very wide files.

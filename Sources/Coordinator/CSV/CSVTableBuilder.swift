@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 /// Turns data lines into columns according to a `CSVLayout`, checking every row's field
 /// count and every selected value.
 struct CSVTableBuilder {
@@ -81,7 +82,7 @@ struct CSVTableBuilder {
         _ result: CSVNumberParser.Result, field: CSVField, column: Int,
         line: UnsafeRawBufferPointer, number: Int
     ) -> DataError {
-        let text = DataError.quote(CSVFieldSplitter.text(of: field, in: line))
+        let text = DisplayText.quoted(CSVFieldSplitter.text(of: field, in: line))
         let message: String
         switch result {
         case .empty:

@@ -79,6 +79,8 @@ public struct ConfigurationTranslation: Sendable, Equatable {
 
     /// One of our keys (or the original's) that `key` is probably a typo of.
     static func nearMiss(_ key: String) -> String? {
+        // No key of ours is longer; the cap keeps a hostile file's megabyte key from costing minutes.
+        guard key.utf8.count <= 64 else { return nil }
         let candidates = RunConfiguration.knownKeys.union(OriginalFormat.renamed.keys)
         let close = candidates.filter { known in
             let d = editDistance(key, known)
@@ -122,7 +124,11 @@ public struct ConfigurationTranslation: Sendable, Equatable {
     public func warning(source: String) -> String? {
         guard !ignored.isEmpty || !unknown.isEmpty else { return nil }
         var lines = ["\(source): \(ignored.count + unknown.count) key(s) have no effect here and are ignored:"]
-        lines += droppedGroups.map { "  \($0.reason): \($0.keys.joined(separator: ", "))" }
+        lines += droppedGroups.map { group in
+            // A file may hold thousands of keys: the first few name the problem.
+            let shown = group.keys.prefix(40).joined(separator: ", ")
+            return "  \(group.reason): \(shown)" + (group.keys.count > 40 ? " and \(group.keys.count - 40) more" : "")
+        }
         lines.append("  ('feature-extractor config migrate \(source) NEW.json' writes the file without them)")
         return lines.joined(separator: "\n")
     }

@@ -43,12 +43,12 @@ public final class FeatureExtractionRun {
             return summary
         } catch {
             let seconds = clock.seconds
-            env.remoteLog?.log("error", ["run": runID, "error": Sanitizer.clean("\(error)", limit: 500)])
+            env.remoteLog?.log("error", ["run": runID, "error": DisplayText.escaped("\(error)", limit: 500)])
             // Record the failure, but report the run's own error, not a second one.
             try? env.store.finishRun(runID, outcome: "failure", seconds: seconds, rows: 0, bytes: 0)
             try? audit.record(
                 "run.finish", target: config.inputFile ?? "-", .failure,
-                ["run": String(runID), "error": Sanitizer.clean("\(error)", limit: 500)])
+                ["run": String(runID), "error": DisplayText.escaped("\(error)", limit: 500)])
             throw error
         }
     }

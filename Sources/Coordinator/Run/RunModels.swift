@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 import PluginHost
 import RemoteClient
@@ -22,7 +23,7 @@ extension FeatureExtractionRun {
             env.remoteLog?.log("model.load", ["target": target, "role": model.role.rawValue])
             return model
         } catch {
-            try audit.record("model.load", target: target, .refused, ["reason": Sanitizer.clean("\(error)", limit: 500)])
+            try audit.record("model.load", target: target, .refused, ["reason": DisplayText.escaped("\(error)", limit: 500)])
             throw error
         }
     }

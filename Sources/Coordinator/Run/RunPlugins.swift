@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 import PluginHost
 import PluginProtocol
@@ -40,7 +41,7 @@ extension FeatureExtractionRun {
                 return connection
             } catch let error as PluginError {
                 try audit.record(
-                    "plugin.refuse", target: "\(role)/\(name)", .refused, ["reason": Sanitizer.clean("\(error)", limit: 500)])
+                    "plugin.refuse", target: "\(role)/\(name)", .refused, ["reason": DisplayText.escaped("\(error)", limit: 500)])
                 throw error
             }
         }

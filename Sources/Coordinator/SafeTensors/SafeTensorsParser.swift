@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 extension SafeTensors {
     /// Parses and validates safetensors bytes. The file is untrusted (a model may come from
     /// anywhere), so every claim of the header is checked against the bytes before any is
@@ -160,9 +161,9 @@ extension SafeTensors {
             guard case .number(let text) = element, !text.isEmpty,
                 text.utf8.allSatisfy({ (0x30...0x39).contains($0) })
             else {
-                throw fail("\(what) must hold non-negative integers, found \(DataError.quote(describe(element)))", name)
+                throw fail("\(what) must hold non-negative integers, found \(DisplayText.quoted(describe(element)))", name)
             }
-            guard let number = Int(text) else { throw fail("\(what) value \(DataError.quote(text)) is too large", name) }
+            guard let number = Int(text) else { throw fail("\(what) value \(DisplayText.quoted(text)) is too large", name) }
             return number
         }
     }

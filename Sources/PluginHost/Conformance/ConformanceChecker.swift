@@ -42,7 +42,7 @@ public struct ConformanceChecker {
             do {
                 item = ConformanceItem(name: name, passed: true, detail: try check(self)())
             } catch {
-                item = ConformanceItem(name: name, passed: false, detail: Sanitizer.clean("\(error)", limit: 1000))
+                item = ConformanceItem(name: name, passed: false, detail: DisplayText.escaped("\(error)", limit: 1000))
             }
             report.items.append(item)
             onItem(item)
@@ -126,7 +126,7 @@ public struct ConformanceChecker {
         guard let e = reply.error else { throw ConformanceFailure("\(what) was accepted; it must be refused with \(code)") }
         guard e.code == code else {
             throw ConformanceFailure(
-                "\(what) was refused with code \(e.code) (\(Sanitizer.clean(e.message, limit: 120))); expected \(code)")
+                "\(what) was refused with code \(e.code) (\(DisplayText.escaped(e.message, limit: 120))); expected \(code)")
         }
     }
 

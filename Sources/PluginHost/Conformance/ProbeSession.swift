@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 import PluginProtocol
 
@@ -72,7 +73,7 @@ final class ProbeSession {
     func call<P: Codable & Sendable, R: Decodable>(_ method: String, _ params: P, as type: R.Type) throws -> R {
         switch try request(method, params) {
         case .error(let e):
-            throw ConformanceFailure("\(method) was refused: \(Sanitizer.clean(e.message, limit: 300)) (code \(e.code))")
+            throw ConformanceFailure("\(method) was refused: \(DisplayText.escaped(e.message, limit: 300)) (code \(e.code))")
         case .result(let frame):
             return try decode(frame, method: method, as: type)
         }
@@ -101,7 +102,7 @@ final class ProbeSession {
             return try codec.decode(RPCResult<DecodableBox<R>>.self, from: frame).result.value
         } catch {
             throw ConformanceFailure(
-                "the result of \(method) does not match its schema: \(Sanitizer.clean(error.message, limit: 300))")
+                "the result of \(method) does not match its schema: \(DisplayText.escaped(error.message, limit: 300))")
         }
     }
 
@@ -133,13 +134,13 @@ final class ProbeSession {
                 head = try codec.decodeHead(frame)
             } catch {
                 throw ConformanceFailure(
-                    "its answer to \(method) is not a valid JSON-RPC message: \(Sanitizer.clean(error.message, limit: 200))")
+                    "its answer to \(method) is not a valid JSON-RPC message: \(DisplayText.escaped(error.message, limit: 200))")
             }
             if let m = head.method {
                 guard m == MethodName.log, head.id == nil, (try? codec.decode(RPCRequest<LogParams>.self, from: frame)) != nil
                 else {
                     throw ConformanceFailure(
-                        "it sent a request or notification '\(Sanitizer.clean(m, limit: 64))' during \(method); plugins may only send well-formed 'log' notifications"
+                        "it sent a request or notification '\(DisplayText.escaped(m, limit: 64))' during \(method); plugins may only send well-formed 'log' notifications"
                     )
                 }
                 continue

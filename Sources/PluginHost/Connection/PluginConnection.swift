@@ -234,7 +234,7 @@ public final class PluginConnection: PluginChannel {
         }
         onLog(
             PluginLogEvent(
-                plugin: label, source: .notification(params.level), message: Sanitizer.clean(params.message, limit: 1000)))
+                plugin: label, source: .notification(params.level), message: DisplayText.escaped(params.message, limit: 1000)))
     }
 
     private func translate(_ error: FramingError, during method: String, timeout: Double?) -> PluginError {

@@ -112,7 +112,10 @@ final class ChildProcess {
         -> ChildProcess
     {
         ignoreBrokenPipes
-        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent("fe-plugin-XXXXXX").utf8CString)
+        removeAbandonedDirectories
+        // Named for this coordinator, so that a later one knows whose it was (see below).
+        let prefix = "\(workingDirectoryPrefix)\(getpid())-"
+        var template = Array((NSTemporaryDirectory() as NSString).appendingPathComponent(prefix + "XXXXXX").utf8CString)
         guard let dir = mkdtemp(&template) else {
             throw PluginError.launchFailed(plugin: package.manifest.name, reason: "cannot create a working directory")
         }
@@ -151,6 +154,24 @@ final class ChildProcess {
 
     /// A plugin that dies while we write to it must produce an error, not SIGPIPE
     /// ending the coordinator. Process-wide, set once before the first plugin starts.
+    static let workingDirectoryPrefix = "fe-plugin-"
+
+    /// Plugin working directories left by coordinators that were killed before they could remove
+    /// them (`fe-plugin-PID-*` of a PID that no longer runs, owned by this user), removed once
+    /// per process at the first plugin launch.
+    private static let removeAbandonedDirectories: Void = {
+        let tmp = NSTemporaryDirectory()
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: tmp) else { return }
+        for name in names where name.hasPrefix(workingDirectoryPrefix) {
+            let rest = name.dropFirst(workingDirectoryPrefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = pid_t(rest[..<dash]), pid > 0, pid != getpid() else { continue }
+            let path = (tmp as NSString).appendingPathComponent(name)
+            var info = stat()
+            guard lstat(path, &info) == 0, info.st_uid == getuid(), (info.st_mode & S_IFMT) == S_IFDIR else { continue }
+            if Glibc.kill(pid, 0) == -1 && errno == ESRCH { try? FileManager.default.removeItem(atPath: path) }
+        }
+    }()
+
     private static let ignoreBrokenPipes: Void = {
         signal(SIGPIPE, SIG_IGN)
     }()

@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 
 /// Drains a plugin's stderr on a background thread.
@@ -56,15 +57,15 @@ final class StderrCollector: @unchecked Sendable {
             guard forward else { pending.removeAll(); continue }
             pending.append(contentsOf: chunk)
             while let nl = pending.firstIndex(of: 10) {
-                onLine(Sanitizer.clean(String(decoding: pending[..<nl], as: UTF8.self), limit: 1000))
+                onLine(DisplayText.escaped(String(decoding: pending[..<nl], as: UTF8.self), limit: 1000))
                 pending.removeSubrange(...nl)
             }
             if pending.count > 4096 {
-                onLine(Sanitizer.clean(String(decoding: pending, as: UTF8.self), limit: 1000))
+                onLine(DisplayText.escaped(String(decoding: pending, as: UTF8.self), limit: 1000))
                 pending.removeAll()
             }
         }
-        if !pending.isEmpty { onLine(Sanitizer.clean(String(decoding: pending, as: UTF8.self), limit: 1000)) }
+        if !pending.isEmpty { onLine(DisplayText.escaped(String(decoding: pending, as: UTF8.self), limit: 1000)) }
         close(fd)
         done.signal()
     }
@@ -81,7 +82,7 @@ final class StderrCollector: @unchecked Sendable {
         defer { lock.unlock() }
         let text = String(decoding: tail, as: UTF8.self)
         let lines = text.split(separator: "\n").suffix(5).joined(separator: " | ")
-        return Sanitizer.clean(lines, limit: 600)
+        return DisplayText.escaped(lines, limit: 600)
     }
 
     /// Whether the plugin wrote more than it may.

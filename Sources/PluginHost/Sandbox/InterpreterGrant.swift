@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 
 /// `"sandbox"` in a plugin's manifest: what a plugin written in an interpreted language asks
@@ -43,7 +44,7 @@ public struct SandboxRequest: Codable, Sendable, Equatable {
     func validate(source: String) throws {
         func bad(_ why: String) -> PluginError { .badManifest(source, "sandbox: \(why)") }
         guard Self.isPlainAbsolutePath(interpreter) else {
-            throw bad("interpreter '\(Sanitizer.clean(interpreter, limit: 80))' must be an absolute path without '..'")
+            throw bad("interpreter '\(DisplayText.escaped(interpreter, limit: 80))' must be an absolute path without '..'")
         }
         let options = arguments ?? []
         // Flags only: nothing that takes a value (`-c CODE`, `-m MODULE`) and so could run other code than the pinned script.
@@ -60,10 +61,10 @@ public struct SandboxRequest: Codable, Sendable, Equatable {
             throw bad("at most \(Self.maxEntries) read_paths and \(Self.maxEntries) syscalls")
         }
         for path in paths where !Self.isPlainAbsolutePath(path) {
-            throw bad("read path '\(Sanitizer.clean(path, limit: 80))' must be an absolute path without '..'")
+            throw bad("read path '\(DisplayText.escaped(path, limit: 80))' must be an absolute path without '..'")
         }
         for call in calls where !Self.isSyscallRule(call) {
-            throw bad("syscall '\(Sanitizer.clean(call, limit: 80))' is not NAME or NAME:ARG=VALUE")
+            throw bad("syscall '\(DisplayText.escaped(call, limit: 80))' is not NAME or NAME:ARG=VALUE")
         }
     }
 

@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 
 /// What the launcher said about one plugin's confinement, read from its report pipe.
@@ -31,9 +32,9 @@ struct SandboxReport: Equatable {
             let parts = line.split(separator: " ", maxSplits: 2).map(String.init)
             guard let kind = parts.first, parts.count >= 2 else { continue }
             switch kind {
-            case "violation": report.violation = Sanitizer.clean(parts[1], limit: 64)
-            case "unavailable": report.unavailable = (parts[1], parts.count > 2 ? Sanitizer.clean(parts[2], limit: 300) : "")
-            case "weaker": report.weaker.append(Sanitizer.clean(parts.dropFirst().joined(separator: " "), limit: 300))
+            case "violation": report.violation = DisplayText.escaped(parts[1], limit: 64)
+            case "unavailable": report.unavailable = (parts[1], parts.count > 2 ? DisplayText.escaped(parts[2], limit: 300) : "")
+            case "weaker": report.weaker.append(DisplayText.escaped(parts.dropFirst().joined(separator: " "), limit: 300))
             default: continue
             }
         }

@@ -31,5 +31,7 @@ func say(_ line: String) {
 
 /// Never returns, never answers.
 func hang() -> Never {
+    // Deaf to every signal it may ignore, and it never reads its input again: only SIGKILL ends it.
+    for sig in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT] { signal(sig, SIG_IGN) }
     while true { sleep(1000) }
 }

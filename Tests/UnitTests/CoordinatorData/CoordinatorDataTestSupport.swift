@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 import XCTest
 
@@ -60,7 +61,7 @@ func assertDataError<T>(
         for fragment in fragments {
             XCTAssertTrue(
                 error.message.contains(fragment),
-                "message \(DataError.quote(error.message, limit: 400)) lacks \(DataError.quote(fragment))",
+                "message \(DisplayText.quoted(error.message, limit: 400)) lacks \(DisplayText.quoted(fragment))",
                 file: sourceFile, line: sourceLine)
         }
         return error

@@ -67,7 +67,8 @@ final class SharedMemoryTests: XCTestCase {
         var coordinator = MessageCodec(sharedMemory: r, side: .coordinator)
         let plugin = MessageCodec(sharedMemory: r, side: .plugin)
         let big = Tensor(rows: 2, cols: slot / 4, values: Array(repeating: 0.25, count: slot / 2))
-        let request = try coordinator.encodeRequest(id: 1, method: MethodName.forward, params: ForwardParams(input: big, training: false))
+        let request = try coordinator.encodeRequest(
+            id: 1, method: MethodName.forward, params: ForwardParams(input: big, training: false))
         XCTAssertEqual(request.attachment.count, slot * 2)
         guard case .forward(_, let p)? = plugin.decodeHotPathRequest(request) else { return XCTFail("not read") }
         XCTAssertEqual(p.input, big)
@@ -81,7 +82,8 @@ final class SharedMemoryTests: XCTestCase {
             let json = #"{"jsonrpc":"2.0","id":1,"result":{"output":{"dtype":"f32","shape":[1,2],"shared_offset":\#(offset)}}}"#
             let incoming = try coordinator.decodeIncoming(Frame(json: Array(json.utf8)), resultType: ForwardResult.self)
             XCTAssertNil(incoming.result, "offset \(offset)")
-            XCTAssertTrue(incoming.resultProblem?.contains("outside the peer's slots") ?? false, "\(incoming.resultProblem ?? "")")
+            XCTAssertTrue(
+                incoming.resultProblem?.contains("outside the peer's slots") ?? false, "\(incoming.resultProblem ?? "")")
         }
     }
 
@@ -91,7 +93,8 @@ final class SharedMemoryTests: XCTestCase {
         let coordinator = MessageCodec(sharedMemory: r, side: .coordinator)
         let response = try plugin.encodeResult(id: .number(1), result: ForwardResult(output: batch))
         let offset = try sharedOffset(response)
-        r.writableSlot(of: .plugin, parity: 0).bytes.storeBytes(of: Float.nan, toByteOffset: offset - 2 * slot + 8, as: Float.self)
+        r.writableSlot(of: .plugin, parity: 0).bytes.storeBytes(
+            of: Float.nan, toByteOffset: offset - 2 * slot + 8, as: Float.self)
         let incoming = try coordinator.decodeIncoming(response, resultType: ForwardResult.self)
         XCTAssertNil(incoming.result)
         XCTAssertTrue(incoming.resultProblem?.contains("NaN") ?? false, "\(incoming.resultProblem ?? "")")

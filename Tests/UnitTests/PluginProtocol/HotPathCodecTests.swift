@@ -9,7 +9,9 @@ final class HotPathCodecTests: XCTestCase {
     private let binary = MessageCodec(transport: .binary)
     private let batch = Tensor(rows: 2, cols: 3, values: [0.5, -1, 2.25, 0, 1e-30, -3e20])
 
-    private func frame(_ json: String, attachment: [UInt8] = []) -> Frame { Frame(json: Array(json.utf8), attachment: attachment) }
+    private func frame(_ json: String, attachment: [UInt8] = []) -> Frame {
+        Frame(json: Array(json.utf8), attachment: attachment)
+    }
 
     /// The bytes of `values`, as an attachment.
     private func bytes(_ values: [Float]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
@@ -77,16 +79,46 @@ final class HotPathCodecTests: XCTestCase {
         let good = bytes(batch.values)
         let nan = bytes([0.5, .nan, 1, 1, 1, 1])
         let requests: [(String, [UInt8])] = [
-            (#"{"jsonrpc":"1.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":0},"training":true}}"#, good),
-            (#"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":0},"training":true}}x"#, good),
-            (#"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":0},"training":true}}"#, nan),
-            (#"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":4},"training":true}}"#, good),
-            (#"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":2},"training":true}}"#, good + [0, 0]),
-            (#"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f16","shape":[2,3],"offset":0},"training":true}}"#, good),
-            (#"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[1,1,1,2,3],"offset":0},"training":true}}"#, good),
-            (#"{"jsonrpc":"2.0","id":01,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":0},"training":true}}"#, good),
-            (#"{"jsonrpc":"2.0","id":1,"id":2,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":0},"training":true}}"#, good),
-            (#"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"shared_offset":0},"training":true}}"#, good),
+            (
+                #"{"jsonrpc":"1.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":0},"training":true}}"#,
+                good
+            ),
+            (
+                #"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":0},"training":true}}x"#,
+                good
+            ),
+            (
+                #"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":0},"training":true}}"#,
+                nan
+            ),
+            (
+                #"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":4},"training":true}}"#,
+                good
+            ),
+            (
+                #"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":2},"training":true}}"#,
+                good + [0, 0]
+            ),
+            (
+                #"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f16","shape":[2,3],"offset":0},"training":true}}"#,
+                good
+            ),
+            (
+                #"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[1,1,1,2,3],"offset":0},"training":true}}"#,
+                good
+            ),
+            (
+                #"{"jsonrpc":"2.0","id":01,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":0},"training":true}}"#,
+                good
+            ),
+            (
+                #"{"jsonrpc":"2.0","id":1,"id":2,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"offset":0},"training":true}}"#,
+                good
+            ),
+            (
+                #"{"jsonrpc":"2.0","id":1,"method":"forward","params":{"input":{"dtype":"f32","shape":[2,3],"shared_offset":0},"training":true}}"#,
+                good
+            ),
         ]
         for (json, attachment) in requests {
             XCTAssertNil(binary.decodeHotPathRequest(frame(json, attachment: attachment)), json)

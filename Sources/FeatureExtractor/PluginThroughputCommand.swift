@@ -1,0 +1,81 @@
+import ArgumentParser
+import FeatureExtractorSupport
+import Foundation
+import PluginHost
+import PluginProtocol
+
+extension PluginCommand {
+    /// Inference throughput across the process boundary, for benchmarks: what `run` spends
+    /// encoding, without the CSV it writes around it.
+    struct Throughput: ToolCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "throughput",
+            abstract: "Measure a plugin's inference speed through its real process: windows per second of forward.",
+            discussion: """
+                Configures the plugin for WINDOW values in and INTERFACE out (a decoder: the reverse), \
+                then sends batches of seeded random windows as inference forwards, one after another, \
+                and prints the windows per second of the best of --repeat passes (the first batch is a \
+                warm-up, not timed). This is the figure to set beside another library's encoder \
+                forward on the same model and batches: `run`'s own encode figure also counts writing \
+                the features.
+
+                Example: feature-extractor plugin throughput encoder ann --window 128 --interface 32 \\
+                  --param activation=tanh --param spectral=false --param linear_path=false
+                """)
+        @Argument(help: "encoder or decoder") var role: String
+        @Argument(help: "Plugin name") var name: String
+        @Option(help: "Values per window (an encoder's input, a decoder's output).") var window: Int = 128
+        @Option(help: "Features per window (an encoder's output, a decoder's input).") var interface: Int = 32
+        @Option(help: "Windows per request, as run encodes.") var batch: Int = 4096
+        @Option(help: "Windows per timed pass.") var windows: Int = 200_000
+        @Option(name: .customLong("repeat"), help: "Timed passes; the fastest counts.") var count: Int = 3
+        @Option(help: "Seed of the model's initialisation and of the windows.") var seed: UInt64 = 42
+        @Option(name: .customLong("param"), help: "A plugin parameter, key=value (repeatable).")
+        var params: [String] = []
+        @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages (repeatable).")
+        var pluginsDirs: [String] = []
+        @OptionGroup var sandbox: SandboxOptions
+        @OptionGroup var store: StoreOptions
+
+        func execute() throws {
+            guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
+            guard (1...65_536).contains(window), (1...65_536).contains(interface), (1...65_536).contains(batch),
+                windows >= batch, count >= 1
+            else {
+                throw ValidationError("--window, --interface and --batch must be 1...65536, --windows at least --batch")
+            }
+            let package = try PluginCommand.locate(name, role: r, in: pluginsDirs, store: store)
+            let c = try PluginConnection(package: package, role: r, sandbox: try sandbox.settings())
+            defer { c.shutdown() }
+            try c.initialize()
+            let (inputs, outputs) = r == .encoder ? (window, interface) : (interface, window)
+            let setup = try c.call(
+                MethodName.configure,
+                ConfigureParams(
+                    inputShape: [inputs], outputShape: [outputs], seed: seed,
+                    parameters: try RunOptions.parameters(params, option: "--param")),
+                as: ConfigureResult.self)
+            var random = SplitMix64(seed: seed)
+            let input = Tensor(
+                rows: batch, cols: inputs, values: (0..<(batch * inputs)).map { _ in Float.random(in: -1...1, using: &random) })
+            let request = ForwardParams(input: input, training: false)
+            _ = try c.call(MethodName.forward, request, as: ForwardResult.self)  // warm-up
+            var best = 0.0
+            for _ in 0..<count {
+                let stopwatch = Stopwatch()
+                for _ in 0..<(windows / batch) {
+                    let output = try c.call(MethodName.forward, request, as: ForwardResult.self).output
+                    guard output.shape == [batch, outputs] else {
+                        throw c.reject(
+                            during: MethodName.forward, reason: "output shape \(output.shape), expected \([batch, outputs])")
+                    }
+                }
+                best = max(best, Double(windows / batch * batch) / stopwatch.seconds)
+            }
+            print(
+                String(
+                    format: "%.0f windows/s (%@ '%@', %d -> %d, batch %d, %d parameters, %@, best of %d)", best, role, name,
+                    inputs, outputs, batch, setup.parameterCount, c.isSandboxed ? "sandboxed" : "no sandbox", count))
+        }
+    }
+}
