@@ -59,6 +59,7 @@ def run_ours(binary, csv_path, model, out, log):
     with open(log) as f:
         s = json.load(f)
     return {"wall_s": wall, "rss_coordinator_mb": s["coordinator_peak_rss_kb"] / 1024,
+            "rss_encoder_mb": (s["encoder"].get("peak_rss_kb") or 0) / 1024,
             "windows": s["windows"], "windows_per_s": s["windows"] / wall}
 
 
@@ -124,7 +125,7 @@ def main():
     print(f"encoding {ours['windows']:,} windows of 128 with a saved ANN encoder (hidden 64, interface 32)")
     print(f"{'implementation':44} {'wall s':>7} {'windows/s':>11} {'peak RSS MB':>12}")
     print(f"{'feature-extractor (CSV read and written)':44} {ours['wall_s']:7.1f} {ours['windows_per_s']:11,.0f} "
-          f"{ours['rss_coordinator_mb']:12.0f}  (coordinator)")
+          f"{ours['rss_coordinator_mb']:12.0f}  (coordinator; the encoder plugin: {ours['rss_encoder_mb']:.0f})")
     print(f"{'numpy (CSV read, features kept in memory)':44} {ref['wall_s']:7.1f} {ref['windows_per_s']:11,.0f} "
           f"{ref['rss_mb']:12.0f}")
     print(f"same features on sampled rows: {'yes' if agree else 'NO'}")
