@@ -1,6 +1,5 @@
 import ArgumentParser
 
-@main
 struct FeatureExtractorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "feature-extractor",
@@ -14,10 +13,14 @@ struct FeatureExtractorCommand: AsyncParsableCommand {
             Exit codes: 0 success, 64 usage or configuration error, 65 bad input data \
             or model file (or a broken audit log), 69 plugin failure, 70 internal error, \
             74 file or database I/O failure, 75 remote service unavailable, 77 permission denied.
+
+            --json on run, plugin list/info/check, keys list, doctor, policy show and audit list prints \
+            JSON for scripts (keys: docs/JSON.md). Shell completions: --generate-completion-script bash|zsh|fish.
             """,
+        version: VersionInfo.summary,
         subcommands: [
             RunCommand.self, PluginCommand.self, ConfigCommand.self, KeysCommand.self, UserCommand.self, AuditCommand.self,
-            ServeCommand.self, DoctorCommand.self,
+            ServeCommand.self, DoctorCommand.self, PolicyCommand.self,
         ],
         defaultSubcommand: RunCommand.self)
 }

@@ -44,12 +44,36 @@ struct KeysCommand: ParsableCommand {
     struct List: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "List trusted (and revoked) keys.")
         @OptionGroup var store: StoreOptions
+        @Flag(help: "Print one JSON array (keys: docs/JSON.md).") var json = false
+
+        /// One key as `--json` prints it.
+        struct View: Encodable {
+            var id: String
+            var name: String
+            var publicKey: String
+            var addedAt: Date
+            var revokedAt: Date?
+            var revoked: Bool
+
+            enum CodingKeys: String, CodingKey {
+                case id, name, publicKey = "public_key", addedAt = "added_at", revokedAt = "revoked_at", revoked
+            }
+        }
 
         func execute() throws {
             let db = try store.open()
             _ = try store.actor(in: db, for: .readAudit)
+            let keys = try db.trustedKeys()
+            if json {
+                return try JSONOutput.print(
+                    keys.map {
+                        View(
+                            id: $0.id, name: $0.name, publicKey: $0.publicKey, addedAt: $0.addedAt, revokedAt: $0.revokedAt,
+                            revoked: $0.revokedAt != nil)
+                    })
+            }
             let f = ISO8601DateFormatter()
-            for k in try db.trustedKeys() {
+            for k in keys {
                 print(
                     "\(k.id)  \(k.name)  added \(f.string(from: k.addedAt))\(k.revokedAt.map { "  REVOKED \(f.string(from: $0))" } ?? "")"
                 )

@@ -71,14 +71,28 @@ struct PluginCommand: ParsableCommand {
         }
     }
 
-    struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the plugins found in the plugin directories.")
+    struct List: ToolCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the plugins found: role, name, version, signer, trust state and directory.",
+            discussion: """
+                Each package is checked as a run would check it (signature, trusted key, expiry, protocol, \
+                executable digest), without starting it: "trusted", or "refused" with the reason. \
+                The first directory holding a name wins, as in a run; the others are listed as "shadowed".
+                """)
         @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages (repeatable).")
         var pluginsDirs: [String] = []
+        @Flag(help: "Print one JSON array (keys: docs/JSON.md).") var json = false
+        @OptionGroup var store: StoreOptions
 
-        func run() {
-            let locator = PluginLocator(directories: PluginDirectories.resolve(pluginsDirs), verification: nil)
-            for (role, name) in locator.all() { print("\(role)\t\(name)") }
+        func execute() throws {
+            let directories = PluginDirectories.resolve(pluginsDirs)
+            let trust = ReadOnlyTrust(SQLiteTrustStore(store: try store.open()))
+            let listed = PluginListing.list(directories: directories, trust: trust)
+            if json { return try JSONOutput.print(listed) }
+            for p in listed {
+                let state = p.trust == "trusted" ? "trusted" : "\(p.trust): \(p.problem ?? "?")"
+                print("\(p.role)\t\(p.name)\t\(p.version ?? "-")\tsigner \(p.signer ?? "-")\t\(state)\t\(p.directory)")
+            }
         }
     }
 
@@ -90,6 +104,7 @@ struct PluginCommand: ParsableCommand {
         var pluginsDirs: [String] = []
         @OptionGroup var sandbox: SandboxOptions
         @OptionGroup var store: StoreOptions
+        @Flag(help: "Print one JSON object (keys: docs/JSON.md).") var json = false
 
         func execute() throws {
             guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
@@ -97,6 +112,13 @@ struct PluginCommand: ParsableCommand {
             let connection = try PluginConnection(package: package, role: r, sandbox: try sandbox.settings())
             defer { connection.shutdown() }
             let info = try connection.initialize()
+            if json {
+                return try JSONOutput.print(
+                    PluginInfoView(
+                        role: info.role.rawValue, name: info.name, version: info.version, protocolVersion: info.protocol,
+                        transport: info.transport.rawValue, directory: package.directory, sha256: package.manifest.sha256,
+                        signer: package.signer, parameters: info.parameters))
+            }
             print("\(info.role) \(info.name) \(info.version) (protocol \(info.protocol), transport \(info.transport.rawValue))")
             print("package: \(package.directory)  sha256: \(package.manifest.sha256 ?? "-")")
             for key in info.parameters.keys.sorted() {
@@ -118,6 +140,7 @@ struct PluginCommand: ParsableCommand {
         @Option(help: "Seed of the plugin's models and of the checker's random inputs.") var seed: UInt64 = 42
         @OptionGroup var sandbox: SandboxOptions
         @OptionGroup var store: StoreOptions
+        @Flag(help: "Print one JSON object when done, instead of a line per item (keys: docs/JSON.md).") var json = false
 
         func execute() throws {
             let directory = URL(fileURLWithPath: package).standardizedFileURL.resolvingSymlinksInPath().path
@@ -129,18 +152,35 @@ struct PluginCommand: ParsableCommand {
                 loaded = try locator.load(packageDirectory: directory, expectedName: nil, role: nil)
                 settings = try sandbox.settings()
             } catch {
+                if json {
+                    try JSONOutput.print(
+                        CheckView(
+                            package: directory, passed: false,
+                            items: [CheckView.Item(name: "package", passed: false, detail: "\(error)")]))
+                    throw ExitCode(ExitCodes.code(for: error))
+                }
                 FileHandle.standardOutput.write(Data("FAIL package: \(error)\n".utf8))
                 throw error
             }
             let m = loaded.manifest
-            FileHandle.standardOutput.write(
-                Data(
-                    "PASS package: \(m.role) \(m.name) \(m.version), signed by \(loaded.signer ?? "-"), sha256 \(m.sha256 ?? "-")\n"
-                        .utf8))
+            let packageItem = CheckView.Item(
+                name: "package", passed: true,
+                detail: "\(m.role) \(m.name) \(m.version), signed by \(loaded.signer ?? "-"), sha256 \(m.sha256 ?? "-")")
+            if !json { FileHandle.standardOutput.write(Data("PASS package: \(packageItem.detail)\n".utf8)) }
             var checker = ConformanceChecker(package: loaded, sandbox: settings)
             checker.seed = seed
             let report = checker.run { item in
-                FileHandle.standardOutput.write(Data("\(item)\n".utf8))
+                if !json { FileHandle.standardOutput.write(Data("\(item)\n".utf8)) }
+            }
+            if json {
+                try JSONOutput.print(
+                    CheckView(
+                        package: directory, passed: report.passed,
+                        items: [packageItem]
+                            + report.items.map { CheckView.Item(name: $0.name, passed: $0.passed, detail: $0.detail) }))
+            } else if report.items.count == 1, let refused = report.item(ConformanceChecker.policyItemName), !refused.passed {
+                FileHandle.standardOutput.write(
+                    Data("(the sandbox policy refuses this plugin, so no other item could run)\n".utf8))
             }
             guard report.passed else { throw ExitCode(ExitCodes.plugin) }
         }

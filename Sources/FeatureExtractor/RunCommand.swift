@@ -27,9 +27,18 @@ struct RunCommand: ToolCommand {
     @Flag(
         name: .customLong("allow-downgrade"), help: "Accept a plugin manifest older than one already accepted from the same key.")
     var allowDowngrade = false
+    @Flag(
+        help: """
+            Print the run's summary as one JSON object on standard output (the --save-log document; keys: \
+            docs/JSON.md); messages and progress go to standard error.
+            """)
+    var json = false
 
     func execute() throws {
         var (config, sources, remote) = try loadConfiguration()
+        if json && config.writesToStandardOutput {
+            throw ValidationError("--json prints the summary on standard output: write the run's outputs to files, not '-'")
+        }
         let modelURLs = [config.saveEncoder, config.saveDecoder, config.loadEncoder, config.loadDecoder].compactMap { $0 }
             .filter { $0.contains("://") }
         if remote == nil && (!modelURLs.isEmpty || options.remoteLog != nil || options.remoteSaveConfig != nil) {
@@ -46,7 +55,11 @@ struct RunCommand: ToolCommand {
             env.remoteLog = RemoteLogger(url: url, client: try makeLogClient(), store: env.store, actor: env.actor)
         }
         let summary = try FeatureExtractionRun(config: config, environment: env).run()
-        if !config.quietMode { Self.report(summary, to: Self.messageStream(config)) }
+        if json {
+            try JSONOutput.print(summary)
+        } else if !config.quietMode {
+            Self.report(summary, to: messageStream(config))
+        }
     }
 
     /// Defaults, then `--load_config`, then the remote config, then the command line; the
@@ -94,9 +107,9 @@ struct RunCommand: ToolCommand {
     /// The sandbox, the store and its actor, the signing key, and where messages go.
     private func environment(for config: RunConfiguration) throws -> RunEnvironment {
         let quiet = config.quietMode
-        let messages = Self.messageStream(config)
+        let messages = messageStream(config)
+        // Epoch lines wherever stderr goes (a log shows how the job went); the in-place line on a terminal only.
         let progress = ProgressDisplay()
-        let showProgress = !quiet && ProgressDisplay.isWanted
         let sandboxSettings = try sandbox.settings()
         let db = try store.open()
         let actor = try store.actor(in: db, for: .run)
@@ -105,10 +118,23 @@ struct RunCommand: ToolCommand {
         var env = RunEnvironment(
             pluginDirectories: PluginDirectories.resolve(options.pluginsDirs), sandbox: sandboxSettings,
             store: db, actor: actor, signingKey: signingKey,
-            info: { line in if !quiet { messages.write(Data((line + "\n").utf8)) } },
-            progress: { r in if showProgress { progress.show(r) } },
-            pluginLog: { e in if !quiet { FileHandle.standardError.write(Data("[\(e.plugin)] \(e.message)\n".utf8)) } })
-        env.warn = { text in if !quiet { Diagnostics.warn(text) } }
+            info: { line in
+                guard !quiet else { return }
+                progress.interrupt()
+                messages.write(Data((line + "\n").utf8))
+            },
+            progress: { r in if !quiet { progress.epoch(r) } },
+            pluginLog: { e in
+                guard !quiet else { return }
+                progress.interrupt()
+                FileHandle.standardError.write(Data("[\(e.plugin)] \(e.message)\n".utf8))
+            })
+        if !quiet && progress.isTerminal { env.batchProgress = { b in progress.batch(b) } }
+        env.warn = { text in
+            guard !quiet else { return }
+            progress.interrupt()
+            Diagnostics.warn(text)
+        }
         env.command = Self.accountingCommand(config)
         return env
     }
@@ -140,8 +166,9 @@ struct RunCommand: ToolCommand {
 
     /// Where the run's messages go: standard output, unless an output is written there (`-` or
     /// `/dev/stdout`), in which case they go to standard error and standard output holds only data.
-    static func messageStream(_ c: RunConfiguration) -> FileHandle {
-        c.writesToStandardOutput ? .standardError : .standardOutput
+    /// With --json, standard output holds only the summary.
+    func messageStream(_ c: RunConfiguration) -> FileHandle {
+        c.writesToStandardOutput || json ? .standardError : .standardOutput
     }
 
     static func report(_ s: RunSummary, to stream: FileHandle) {

@@ -169,6 +169,12 @@ struct RunOptions: ParsableArguments {
         name: [.customLong("save-log"), .customLong("save_log")],
         help: "Save a JSON summary: timings, final configuration, metrics, plugins' debug variables.")
     var saveLog: String?
+    @Option(
+        name: [.customLong("loss-plot"), .customLong("loss_plot"), .customLong("loss_plot_file")],
+        help: ArgumentHelp(
+            "Draw training and validation loss per epoch (per interface size in a search) as an SVG picture.",
+            valueName: "file.svg"))
+    var lossPlot: String?
 
     /// The options given, as a configuration layer (config-file key names).
     func layer() throws -> [String: JSONValue] {
@@ -193,7 +199,7 @@ struct RunOptions: ParsableArguments {
         if let seed { l["seed"] = .number(Double(seed)) }
         set("normalization", normalization); set("headers", headers); set("max_steps", maxSteps)
         set("force_date", forceDate); set("quiet_mode", quietMode)
-        set("save_config", saveConfig); set("save_log", saveLog)
+        set("save_config", saveConfig); set("save_log", saveLog); set("loss_plot", lossPlot)
         if let columns {
             l["columns"] = .array(columns.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
         }

@@ -27,7 +27,8 @@ extern char **environ;
 
 static void usage(void) {
     fprintf(stderr,
-            "usage: fe-sandbox [--probe] [--allow SYSCALL[:ARG=VALUE]]... [--read PATH]... [--exec PATH]...\n"
+            "usage: fe-sandbox --resolve SYSCALL...   (prints the names libseccomp does not know; exit 1 if any)\n"
+            "       fe-sandbox [--probe] [--allow SYSCALL[:ARG=VALUE]]... [--read PATH]... [--exec PATH]...\n"
             "                  [--rlimit as|cpu|nofile|fsize|nproc=N]... [--require landlock|userns|netns]...\n"
             "                  [--report-fd N] [--exec-fd N] [--shared-fd N] -- PLUGIN\n");
     exit(EXIT_SANDBOX_SETUP);
@@ -72,6 +73,7 @@ static void parse(struct sandbox_options *o, int argc, char **argv) {
             return;
         }
         if (strcmp(a, "--probe") == 0) exit(probe());
+        if (strcmp(a, "--resolve") == 0) exit(resolve_names(argc - i - 1, &argv[i + 1]));
         if (i + 1 >= argc) usage();
         char *v = argv[++i];
         if (strcmp(a, "--allow") == 0) parse_rule(o, v);

@@ -33,3 +33,16 @@ int probe(void) {
            can_unshare(CLONE_NEWUSER | CLONE_NEWNET) || can_unshare(CLONE_NEWNET) ? "true" : "false");
     return 0;
 }
+
+/// `--resolve NAME...`: the policy tools ask which system call names this libseccomp knows
+/// (the same lookup the filter makes), so a typo is refused before it reaches a policy file.
+int resolve_names(int count, char **names) {
+    int unknown = 0;
+    for (int i = 0; i < count; i++) {
+        if (seccomp_syscall_resolve_name(names[i]) == __NR_SCMP_ERROR) {
+            printf("%s\n", names[i]);
+            unknown = 1;
+        }
+    }
+    return unknown;
+}

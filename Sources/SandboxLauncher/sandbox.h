@@ -54,6 +54,9 @@ void supervise(const struct sandbox_options *o, pid_t child, int listener) __att
 /// Prints the mechanisms this kernel offers as one JSON object.
 int probe(void);
 
+/// Prints the system call names libseccomp does not know, one a line; returns 1 if any.
+int resolve_names(int count, char **names);
+
 /// Landlock ABI version of the running kernel, 0 when unavailable.
 int landlock_abi(void);
 

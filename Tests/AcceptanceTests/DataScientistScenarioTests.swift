@@ -71,8 +71,8 @@ final class DataScientistScenarioTests: XCTestCase {
         }
     }
 
-    /// Progress goes to a terminal, one line per epoch, and never into pipes or logs.
-    func testProgressIsShownOnATerminalOnly() throws {
+    /// Progress: on a terminal, epoch lines and a line redrawn in place; in pipes and logs, epoch lines on stderr.
+    func testProgressIsShownOnATerminalAndOneLinePerEpochInLogs() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("script(1) is not installed") }
         let command =
             ([
@@ -101,6 +101,8 @@ final class DataScientistScenarioTests: XCTestCase {
             "--window-size", "32", "--initial-size", "4", "--epochs", "3", "--output-file", dir.file("g.csv"),
         ])
         XCTAssertEqual(piped.status, 0)
-        XCTAssertFalse((piped.stdout + piped.stderr).contains("epoch 1/3"), "no progress lines when not on a terminal")
+        XCTAssertTrue(piped.stderr.contains("epoch 1/3"), "one line per epoch on stderr, for logs")
+        XCTAssertFalse(piped.stdout.contains("epoch 1/3"), "stdout keeps the results")
+        XCTAssertFalse(piped.stderr.contains("batch "), "no line redrawn in place when not on a terminal")
     }
 }

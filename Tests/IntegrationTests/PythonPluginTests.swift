@@ -87,10 +87,43 @@ final class PythonPluginTests: XCTestCase {
         XCTAssertEqual(dir.contents(), [], "a refused run writes nothing")
         XCTAssertEqual(Self.pluginWorkingDirectories(), workingDirectories, "nor leaves a working directory with a staged script")
 
-        // The command says so too, with the plugin exit code.
+        // The command says so too, once, with the plugin exit code, the policy file and the command that fixes it.
         let r = try CommandRunner.run(["plugin", "check", PythonPlugins.directory + "/decoders/py-linear"])
         XCTAssertEqual(r.status, 69, r.stdout + r.stderr)
-        XCTAssertTrue(r.stdout.contains("FAIL handshake: ") && r.stdout.contains("allows no interpreters"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("FAIL sandbox policy: ") && r.stdout.contains("allows no interpreters"), r.stdout)
+        XCTAssertEqual(r.stdout.components(separatedBy: "allows no interpreters").count, 2, "said once: \(r.stdout)")
+        XCTAssertFalse(r.stdout.contains("FAIL handshake"), r.stdout)
+        let shipped = BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path
+        XCTAssertTrue(r.stdout.contains("sandbox policy \(shipped)/sandbox-policy.json allows no interpreters"), r.stdout)
+    }
+
+    /// The refusal's command, run as the operator would, is what makes the plugin start.
+    func testTheCommandTheRefusalNamesGrantsWhatThePluginNeeds() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try FileManager.default.copyItem(
+            atPath: BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path, toPath: dir.file("policy"))
+        let package = PythonPlugins.directory + "/encoders/py-linear"
+        let refused = try CommandRunner.run(["plugin", "check", package, "--sandbox-policy", dir.file("policy")])
+        XCTAssertEqual(refused.status, 69, refused.stdout)
+        let marker = "An operator who accepts it runs: "
+        let command = try XCTUnwrap(refused.stdout.components(separatedBy: marker).dropFirst().first, refused.stdout)
+            .split(separator: "\n")[0]
+        XCTAssertTrue(command.hasPrefix("feature-extractor policy allow-interpreter /usr/bin/python3 "), String(command))
+        XCTAssertTrue(command.hasSuffix("--sandbox-policy \(dir.file("policy"))"), String(command))
+
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "\"$FE\" " + command.dropFirst("feature-extractor ".count)]
+        shell.environment = ProcessInfo.processInfo.environment.merging(
+            ["FE": BuiltProducts.executable("feature-extractor"), "FEATURE_EXTRACTOR_HOME": TestPlugins.home]) { $1 }
+        try shell.run()
+        shell.waitUntilExit()
+        XCTAssertEqual(shell.terminationStatus, 0)
+
+        let passed = try CommandRunner.run(["plugin", "check", package, "--sandbox-policy", dir.file("policy")])
+        XCTAssertEqual(passed.status, 0, passed.stdout + passed.stderr)
+        XCTAssertTrue(passed.stdout.contains("PASS handshake"), passed.stdout)
     }
 
     /// The plugins' working directories in the temporary directory (`fe-plugin-*`).
@@ -128,12 +161,12 @@ final class PythonPluginTests: XCTestCase {
         let cases: [(String, (inout [String: Any]) -> Void, String)] = [
             (
                 "a read path outside the grant", { $0["read_paths"] = ["/usr/lib/python3*", "/etc"] },
-                "asks to read /etc, which the sandbox policy does not grant"
+                "asks to read /etc, which the sandbox policy \(PythonPlugins.sandbox.policy.path!) does not grant"
             ),
             ("a system call outside the grant", { $0["syscalls"] = ["sysinfo", "socket"] }, "asks for the system call 'socket'"),
             (
                 "another interpreter", { $0["interpreter"] = "/bin/sh" },
-                "/bin/sh, which is not among the interpreters the sandbox policy allows"
+                "/bin/sh, which is not among the interpreters the sandbox policy \(PythonPlugins.sandbox.policy.path!) allows"
             ),
         ]
         for (index, (what, change, message)) in cases.enumerated() {
@@ -148,6 +181,9 @@ final class PythonPluginTests: XCTestCase {
                     return XCTFail("\(what): expected a refusal, got \(error)")
                 }
                 XCTAssertTrue(reason.contains(message), "\(what): \(reason)")
+                XCTAssertTrue(
+                    reason.contains("An operator who accepts it runs: feature-extractor policy allow-interpreter "),
+                    "\(what): the refusal names the command that grants it: \(reason)")
             }
         }
     }

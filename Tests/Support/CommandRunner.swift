@@ -8,9 +8,10 @@ public struct CommandResult: Sendable {
 }
 
 public enum CommandRunner {
+    /// `combined`: standard output and error are one pipe, as in a `2>&1` log; `stdout` then holds both.
     public static func run(
         _ arguments: [String], in directory: String? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], combined: Bool = false
     ) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("feature-extractor"))
@@ -25,9 +26,10 @@ public enum CommandRunner {
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
-        process.standardError = err
+        process.standardError = combined ? out : err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        if combined { try err.fileHandleForWriting.close() }
         // Drain both pipes concurrently so a chatty child never blocks.
         let errData = LockedData()
         let reader = Thread { errData.set(err.fileHandleForReading.readDataToEndOfFile()) }

@@ -44,6 +44,22 @@ final class CLIErrorTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains(#"\u{1b}"#), r.stderr)
     }
 
+    /// A model to save needs the machine's signing key: its absence fails before any training,
+    /// naming the key's path and the command that creates it.
+    func testAMissingSigningKeyFailsBeforeTrainingNamingTheKeyAndTheCommand() throws {
+        let home = dir.file("home")
+        let r = try CommandRunner.run(
+            small([
+                "--epochs", "3", "--save-encoder", dir.file("enc.safetensors"), "--save-log", dir.file("log.json"),
+                "--db", TestPlugins.home + "/feature-extractor.sqlite",
+            ]), environment: ["FEATURE_EXTRACTOR_HOME": home])
+        XCTAssertEqual(r.status, 64, r.stderr)
+        XCTAssertTrue(r.stderr.contains("key \(home)/keys/local.key is missing"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("feature-extractor keys generate"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("epoch 1/") || r.stdout.contains("read 1500 rows"), "nothing was read or trained")
+        XCTAssertEqual(dir.contents().filter { $0 != "home" }, [], "no output")
+    }
+
     func testRaggedCSVNamesFileLineAndExitsWithDataCode() throws {
         try "DATE_TIME,CLOSE\n2020-01-01,1.0\n2020-01-02,1.1,9\n".write(
             toFile: dir.file("bad.csv"), atomically: true, encoding: .utf8)

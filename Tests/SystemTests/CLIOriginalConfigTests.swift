@@ -21,6 +21,7 @@ final class CLIOriginalConfigTests: XCTestCase {
             "--epochs", String(epochs), "--output_file", dir.file("features.csv"), "--save_encoder", dir.file(encoder),
             "--save_decoder", dir.file("dec.safetensors"), "--evaluate_encoder", dir.file("ee.csv"),
             "--evaluate_decoder", dir.file("ed.csv"), "--save_log", dir.file("log.json"), "--save_config", dir.file("out.json"),
+            "--loss_plot_file", dir.file("loss.svg"),
         ]
     }
 
@@ -39,10 +40,12 @@ final class CLIOriginalConfigTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let keyWarnings = warnings(r).filter { $0.contains("have no effect") }
         XCTAssertEqual(keyWarnings.count, 1, r.stderr)
-        for key in ["loss_plot_file", "x_train_file", "use_sliding_window", "preprocessor_plugin", "mmd_lambda"] {
+        for key in ["model_plot_file", "x_train_file", "use_sliding_window", "preprocessor_plugin", "mmd_lambda"] {
             XCTAssertTrue(r.stderr.contains(key), "\(key) in \(r.stderr)")
         }
         XCTAssertTrue(r.stderr.contains("early_patience -> early_stopping_patience"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("loss_plot_file -> loss_plot"), "the original's loss plot is drawn: \(r.stderr)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.file("loss.svg")))
         XCTAssertTrue(r.stderr.contains("written as signed safetensors"), "a Keras name is warned about: \(r.stderr)")
         XCTAssertFalse(r.stderr.contains("declared by neither"), r.stderr)
         let l = try log()

@@ -38,7 +38,9 @@ public struct ConfigurationTranslation: Sendable, Equatable {
                     t.notes.append("'\(key)' is the original's name for '\(ours)', which is also set: '\(ours)' is used")
                 } else {
                     t.renamed.append(Rename(from: key, to: ours))
-                    t.keep(ours, value)
+                    let (kept, note) = OriginalFormat.translatedValue(value, of: key)
+                    if let note { t.notes.append(note) }
+                    t.keep(ours, kept)
                 }
             } else if OriginalFormat.pluginKnobs.contains(key) {
                 if knobs[key] == nil { knobs[key] = value }

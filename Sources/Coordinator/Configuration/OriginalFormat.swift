@@ -1,3 +1,5 @@
+import PluginProtocol
+
 /// The Python original's configuration keys (github.com/harveybc/feature-extractor: its
 /// `app/config.py` over its history, its plugins' `plugin_params`, and the example configs it
 /// shares with its sibling tools) and what becomes of each here.
@@ -7,6 +9,7 @@ public enum OriginalFormat {
     /// Keys the original spelt differently; the value is used as is under our name.
     public static let renamed: [String: String] = [
         "early_patience": "early_stopping_patience",
+        "loss_plot_file": "loss_plot",
         "max_steps_train": "max_steps",
         // The first versions' names.
         "csv_file": "input_file", "csv_input_path": "input_file", "csv_output_path": "output_file",
@@ -28,12 +31,22 @@ public enum OriginalFormat {
         "jump_share",
     ]
 
+    /// The value a renamed key keeps here, and a note when it had to change: the original drew
+    /// its loss plot as PNG, this tool draws SVG, so `x.png` becomes `x.svg`.
+    public static func translatedValue(_ value: JSONValue, of key: String) -> (value: JSONValue, note: String?) {
+        guard key == "loss_plot_file", let path = value.stringValue, path.lowercased().hasSuffix(".png") else {
+            return (value, nil)
+        }
+        let svg = String(path.dropLast(4)) + ".svg"
+        return (.string(svg), "loss_plot_file '\(path)' is drawn as SVG, to '\(svg)' (PNG is not drawn here)")
+    }
+
     /// Plugin names the original used for our families: its default plugin was the ANN.
     public static let pluginNames: [String: String] = ["default": "ann", "default_encoder": "ann", "default_decoder": "ann"]
 
     /// Why a key of the original has no effect here; the warning groups keys by it.
     public enum Inert: String, CaseIterable, Sendable {
-        case plots = "plots (none are drawn)"
+        case plots = "plots (only the loss plot is drawn: loss_plot)"
         case preprocessing = "preprocessing (a separate tool; the CSV is read as given and normalised with training statistics)"
         case siblingTools = "the predictor's and strategy tools' settings (sibling tools sharing these files)"
         case losses = "training extras this tool does not have (its loss is the window MSE)"
@@ -48,7 +61,7 @@ public enum OriginalFormat {
         add(
             .plots,
             [
-                "loss_plot_file", "model_plot_file", "predictions_plot_file", "stl_plot_file", "wavelet_plot_file",
+                "model_plot_file", "predictions_plot_file", "stl_plot_file", "wavelet_plot_file",
                 "tapper_plot_file", "plot_color_predicted", "plot_color_true", "plot_color_uncertainty", "plot_color_target",
                 "uncertainty_color_alpha", "plot_points", "plotted_horizon", "tapper_plot_points", "show_plots",
             ])

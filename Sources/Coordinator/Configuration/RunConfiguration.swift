@@ -50,6 +50,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var quietMode = false
     public var saveLog: String?
     public var saveConfig: String?
+    /// Training and validation loss per epoch drawn as SVG (the original's `loss_plot_file`).
+    public var lossPlot: String?
     public var encoder: [String: JSONValue] = [:]
     public var decoder: [String: JSONValue] = [:]
     /// Parameters for whichever plugin declares them (the original's top-level knobs); a value
@@ -77,7 +79,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         case earlyStoppingPatience = "early_stopping_patience", pluginRestarts = "plugin_restarts", seed, normalization, columns,
             headers
         case maxSteps = "max_steps", forceDate = "force_date", quietMode = "quiet_mode"
-        case saveLog = "save_log", saveConfig = "save_config", encoder, decoder, pluginParameters = "plugin_parameters"
+        case saveLog = "save_log", saveConfig = "save_config", lossPlot = "loss_plot", encoder, decoder, pluginParameters =
+            "plugin_parameters"
         case pluginLimits = "plugin_limits", allowWeakerSandbox = "allow_weaker_sandbox", allowDowngrade = "allow_downgrade"
     }
 
@@ -123,6 +126,11 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
             if let v = value, v.contains("://"), !v.lowercased().hasPrefix("https://") {
                 throw bad(key, "only https:// URLs are allowed for remote models")
             }
+        }
+        if let plot = lossPlot, let ext = plot.split(separator: ".").last?.lowercased(), plot.contains("."),
+            ["png", "jpg", "jpeg", "gif", "pdf", "eps", "ps", "tif", "tiff", "bmp", "webp"].contains(ext)
+        {
+            throw bad("loss_plot", "the plot is drawn as SVG only: give a name ending in .svg, not '\(plot.prefix(200))'")
         }
         if loadDecoder != nil && loadEncoder == nil {
             throw bad("load_decoder", "needs load_encoder too: the decoder reads the encoder's features")

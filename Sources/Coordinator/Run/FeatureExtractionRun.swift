@@ -74,6 +74,10 @@ public final class FeatureExtractionRun {
             model, inputs.data, debug: debug, training: training, evaluation: evaluation,
             outputs: evaluation.written + saved, startedAt: stamp)
         result.executionSeconds = clock.seconds
+        if let path = config.lossPlot {
+            try LossPlot(result.training).write(to: try outputs.stage(path))
+            result.outputs.append(path)
+        }
         if let path = config.saveLog {
             try RunLog.write(result, to: try outputs.stage(path))
             result.outputs.append(path)

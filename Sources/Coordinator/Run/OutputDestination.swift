@@ -56,7 +56,7 @@ extension RunConfiguration {
     /// Whether a text output goes to standard output, which then holds only data (the run's
     /// messages go to standard error).
     public var writesToStandardOutput: Bool {
-        [outputFile, evaluateEncoder, evaluateDecoder, saveConfig, saveLog].contains {
+        [outputFile, evaluateEncoder, evaluateDecoder, saveConfig, saveLog, lossPlot].contains {
             $0.map(OutputDestination.isStandardOutput) ?? false
         }
     }

@@ -31,6 +31,8 @@ public struct RunEnvironment: Sendable {
     public var warn: @Sendable (String) -> Void = { _ in }
     /// Called after every epoch (the CLI's progress display).
     public var progress: @Sendable (EpochReport) -> Void
+    /// Called after every training batch (the CLI's in-place line on a terminal); cheap when unused.
+    public var batchProgress: @Sendable (BatchProgress) -> Void = { _ in }
     /// Messages plugins wrote to stderr or sent as `log`.
     public var pluginLog: @Sendable (PluginLogEvent) -> Void
 

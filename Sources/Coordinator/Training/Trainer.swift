@@ -18,6 +18,19 @@ public struct EpochReport: Sendable, Codable, Equatable {
     }
 }
 
+/// Where training is within an epoch, after each batch (the terminal's in-place progress line).
+public struct BatchProgress: Sendable, Equatable {
+    public var interfaceSize: Int
+    public var epoch: Int
+    public var epochs: Int
+    public var batch: Int
+    public var batches: Int
+    /// Windows trained on so far in this epoch.
+    public var windows: Int
+    /// Seconds since the epoch began.
+    public var seconds: Double
+}
+
 /// The outcome of training one interface size.
 public struct TrainingResult: Sendable, Codable, Equatable {
     public var interfaceSize: Int
@@ -50,6 +63,7 @@ package struct Trainer {
     /// the last completed epoch (which is checkpointed only when this is above 0).
     package var restarts = 0
     package var onEpoch: (EpochReport) -> Void = { _ in }
+    package var onBatch: (BatchProgress) -> Void = { _ in }
     package var onRestart: (PluginError, Int) -> Void = { _, _ in }
 
     package init(epochs: Int, batchSize: Int, seed: UInt64, patience: Int) {
@@ -85,6 +99,7 @@ package struct Trainer {
                     order.shuffle(using: &rng)
                     lossSum = 0
                     var start = 0
+                    let batches = (order.count + batchSize - 1) / batchSize
                     while start < order.count {
                         let end = min(start + batchSize, order.count)
                         training.fill(order[start..<end], into: &buffer)
@@ -92,6 +107,11 @@ package struct Trainer {
                             try model.trainStep(Tensor(rows: end - start, cols: training.windowSize, values: buffer))
                             * Double(end - start)
                         start = end
+                        onBatch(
+                            BatchProgress(
+                                interfaceSize: model.interfaceSize, epoch: epoch, epochs: epochs,
+                                batch: (end + batchSize - 1) / batchSize, batches: batches, windows: end,
+                                seconds: epochClock.seconds))
                     }
                     try model.settle()
                     break

@@ -34,9 +34,24 @@ public struct ConformanceChecker {
         self.sandbox = sandbox
     }
 
+    /// The item reported instead of all the others when the sandbox policy refuses the plugin:
+    /// nothing can start, so the refusal is said once rather than once per item.
+    public static let policyItemName = "sandbox policy"
+
     /// Runs every item; `onItem` sees each result as soon as it is known.
     public func run(onItem: (ConformanceItem) -> Void = { _ in }) -> ConformanceReport {
         var report = ConformanceReport()
+        if let sandbox {
+            do {
+                _ = try sandbox.launcherArguments(for: package)
+            } catch {
+                let item = ConformanceItem(
+                    name: Self.policyItemName, passed: false, detail: Sanitizer.clean("\(error)", limit: 2000))
+                report.items.append(item)
+                onItem(item)
+                return report
+            }
+        }
         for (name, check) in Self.items {
             let item: ConformanceItem
             do {

@@ -90,7 +90,7 @@ public struct SandboxRequest: Codable, Sendable, Equatable {
 /// A manifest's read paths must each lie beneath one of `read_paths` (compared after
 /// expanding patterns and resolving symbolic links on this machine), and its system calls
 /// must each be listed in `syscalls`. The shipped policy allows no interpreter.
-public struct InterpreterGrant: Sendable, Equatable, Decodable {
+public struct InterpreterGrant: Sendable, Equatable, Codable {
     public var path: String
     public var readPaths: [String]
     public var syscalls: [String]
@@ -119,7 +119,7 @@ public struct InterpreterGrant: Sendable, Equatable, Decodable {
     }
 
     /// Checks the entry's own form; `policyPath` names the file in errors.
-    func validate(policyPath: String) throws {
+    public func validate(policyPath: String) throws {
         func bad(_ why: String) -> SandboxError { .badPolicy(path: policyPath, reason: "allow_interpreters: \(why)") }
         guard SandboxRequest.isPlainAbsolutePath(path) else {
             throw bad("'\(path.prefix(80))' must be an absolute path without '..'")
@@ -150,19 +150,21 @@ extension SandboxSettings {
         func refuse(_ why: String) -> PluginError { .refused(path: manifestPath, reason: why) }
         let asked = "asks to run under the interpreter \(request.interpreter)"
         let grants = policy.interpreters
+        let file = policy.path ?? SandboxPolicy.fileName
+        // What an operator who accepts this plugin runs: the grant it asks for, in the policy in use.
+        let fix = "An operator who accepts it runs: \(Self.allowCommand(for: request, policyPath: policy.path))"
         guard !grants.isEmpty else {
             throw refuse(
-                "\(asked), but the operator's sandbox policy allows no interpreters "
-                    + "(\"allow_interpreters\" in \(SandboxPolicy.fileName) is empty). An operator who accepts "
-                    + "interpreted plugins lists the interpreter there, with the read paths and system calls it may be granted")
+                "\(asked), but the operator's sandbox policy \(file) allows no interpreters "
+                    + "(its \"allow_interpreters\" is empty). \(fix)")
         }
         guard let interpreter = Self.realPath(request.interpreter) else {
             throw refuse("\(asked), which does not exist on this machine")
         }
         guard let grant = grants.first(where: { Self.realPath($0.path) == interpreter }) else {
             throw refuse(
-                "\(asked), which is not among the interpreters the sandbox policy allows "
-                    + "(\"allow_interpreters\": \(grants.map(\.path).joined(separator: ", ")))")
+                "\(asked), which is not among the interpreters the sandbox policy \(file) allows "
+                    + "(\"allow_interpreters\": \(grants.map(\.path).joined(separator: ", "))). \(fix)")
         }
         var st = stat()
         guard stat(interpreter, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, access(interpreter, X_OK) == 0 else {
@@ -172,9 +174,9 @@ extension SandboxSettings {
         for rule in request.syscalls ?? [] {
             guard grant.syscalls.contains(rule) else {
                 throw refuse(
-                    "asks for the system call '\(rule)', which the sandbox policy does not grant to plugins run by "
-                        + "\(grant.path) (its \"syscalls\": \(grant.syscalls.isEmpty ? "none" : grant.syscalls.joined(separator: ", ")))"
-                )
+                    "asks for the system call '\(rule)', which the sandbox policy \(file) does not grant to plugins run by "
+                        + "\(grant.path) (its \"syscalls\": \(grant.syscalls.isEmpty ? "none" : grant.syscalls.joined(separator: ", "))). "
+                        + fix)
             }
             args += ["--allow", rule]
         }
@@ -185,9 +187,9 @@ extension SandboxSettings {
                 guard let resolved = Self.realPath(path) else { continue }
                 guard allowed.contains(where: { resolved == $0 || $0 == "/" || resolved.hasPrefix($0 + "/") }) else {
                     throw refuse(
-                        "asks to read \(path), which the sandbox policy does not grant to plugins run by \(grant.path) "
-                            + "(its \"read_paths\": \(grant.readPaths.isEmpty ? "none" : grant.readPaths.joined(separator: ", ")))"
-                    )
+                        "asks to read \(path), which the sandbox policy \(file) does not grant to plugins run by \(grant.path) "
+                            + "(its \"read_paths\": \(grant.readPaths.isEmpty ? "none" : grant.readPaths.joined(separator: ", "))). "
+                            + fix)
                 }
                 granted.append(resolved)
             }
@@ -199,6 +201,21 @@ extension SandboxSettings {
         for path in granted { args += ["--read", path] }
         return InterpreterLaunch(
             launcherArguments: args, command: [interpreter] + (request.arguments ?? []) + [package.executablePath])
+    }
+
+    /// The command that grants what `request` asks for in the policy at `policyPath` (quoted for a shell).
+    static func allowCommand(for request: SandboxRequest, policyPath: String?) -> String {
+        func quoted(_ s: String) -> String {
+            s.allSatisfy { $0.isLetter || $0.isNumber || "/._-:=+@".contains($0) }
+                ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        }
+        var words = [
+            "feature-extractor", "policy", "allow-interpreter", quoted(Sanitizer.clean(request.interpreter, limit: 200)),
+        ]
+        for path in request.readPaths ?? [] { words += ["--read-path", quoted(Sanitizer.clean(path, limit: 200))] }
+        for call in request.syscalls ?? [] { words += ["--syscall", quoted(Sanitizer.clean(call, limit: 80))] }
+        if let policyPath { words += ["--sandbox-policy", quoted(PathComponents.directory(of: policyPath))] }
+        return words.joined(separator: " ")
     }
 
     /// The canonical path (symbolic links resolved), or nil when it does not exist.

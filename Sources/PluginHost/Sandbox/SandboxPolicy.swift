@@ -15,6 +15,10 @@ public struct SandboxPolicy: Sendable, Equatable {
     /// Interpreters plugins may ask to run under (`allow_interpreters`), each with the most
     /// such a plugin may be granted. Empty, as shipped: interpreted plugins are refused.
     public var interpreters: [InterpreterGrant] = []
+    /// The file it was loaded from (nil for a policy made in code): messages name it.
+    public var path: String?
+    /// The seccomp allow-list's file name, beside the policy.
+    public var seccompAllowList = "seccomp-allow.txt"
 
     public static let fileName = "sandbox-policy.json"
 
@@ -63,7 +67,7 @@ public struct SandboxPolicy: Sendable, Equatable {
         for grant in interpreters { try grant.validate(policyPath: path) }
         return SandboxPolicy(
             syscalls: syscalls, require: require, limits: file.limits, readPaths: file.readPaths, execPaths: file.execPaths,
-            interpreters: interpreters)
+            interpreters: interpreters, path: path, seccompAllowList: file.seccompAllowList)
     }
 
     private static func readFile(_ path: String) throws -> Data {

@@ -31,7 +31,9 @@ final class OriginalConfigurationTests: XCTestCase {
                     XCTAssertEqual(try ConfigurationLoader.asObject(config)[key], value, "\(path): \(key) acts")
                 } else if let ours = OriginalFormat.renamed[key] {
                     XCTAssertTrue(t.renamed.contains(.init(from: key, to: ours)), "\(path): \(key)")
-                    XCTAssertEqual(try ConfigurationLoader.asObject(config)[ours], value, "\(path): \(key) acts as \(ours)")
+                    XCTAssertEqual(
+                        try ConfigurationLoader.asObject(config)[ours], OriginalFormat.translatedValue(value, of: key).value,
+                        "\(path): \(key) acts as \(ours)")
                 } else if OriginalFormat.pluginKnobs.contains(key) {
                     XCTAssertEqual(config.pluginParameters[key], value, "\(path): \(key) is routed")
                 } else {
@@ -72,11 +74,27 @@ final class OriginalConfigurationTests: XCTestCase {
 
     func testUnknownKeysAreWarnedWithTheOriginals() throws {
         let t = try ConfigurationTranslation.translate(
-            ["epochs": .number(3), "colour_scheme": .string("dark"), "loss_plot_file": .string("x.png")], source: "c.json")
+            ["epochs": .number(3), "colour_scheme": .string("dark"), "model_plot_file": .string("x.png")], source: "c.json")
         XCTAssertEqual(t.unknown, ["colour_scheme"])
         let warning = try XCTUnwrap(t.warning(source: "c.json"))
-        XCTAssertTrue(warning.contains("colour_scheme") && warning.contains("loss_plot_file"), warning)
+        XCTAssertTrue(warning.contains("colour_scheme") && warning.contains("model_plot_file"), warning)
         XCTAssertEqual(t.layer, ["epochs": .number(3)])
+    }
+
+    func testTheOriginalsLossPlotIsDrawnAsSVGUnderOurKey() throws {
+        let t = try ConfigurationTranslation.translate(["loss_plot_file": .string("out/loss.PNG")], source: "c.json")
+        XCTAssertEqual(t.layer, ["loss_plot": .string("out/loss.svg")])
+        XCTAssertEqual(t.renamed, [ConfigurationTranslation.Rename(from: "loss_plot_file", to: "loss_plot")])
+        XCTAssertTrue(t.note(source: "c.json")?.contains("drawn as SVG, to 'out/loss.svg'") == true, "\(t.notes)")
+        XCTAssertNil(t.warning(source: "c.json"), "mapped, not ignored")
+        let svg = try ConfigurationTranslation.translate(["loss_plot_file": .string("loss.svg")], source: "c.json")
+        XCTAssertEqual(svg.layer, ["loss_plot": .string("loss.svg")])
+        XCTAssertEqual(svg.notes, [])
+        var config = RunConfiguration()
+        config.lossPlot = "loss.png"
+        XCTAssertThrowsError(try config.validate()) { error in
+            XCTAssertTrue("\(error)".contains("'loss_plot'") && "\(error)".contains(".svg"), "\(error)")
+        }
     }
 
     func testTopLevelKnobsAreRoutedAndANamespaceKeepsItsOwn() throws {

@@ -1,4 +1,6 @@
+import PluginHost
 import PluginProtocol
+import RemoteClient
 
 /// What the run reads before any plugin starts: the loaded models (signatures checked) and
 /// the data, split, normalised and cut into windows.
@@ -13,11 +15,25 @@ struct RunInputs {
 }
 
 extension FeatureExtractionRun {
-    /// Refuses up front what could only fail at the end: an output that cannot be written, or a
-    /// model (binary and signed, with a `.sig` beside it) sent to standard output or a device.
+    /// Refuses up front what could only fail at the end: an output that cannot be written, a
+    /// model (binary and signed, with a `.sig` beside it) sent to standard output or a device, a
+    /// model to save without the key that signs it, or a remote model without a client.
     func checkOutputsWritable() throws {
-        for (key, path) in [("save_encoder", config.saveEncoder), ("save_decoder", config.saveDecoder)] {
-            guard let path, !RemoteModels.isRemote(path) else { continue }
+        let saves = [("save_encoder", config.saveEncoder), ("save_decoder", config.saveDecoder)]
+        if let key = saves.first(where: { $0.1 != nil })?.0, env.signingKey == nil {
+            throw ProvenanceError.key(
+                FeatureExtractorHome.localSigningKey(),
+                "is missing: \(key) saves a signed model, and this machine has no signing key. "
+                    + "Create it with 'feature-extractor keys generate --trust' (nothing was trained)")
+        }
+        for (key, path) in saves {
+            guard let path else { continue }
+            if RemoteModels.isRemote(path) {
+                guard env.remote != nil else {
+                    throw RemoteError.invalidURL("\(URLRedactor.redact(path)) (\(key): no token for remote access)")
+                }
+                continue
+            }
             guard case .file = try OutputDestination(path) else {
                 throw ConfigurationError.invalid(
                     key: key,
@@ -27,7 +43,7 @@ extension FeatureExtractionRun {
         try StagedOutputs.checkWritable(
             [
                 config.outputFile, config.evaluateEncoder, config.evaluateDecoder, config.saveEncoder,
-                config.saveDecoder, config.saveConfig, config.saveLog,
+                config.saveDecoder, config.saveConfig, config.saveLog, config.lossPlot,
             ].compactMap { $0 }
                 .filter { !RemoteModels.isRemote($0) })
     }

@@ -96,6 +96,7 @@ extension FeatureExtractionRun {
                     "validation_mse": r.validationMSE ?? NSNull(), "seconds": r.seconds,
                 ])
         }
+        trainer.onBatch = env.batchProgress
         trainer.restarts = config.pluginRestarts
         let info = env.info, restarts = config.pluginRestarts
         trainer.onRestart = { error, n in info("restart \(n) of \(restarts): \(error); resuming from the last completed epoch") }
