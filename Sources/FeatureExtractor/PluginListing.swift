@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import Foundation
 import PluginHost
 import PluginProtocol
@@ -40,7 +41,7 @@ struct PluginListing: Encodable {
                         entry.version = Self.declaredVersion(directory)
                         if entry.trust == "trusted" {
                             entry.trust = "refused"
-                            entry.problem = Sanitizer.clean("\(error)", limit: 500)
+                            entry.problem = DisplayText.escaped("\(error)", limit: 500)
                         }
                     }
                     out.append(entry)
@@ -56,7 +57,7 @@ struct PluginListing: Encodable {
             let data = try? PluginLocator.readLimited(directory + "/" + PluginManifest.fileName, limit: PluginManifest.maxBytes),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
-        return (object["version"] as? String).map { Sanitizer.clean($0, limit: 40) }
+        return (object["version"] as? String).map { DisplayText.escaped($0, limit: 40) }
     }
 }
 

@@ -46,7 +46,7 @@ public struct ConformanceChecker {
                 _ = try sandbox.launcherArguments(for: package)
             } catch {
                 let item = ConformanceItem(
-                    name: Self.policyItemName, passed: false, detail: Sanitizer.clean("\(error)", limit: 2000))
+                    name: Self.policyItemName, passed: false, detail: DisplayText.escaped("\(error)", limit: 2000))
                 report.items.append(item)
                 onItem(item)
                 return report

@@ -210,10 +210,10 @@ extension SandboxSettings {
                 ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
         }
         var words = [
-            "feature-extractor", "policy", "allow-interpreter", quoted(Sanitizer.clean(request.interpreter, limit: 200)),
+            "feature-extractor", "policy", "allow-interpreter", quoted(DisplayText.escaped(request.interpreter, limit: 200)),
         ]
-        for path in request.readPaths ?? [] { words += ["--read-path", quoted(Sanitizer.clean(path, limit: 200))] }
-        for call in request.syscalls ?? [] { words += ["--syscall", quoted(Sanitizer.clean(call, limit: 80))] }
+        for path in request.readPaths ?? [] { words += ["--read-path", quoted(DisplayText.escaped(path, limit: 200))] }
+        for call in request.syscalls ?? [] { words += ["--syscall", quoted(DisplayText.escaped(call, limit: 80))] }
         if let policyPath { words += ["--sandbox-policy", quoted(PathComponents.directory(of: policyPath))] }
         return words.joined(separator: " ")
     }
