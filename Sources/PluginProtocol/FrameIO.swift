@@ -13,6 +13,10 @@ public final class FrameReader {
     /// answers within it is seen at once instead of after a wake-up (tens of microseconds on
     /// a busy or virtual machine); the cost is that much CPU per wait. 0: sleep at once.
     public var spinNanoseconds: UInt64 = 0
+    /// A tighter bound on the JSON part alone, for the next frames: a peer whose answer needs
+    /// only a small envelope (its tensors travel outside the JSON) cannot make the reader parse
+    /// hundreds of megabytes of JSON, which costs many times that in memory. nil: the frame limit only.
+    public var maxJSONBytes: Int?
 
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var start = 0, end = 0
@@ -98,6 +102,7 @@ public final class FrameReader {
             }
         }
         guard let length = contentLength else { throw FramingError.badHeader("content-length missing") }
+        if let maxJSONBytes, length > maxJSONBytes { throw FramingError.tooLarge(bytes: length, limit: maxJSONBytes) }
         let total = length + attachmentLength
         guard total <= maxFrameBytes else { throw FramingError.tooLarge(bytes: total, limit: maxFrameBytes) }
         return (length, attachmentLength)

@@ -52,6 +52,27 @@ final class HostilePluginTests: XCTestCase {
         assertGone(c)
     }
 
+    /// A well-formed answer of 200 MB, under the 256 MiB frame limit, once drove the coordinator to
+    /// 6.6 GB: the envelope of a forward's answer is bounded where its tensors travel outside it.
+    func testHugeJSONAnswerIsRefusedFromItsHeaderUnderTheEnvelopeLimit() throws {
+        for transports: [TensorTransport] in [[.sharedMemory], [.binary]] {
+            let c = try PluginConnection(
+                package: try TestPlugins.locator.locate(name: "huge-json", role: .encoder), role: .encoder,
+                limits: limits(callTimeout: 20), sandbox: TestPlugins.sandbox)
+            defer { c.shutdown() }
+            try c.initialize(transports: transports)
+            try configure(c)
+            let rssBefore = peakRSSBytes()
+            let error = try failure(of: forward(c))
+            guard case .protocolViolation(_, _, let reason) = error else {
+                return XCTFail("expected a protocol violation, got \(error)")
+            }
+            XCTAssertTrue(reason.contains("\(RPCLimits().maxEnvelopeBytes)"), reason)
+            XCTAssertLessThan(peakRSSBytes() - rssBefore, 64 << 20, "nothing of the 200 MB is read")
+            assertGone(c)
+        }
+    }
+
     func testNaNInAResultIsAProtocolViolationUnderBothTransports() throws {
         for transports: [TensorTransport] in [[.binary, .base64], [.base64]] {
             let (c, _) = try connectWithLog("nan-output", limits: limits(callTimeout: 10), transports: transports)

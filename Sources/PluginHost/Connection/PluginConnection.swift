@@ -160,6 +160,7 @@ public final class PluginConnection: PluginChannel {
     public func receive<R: Decodable>(_ id: Int, method: String, as type: R.Type, timeout: Double?) throws -> R {
         if let failure { throw failure }
         let deadline = Deadline.after(seconds: timeout ?? limits.callTimeout)
+        reader.maxJSONBytes = limits.maxJSONBytes(answering: method, transport: codec.transport)
         while true {
             let frame: Frame
             do {

@@ -1,7 +1,14 @@
+import PluginProtocol
+
 /// Bounds on everything a plugin can make the coordinator wait for or hold.
 public struct RPCLimits: Sendable, Equatable {
     /// Largest frame (JSON plus attachment) accepted from or sent to a plugin.
     public var maxFrameBytes = 256 << 20
+    /// Largest JSON part of an answer whose tensors travel outside the JSON (every method but
+    /// `export_state` under the binary and shared_memory transports): envelopes, shapes,
+    /// offsets, schemas. Decoding JSON costs many times its size, so this, not the frame
+    /// limit, bounds the coordinator's memory on a hostile answer.
+    public var maxEnvelopeBytes = 1 << 20
     /// Wall-clock limit for one call, in seconds.
     public var callTimeout: Double = 120
     /// Limit for the start-up handshake.
@@ -12,4 +19,9 @@ public struct RPCLimits: Sendable, Equatable {
     public var logsPerSecond: Double = 50
 
     public init() {}
+
+    /// The bound on the JSON of `method`'s answer under `transport`.
+    public func maxJSONBytes(answering method: String, transport: TensorTransport) -> Int {
+        transport == .base64 || method == MethodName.exportState ? maxFrameBytes : maxEnvelopeBytes
+    }
 }

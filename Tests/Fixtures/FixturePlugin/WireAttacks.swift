@@ -26,6 +26,19 @@ enum WireAttacks {
         while true { writeRaw(filler) }
     }
 
+    /// `huge-json`: a well-formed answer of 200 MB, under the frame limit, almost all of it one
+    /// JSON string: decoding it would cost the coordinator gigabytes.
+    static func hugeJSON() -> Never {
+        let head = Array(#"{"jsonrpc":"2.0","id":3,"result":{"output":{"dtype":"f32","shape":[1],"data":"AAAAAA=="},"pad":""#.utf8)
+        let tail = Array(#""}}"#.utf8)
+        let padding = 200_000_000
+        writeRaw(Array("Content-Length: \(head.count + padding + tail.count)\r\n\r\n".utf8) + head)
+        let filler = [UInt8](repeating: UInt8(ascii: "A"), count: 1 << 20)
+        for _ in 0..<(padding >> 20) { writeRaw(filler) }
+        writeRaw([UInt8](repeating: UInt8(ascii: "A"), count: padding & ((1 << 20) - 1)) + tail)
+        hang()
+    }
+
     /// `log-flood`: well-formed `log` notifications as fast as the pipe takes them,
     /// then a normal answer (if the coordinator is still listening).
     static func logFlood() {

@@ -15,6 +15,7 @@ import PluginProtocol
 /// Attacks on the coordinator's protocol handling (WireAttacks.swift):
 /// - `garbage-stdout`: streams non-protocol bytes on the RPC output.
 /// - `oversized-frame`: announces a ~1 TB frame and starts streaming its body.
+/// - `huge-json`: answers forward with 200 MB of valid JSON (under the frame limit).
 /// - `log-flood`: sends `log` notifications as fast as it can, then answers.
 /// - `nan-output`, `wrong-shape`, `wrong-id`: answer forward with a forged
 ///   response (NaN in the tensor / wrong shape / another request id).
@@ -95,6 +96,7 @@ final class Saboteur: Layer {
         case "hang-on-forward": hang()
         case "garbage-stdout": WireAttacks.garbage()
         case "oversized-frame": WireAttacks.oversizedFrame()
+        case "huge-json": WireAttacks.hugeJSON()
         case "log-flood": WireAttacks.logFlood()
         case "stderr-flood": SystemAttacks.stderrFlood()
         case "memory-hog": SystemAttacks.memoryHog()
