@@ -192,10 +192,19 @@ package final class Autoencoder {
 
     package func exportState() throws -> (encoder: ModelState, decoder: ModelState?) {
         try settle()
-        return (
-            try encoder.call(MethodName.exportState, Empty(), as: ModelState.self),
-            try decoder?.call(MethodName.exportState, Empty(), as: ModelState.self)
-        )
+        return (try Self.exportState(of: encoder), try decoder.map { try Self.exportState(of: $0) })
+    }
+
+    /// A plugin's state, held to the protocol's limits and name rules before anything (a
+    /// checkpoint, a signed model file) is made of it; a breach is that plugin's fault.
+    private static func exportState(of plugin: any PluginChannel) throws -> ModelState {
+        let state = try plugin.call(MethodName.exportState, Empty(), as: ModelState.self)
+        do {
+            try state.validate()
+        } catch {
+            throw plugin.reject(during: MethodName.exportState, reason: "its state breaks the protocol: \(error.message)")
+        }
+        return state
     }
 
     package func importState(encoder e: ModelState?, decoder d: ModelState?) throws {

@@ -115,4 +115,27 @@ final class AutoencoderTests: XCTestCase {
         try model.importState(encoder: saved.encoder, decoder: saved.decoder)
         XCTAssertEqual(try model.decode(try model.encode(input)).values, before)
     }
+
+    /// Exported state is checked before a checkpoint or a model file is made of it: too many
+    /// tensors, an empty name, a reserved `__` name (safetensors' `__metadata__`) or an
+    /// overlong one are the exporting plugin's protocol violation, naming it.
+    func testExportedStateBreakingTheProtocolIsRefusedNamingThePlugin() throws {
+        let value = Tensor(rows: 1, cols: 1, values: [0])
+        let forged: [[String: Tensor]] = [
+            Dictionary(uniqueKeysWithValues: (0..<5000).map { ("t\($0)", value) }),
+            ["": value], ["__metadata__": value], [String(repeating: "n", count: 129): value],
+        ]
+        for tensors in forged {
+            let (model, _, decoder) = try model()
+            decoder.forgedState = ModelState(tensors: tensors)
+            XCTAssertThrowsError(try model.exportState()) { error in
+                guard case .protocolViolation(let plugin, let during, let reason)? = error as? PluginError else {
+                    return XCTFail("\(error)")
+                }
+                XCTAssertEqual(plugin, decoder.label)
+                XCTAssertEqual(during, MethodName.exportState)
+                XCTAssertTrue(reason.contains("state breaks the protocol"), reason)
+            }
+        }
+    }
 }

@@ -42,6 +42,10 @@ final class InProcessPlugin<Plugin: NeuralNetworkPlugin>: PluginChannel {
 
     func receive<R: Decodable>(_ id: Int, method: String, as type: R.Type, timeout: Double?) throws -> R {
         if let failure { throw failure }
+        if method == MethodName.exportState, let forged = forgedState as? R {
+            replies[id] = nil
+            return forged
+        }
         guard let frame = replies.removeValue(forKey: id) else {
             throw reject(during: method, reason: "no answer to request \(id)")
         }
@@ -57,6 +61,9 @@ final class InProcessPlugin<Plugin: NeuralNetworkPlugin>: PluginChannel {
     }
 
     func shutdown() {}
+
+    /// What `export_state` answers instead of the plugin's real state (a hostile plugin's).
+    var forgedState: ModelState?
 
     /// The next request of this method crashes the plugin.
     var crashOn: String?
