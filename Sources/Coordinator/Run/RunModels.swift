@@ -50,10 +50,12 @@ extension FeatureExtractionRun {
         } else {
             try SignedModel.write(
                 model, to: try outputs.stage(location), signaturePath: try outputs.stage(location + ".sig"), key: key)
-            try audit.record(
-                "model.save", target: target, .success,
-                ["role": model.role.rawValue, "plugin": model.pluginName, "signer": key.id])
+            let (role, plugin, signer) = (model.role.rawValue, model.pluginName, key.id)
+            outputs.afterCommit {
+                try audit.record("model.save", target: target, .success, ["role": role, "plugin": plugin, "signer": signer])
+            }
         }
-        env.remoteLog?.log("model.save", ["target": target, "role": model.role.rawValue])
+        let remoteLog = env.remoteLog, role = model.role.rawValue
+        outputs.afterCommit { remoteLog?.log("model.save", ["target": target, "role": role]) }
     }
 }

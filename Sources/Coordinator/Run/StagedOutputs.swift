@@ -70,9 +70,16 @@ final class StagedOutputs {
         pending.append(work)
     }
 
+    /// Work that records what was committed (the audit log): run only once every output is in
+    /// place, never for a run whose outputs were discarded.
+    func afterCommit(_ work: @escaping () throws -> Void) {
+        committed.append(work)
+    }
+
     private var temporaryDirectory: String?
     private var uploads = 0
     private var pending: [() throws -> Void] = []
+    private var committed: [() throws -> Void] = []
 
     func commit() throws {
         for work in pending { try work() }
@@ -95,6 +102,9 @@ final class StagedOutputs {
         }
         staged.removeAll()
         discard()
+        let records = committed
+        committed.removeAll()
+        for work in records { try work() }
     }
 
     private func copy(_ temp: String, toSpecialFile path: String) throws {

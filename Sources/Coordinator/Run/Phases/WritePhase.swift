@@ -28,7 +28,7 @@ extension FeatureExtractionRun {
         }
         if let path = config.saveConfig {
             try ConfigurationLoader.save(config, to: try outputs.stage(path))
-            try audit.record("config.save", target: path, .success)
+            outputs.afterCommit { try audit.record("config.save", target: path, .success) }
             written.append(path)
         }
         if let url = env.remoteSaveConfig, let remote = env.remote {
