@@ -29,7 +29,8 @@ enum WireAttacks {
     /// `huge-json`: a well-formed answer of 200 MB, under the frame limit, almost all of it one
     /// JSON string: decoding it would cost the coordinator gigabytes.
     static func hugeJSON() -> Never {
-        let head = Array(#"{"jsonrpc":"2.0","id":3,"result":{"output":{"dtype":"f32","shape":[1],"data":"AAAAAA=="},"pad":""#.utf8)
+        let head = Array(
+            #"{"jsonrpc":"2.0","id":3,"result":{"output":{"dtype":"f32","shape":[1],"data":"AAAAAA=="},"pad":""#.utf8)
         let tail = Array(#""}}"#.utf8)
         let padding = 200_000_000
         writeRaw(Array("Content-Length: \(head.count + padding + tail.count)\r\n\r\n".utf8) + head)

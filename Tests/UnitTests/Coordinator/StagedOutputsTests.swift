@@ -20,7 +20,9 @@ final class StagedOutputsTests: XCTestCase {
 
         let kept = StagedOutputs()
         try "model".write(toFile: try kept.stage(dir + "/b.bin"), atomically: false, encoding: .utf8)
-        kept.afterCommit { recorded.append(FileManager.default.fileExists(atPath: dir + "/b.bin") ? "b.bin in place" : "too early") }
+        kept.afterCommit {
+            recorded.append(FileManager.default.fileExists(atPath: dir + "/b.bin") ? "b.bin in place" : "too early")
+        }
         XCTAssertEqual(recorded, [])
         try kept.commit()
         XCTAssertEqual(recorded, ["b.bin in place"])
