@@ -181,20 +181,27 @@ struct RunOptions: ParsableArguments {
         var l: [String: JSONValue] = [:]
         func set(_ key: String, _ v: String?) { if let v { l[key] = .string(v) } }
         func set(_ key: String, _ v: Int?) { if let v { l[key] = .number(Double(v)) } }
-        func set(_ key: String, _ v: Double?) { if let v { l[key] = .number(v) } }
+        func set(_ key: String, _ v: Double?) throws {
+            guard let v else { return }
+            // JSON has no NaN or infinity: "nan" or "1e309" would otherwise fail deep inside as an internal error.
+            guard v.isFinite else {
+                throw ValidationError("--\(key.replacingOccurrences(of: "_", with: "-")) must be a finite number, got \(v)")
+            }
+            l[key] = .number(v)
+        }
         func set(_ key: String, _ v: Bool?) { if let v { l[key] = .bool(v) } }
         if input != nil && inputFile != nil {
             throw ValidationError("give the input file once: as the argument or as --input-file")
         }
         set("input_file", input ?? inputFile)
-        set("validation_file", validationFile); set("validation_split", validationSplit); set("output_file", outputFile)
+        set("validation_file", validationFile); try set("validation_split", validationSplit); set("output_file", outputFile)
         set("save_encoder", saveEncoder); set("save_decoder", saveDecoder)
         set("load_encoder", loadEncoder); set("load_decoder", loadDecoder)
         set("evaluate_encoder", evaluateEncoder); set("evaluate_decoder", evaluateDecoder)
         set("encoder_plugin", encoderPlugin); set("decoder_plugin", decoderPlugin)
         set("window_size", windowSize); set("initial_size", initialSize); set("step_size", stepSize)
-        set("threshold_error", thresholdError); set("incremental_search", incrementalSearch)
-        set("epochs", epochs); set("batch_size", batchSize); set("learning_rate", learningRate)
+        try set("threshold_error", thresholdError); set("incremental_search", incrementalSearch)
+        set("epochs", epochs); set("batch_size", batchSize); try set("learning_rate", learningRate)
         set("early_stopping_patience", earlyStoppingPatience); set("plugin_restarts", pluginRestarts)
         if let seed { l["seed"] = .number(Double(seed)) }
         set("normalization", normalization); set("headers", headers); set("max_steps", maxSteps)
