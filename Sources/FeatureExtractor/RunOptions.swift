@@ -105,6 +105,13 @@ struct RunOptions: ParsableArguments {
         name: [.customLong("learning-rate"), .customLong("learning_rate")],
         help: "Learning rate of both plugins, unless a plugin parameter sets one.")
     var learningRate: Double?
+
+    @Option(
+        name: .customLong("max-run-time"),
+        help: ArgumentHelp(
+            "Stop the run after this many seconds, plugins and all (exit 69): a bound for unattended jobs.",
+            valueName: "seconds"))
+    var maxRunTime: Double?
     @Option(
         name: [
             .customLong("early-stopping-patience"), .customLong("early_stopping_patience"), .customLong("early_patience"),
@@ -202,6 +209,7 @@ struct RunOptions: ParsableArguments {
         set("window_size", windowSize); set("initial_size", initialSize); set("step_size", stepSize)
         try set("threshold_error", thresholdError); set("incremental_search", incrementalSearch)
         set("epochs", epochs); set("batch_size", batchSize); try set("learning_rate", learningRate)
+        try set("max_run_seconds", maxRunTime)
         set("early_stopping_patience", earlyStoppingPatience); set("plugin_restarts", pluginRestarts)
         if let seed { l["seed"] = .number(Double(seed)) }
         set("normalization", normalization); set("headers", headers); set("max_steps", maxSteps)

@@ -60,6 +60,19 @@ final class CLIErrorTests: XCTestCase {
         XCTAssertEqual(dir.contents().filter { $0 != "home" }, [], "no output")
     }
 
+    /// A plugin that never answers is stopped by the run's own bound long before the 120 s call
+    /// limit, and the run fails naming the bound.
+    func testTheRunTimeLimitStopsAHangingPlugin() throws {
+        let clock = Date()
+        let r = try CommandRunner.run(small(["--encoder-plugin", "hang-on-forward", "--max-run-time", "3"]))
+        XCTAssertEqual(r.status, 69, r.stderr)
+        XCTAssertTrue(r.stderr.contains("time limit of 3.0 s (--max-run-time)"), r.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(clock), 60)
+        XCTAssertEqual(dir.contents(), [])
+        let refused = try CommandRunner.run(small(["--max-run-time", "-1"]))
+        XCTAssertEqual(refused.status, 64, refused.stderr)
+    }
+
     func testRaggedCSVNamesFileLineAndExitsWithDataCode() throws {
         try "DATE_TIME,CLOSE\n2020-01-01,1.0\n2020-01-02,1.1,9\n".write(
             toFile: dir.file("bad.csv"), atomically: true, encoding: .utf8)

@@ -38,6 +38,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var earlyStoppingPatience = 5
     /// Times a failed plugin is restarted (resuming from the last completed epoch) before the run fails.
     public var pluginRestarts = 0
+    /// The operator's bound on the whole run, in seconds: no plugin call waits past it.
+    public var maxRunSeconds: Double?
     public var seed: UInt64 = 42
     public var normalization: String = "minmax"
     /// Selected columns by header name or 1-based number; nil: every numeric column.
@@ -76,7 +78,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         case windowSize = "window_size", initialSize = "initial_size", stepSize = "step_size"
         case thresholdError = "threshold_error", incrementalSearch = "incremental_search"
         case epochs, batchSize = "batch_size", learningRate = "learning_rate"
-        case earlyStoppingPatience = "early_stopping_patience", pluginRestarts = "plugin_restarts", seed, normalization, columns,
+        case earlyStoppingPatience = "early_stopping_patience", pluginRestarts = "plugin_restarts", maxRunSeconds = "max_run_seconds", seed, normalization, columns,
             headers
         case maxSteps = "max_steps", forceDate = "force_date", quietMode = "quiet_mode"
         case saveLog = "save_log", saveConfig = "save_config", lossPlot = "loss_plot", encoder, decoder, pluginParameters =
@@ -102,6 +104,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         guard validationSplit >= 0, validationSplit < 1 else { throw bad("validation_split", "must be in [0, 1)") }
         guard earlyStoppingPatience >= 0 else { throw bad("early_stopping_patience", "must be 0 or more") }
         guard (0...100).contains(pluginRestarts) else { throw bad("plugin_restarts", "must be 0...100") }
+        if let s = maxRunSeconds { guard s.isFinite, s > 0 else { throw bad("max_run_seconds", "must be a positive number") } }
         // The decoder is seeded with seed + 1, which must still fit the protocol's 2^53.
         guard seed < 1 << 53 else { throw bad("seed", "must be below 2^53") }
         guard normalizationMethod != nil else { throw bad("normalization", "must be one of minmax, zscore, none") }

@@ -16,7 +16,10 @@ public final class FeatureExtractionRun {
 
     public init(config: RunConfiguration, environment: RunEnvironment) {
         self.config = config
-        self.env = environment
+        var env = environment
+        // The whole run's bound starts now: every plugin call waits at most until then.
+        if let seconds = config.maxRunSeconds { env.limits.runLimit = (.after(seconds: seconds), seconds) }
+        self.env = env
     }
 
     /// Runs, with the run's accounting and audit trail around it.

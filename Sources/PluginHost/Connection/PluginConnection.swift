@@ -148,7 +148,7 @@ public final class PluginConnection: PluginChannel {
                 reason: "request of \(frame.totalBytes) bytes is over the frame limit; use smaller batches")
         }
         do {
-            try writer.write(frame, deadline: .after(seconds: timeout ?? limits.callTimeout))
+            try writer.write(frame, deadline: limits.deadline(seconds: timeout))
         } catch let error as FramingError {
             throw fail(translate(error, during: method, timeout: timeout))
         }
@@ -159,7 +159,7 @@ public final class PluginConnection: PluginChannel {
     /// Waits for the response to request `id`, passing `log` notifications on meanwhile.
     public func receive<R: Decodable>(_ id: Int, method: String, as type: R.Type, timeout: Double?) throws -> R {
         if let failure { throw failure }
-        let deadline = Deadline.after(seconds: timeout ?? limits.callTimeout)
+        let deadline = limits.deadline(seconds: timeout)
         reader.maxJSONBytes = limits.maxJSONBytes(answering: method, transport: codec.transport)
         while true {
             let frame: Frame
@@ -241,6 +241,10 @@ public final class PluginConnection: PluginChannel {
     private func translate(_ error: FramingError, during method: String, timeout: Double?) -> PluginError {
         switch error {
         case .timedOut:
+            if let run = limits.runLimit, limits.runLimitReached {
+                return .limitExceeded(
+                    plugin: label, during: method, limit: "the run's time limit of \(run.seconds) s (--max-run-time) was reached")
+            }
             return .timedOut(plugin: label, method: method, seconds: timeout ?? limits.callTimeout)
         case .endOfStream, .io:
             // Usually the process died; its exit status says how.

@@ -1,7 +1,7 @@
 import PluginProtocol
 
 /// Bounds on everything a plugin can make the coordinator wait for or hold.
-public struct RPCLimits: Sendable, Equatable {
+public struct RPCLimits: Sendable {
     /// Largest frame (JSON plus attachment) accepted from or sent to a plugin.
     public var maxFrameBytes = 256 << 20
     /// Largest JSON part of an answer whose tensors travel outside the JSON (every method but
@@ -15,10 +15,24 @@ public struct RPCLimits: Sendable, Equatable {
     public var handshakeTimeout: Double = 15
     /// Stderr bytes a plugin may write; past that it is stopped.
     public var maxStderrBytes = 1 << 20
+    /// The operator's bound on a whole run (`--max-run-time`) and its length in seconds: no call
+    /// waits past it, so a plugin answering each call just inside `callTimeout` cannot stretch
+    /// a run indefinitely.
+    public var runLimit: (deadline: Deadline, seconds: Double)?
     /// `log` notifications a plugin may send per second (bursts up to twice that); past that it is stopped.
     public var logsPerSecond: Double = 50
 
     public init() {}
+
+    /// When a call started now must be answered: its own limit, or the run's if that comes first.
+    func deadline(seconds: Double?) -> Deadline {
+        let call = Deadline.after(seconds: seconds ?? callTimeout)
+        guard let run = runLimit?.deadline else { return call }
+        return min(call, run)
+    }
+
+    /// Whether the run's limit, not the call's, has passed.
+    var runLimitReached: Bool { runLimit.map { $0.deadline <= .now() } ?? false }
 
     /// The bound on the JSON of `method`'s answer under `transport`.
     public func maxJSONBytes(answering method: String, transport: TensorTransport) -> Int {
