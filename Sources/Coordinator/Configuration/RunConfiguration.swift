@@ -78,7 +78,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         case windowSize = "window_size", initialSize = "initial_size", stepSize = "step_size"
         case thresholdError = "threshold_error", incrementalSearch = "incremental_search"
         case epochs, batchSize = "batch_size", learningRate = "learning_rate"
-        case earlyStoppingPatience = "early_stopping_patience", pluginRestarts = "plugin_restarts", maxRunSeconds = "max_run_seconds", seed, normalization, columns,
+        case earlyStoppingPatience = "early_stopping_patience", pluginRestarts = "plugin_restarts", maxRunSeconds =
+            "max_run_seconds", seed, normalization, columns,
             headers
         case maxSteps = "max_steps", forceDate = "force_date", quietMode = "quiet_mode"
         case saveLog = "save_log", saveConfig = "save_config", lossPlot = "loss_plot", encoder, decoder, pluginParameters =
