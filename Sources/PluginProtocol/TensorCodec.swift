@@ -78,8 +78,10 @@ extension Tensor: Codable {
 
         if let text = try c.decodeIfPresent(String.self, forKey: .data) {
             guard c.contains(.offset) == false else { throw fail("has both data and offset") }
-            let expectedLength = (byteCount + 2) / 3 * 4
-            guard text.utf8.count >= expectedLength, text.utf8.count <= expectedLength + 4, let data = Data(base64Encoded: text)
+            // Checked arithmetic: the shape is the sender's claim, and a huge one must not trap.
+            let (expectedLength, overflow) = ((byteCount + 2) / 3).multipliedReportingOverflow(by: 4)
+            guard !overflow, text.utf8.count >= expectedLength, text.utf8.count - expectedLength <= 4,
+                let data = Data(base64Encoded: text)
             else {
                 throw fail("data is not base64 of the \(byteCount) bytes shape \(shape) needs (needs \(byteCount) bytes)")
             }
