@@ -92,8 +92,10 @@ extension Tensor: Codable {
         let places = [CodingKeys.data, .offset, .sharedOffset].filter(c.contains)
         guard places.count <= 1 else { throw fail("has more than one of data, offset and shared_offset") }
         if let text = try c.decodeIfPresent(String.self, forKey: .data) {
-            let expectedLength = (byteCount + 2) / 3 * 4
-            guard text.utf8.count >= expectedLength, text.utf8.count <= expectedLength + 4, let data = Data(base64Encoded: text)
+            // Checked arithmetic: the shape is the sender's claim, and a huge one must not trap.
+            let (expectedLength, overflow) = ((byteCount + 2) / 3).multipliedReportingOverflow(by: 4)
+            guard !overflow, text.utf8.count >= expectedLength, text.utf8.count - expectedLength <= 4,
+                let data = Data(base64Encoded: text)
             else {
                 throw fail("data is not base64 of the \(byteCount) bytes shape \(shape) needs (needs \(byteCount) bytes)")
             }

@@ -28,6 +28,17 @@ final class HostileTensorTests: XCTestCase {
                 attachment: [0, 0, 0, 0]))
     }
 
+    /// Found by Fuzz/tensor.swift: a shape of Int.max / 4 elements passes the element-count
+    /// check, and the base64 length it implies overflowed, trapping the receiver.
+    func testShapeWhoseBase64LengthOverflowsIsRefused() {
+        XCTAssertThrowsError(try decode(#"{"dtype":"f32","shape":[2305843009213693951],"data":""}"#, transport: .base64)) {
+            error in
+            guard let error = error as? RPCError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.code, RPCErrorCode.invalidParams)
+            XCTAssertTrue(error.message.contains("params.input: tensor: data is not base64"), error.message)
+        }
+    }
+
     func testEmptyTensorRoundTripsUnderBinaryTransport() throws {
         let frame = try MessageCodec(transport: .binary).encode(
             RPCRequest(
