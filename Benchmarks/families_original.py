@@ -262,8 +262,8 @@ def run_keras(keras, builder, family, train, val, epochs):
 # --------------------------------------------------------------------------- ours
 
 
-def our_args(family):
-    args = ["--encoder-plugin", family, "--decoder-plugin", family, "--learning-rate", "0.001",
+def our_args(family, sandbox=True):
+    args = ([] if sandbox else ["--no-sandbox"]) + ["--encoder-plugin", family, "--decoder-plugin", family, "--learning-rate", "0.001",
             "--max-steps", str(MAX_STEPS)]
     for key, value in list(OURS[family]["knobs"].items()) + list(COMMON_KNOBS.items()):
         args += ["--encoder-param", f"{key}={value}", "--decoder-param", f"{key}={value}"]
@@ -280,7 +280,7 @@ def load_windows():
             reference_ann.windows_of((val_raw - low) / scale, WINDOW))
 
 
-def run_families_original(binary, repeats, epochs, families=("cnn", "lstm", "transformer")):
+def run_families_original(binary, repeats, epochs, families=("cnn", "lstm", "transformer"), sandbox=True):
     import benchmark  # run_ours: the CLI run and its --save-log figures
 
     train, val = load_windows()
@@ -290,10 +290,10 @@ def run_families_original(binary, repeats, epochs, families=("cnn", "lstm", "tra
     except ModuleNotFoundError as e:
         keras, keras_status = None, f"skipped: {e.name} is not installed (python3 -m pip install keras torch)"
     results = {"keras": keras_status, "train_windows": len(train), "validation_windows": len(val),
-               "epochs": epochs, "max_steps": MAX_STEPS, "families": {}}
+               "epochs": epochs, "max_steps": MAX_STEPS, "sandbox": sandbox, "families": {}}
     for family in families:
         row = {"original": ORIGINAL[family], "ours_knobs": OURS[family]["knobs"], "differs": OURS[family]["differs"]}
-        row["ours"] = benchmark.run_ours(binary, our_args(family), repeats, epoch_count=epochs, interface=INTERFACE)
+        row["ours"] = benchmark.run_ours(binary, our_args(family, sandbox), repeats, epoch_count=epochs, interface=INTERFACE)
         for label, builder in (("keras_ours", keras_ours), ("keras_original", keras_original)):
             if keras is None:
                 row[label] = {"skipped": keras_status}
@@ -311,7 +311,8 @@ def print_families_original(results):
     print()
     print(f"Families on the original's shapes: window {WINDOW}, interface {INTERFACE}, batch {BATCH}, "
           f"{results['epochs']} epochs, seed {SEED}, the first {results['max_steps']} rows of d1 "
-          f"({results['train_windows']} windows) validated on d2 ({results['validation_windows']}); {results['keras']}")
+          f"({results['train_windows']} windows) validated on d2 ({results['validation_windows']}); {results['keras']}"
+          + ("" if results.get("sandbox", True) else "; ours with --no-sandbox"))
     print("ours: best of the repeats, all epochs; keras: epochs 2.. (first epoch, with tracing, in brackets)")
     print(f"{'family':12} {'model':34} {'train win/s':>12} {'val MSE':>10} {'params enc/dec':>16}  ratio ours/keras")
     for family, row in results["families"].items():
@@ -347,8 +348,10 @@ def main():
     p.add_argument("--epochs", type=int, default=EPOCHS)
     p.add_argument("--families", default="cnn,lstm,transformer")
     p.add_argument("--json", help="write the figures here too")
+    p.add_argument("--no-sandbox", action="store_true", help="run our plugins unconfined (as the CLI option)")
     a = p.parse_args()
-    results = run_families_original(a.binary, a.repeats, a.epochs, [f for f in a.families.split(",") if f])
+    results = run_families_original(a.binary, a.repeats, a.epochs, [f for f in a.families.split(",") if f],
+                                    sandbox=not a.no_sandbox)
     print_families_original(results)
     if a.json:
         with open(a.json, "w") as f:
