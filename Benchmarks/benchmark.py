@@ -16,7 +16,10 @@ interface 4, its default). For each, our run is configured to be exactly the ref
 ours / numpy. Our defaults (spectral input and the fitted PCA path: a different, larger model)
 are measured too, for information, never as a ratio. Then each sequence family (cnn, lstm,
 transformer: encoder and decoder of the same family, defaults) runs the same job with 3
-epochs, next to its speed target (--families-only runs just that).
+epochs, next to its speed target (--families-only runs just that). Last, each family on the
+original Keras plugins' shapes beside Keras (Benchmarks/families_original.py; Keras skipped with a
+message where it is not installed; --families-original-only runs just that, --skip-families-original
+leaves it out).
 
 Usage: scripts/benchmark [--repeats N]   (the best of N runs counts for speed)
 """
@@ -28,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import families_original
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -183,7 +188,20 @@ def main():
     p.add_argument("--json", help="write all figures here too")
     p.add_argument("--families-only", action="store_true", help="only the CNN, LSTM and transformer section")
     p.add_argument("--skip-families", action="store_true", help="leave out the CNN, LSTM and transformer section")
+    p.add_argument("--families-original-only", action="store_true",
+                   help="only the families on the original's shapes beside Keras (Benchmarks/families_original.py)")
+    p.add_argument("--skip-families-original", action="store_true",
+                   help="leave out the families on the original's shapes")
     a = p.parse_args()
+
+    if a.families_original_only:
+        # Two runs of ours suffice here: these shapes are slow (LSTM and attention over 128 steps).
+        original = families_original.run_families_original(a.binary, min(a.repeats, 2), families_original.EPOCHS)
+        families_original.print_families_original(original)
+        if a.json:
+            with open(a.json, "w") as f:
+                json.dump({"families_original": original}, f, indent=2)
+        return
 
     if a.families_only:
         families = run_families(a.binary, a.repeats)
@@ -228,11 +246,15 @@ def main():
     families = {} if a.skip_families else run_families(a.binary, a.repeats)
     if families:
         print_families(families)
+    original = {} if a.skip_families_original else families_original.run_families_original(
+        a.binary, min(a.repeats, 2), families_original.EPOCHS)
+    if original:
+        families_original.print_families_original(original)
     print("figures from the same machine, same run; speeds are the best of the repeats")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"shapes": shapes, "ours": ours, "reference": ref, "startup": startup, "families": families}, f,
-                      indent=2)
+            json.dump({"shapes": shapes, "ours": ours, "reference": ref, "startup": startup, "families": families,
+                       "families_original": original}, f, indent=2)
 
 
 if __name__ == "__main__":
