@@ -92,6 +92,25 @@ final class PluginHandshakeTests: XCTestCase {
         }
     }
 
+    /// A paused and resumed plugin (Ctrl-Z on the job, an operator's SIGSTOP) carries on: the
+    /// kernel's restart of its interrupted wait is not a sandbox violation.
+    func testAStoppedAndContinuedPluginCarriesOn() throws {
+        let c = try TestPlugins.connect("ann", .encoder)
+        defer { c.shutdown() }
+        _ = try c.call(
+            MethodName.configure, ConfigureParams(inputShape: [16], outputShape: [4], seed: 3, parameters: [:]),
+            as: ConfigureResult.self)
+        let input = ForwardParams(input: Tensor(rows: 2, cols: 16, values: Array(repeating: 0.5, count: 32)), training: false)
+        let first = try c.call(MethodName.forward, input, as: ForwardResult.self)
+        usleep(100_000)  // past the plugin's spin: it now waits in the kernel
+        let children = try String(contentsOfFile: "/proc/\(c.processID)/task/\(c.processID)/children", encoding: .utf8)
+        let plugin = try XCTUnwrap(children.split(separator: " ").first.flatMap { pid_t($0) }, "the launcher's child")
+        XCTAssertEqual(kill(plugin, SIGSTOP), 0)
+        usleep(200_000)
+        XCTAssertEqual(kill(plugin, SIGCONT), 0)
+        XCTAssertEqual(try c.call(MethodName.forward, input, as: ForwardResult.self), first)
+    }
+
     func testPluginLyingAboutItsNameIsRefused() throws {
         let c = try PluginConnection(
             package: try TestPlugins.locator.locate(name: "lying-name", role: .encoder), role: .encoder,
