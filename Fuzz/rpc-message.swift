@@ -1,3 +1,4 @@
+import FeatureExtractorSupport
 import PluginProtocol
 
 @testable import PluginHost
@@ -17,20 +18,20 @@ private func receive<R: Codable & Equatable & Sendable>(
     do {
         incoming = try codec.decodeIncoming(frame, resultType: R.self)
     } catch {
-        _ = Sanitizer.clean(error.message, limit: 500)
+        _ = DisplayText.escaped(error.message, limit: 500)
         return
     }
     let head = incoming.head
     if let method = head.method {
         guard method == MethodName.log, head.id == nil else { return }
         if let params = try? codec.decode(RPCRequest<LogParams>.self, from: frame).params {
-            let clean = Sanitizer.clean(params.message, limit: 1000)
+            let clean = DisplayText.escaped(params.message, limit: 1000)
             guard !clean.unicodeScalars.contains(where: { $0.value < 0x20 }) else { fatalError("control character logged") }
         }
         return
     }
     if let error = head.error {
-        _ = Sanitizer.clean(error.message, limit: 500)
+        _ = DisplayText.escaped(error.message, limit: 500)
         return
     }
     guard let result = incoming.result else {
