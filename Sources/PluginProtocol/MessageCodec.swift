@@ -60,74 +60,69 @@ public struct MessageCodec: Sendable {
     /// coordinator writes; nil for anything else, which then takes the general path.
     package func decodeHotPathRequest(_ frame: Frame) -> HotPathRequest? {
         guard transport != .base64 else { return nil }
-        return frame.json.withUnsafeBytes { bytes -> HotPathRequest? in
-            var c = JSONCursor(bytes)
-            var version = false
-            var id: Int?
-            var request: HotPathRequest?
-            var method: UnsafeRawBufferPointer?
-            let source = tensorSource(frame)
-            let plain = c.object { c, key in
-                if JSONCursor.equal(key, "jsonrpc") {
-                    guard !version, c.string(is: "2.0") else { return false }
-                    version = true
-                } else if JSONCursor.equal(key, "id") {
-                    guard id == nil, let n = c.integer() else { return false }
-                    id = n
-                } else if JSONCursor.equal(key, "method") {
-                    guard method == nil, let m = c.string() else { return false }
-                    method = m
-                } else if JSONCursor.equal(key, "params") {
-                    // Params are read by their method's schema, so the method must come first.
-                    guard request == nil, let id, let method else { return false }
-                    if JSONCursor.equal(method, "forward") {
-                        guard let p = ForwardParams.read(&c, source) else { return false }
-                        request = .forward(.number(id), p)
-                    } else if JSONCursor.equal(method, "backward") {
-                        guard let p = BackwardParams.read(&c, source) else { return false }
-                        request = .backward(.number(id), p)
-                    } else if JSONCursor.equal(method, "step") {
-                        guard Empty.read(&c, source) != nil else { return false }
-                        request = .step(.number(id))
-                    } else {
-                        return false
-                    }
-                } else {
-                    return false
-                }
+        let source = tensorSource(frame)
+        var method: UnsafeRawBufferPointer?
+        var request: ((RPCID) -> HotPathRequest)?
+        let id = Self.plainEnvelope(frame) { c, key in
+            if JSONCursor.equal(key, "method") {
+                guard method == nil, let m = c.string() else { return false }
+                method = m
                 return true
             }
-            guard plain, version, c.atEnd() else { return nil }
-            return request
+            // Params are read by their method's schema, so the method must come first.
+            guard JSONCursor.equal(key, "params"), request == nil, let method else { return false }
+            if JSONCursor.equal(method, "forward"), let p = ForwardParams.read(&c, source) {
+                request = { .forward($0, p) }
+            } else if JSONCursor.equal(method, "backward"), let p = BackwardParams.read(&c, source) {
+                request = { .backward($0, p) }
+            } else if JSONCursor.equal(method, "step"), Empty.read(&c, source) != nil {
+                request = { .step($0) }
+            }
+            return request != nil
         }
+        guard let id, let request else { return nil }
+        return request(.number(id))
     }
 
     /// A coordinator's reading of a successful hot-path response in its plain form.
     func decodeHotPathResult<R>(_ frame: Frame, as type: any HotPathDecodable.Type) -> RPCIncoming<R>? {
-        frame.json.withUnsafeBytes { bytes -> RPCIncoming<R>? in
+        let source = tensorSource(frame)
+        var result: R?
+        let id = Self.plainEnvelope(frame) { c, key in
+            guard JSONCursor.equal(key, "result"), result == nil, let value = type.read(&c, source) as? R else { return false }
+            result = value
+            return true
+        }
+        guard let id, let result else { return nil }
+        return RPCIncoming(
+            head: RPCHead(jsonrpc: "2.0", id: .number(id), method: nil, error: nil, hasResult: true), result: result)
+    }
+
+    /// Walks a message's envelope in its plain form: `jsonrpc` "2.0" and an integer `id`, each
+    /// once; every other member goes to `member`, which reads its value or returns false.
+    /// Returns the id, or nil when the message is not in that form (or has trailing bytes).
+    private static func plainEnvelope(
+        _ frame: Frame, member: (inout JSONCursor, UnsafeRawBufferPointer) -> Bool
+    ) -> Int? {
+        frame.json.withUnsafeBytes { bytes -> Int? in
             var c = JSONCursor(bytes)
             var version = false
             var id: Int?
-            var result: R?
-            let source = tensorSource(frame)
             let plain = c.object { c, key in
                 if JSONCursor.equal(key, "jsonrpc") {
                     guard !version, c.string(is: "2.0") else { return false }
                     version = true
-                } else if JSONCursor.equal(key, "id") {
+                    return true
+                }
+                if JSONCursor.equal(key, "id") {
                     guard id == nil, let n = c.integer() else { return false }
                     id = n
-                } else if JSONCursor.equal(key, "result") {
-                    guard result == nil, let value = type.read(&c, source) as? R else { return false }
-                    result = value
-                } else {
-                    return false
+                    return true
                 }
-                return true
+                return member(&c, key)
             }
-            guard plain, version, let id, let result, c.atEnd() else { return nil }
-            return RPCIncoming(
-                head: RPCHead(jsonrpc: "2.0", id: .number(id), method: nil, error: nil, hasResult: true), result: result)
+            guard plain, version, c.atEnd() else { return nil }
+            return id
         }
     }
 
