@@ -40,9 +40,7 @@ final class PluginHandshakeTests: XCTestCase {
             )
             defer { c.shutdown() }
             XCTAssertEqual(try c.initialize(transports: transports).transport, transports[0])
-            _ = try c.call(
-                MethodName.configure, ConfigureParams(inputShape: [16], outputShape: [4], seed: 3, parameters: [:]),
-                as: ConfigureResult.self)
+            try configure16to4(c)
             let input = Tensor(rows: 5, cols: 16, values: (0..<80).map { sin(Float($0)) })
             outputs.append(
                 try c.call(MethodName.forward, ForwardParams(input: input, training: false), as: ForwardResult.self).output)
@@ -55,9 +53,7 @@ final class PluginHandshakeTests: XCTestCase {
     func testSharedMemoryAllowsTwoRequestsInFlightNotThree() throws {
         let c = try TestPlugins.connect("ann", .encoder)
         defer { c.shutdown() }
-        _ = try c.call(
-            MethodName.configure, ConfigureParams(inputShape: [16], outputShape: [4], seed: 3, parameters: [:]),
-            as: ConfigureResult.self)
+        try configure16to4(c)
         let input = ForwardParams(input: Tensor(rows: 2, cols: 16, values: Array(repeating: 0.5, count: 32)), training: false)
         let first = try c.send(MethodName.forward, input)
         let second = try c.send(MethodName.forward, input)
@@ -97,9 +93,7 @@ final class PluginHandshakeTests: XCTestCase {
     func testAStoppedAndContinuedPluginCarriesOn() throws {
         let c = try TestPlugins.connect("ann", .encoder)
         defer { c.shutdown() }
-        _ = try c.call(
-            MethodName.configure, ConfigureParams(inputShape: [16], outputShape: [4], seed: 3, parameters: [:]),
-            as: ConfigureResult.self)
+        try configure16to4(c)
         let input = ForwardParams(input: Tensor(rows: 2, cols: 16, values: Array(repeating: 0.5, count: 32)), training: false)
         let first = try c.call(MethodName.forward, input, as: ForwardResult.self)
         usleep(100_000)  // past the plugin's spin: it now waits in the kernel
@@ -181,5 +175,12 @@ final class PluginHandshakeTests: XCTestCase {
             ForwardParams(input: Tensor(rows: 2, cols: 16, values: Array(repeating: 0, count: 32)), training: false),
             as: ForwardResult.self)
         XCTAssertEqual(ok.output.shape, [2, 4])
+    }
+
+    /// Configures `c` as a 16 -> 4 model (seed 3).
+    private func configure16to4(_ c: PluginConnection) throws {
+        _ = try c.call(
+            MethodName.configure, ConfigureParams(inputShape: [16], outputShape: [4], seed: 3, parameters: [:]),
+            as: ConfigureResult.self)
     }
 }
