@@ -58,9 +58,10 @@ struct JSONCursor {
         let start = index
         var value = 0
         while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
+            // Checked before the product: an 18-digit value times ten would overflow `Int`.
+            guard index - start < 18 else { return nil }
             value = value * 10 + Int(bytes[index] - UInt8(ascii: "0"))
             index += 1
-            guard index - start <= 18 else { return nil }
         }
         let digits = index - start
         guard digits > 0, digits == 1 || bytes[start] != UInt8(ascii: "0") else { return nil }

@@ -125,6 +125,29 @@ final class HotPathCodecTests: XCTestCase {
         }
     }
 
+    /// Integers of 19 digits and more (past `Int`) in an id, a shape or an offset are declined;
+    /// before, the reader multiplied before checking the length and trapped (found by the fuzzer).
+    func testIntegersTooLongForIntAreDeclinedWithoutATrap() {
+        let good = bytes(batch.values)
+        for digits in [19, 20, 60] {
+            let n = String(repeating: "9", count: digits)
+            let results = [
+                #"{"jsonrpc":"2.0","id":\#(n),"result":{"output":{"dtype":"f32","shape":[2,3],"offset":0}}}"#,
+                #"{"jsonrpc":"2.0","id":2,"result":{"output":{"dtype":"f32","shape":[\#(n)],"offset":0}}}"#,
+                #"{"jsonrpc":"2.0","id":2,"result":{"output":{"dtype":"f32","shape":[-\#(n),3],"offset":0}}}"#,
+                #"{"jsonrpc":"2.0","id":2,"result":{"output":{"dtype":"f32","shape":[2,3],"offset":\#(n)}}}"#,
+            ]
+            for json in results {
+                let read: RPCIncoming<ForwardResult>? = binary.decodeHotPathResult(frame(json, attachment: good), as: ForwardResult.self)
+                XCTAssertNil(read, json)
+            }
+        }
+        // The longest integer read directly still reads.
+        let longest = #"{"jsonrpc":"2.0","id":999999999999999999,"result":{"output":{"dtype":"f32","shape":[2,3],"offset":0}}}"#
+        let read: RPCIncoming<ForwardResult>? = binary.decodeHotPathResult(frame(longest, attachment: good), as: ForwardResult.self)
+        XCTAssertEqual(read?.head.id, .number(999_999_999_999_999_999))
+    }
+
     /// Random damage to valid messages: whenever the direct reader accepts a message, Codable
     /// accepts it too and reads the same values.
     func testDamagedMessagesNeverMakeThePathsDisagree() throws {
