@@ -55,6 +55,7 @@ struct PolicyCommand: ParsableCommand {
                 "limits          address space \(Self.value(l.addressSpaceBytes)) bytes, cpu \(Self.value(l.cpuSeconds)) s, "
                     + "open files \(Self.value(l.openFiles)), file size \(Self.value(l.fileSizeBytes)) bytes, "
                     + "processes \(Self.value(l.processes))")
+            for note in view.hostNotes { print("on this host    \(note)") }
             print("read paths      \(view.readPaths.joined(separator: " "))")
             print("exec paths      \(view.execPaths.joined(separator: " "))")
             guard !view.interpreters.isEmpty else {
@@ -190,6 +191,10 @@ struct PolicyView: Encodable {
     var syscalls: [String]
     var require: [String]
     var limits: ResourceLimits
+    /// The limits plugins get here: the policy's, lowered to what this machine and process allow.
+    var hostLimits: ResourceLimits
+    /// Why a host limit is lower than the policy's.
+    var hostNotes: [String]
     var readPaths: [String]
     var execPaths: [String]
     var interpreters: [InterpreterGrant]
@@ -200,6 +205,8 @@ struct PolicyView: Encodable {
         syscalls = policy.syscalls
         require = policy.require.map(\.rawValue).sorted()
         limits = policy.limits
+        hostLimits = policy.limits.tightened(by: HostCeiling.current.limits)
+        hostNotes = HostCeiling.current.notes(lowering: policy.limits)
         readPaths = policy.readPaths
         execPaths = policy.execPaths
         interpreters = policy.interpreters
@@ -207,6 +214,7 @@ struct PolicyView: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case policyFile = "policy_file", seccompAllowList = "seccomp_allow_list", syscalls, require, limits
+        case hostLimits = "host_limits", hostNotes = "host_notes"
         case readPaths = "read_paths", execPaths = "exec_paths", interpreters
     }
 }

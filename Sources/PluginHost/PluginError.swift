@@ -14,7 +14,8 @@ public enum PluginError: Error, Sendable, Equatable, CustomStringConvertible {
     case launchFailed(plugin: String, reason: String)
     /// The process ended (exit code or signal) while the coordinator was talking to it.
     case crashed(plugin: String, during: String, status: String, stderrTail: String)
-    case timedOut(plugin: String, method: String, seconds: Double)
+    /// `detail` says why the limit was what it was and what the plugin was doing meanwhile.
+    case timedOut(plugin: String, method: String, seconds: Double, detail: String)
     /// The plugin broke the protocol (bad frame, wrong id, invalid result, oversized message).
     case protocolViolation(plugin: String, during: String, reason: String)
     /// The plugin answered with a JSON-RPC error.
@@ -45,7 +46,9 @@ public enum PluginError: Error, Sendable, Equatable, CustomStringConvertible {
         case .launchFailed(let p, let why): return "could not start plugin \(p): \(why)"
         case .crashed(let p, let during, let status, let tail):
             return "plugin \(p) \(status) during \(during)" + (tail.isEmpty ? "" : "; its last stderr: \(tail)")
-        case .timedOut(let p, let method, let s): return "plugin \(p) did not answer \(method) within \(s) s; it was stopped"
+        case .timedOut(let p, let method, let s, let detail):
+            return "plugin \(p) did not answer \(method) within \(CallDeadlines.duration(s)); it was stopped"
+                + (detail.isEmpty ? "" : " (\(detail))")
         case .protocolViolation(let p, let during, let why):
             return "plugin \(p) broke the protocol during \(during): \(why); it was stopped"
         case .remoteError(let p, let method, let e):

@@ -30,7 +30,9 @@ static void usage(void) {
             "usage: fe-sandbox --resolve SYSCALL...   (prints the names libseccomp does not know; exit 1 if any)\n"
             "       fe-sandbox [--probe] [--allow SYSCALL[:ARG=VALUE]]... [--read PATH]... [--exec PATH]...\n"
             "                  [--rlimit as|cpu|nofile|fsize|nproc=N]... [--require landlock|userns|netns]...\n"
-            "                  [--report-fd N] [--exec-fd N] [--shared-fd N] -- PLUGIN\n");
+            "                  [--report-fd N] [--exec-fd N] [--shared-fd N] -- PLUGIN\n"
+            "       fe-sandbox --supervise-only [--report-fd N] [--shared-fd N] -- PLUGIN\n"
+            "                  (no confinement: the plugin only dies with the coordinator; for --no-sandbox)\n");
     exit(EXIT_SANDBOX_SETUP);
 }
 
@@ -73,6 +75,7 @@ static void parse(struct sandbox_options *o, int argc, char **argv) {
             return;
         }
         if (strcmp(a, "--probe") == 0) exit(probe());
+        if (strcmp(a, "--supervise-only") == 0) { o->supervise_only = 1; continue; }
         if (strcmp(a, "--resolve") == 0) exit(resolve_names(argc - i - 1, &argv[i + 1]));
         if (i + 1 >= argc) usage();
         char *v = argv[++i];
@@ -161,6 +164,12 @@ static void confine(const struct sandbox_options *o, pid_t supervisor, int sync_
     if (abi == 0) missing(o, o->require_landlock, "landlock", why);
     else if (abi < 6) report(o, "weaker landlock-abi-%d signals and abstract sockets are not scoped", abi);
 
+    const char *missing_call = missing_launcher_call(o);
+    if (missing_call != NULL) {
+        report(o, "policy the seccomp allow-list must allow '%s' (without conditions): the launcher itself calls it "
+                  "after loading the filter", missing_call);
+        _exit(EXIT_SANDBOX_SETUP);
+    }
     int listener = load_seccomp(o, why, sizeof why);
     if (listener < 0) { report(o, "unavailable seccomp %s", why); _exit(EXIT_SANDBOX_SETUP); }
 
@@ -193,7 +202,15 @@ int main(int argc, char **argv) {
     if (child == 0) {
         close(sync[0]);
         close(ack[1]);
-        confine(&o, supervisor, sync[1], ack[0]);
+        if (o.supervise_only) {
+            // Unconfined, but not orphaned: it dies with the supervisor, which dies with the coordinator.
+            if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != supervisor) _exit(EXIT_SANDBOX_SETUP);
+            close(sync[1]);
+            close(ack[0]);
+            if (o.report_fd >= 0) close(o.report_fd);
+        } else {
+            confine(&o, supervisor, sync[1], ack[0]);
+        }
         // The shared tensor memory becomes descriptor 3, where the plugin looks for it (the
         // report pipe that was there is closed by now). dup3: allowed on every architecture.
         if (o.shared_fd >= 0 && o.shared_fd != 3) {
@@ -219,14 +236,16 @@ int main(int argc, char **argv) {
     if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); close(devnull); }
 
     int listener = -1, remote = -1;
-    if (read(sync[0], &remote, sizeof remote) == (ssize_t)sizeof remote) {
+    if (!o.supervise_only && read(sync[0], &remote, sizeof remote) == (ssize_t)sizeof remote) {
         int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
         if (pidfd >= 0) listener = (int)syscall(SYS_pidfd_getfd, pidfd, remote, 0);
         if (listener < 0) report(&o, "weaker seccomp-report forbidden calls fail with ENOSYS unnamed: %s", strerror(errno));
         if (pidfd >= 0) close(pidfd);
     }
-    ssize_t w = write(ack[1], "k", 1);
-    (void)w;
+    if (!o.supervise_only) {
+        ssize_t w = write(ack[1], "k", 1);
+        (void)w;
+    }
     close(sync[0]);
     close(ack[1]);
     supervise(&o, child, listener);

@@ -32,6 +32,7 @@ struct sandbox_options {
     int report_fd;      // where reports go (the coordinator's pipe), -1: stderr
     int exec_fd;        // the verified plugin executable, executed by descriptor; -1: by path
     int shared_fd;      // the shared tensor memory, handed to the plugin as descriptor 3; -1: none
+    int supervise_only; // --no-sandbox: no confinement, only dying with the coordinator
     char *const *plugin_argv;
 };
 
@@ -42,6 +43,10 @@ void report(const struct sandbox_options *o, const char *fmt, ...);
 /// no signals or abstract sockets outside the sandbox. Returns the ABI used, 0 if
 /// unavailable, -1 on error.
 int apply_landlock(const struct sandbox_options *o, char *why, size_t why_len);
+
+/// The first system call the launcher itself makes after loading the filter that the rules
+/// do not allow unconditionally, or NULL when they allow all of them.
+const char *missing_launcher_call(const struct sandbox_options *o);
 
 /// Loads the seccomp allow-list with user notification as the default action.
 /// Returns the listener descriptor, or -1 (why says why).

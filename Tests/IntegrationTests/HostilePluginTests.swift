@@ -133,10 +133,55 @@ final class HostilePluginTests: XCTestCase {
             liveProcesses(running: c.package.executablePath).count, 1, "assertGone's process scan must see a live plugin")
         let clock = Stopwatch()
         let error = try failure(of: forward(c))
-        guard case .timedOut(_, let method, let seconds) = error else { return XCTFail("expected a timeout, got \(error)") }
+        guard case .timedOut(_, let method, let seconds, let detail) = error else { return XCTFail("expected a timeout, got \(error)") }
         XCTAssertEqual(method, MethodName.forward)
         XCTAssertEqual(seconds, 1)
+        XCTAssertTrue(detail.contains("asleep"), "what the plugin was doing meanwhile: \(detail)")
         XCTAssertLessThan(clock.seconds, 5)
+        assertGone(c)
+    }
+
+    /// A plugin that answers quickly and then stops is cut off after the adaptive limit (20x its
+    /// slowest answer, at least `adaptiveFloor`), long before the fixed call timeout.
+    func testAHangAfterQuickAnswersIsCutOffByTheAdaptiveLimit() throws {
+        var l = limits(callTimeout: 60)
+        l.adaptiveFloor = 1
+        let c = try TestPlugins.connect("hang-mid-training", .encoder, limits: l)
+        defer { c.shutdown() }
+        try configure(c, ["crash_after": .number(4)])
+        for _ in 0..<3 { _ = try forward(c, training: true).get() }
+        let clock = Stopwatch()
+        let error = try failure(of: forward(c, training: true))
+        guard case .timedOut(_, let method, let seconds, let detail) = error else {
+            return XCTFail("expected a timeout, got \(error)")
+        }
+        XCTAssertEqual(method, MethodName.forward)
+        XCTAssertEqual(seconds, 1, "the floor, since the earlier answers took milliseconds")
+        XCTAssertTrue(detail.contains("earlier forward calls took at most"), detail)
+        XCTAssertLessThan(clock.seconds, 10, "cut off by the adaptive limit, not the 60 s call timeout")
+        assertGone(c)
+    }
+
+    /// A busy loop that outlasts the call is named as such in the timeout.
+    func testASpinningPluginIsReportedAsRunning() throws {
+        let c = try TestPlugins.connect("cpu-spin", .encoder, limits: limits(callTimeout: 2))
+        defer { c.shutdown() }
+        try configure(c)
+        let error = try failure(of: forward(c))
+        guard case .timedOut(_, _, _, let detail) = error else { return XCTFail("expected a timeout, got \(error)") }
+        XCTAssertTrue(detail.contains("running on the CPU"), detail)
+        assertGone(c)
+    }
+
+    /// A plugin that ran into its memory limit and then went quiet: the timeout says so.
+    func testAPluginSilentAtItsMemoryLimitIsReportedAsSuch() throws {
+        let c = try TestPlugins.connect(
+            "hog-then-hang", .encoder, limits: limits(callTimeout: 5), resources: ResourceLimits(addressSpaceBytes: 512 << 20))
+        defer { c.shutdown() }
+        try configure(c)
+        let error = try failure(of: forward(c))
+        guard case .timedOut(_, _, _, let detail) = error else { return XCTFail("expected a timeout, got \(error)") }
+        XCTAssertTrue(detail.contains("512.0 MiB address-space limit, so its allocations were failing"), detail)
         assertGone(c)
     }
 
@@ -366,8 +411,10 @@ final class HostilePluginTests: XCTestCase {
     }
 
     /// The first forward, where every fixture attacks.
-    private func forward(_ c: PluginConnection) -> Result<ForwardResult, any Error> {
-        Result { try c.call(MethodName.forward, Self.input, as: ForwardResult.self) }
+    private func forward(_ c: PluginConnection, training: Bool = false) -> Result<ForwardResult, any Error> {
+        var input = Self.input
+        input.training = training
+        return Result { try c.call(MethodName.forward, input, as: ForwardResult.self) }
     }
 
     /// The `PluginError` the attack should have ended in; a normal answer means it succeeded.

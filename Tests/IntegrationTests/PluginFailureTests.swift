@@ -42,7 +42,7 @@ final class PluginFailureTests: XCTestCase {
                 ForwardParams(input: Tensor(rows: 1, cols: 8, values: Array(repeating: 0, count: 8)), training: false),
                 as: ForwardResult.self)
         ) { error in
-            guard case PluginError.timedOut(_, let method, _) = error else { return XCTFail("\(error)") }
+            guard case PluginError.timedOut(_, let method, _, _) = error else { return XCTFail("\(error)") }
             XCTAssertEqual(method, MethodName.forward)
         }
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)

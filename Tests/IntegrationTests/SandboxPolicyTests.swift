@@ -63,6 +63,37 @@ final class SandboxPolicyTests: XCTestCase {
         }
     }
 
+    /// The launcher writes, reads and closes descriptors after its filter is loaded: a list without
+    /// those calls used to hang every launch (the child waited on a notification nobody could take).
+    func testAnAllowListWithoutTheLaunchersOwnCallsIsRefusedNotHung() throws {
+        try FileManager.default.copyItem(
+            atPath: BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path, toPath: dir.file("p"))
+        let list = dir.file("p/seccomp-allow.txt")
+        let lines = try String(contentsOfFile: list, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        try lines.filter { $0 != "write" }.joined(separator: "\n").write(toFile: list, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try SandboxPolicy.load(directory: dir.file("p"))) { error in
+            XCTAssertTrue("\(error)".contains("seccomp-allow.txt") && "\(error)".contains("'write' must be allowed"), "\(error)")
+        }
+
+        // The launcher refuses such a rule set itself, whoever calls it, instead of hanging.
+        let launcher = Process()
+        launcher.executableURL = URL(fileURLWithPath: TestPlugins.sandbox.launcher)
+        let rules = TestPlugins.sandbox.policy.syscalls.filter { $0 != "write" }
+        launcher.arguments = rules.flatMap { ["--allow", $0] } + ["--", "/bin/true"]
+        let errors = Pipe()
+        launcher.standardError = errors
+        try launcher.run()
+        let give = Date().addingTimeInterval(10)
+        while launcher.isRunning && Date() < give { usleep(10_000) }
+        if launcher.isRunning {
+            launcher.terminate()
+            return XCTFail("the launcher hung on a rule set without 'write'")
+        }
+        XCTAssertEqual(launcher.terminationStatus, 125)
+        let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(said.contains("policy the seccomp allow-list must allow 'write'"), said)
+    }
+
     /// A launcher run under strace with Landlock made to fail, as on a kernel without it.
     private func sandboxWithoutLandlock() throws -> SandboxSettings {
         guard let strace = ["/usr/bin/strace", "/bin/strace"].first(where: FileManager.default.isExecutableFile(atPath:)) else {

@@ -9,13 +9,16 @@ public struct CommandResult: Sendable {
 
 public enum CommandRunner {
     /// `combined`: standard output and error are one pipe, as in a `2>&1` log; `stdout` then holds both.
+    /// `wrapper`: a command that runs the tool, given its path and arguments after its own (a shell
+    /// that lowers a limit first, say).
     public static func run(
         _ arguments: [String], in directory: String? = nil,
-        environment: [String: String] = [:], combined: Bool = false
+        environment: [String: String] = [:], combined: Bool = false, wrapper: [String] = []
     ) throws -> CommandResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("feature-extractor"))
-        process.arguments = arguments
+        let tool = BuiltProducts.executable("feature-extractor")
+        process.executableURL = URL(fileURLWithPath: wrapper.first ?? tool)
+        process.arguments = wrapper.isEmpty ? arguments : Array(wrapper.dropFirst()) + [tool] + arguments
         var env = ProcessInfo.processInfo.environment
         env["FEATURE_EXTRACTOR_PLUGINS"] = TestPlugins.directory
         env["FEATURE_EXTRACTOR_POLICY"] = BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path

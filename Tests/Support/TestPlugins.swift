@@ -9,7 +9,7 @@ import StateStore
 public enum TestPlugins {
     /// Fixture behaviours, installed as both encoder and decoder (see Tests/Fixtures/FixturePlugin).
     public static let fixtures = [
-        "crash-mid-training", "hang-on-forward", "lying-name",
+        "crash-mid-training", "hang-on-forward", "hang-mid-training", "hog-then-hang", "lying-name",
         "garbage-stdout", "oversized-frame", "huge-json", "nan-output", "wrong-shape", "wrong-id", "log-flood",
         "stderr-flood", "memory-hog", "cpu-spin", "fork-shell", "exec-shell", "tcp-connect",
         "read-secret", "write-file", "wrong-gradient", "state-no-roundtrip", "ignores-step-in-backward",

@@ -6,14 +6,24 @@ import XCTest
 /// that ignores signals and end of input; their working directories go at the next start.
 final class CLICoordinatorDeathTests: XCTestCase {
     func testPluginsDieWithAKilledCoordinatorAndTheirDirectoriesGoAtTheNextStart() throws {
+        try killCoordinatorMidCall(extraArguments: [])
+    }
+
+    /// Unconfined plugins still run under the launcher's supervisor, which takes them along.
+    func testUnsandboxedPluginsDieWithAKilledCoordinatorToo() throws {
+        try killCoordinatorMidCall(extraArguments: ["--no-sandbox"])
+    }
+
+    private func killCoordinatorMidCall(extraArguments: [String]) throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let cli = Process()
         cli.executableURL = URL(fileURLWithPath: BuiltProducts.executable("feature-extractor"))
-        cli.arguments = [
-            BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1500", "--window-size", "32",
-            "--initial-size", "4", "--epochs", "1", "--encoder-plugin", "hang-on-forward", "--output-file", dir.file("f.csv"),
-        ]
+        cli.arguments =
+            [
+                BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1500", "--window-size", "32",
+                "--initial-size", "4", "--epochs", "1", "--encoder-plugin", "hang-on-forward", "--output-file", dir.file("f.csv"),
+            ] + extraArguments
         var env = ProcessInfo.processInfo.environment
         env["FEATURE_EXTRACTOR_PLUGINS"] = TestPlugins.directory
         env["FEATURE_EXTRACTOR_POLICY"] = BuiltProducts.repositoryRoot.appendingPathComponent("Policies").path

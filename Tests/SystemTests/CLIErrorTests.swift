@@ -73,6 +73,16 @@ final class CLIErrorTests: XCTestCase {
         XCTAssertEqual(refused.status, 64, refused.stderr)
     }
 
+    /// A hard `ulimit -v` below the policy's 8 GiB used to stop every plugin launch (the launcher
+    /// cannot raise a hard limit); now the plugins get the inherited limit, and the run says so.
+    func testAnInheritedMemoryLimitBelowThePolicysIsHonouredAndSaid() throws {
+        let r = try CommandRunner.run(small([]), wrapper: ["/bin/sh", "-c", #"ulimit -v 6000000 && exec "$0" "$@""#])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(
+            r.stderr.contains("address-space limit of 5.7 GiB, the hard limit this process inherited (ulimit -Hv)"), r.stderr)
+        XCTAssertEqual(r.stderr.components(separatedBy: "ulimit -Hv").count, 2, "said once, not once per plugin: \(r.stderr)")
+    }
+
     func testRaggedCSVNamesFileLineAndExitsWithDataCode() throws {
         try "DATE_TIME,CLOSE\n2020-01-01,1.0\n2020-01-02,1.1,9\n".write(
             toFile: dir.file("bad.csv"), atomically: true, encoding: .utf8)

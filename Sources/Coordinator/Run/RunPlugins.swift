@@ -20,9 +20,14 @@ extension FeatureExtractionRun {
                 ["mechanisms": config.allowWeakerSandbox.joined(separator: ",")])
         }
         let log = env.pluginLog
+        var noted: Set<String> = []
         func start(_ name: String, _ role: PluginRole) throws -> PluginConnection {
             do {
                 let package = try locator.locate(name: name, role: role)
+                // Said once a run: a limit the host lowers (an inherited `ulimit -H`, a small machine).
+                for note in sandbox?.hostNotes(for: package) ?? [] where noted.insert(note).inserted {
+                    env.warn(note)
+                }
                 let connection = try PluginConnection(
                     package: package, role: role, limits: env.limits, sandbox: sandbox, onLog: log)
                 do {

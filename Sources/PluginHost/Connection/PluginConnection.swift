@@ -39,6 +39,9 @@ public final class PluginConnection: PluginChannel {
     private var logBudget: Double
     private var logBudgetClock = Stopwatch()
     private var isShutDown = false
+    private var deadlines = CallDeadlines()
+    /// The plugin's address-space limit, for messages (nil when unconfined).
+    private let addressSpaceLimit: UInt64?
 
     /// Mechanisms the sandbox ran without (not required by the policy, or allowed by the operator).
     public private(set) var sandboxWeakenings: [String] = []
@@ -57,6 +60,7 @@ public final class PluginConnection: PluginChannel {
         self.onLog = onLog
         self.logBudget = limits.logsPerSecond * 2
         self.isSandboxed = sandbox != nil
+        self.addressSpaceLimit = sandbox?.limits(for: package).addressSpaceBytes
         // Without it (no memfd on this system) the plugin is offered the pipe transports only.
         sharedMemory = SharedTensorRegion.forPlugin()
         process = try ChildProcess.launch(package, sandbox: sandbox, sharedMemory: sharedMemory)
@@ -150,16 +154,18 @@ public final class PluginConnection: PluginChannel {
         do {
             try writer.write(frame, deadline: limits.deadline(seconds: timeout))
         } catch let error as FramingError {
-            throw fail(translate(error, during: method, timeout: timeout))
+            throw fail(translate(error, during: method, seconds: timeout ?? limits.callTimeout))
         }
         unanswered += 1
+        deadlines.sent(id, method: method, rows: requestRows(params))
         return id
     }
 
     /// Waits for the response to request `id`, passing `log` notifications on meanwhile.
     public func receive<R: Decodable>(_ id: Int, method: String, as type: R.Type, timeout: Double?) throws -> R {
         if let failure { throw failure }
-        let deadline = limits.deadline(seconds: timeout)
+        let (seconds, adaptedBecause) = timeout.map { ($0, nil) } ?? deadlines.limit(for: id, limits: limits)
+        let deadline = limits.deadline(seconds: seconds)
         reader.maxJSONBytes = limits.maxJSONBytes(answering: method, transport: codec.transport)
         while true {
             let frame: Frame
@@ -167,7 +173,7 @@ public final class PluginConnection: PluginChannel {
                 guard let next = try reader.readFrame(deadline: deadline) else { throw FramingError.endOfStream(midFrame: false) }
                 frame = next
             } catch let error as FramingError {
-                throw fail(translate(error, during: method, timeout: timeout))
+                throw fail(translate(error, during: method, seconds: seconds, adaptedBecause: adaptedBecause))
             }
             let incoming: RPCIncoming<R>
             do {
@@ -191,6 +197,7 @@ public final class PluginConnection: PluginChannel {
                         reason: "answered request id \(head.id.map(\.description) ?? "null"), expected \(id)"))
             }
             unanswered -= 1
+            deadlines.answered(id)
             if let error = head.error { throw PluginError.remoteError(plugin: label, method: method, error: error) }
             guard let result = incoming.result else {
                 let why = incoming.resultProblem ?? "result missing"
@@ -238,14 +245,20 @@ public final class PluginConnection: PluginChannel {
                 plugin: label, source: .notification(params.level), message: DisplayText.escaped(params.message, limit: 1000)))
     }
 
-    private func translate(_ error: FramingError, during method: String, timeout: Double?) -> PluginError {
+    private func translate(_ error: FramingError, during method: String, seconds: Double, adaptedBecause: String? = nil)
+        -> PluginError
+    {
         switch error {
         case .timedOut:
             if let run = limits.runLimit, limits.runLimitReached {
                 return .limitExceeded(
                     plugin: label, during: method, limit: "the run's time limit of \(run.seconds) s (--max-run-time) was reached")
             }
-            return .timedOut(plugin: label, method: method, seconds: timeout ?? limits.callTimeout)
+            // Read before the plugin is stopped: what it was doing while it did not answer.
+            let activity = process.activity()?.description(addressSpaceLimit: addressSpaceLimit)
+            let tail = stderr.tailText.isEmpty ? nil : "its last stderr: \(stderr.tailText)"
+            let detail = [adaptedBecause, activity, tail].compactMap { $0 }.joined(separator: "; ")
+            return .timedOut(plugin: label, method: method, seconds: seconds, detail: detail)
         case .endOfStream, .io:
             // Usually the process died; its exit status says how.
             let status = process.wait(timeout: 2)
@@ -256,6 +269,9 @@ public final class PluginConnection: PluginChannel {
             }
             let report = SandboxReport.read(fd: process.reportFD)
             if let call = report.violation { return .sandboxViolation(plugin: label, during: method, syscall: call) }
+            if let problem = report.policyProblem {
+                return .launchFailed(plugin: label, reason: "the sandbox policy cannot be used: \(problem)")
+            }
             if let (mechanism, reason) = report.unavailable {
                 let m = SandboxMechanism(launcherName: mechanism)?.rawValue ?? mechanism
                 return .launchFailed(

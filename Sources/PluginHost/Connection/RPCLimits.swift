@@ -11,6 +11,11 @@ public struct RPCLimits: Sendable {
     public var maxEnvelopeBytes = 1 << 20
     /// Wall-clock limit for one call, in seconds.
     public var callTimeout: Double = 120
+    /// Once a method has been answered twice, a call of it must be answered within this many
+    /// times the slowest earlier answer (per row of its batch), but never less than
+    /// `adaptiveFloor` nor more than `callTimeout`. Nil keeps the fixed limit.
+    public var adaptiveFactor: Double? = 20
+    public var adaptiveFloor: Double = 10
     /// Limit for the start-up handshake.
     public var handshakeTimeout: Double = 15
     /// Stderr bytes a plugin may write; past that it is stopped.

@@ -139,6 +139,14 @@ final class ChildProcess {
                     executable: sandbox.launcher, arguments: arguments, environment: environment,
                     workingDirectory: workingDirectory, reportChannel: true, executableFD: executable,
                     sharedFD: sharedMemory?.descriptor ?? -1)
+            } else if let launcher = SandboxSettings.defaultLauncher {
+                // Unconfined, but still through the launcher: its supervisor notices the coordinator's
+                // death (however it ends) and takes the plugin with it, as under the sandbox.
+                let shared = sharedMemory == nil ? [] : ["--shared-fd", "5"]
+                child = try spawn(
+                    executable: launcher, arguments: ["--supervise-only", "--report-fd", "3"] + shared + ["--", package.executablePath],
+                    environment: environment, workingDirectory: workingDirectory, reportChannel: true,
+                    sharedFD: sharedMemory?.descriptor ?? -1)
             } else {
                 child = try spawn(
                     executable: package.executablePath, arguments: [], environment: environment,
@@ -257,12 +265,20 @@ final class ChildProcess {
     /// that high-water mark over the exec, so a plugin would seem as large as the coordinator.
     func recordPeakRSS() {
         guard status == nil else { return }
-        let plugin = reportFD >= 0 ? Self.firstChild(of: pid) : pid
-        guard let plugin, let status = try? String(contentsOfFile: "/proc/\(plugin)/status", encoding: .utf8),
+        guard let plugin = pluginPID, let status = try? String(contentsOfFile: "/proc/\(plugin)/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
             let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
         else { return }
         peakRSSKilobytes = max(peakRSSKilobytes ?? 0, kilobytes)
+    }
+
+    /// The plugin's own process: the launcher's child when it runs through one.
+    var pluginPID: pid_t? { reportFD >= 0 ? Self.firstChild(of: pid) : pid }
+
+    /// What the plugin is doing now, by /proc; nil once it has ended.
+    func activity() -> ProcessActivity? {
+        guard status == nil, let plugin = pluginPID else { return nil }
+        return ProcessActivity.read(pid: plugin)
     }
 
     /// The sandbox launcher's one child, the plugin.

@@ -22,6 +22,10 @@ public struct SandboxPolicy: Sendable, Equatable {
 
     public static let fileName = "sandbox-policy.json"
 
+    /// What the launcher calls between loading the filter and executing the plugin (fe-sandbox's
+    /// `missing_launcher_call` checks the same): without them every launch would hang.
+    static let launcherCalls = ["read", "write", "close", "dup3", "fcntl", "exit_group", "execve", "execveat"]
+
     /// Reads `sandbox-policy.json` and its allow-list from `directory`.
     public static func load(directory: String) throws -> SandboxPolicy {
         let path = directory + "/" + fileName
@@ -62,6 +66,12 @@ public struct SandboxPolicy: Sendable, Equatable {
                     path: "\(listPath):\(number + 1)", reason: "'\(line.prefix(80))' is not NAME or NAME:ARG=VALUE")
             }
             syscalls.append(line)
+        }
+        for call in launcherCalls where !syscalls.contains(call) {
+            throw SandboxError.badPolicy(
+                path: listPath,
+                reason: "'\(call)' must be allowed (without conditions): the launcher itself calls it after loading the filter, "
+                    + "to hand over its descriptors and execute the plugin")
         }
         let interpreters = file.allowInterpreters ?? []
         for grant in interpreters { try grant.validate(policyPath: path) }

@@ -10,9 +10,12 @@ struct SandboxReport: Equatable {
     var unavailable: (mechanism: String, reason: String)?
     /// Mechanisms that were missing but not required: the plugin ran less confined.
     var weaker: [String] = []
+    /// Why the launcher could not use the policy it was given (the launch was refused).
+    var policyProblem: String?
 
     static func == (a: SandboxReport, b: SandboxReport) -> Bool {
         a.violation == b.violation && a.unavailable?.mechanism == b.unavailable?.mechanism && a.weaker == b.weaker
+            && a.policyProblem == b.policyProblem
     }
 
     /// Reads what is in the pipe now (non-blocking, bounded).
@@ -34,6 +37,7 @@ struct SandboxReport: Equatable {
             switch kind {
             case "violation": report.violation = DisplayText.escaped(parts[1], limit: 64)
             case "unavailable": report.unavailable = (parts[1], parts.count > 2 ? DisplayText.escaped(parts[2], limit: 300) : "")
+            case "policy": report.policyProblem = DisplayText.escaped(parts.dropFirst().joined(separator: " "), limit: 300)
             case "weaker": report.weaker.append(DisplayText.escaped(parts.dropFirst().joined(separator: " "), limit: 300))
             default: continue
             }

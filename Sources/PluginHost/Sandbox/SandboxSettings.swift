@@ -10,6 +10,8 @@ public struct SandboxSettings: Sendable {
     public var operatorLimits: ResourceLimits?
     /// Required mechanisms the operator explicitly accepts to run without.
     public var allowWeaker: Set<SandboxMechanism> = []
+    /// What the machine and this process allow: limits above it are lowered to it.
+    public var host = HostCeiling.current
 
     public init(
         policy: SandboxPolicy, launcher: String, operatorLimits: ResourceLimits? = nil, allowWeaker: Set<SandboxMechanism> = []
@@ -22,16 +24,35 @@ public struct SandboxSettings: Sendable {
 
     /// Loads the policy from `policyDirectory`; the launcher sits beside the running executable unless given.
     public static func load(policyDirectory: String, launcher: String? = nil) throws -> SandboxSettings {
-        let path =
-            launcher
-            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            .deletingLastPathComponent().appendingPathComponent("fe-sandbox").path
+        let path = launcher ?? launcherBesideExecutable
         guard FileManager.default.isExecutableFile(atPath: path) else { throw SandboxError.launcherMissing(path: path) }
         return SandboxSettings(policy: try SandboxPolicy.load(directory: policyDirectory), launcher: path)
     }
 
-    /// The limits a plugin runs with: policy, then manifest, then operator, each only tighter.
+    /// `fe-sandbox` beside the running executable, where builds and installs put it.
+    static var launcherBesideExecutable: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("fe-sandbox").path
+    }
+
+    /// The launcher that supervises plugins run without the sandbox (`--no-sandbox`), if it is installed.
+    static let defaultLauncher: String? = {
+        let path = launcherBesideExecutable
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }()
+
+    /// The limits a plugin runs with: policy, then manifest, then operator, each only tighter,
+    /// and none above what the host allows.
     public func limits(for package: PluginPackage) -> ResourceLimits {
+        requestedLimits(for: package).tightened(by: host.limits)
+    }
+
+    /// What the host lowered in `package`'s limits, and why (empty when nothing was).
+    public func hostNotes(for package: PluginPackage) -> [String] {
+        host.notes(lowering: requestedLimits(for: package))
+    }
+
+    private func requestedLimits(for package: PluginPackage) -> ResourceLimits {
         policy.limits.tightened(by: package.manifest.limits).tightened(by: operatorLimits)
     }
 

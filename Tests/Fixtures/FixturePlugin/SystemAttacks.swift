@@ -17,19 +17,28 @@ enum SystemAttacks {
     /// safety cap of 4 GiB (eight times the tests' 512 MiB limit) so that, run without
     /// a limit, it proves its point without taking the machine down: it then says how
     /// much it holds and answers normally.
-    static func memoryHog() {
-        let block = 64 << 20, cap = 4 << 30
+    /// `hog-then-hang` (`thenHang`): once refused, it keeps what it holds and hangs without a word.
+    static func memoryHog(thenHang: Bool = false) {
+        let cap = 4 << 30
+        var block = 64 << 20, total = 0
         var held: [UnsafeMutableRawPointer] = []
-        held.reserveCapacity(cap / block)
-        while held.count * block < cap {
+        held.reserveCapacity(4096)
+        while total < cap {
             guard let p = malloc(block) else {
-                say("memory-hog: allocation refused after \(held.count * 64) MiB")
+                // Smaller blocks take what is left, so that it ends at its limit whatever the block size.
+                if block > 1 << 20 {
+                    block /= 2
+                    continue
+                }
+                if thenHang { hang() }
+                say("memory-hog: allocation refused after \(total >> 20) MiB")
                 abort()
             }
             memset(p, 0x5A, block)
             held.append(p)
+            total += block
         }
-        say("memory-hog: holding \(held.count * 64) MiB, nothing stopped me")
+        say("memory-hog: holding \(total >> 20) MiB, nothing stopped me")
         blackHole(held)
     }
 

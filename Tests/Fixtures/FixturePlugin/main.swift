@@ -10,6 +10,8 @@ import PluginProtocol
 /// Faults:
 /// - `crash-mid-training`: aborts on its `crash_after`-th (default third) training forward.
 /// - `hang-on-forward`: stops answering.
+/// - `hang-mid-training`: answers quickly, then stops answering at its `crash_after`-th training forward.
+/// - `hog-then-hang`: takes memory until refused (its address-space limit), then stops answering, silently.
 /// - `lying-name`: answers `initialize` with a name that is not its manifest's.
 ///
 /// Attacks on the coordinator's protocol handling (WireAttacks.swift):
@@ -75,6 +77,7 @@ final class Saboteur: Layer {
             say("fixture: crashing on purpose")
             abort()
         }
+        if Cue.behaviour == "hang-mid-training" && trainingForwards >= crashAfter { hang() }
         if forwards == 1 { attack() }
         guard let offset else { return input }
         var shifted = input
@@ -100,6 +103,7 @@ final class Saboteur: Layer {
         case "log-flood": WireAttacks.logFlood()
         case "stderr-flood": SystemAttacks.stderrFlood()
         case "memory-hog": SystemAttacks.memoryHog()
+        case "hog-then-hang": SystemAttacks.memoryHog(thenHang: true)
         case "cpu-spin": SystemAttacks.cpuSpin()
         case "fork-shell": SystemAttacks.forkShell(touching: path)
         case "exec-shell": SystemAttacks.execShell(touching: path)
