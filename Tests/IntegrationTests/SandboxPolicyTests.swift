@@ -96,13 +96,18 @@ final class SandboxPolicyTests: XCTestCase {
 
     /// A launcher run under strace with Landlock made to fail, as on a kernel without it.
     private func sandboxWithoutLandlock() throws -> SandboxSettings {
+        try sandboxFailing("landlock_create_ruleset", errno: "ENOSYS")
+    }
+
+    /// A launcher run under strace with `call` made to fail with `errno`.
+    private func sandboxFailing(_ call: String, errno: String) throws -> SandboxSettings {
         guard let strace = ["/usr/bin/strace", "/bin/strace"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             throw XCTSkip("strace is not installed (apt-get install strace): it simulates a kernel without Landlock")
         }
-        let wrapper = dir.file("launcher-without-landlock")
+        let wrapper = dir.file("launcher-failing-\(call)")
         try """
         #!/bin/sh
-        exec \(strace) -f -qq -o /dev/null -e trace=landlock_create_ruleset -e inject=landlock_create_ruleset:error=ENOSYS \(TestPlugins.sandbox.launcher) "$@"
+        exec \(strace) -f -qq -o /dev/null -e trace=\(call) -e inject=\(call):error=\(errno) \(TestPlugins.sandbox.launcher) "$@"
         """.write(toFile: wrapper, atomically: true, encoding: .utf8)
         chmod(wrapper, 0o755)
         var s = TestPlugins.sandbox
@@ -118,6 +123,20 @@ final class SandboxPolicyTests: XCTestCase {
         XCTAssertThrowsError(try c.initialize()) { error in
             guard case PluginError.launchFailed(_, let reason) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("requires landlock") && reason.contains("--allow-weaker-sandbox landlock"), reason)
+        }
+    }
+
+    /// A limit the launcher cannot set is not a mechanism the operator may waive: the refusal
+    /// says which and how to lower it, and suggests no `--allow-weaker-sandbox` that would be refused.
+    func testALimitTheLauncherCannotSetIsRefusedWithoutAWaiverToTry() throws {
+        let sandbox = try sandboxFailing("prlimit64", errno: "EPERM")
+        let c = try PluginConnection(
+            package: try TestPlugins.locator.locate(name: "ann", role: .encoder), role: .encoder, sandbox: sandbox)
+        defer { c.shutdown() }
+        XCTAssertThrowsError(try c.initialize()) { error in
+            guard case PluginError.launchFailed(_, let reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("could not set up rlimit-as") && reason.contains("plugin_limits"), reason)
+            XCTAssertFalse(reason.contains("--allow-weaker-sandbox"), reason)
         }
     }
 

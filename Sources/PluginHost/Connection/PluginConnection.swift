@@ -273,7 +273,11 @@ public final class PluginConnection: PluginChannel {
                 return .launchFailed(plugin: label, reason: "the sandbox policy cannot be used: \(problem)")
             }
             if let (mechanism, reason) = report.unavailable {
-                let m = SandboxMechanism(launcherName: mechanism)?.rawValue ?? mechanism
+                guard let m = SandboxMechanism(launcherName: mechanism)?.rawValue else {
+                    // seccomp, no_new_privs, a limit: nothing the operator may waive.
+                    let limit = mechanism.hasPrefix("rlimit-") ? "; lower it with plugin_limits in a config file" : ""
+                    return .launchFailed(plugin: label, reason: "the sandbox could not set up \(mechanism) (\(reason))\(limit)")
+                }
                 return .launchFailed(
                     plugin: label,
                     reason: "the sandbox policy requires \(m), which this system does not offer (\(reason)); "
