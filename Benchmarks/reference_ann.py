@@ -61,7 +61,7 @@ _SAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data"
 DEFAULT_TRAIN = os.path.normpath(os.path.join(_SAMPLES, "eurusd_1h_d1.csv"))
 DEFAULT_VALIDATION = os.path.normpath(os.path.join(_SAMPLES, "eurusd_1h_d2.csv"))
 INFERENCE_BATCH = 4096  # the Swift Trainer's inference batch
-TORCH_THREADS = 2  # the benchmark machine has 2 cores; OpenBLAS (numpy) uses both by default
+TORCH_THREADS = os.cpu_count() or 1  # every core, as numpy's OpenBLAS and our encode processes (benchmark.py)
 ADAM_BETA1, ADAM_BETA2, ADAM_EPSILON = 0.9, 0.999, 1e-7
 
 

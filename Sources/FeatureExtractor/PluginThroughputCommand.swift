@@ -17,7 +17,9 @@ extension PluginCommand {
                 and prints the windows per second of the best of --repeat passes (the first batch is a \
                 warm-up, not timed). This is the figure to set beside another library's encoder \
                 forward on the same model and batches: `run`'s own encode figure also counts writing \
-                the features.
+                the features. With --processes N, N copies of the plugin (same seed, so the same \
+                weights) take the batches in turn, as `run --encode-processes N` does: set that \
+                beside a library using N threads.
 
                 Example: feature-extractor plugin throughput encoder ann --window 128 --interface 32 \\
                   --param activation=tanh --param spectral=false --param linear_path=false
@@ -29,6 +31,8 @@ extension PluginCommand {
         @Option(help: "Windows per request, as run encodes.") var batch: Int = 4096
         @Option(help: "Windows per timed pass.") var windows: Int = 200_000
         @Option(name: .customLong("repeat"), help: "Timed passes; the fastest counts.") var count: Int = 3
+        @Option(help: "Plugin processes taking the batches in turn (one per core is `run`'s default for long inputs).")
+        var processes: Int = 1
         @Option(help: "Seed of the model's initialisation and of the windows.") var seed: UInt64 = 42
         @Option(name: .customLong("param"), help: "A plugin parameter, key=value (repeatable).")
         var params: [String] = []
@@ -40,42 +44,54 @@ extension PluginCommand {
         func execute() throws {
             guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
             guard (1...65_536).contains(window), (1...65_536).contains(interface), (1...65_536).contains(batch),
-                windows >= batch, count >= 1
+                windows >= batch, count >= 1, (1...64).contains(processes)
             else {
-                throw ValidationError("--window, --interface and --batch must be 1...65536, --windows at least --batch")
+                throw ValidationError(
+                    "--window, --interface and --batch must be 1...65536, --windows at least --batch, --processes 1...64")
             }
             let package = try PluginCommand.locate(name, role: r, in: pluginsDirs, store: store)
-            let c = try PluginConnection(package: package, role: r, sandbox: try sandbox.settings())
-            defer { c.shutdown() }
-            try c.initialize()
+            let settings = try sandbox.settings()
             let (inputs, outputs) = r == .encoder ? (window, interface) : (interface, window)
-            let setup = try c.call(
-                MethodName.configure,
-                ConfigureParams(
-                    inputShape: [inputs], outputShape: [outputs], seed: seed,
-                    parameters: try RunOptions.parameters(params, option: "--param")),
-                as: ConfigureResult.self)
+            let parameters = try RunOptions.parameters(params, option: "--param")
+            var plugins: [PluginConnection] = []
+            defer { plugins.forEach { $0.shutdown() } }
+            var setup: ConfigureResult?
+            for _ in 0..<processes {
+                let c = try PluginConnection(package: package, role: r, sandbox: settings)
+                plugins.append(c)
+                try c.initialize()
+                setup = try c.call(
+                    MethodName.configure,
+                    ConfigureParams(inputShape: [inputs], outputShape: [outputs], seed: seed, parameters: parameters),
+                    as: ConfigureResult.self)
+            }
             var random = SplitMix64(seed: seed)
             let input = Tensor(
                 rows: batch, cols: inputs, values: (0..<(batch * inputs)).map { _ in Float.random(in: -1...1, using: &random) })
-            let request = ForwardParams(input: input, training: false)
-            _ = try c.call(MethodName.forward, request, as: ForwardResult.self)  // warm-up
+            let pipeline = ForwardPipeline(lanes: plugins, outputWidth: outputs)
+            for _ in plugins {  // a warm-up batch each
+                try pipeline.submit(input)
+                _ = try pipeline.collect()
+            }
             var best = 0.0
+            let batches = windows / batch
             for _ in 0..<count {
                 let stopwatch = Stopwatch()
-                for _ in 0..<(windows / batch) {
-                    let output = try c.call(MethodName.forward, request, as: ForwardResult.self).output
-                    guard output.shape == [batch, outputs] else {
-                        throw c.reject(
-                            during: MethodName.forward, reason: "output shape \(output.shape), expected \([batch, outputs])")
+                var sent = 0
+                for _ in 0..<batches {
+                    while pipeline.canSubmit && sent < batches {
+                        try pipeline.submit(input)
+                        sent += 1
                     }
+                    _ = try pipeline.collect()
                 }
-                best = max(best, Double(windows / batch * batch) / stopwatch.seconds)
+                best = max(best, Double(batches * batch) / stopwatch.seconds)
             }
             print(
                 String(
-                    format: "%.0f windows/s (%@ '%@', %d -> %d, batch %d, %d parameters, %@, best of %d)", best, role, name,
-                    inputs, outputs, batch, setup.parameterCount, c.isSandboxed ? "sandboxed" : "no sandbox", count))
+                    format: "%.0f windows/s (%@ '%@', %d -> %d, batch %d, %d parameters, %@, %d process%@, best of %d)", best,
+                    role, name, inputs, outputs, batch, setup?.parameterCount ?? 0,
+                    plugins[0].isSandboxed ? "sandboxed" : "no sandbox", processes, processes == 1 ? "" : "es", count))
         }
     }
 }

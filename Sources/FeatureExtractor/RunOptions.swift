@@ -1,4 +1,5 @@
 import ArgumentParser
+import Coordinator
 import Foundation
 import PluginProtocol
 
@@ -122,6 +123,13 @@ struct RunOptions: ParsableArguments {
         name: [.customLong("plugin-restarts"), .customLong("plugin_restarts")],
         help: "Restart a failed plugin up to N times, resuming from the last completed epoch (default 0).")
     var pluginRestarts: Int?
+    @Option(
+        name: [.customLong("encode-processes"), .customLong("encode_processes")],
+        help: ArgumentHelp(
+            "Encoder processes computing the features side by side (default: one per core, up to 4, from "
+                + "\(EncodeProcesses.automaticFromWindows) windows on; fewer windows use one). The features do not depend on it.",
+            valueName: "n"))
+    var encodeProcesses: Int?
     @Option(help: "Seed of every random choice; the same seed gives the same model (default 42).")
     var seed: UInt64?
     @Option(help: "minmax (default), zscore or none; statistics come from the training data.")
@@ -211,6 +219,7 @@ struct RunOptions: ParsableArguments {
         set("epochs", epochs); set("batch_size", batchSize); try set("learning_rate", learningRate)
         try set("max_run_seconds", maxRunTime)
         set("early_stopping_patience", earlyStoppingPatience); set("plugin_restarts", pluginRestarts)
+        set("encode_processes", encodeProcesses)
         if let seed { l["seed"] = .number(Double(seed)) }
         set("normalization", normalization); set("headers", headers); set("max_steps", maxSteps)
         set("force_date", forceDate); set("quiet_mode", quietMode)

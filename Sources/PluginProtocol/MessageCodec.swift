@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Turns typed messages into frames and back, under the negotiated tensor transport.
 ///
@@ -205,8 +205,10 @@ public struct MessageCodec: Sendable {
     /// A one-line reason naming the offending field, e.g. `params.input.shape: ...`.
     static func describe(_ error: DecodingError) -> String {
         func path(_ p: [any CodingKey]) -> String {
-            p.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".").replacingOccurrences(
-                of: ".[", with: "[")
+            // Indices follow their key without a dot: `params.input.shape[1]`.
+            p.enumerated().map { i, key in
+                key.intValue.map { "[\($0)]" } ?? (i == 0 ? key.stringValue : "." + key.stringValue)
+            }.joined()
         }
         switch error {
         case .keyNotFound(let key, let ctx):

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How tensors travel inside messages, agreed in `initialize`.
 ///

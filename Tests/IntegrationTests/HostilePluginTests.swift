@@ -133,7 +133,9 @@ final class HostilePluginTests: XCTestCase {
             liveProcesses(running: c.package.executablePath).count, 1, "assertGone's process scan must see a live plugin")
         let clock = Stopwatch()
         let error = try failure(of: forward(c))
-        guard case .timedOut(_, let method, let seconds, let detail) = error else { return XCTFail("expected a timeout, got \(error)") }
+        guard case .timedOut(_, let method, let seconds, let detail) = error else {
+            return XCTFail("expected a timeout, got \(error)")
+        }
         XCTAssertEqual(method, MethodName.forward)
         XCTAssertEqual(seconds, 1)
         XCTAssertTrue(detail.contains("asleep"), "what the plugin was doing meanwhile: \(detail)")

@@ -40,6 +40,43 @@ final class RunTests: XCTestCase {
         XCTAssertEqual(s.decoder?.debugInfo["activation"], .string("tanh"))
     }
 
+    /// Copies of the encoder in more processes compute the same features, byte for byte.
+    func testFeaturesAreTheSameBytesWhateverTheNumberOfEncoderProcesses() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var c = config(dir)
+        c.maxSteps = nil  // the whole sample: 8 blocks of 4096 windows to share out
+        c.epochs = 1
+        var features: [Data] = []
+        var loads: [Int] = []
+        for processes in [1, 3] {
+            c.encodeProcesses = processes
+            c.outputFile = dir.file("features-\(processes).csv")
+            let before = try TestPlugins.store.entries().count
+            _ = try run(c)
+            loads.append(try TestPlugins.store.entries().dropFirst(before).filter { $0.action == "plugin.load" }.count)
+            features.append(try Data(contentsOf: URL(fileURLWithPath: c.outputFile!)))
+        }
+        XCTAssertEqual(loads[1] - loads[0], 2, "two more encoder processes were started")
+        XCTAssertGreaterThan(features[0].count, 30_000 * 8 * 5)
+        XCTAssertEqual(features[0], features[1])
+        XCTAssertThrowsError(
+            try {
+                c.encodeProcesses = 0; try c.validate()
+            }()
+        ) { error in
+            XCTAssertTrue("\(error)".contains("encode_processes"), "\(error)")
+        }
+    }
+
+    func testTheAutomaticNumberOfEncoderProcessesFollowsTheInputAndTheCores() {
+        XCTAssertEqual(EncodeProcesses.count(configured: nil, windows: 30_000, batch: 4096, cores: 8), 1, "a short input")
+        XCTAssertEqual(EncodeProcesses.count(configured: nil, windows: 1_000_000, batch: 4096, cores: 2), 2)
+        XCTAssertEqual(EncodeProcesses.count(configured: nil, windows: 1_000_000, batch: 4096, cores: 64), 4, "at most 4")
+        XCTAssertEqual(EncodeProcesses.count(configured: 8, windows: 10_000, batch: 4096, cores: 2), 3, "no more than batches")
+        XCTAssertEqual(EncodeProcesses.count(configured: 2, windows: 10, batch: 4096, cores: 2), 1)
+    }
+
     func testRunWideLearningRateFillsOnlyUnsetPluginRates() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

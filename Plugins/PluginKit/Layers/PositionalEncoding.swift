@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Adds the sinusoidal position encoding of "Attention Is All You Need" (no parameters):
 ///     PE[t, 2i] = sin(t / 10000^(2i / channels)),  PE[t, 2i + 1] = cos(t / 10000^(2i / channels)).

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// A fixed (not trained) linear map `y = x · M`, with its exact backward pass.
 ///

@@ -40,6 +40,10 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var pluginRestarts = 0
     /// The operator's bound on the whole run, in seconds: no plugin call waits past it.
     public var maxRunSeconds: Double?
+    /// Encoder processes that compute the features side by side (copies of the trained or
+    /// loaded encoder, one per core); nil: one per core, up to 4, for inputs of
+    /// `EncodeProcesses.automaticFromWindows` windows or more, else one.
+    public var encodeProcesses: Int?
     public var seed: UInt64 = 42
     public var normalization: String = "minmax"
     /// Selected columns by header name or 1-based number; nil: every numeric column.
@@ -81,6 +85,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         case earlyStoppingPatience = "early_stopping_patience", pluginRestarts = "plugin_restarts", maxRunSeconds =
             "max_run_seconds", seed, normalization, columns,
             headers
+        case encodeProcesses = "encode_processes"
         case maxSteps = "max_steps", forceDate = "force_date", quietMode = "quiet_mode"
         case saveLog = "save_log", saveConfig = "save_config", lossPlot = "loss_plot", encoder, decoder, pluginParameters =
             "plugin_parameters"
@@ -106,6 +111,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         guard earlyStoppingPatience >= 0 else { throw bad("early_stopping_patience", "must be 0 or more") }
         guard (0...100).contains(pluginRestarts) else { throw bad("plugin_restarts", "must be 0...100") }
         if let s = maxRunSeconds { guard s.isFinite, s > 0 else { throw bad("max_run_seconds", "must be a positive number") } }
+        if let n = encodeProcesses { guard (1...64).contains(n) else { throw bad("encode_processes", "must be 1...64") } }
         // The decoder is seeded with seed + 1, which must still fit the protocol's 2^53.
         guard seed < 1 << 53 else { throw bad("seed", "must be below 2^53") }
         guard normalizationMethod != nil else { throw bad("normalization", "must be one of minmax, zscore, none") }

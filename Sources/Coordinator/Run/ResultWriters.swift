@@ -1,4 +1,5 @@
 import FeatureExtractorSupport
+import PluginHost
 import PluginProtocol
 
 /// Computes features and reconstructions through the plugins and writes them as CSV.
@@ -9,11 +10,14 @@ struct ResultWriters {
     /// The features of every window: one row per window position, each column's
     /// `interfaceSize` features side by side; the window's end date first when asked.
     /// Streamed: each block of rows is encoded (every column's windows in one request) just
-    /// before it is written, so memory does not grow with the input.
+    /// before it is written, so memory does not grow with the input. With `processes` above one,
+    /// copies of the encoder compute blocks side by side (`ForwardPipeline`), same bytes out.
     /// - Returns: the seconds from the first request to the last row written: encoding, which
-    ///   overlaps the writing, and whatever writing it does not hide.
+    ///   overlaps the writing, and whatever writing it does not hide (copies' start-up included).
     @discardableResult
-    func writeFeatures(_ windows: WindowCatalog, table: TimeSeriesTable, forceDate: Bool, to path: String) throws -> Double {
+    func writeFeatures(
+        _ windows: WindowCatalog, table: TimeSeriesTable, forceDate: Bool, processes: Int = 1, to path: String
+    ) throws -> Double {
         let k = model.interfaceSize
         let columns = table.columnNames
         let header =
@@ -24,27 +28,36 @@ struct ResultWriters {
         // A window's row carries the date of its last value.
         let dates = forceDate ? table.dates : nil
         let rowsPerBlock = max(1, batch / columns.count)
-        var buffer: [Float] = []
-        /// Sends the block of rows starting at `row`: every column's windows in one request.
-        func request(_ row: Int) throws -> (start: Int, rows: Int, pending: Autoencoder.PendingEncoding) {
-            let rows = min(rowsPerBlock, per - row)
-            let indices = (0..<columns.count).flatMap { c in (c * per + row)..<(c * per + row + rows) }
-            windows.fill(indices[...], into: &buffer)
-            return (row, rows, try model.startEncoding(Tensor(rows: indices.count, cols: windows.windowSize, values: buffer)))
-        }
         let stopwatch = Stopwatch()
-        var next = per > 0 ? try request(0) : nil
+        try model.settle()
+        let copies = try model.encoderReplicas(processes - 1)
+        defer { copies.forEach { $0.shutdown() } }
+        let pipeline = ForwardPipeline(lanes: [model.encoder] + copies, outputWidth: k)
+        var buffer: [Float] = []
+        var submitted: [(start: Int, rows: Int)] = []
+        var nextRow = 0
+        /// Sends blocks (every column's windows of a block of rows in one request) while the
+        /// plugins can take more: they encode ahead while the coordinator writes.
+        func submitAhead() throws {
+            while pipeline.canSubmit && nextRow < per {
+                let rows = min(rowsPerBlock, per - nextRow)
+                let indices = (0..<columns.count).flatMap { c in (c * per + nextRow)..<(c * per + nextRow + rows) }
+                windows.fill(indices[...], into: &buffer)
+                try pipeline.submit(Tensor(rows: indices.count, cols: windows.windowSize, values: buffer))
+                submitted.append((nextRow, rows))
+                nextRow += rows
+            }
+        }
+        try submitAhead()
         var block: [Float] = [], blockStart = 0, blockRows = 0
         try CSVTableWriter.write(
             path: path, header: header, dates: dates, firstDate: windows.windowSize - 1, rowCount: per, columnCount: header.count,
             dateHeader: table.dateColumnName ?? "DATE_TIME"
         ) { row, values in
-            if row >= blockStart + blockRows, let asked = next {
-                block = try model.finishEncoding(asked.pending).values
-                (blockStart, blockRows) = (asked.start, asked.rows)
-                // The plugin encodes the next block while this one is written.
-                let following = asked.start + asked.rows
-                next = following < per ? try request(following) : nil
+            if row >= blockStart + blockRows, !submitted.isEmpty {
+                block = try pipeline.collect().values
+                (blockStart, blockRows) = submitted.removeFirst()
+                try submitAhead()
             }
             let r = row - blockStart
             for c in 0..<columns.count {

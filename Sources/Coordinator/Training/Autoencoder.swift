@@ -152,31 +152,6 @@ package final class Autoencoder {
         try forward(encoder, batch, training: false, pending: &pendingEncoderStep, expect: [batch.shape[0], interfaceSize])
     }
 
-    /// An inference `forward` sent to the encoder and not yet collected (see `startEncoding`).
-    package struct PendingEncoding {
-        fileprivate let id: Int
-        fileprivate let rows: Int
-    }
-
-    /// Sends `batch` to the encoder without waiting for its features, so that the caller's own
-    /// work (writing the previous block) overlaps the plugin's. Nothing else may be sent to the
-    /// encoder until `finishEncoding` has collected them.
-    package func startEncoding(_ batch: Tensor) throws -> PendingEncoding {
-        try settle()
-        let id = try encoder.send(MethodName.forward, ForwardParams(input: batch, training: false))
-        return PendingEncoding(id: id, rows: batch.shape[0])
-    }
-
-    /// The features `startEncoding` asked for, their shape checked.
-    package func finishEncoding(_ pending: PendingEncoding) throws -> Tensor {
-        let output = try encoder.receive(pending.id, method: MethodName.forward, as: ForwardResult.self).output
-        guard output.shape == [pending.rows, interfaceSize] else {
-            throw encoder.reject(
-                during: MethodName.forward, reason: "output shape \(output.shape), expected \([pending.rows, interfaceSize])")
-        }
-        return output
-    }
-
     /// Reconstructed windows of `features` (inference).
     package func decode(_ features: Tensor) throws -> Tensor {
         guard let decoder else { throw PluginError.incompatible(plugin: encoder.label, reason: "no decoder loaded") }
@@ -211,6 +186,32 @@ package final class Autoencoder {
         try settle()
         if let e { _ = try encoder.call(MethodName.importState, e, as: Empty.self) }
         if let d, let decoder { _ = try decoder.call(MethodName.importState, d, as: Empty.self) }
+    }
+
+    /// `count` more encoder processes, configured as the encoder and put in its state, for
+    /// inference spread over cores (`ForwardPipeline`). The caller shuts them down.
+    package func encoderReplicas(_ count: Int) throws -> [any PluginChannel] {
+        guard count > 0 else { return [] }
+        guard let relaunch, let setup else { throw PluginError.incompatible(plugin: encoder.label, reason: "cannot be copied") }
+        try settle()
+        let state = try Self.exportState(of: encoder)
+        var replicas: [any PluginChannel] = []
+        do {
+            for _ in 0..<count {
+                let replica = try relaunch(.encoder)
+                replicas.append(replica)
+                _ = try replica.call(
+                    MethodName.configure,
+                    ConfigureParams(
+                        inputShape: [windowSize], outputShape: [interfaceSize], seed: setup.seed, parameters: setup.encoder),
+                    as: ConfigureResult.self)
+                _ = try replica.call(MethodName.importState, state, as: Empty.self)
+            }
+        } catch {
+            replicas.forEach { $0.shutdown() }
+            throw error
+        }
+        return replicas
     }
 
     package func debugInfo() throws -> (encoder: [String: JSONValue], decoder: [String: JSONValue]?) {

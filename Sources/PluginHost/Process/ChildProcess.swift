@@ -144,7 +144,8 @@ final class ChildProcess {
                 // death (however it ends) and takes the plugin with it, as under the sandbox.
                 let shared = sharedMemory == nil ? [] : ["--shared-fd", "5"]
                 child = try spawn(
-                    executable: launcher, arguments: ["--supervise-only", "--report-fd", "3"] + shared + ["--", package.executablePath],
+                    executable: launcher,
+                    arguments: ["--supervise-only", "--report-fd", "3"] + shared + ["--", package.executablePath],
                     environment: environment, workingDirectory: workingDirectory, reportChannel: true,
                     sharedFD: sharedMemory?.descriptor ?? -1)
             } else {

@@ -32,8 +32,11 @@ public struct HostCeiling: Sendable, Equatable {
         var notes: [String] = []
         func lowered(_ name: String, _ want: UInt64?, _ have: UInt64?, show: (UInt64) -> String, shell: String) {
             guard let have, have < want ?? .max else { return }
-            let policy = want.map { "the \(show($0)) the policy and options ask for" } ?? "no limit, as the policy and options ask"
-            notes.append("plugins run with \(name) of \(show(have)), the hard limit this process inherited (\(shell)), instead of \(policy)")
+            let policy =
+                want.map { "the \(show($0)) the policy and options ask for" } ?? "no limit, as the policy and options ask"
+            notes.append(
+                "plugins run with \(name) of \(show(have)), the hard limit this process inherited (\(shell)), instead of \(policy)"
+            )
         }
         let ceiling = limits
         if let memory = memoryBytes, memory < inherited.addressSpaceBytes ?? .max, memory < wanted.addressSpaceBytes ?? .max {
@@ -41,7 +44,9 @@ public struct HostCeiling: Sendable, Equatable {
                 "plugins run with an address-space limit of \(Self.bytes(memory)), this machine's memory, "
                     + "instead of the \(wanted.addressSpaceBytes.map(Self.bytes) ?? "unlimited") the policy and options ask for")
         } else {
-            lowered("an address-space limit", wanted.addressSpaceBytes, ceiling.addressSpaceBytes, show: Self.bytes, shell: "ulimit -Hv")
+            lowered(
+                "an address-space limit", wanted.addressSpaceBytes, ceiling.addressSpaceBytes, show: Self.bytes,
+                shell: "ulimit -Hv")
         }
         lowered("a CPU time limit", wanted.cpuSeconds, ceiling.cpuSeconds, show: { "\($0) s" }, shell: "ulimit -Ht")
         lowered("an open-file limit", wanted.openFiles, ceiling.openFiles, show: { "\($0) descriptors" }, shell: "ulimit -Hn")

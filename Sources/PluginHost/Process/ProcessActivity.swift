@@ -17,7 +17,9 @@ struct ProcessActivity: Equatable {
 
     /// /proc/PID/stat and /proc/PID/status. The name in stat may hold spaces and parentheses,
     /// so fields are counted after its last ')'.
-    static func parse(stat: String, status: String, ticksPerSecond: Double = Double(sysconf(Int32(_SC_CLK_TCK)))) -> ProcessActivity? {
+    static func parse(stat: String, status: String, ticksPerSecond: Double = Double(sysconf(Int32(_SC_CLK_TCK))))
+        -> ProcessActivity?
+    {
         guard let close = stat.lastIndex(of: ")") else { return nil }
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         // After the name: state (field 3 of stat), ..., utime (14), stime (15).
@@ -47,7 +49,8 @@ struct ProcessActivity: Equatable {
             }
         var text = "meanwhile it was \(doing) (\(CallDeadlines.duration(cpuSeconds)) of CPU time used since it started)"
         if let peak = virtualPeakBytes, let limit = addressSpaceLimit {
-            text += "; its virtual memory peaked at \(HostCeiling.bytes(peak)) of its \(HostCeiling.bytes(limit)) address-space limit"
+            text +=
+                "; its virtual memory peaked at \(HostCeiling.bytes(peak)) of its \(HostCeiling.bytes(limit)) address-space limit"
             // Allocations are refused near the limit, not at it: the last one asked for more than was left.
             if peak >= limit - min(limit / 10, 64 << 20) { text += ", so its allocations were failing" }
         } else if let resident = residentPeakBytes {

@@ -15,14 +15,20 @@ extension FeatureExtractionRun {
         let writers = ResultWriters(model: model, batch: 4096)
         var outcome = EvaluationOutcome()
         if let path = config.outputFile {
+            let processes = EncodeProcesses.count(
+                configured: config.encodeProcesses, windows: data.inputWindows.count, batch: writers.batch)
             let seconds = try writers.writeFeatures(
-                data.inputWindows, table: data.input, forceDate: config.forceDate, to: try outputs.stage(path))
+                data.inputWindows, table: data.input, forceDate: config.forceDate, processes: processes,
+                to: try outputs.stage(path))
             outcome.encodeWindowsPerSecond = Double(data.inputWindows.count) / max(seconds, 1e-9)
             outcome.written.append(path)
         }
         if let path = config.evaluateEncoder {
+            let processes = EncodeProcesses.count(
+                configured: config.encodeProcesses, windows: data.evaluationWindows.count, batch: writers.batch)
             try writers.writeFeatures(
-                data.evaluationWindows, table: data.evaluation, forceDate: config.forceDate, to: try outputs.stage(path))
+                data.evaluationWindows, table: data.evaluation, forceDate: config.forceDate, processes: processes,
+                to: try outputs.stage(path))
             outcome.written.append(path)
         }
         if model.decoder != nil {
