@@ -16,6 +16,11 @@ struct CallDeadlines {
     static let warmUp = 2
 
     mutating func sent(_ id: Int, method: String, rows: Int) {
+        if method == MethodName.configure {
+            // A new model (another interface size in a search, say) may be much slower: start over.
+            slowestPerRow = slowestPerRow.filter { $0.key == method }
+            answers = answers.filter { $0.key == method }
+        }
         pending[id] = (method, max(rows, 1), Stopwatch())
     }
 

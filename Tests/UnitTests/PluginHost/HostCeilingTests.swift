@@ -87,5 +87,7 @@ final class HostCeilingTests: XCTestCase {
         limits.adaptiveFactor = 20
         limits.adaptiveFloor = 10
         XCTAssertEqual(d.limit(for: 3, limits: limits).seconds, 10, "never under the floor")
+        d.sent(6, method: MethodName.configure, rows: 1)
+        XCTAssertEqual(d.limit(for: 3, limits: limits).seconds, 120, "a new model starts its history afresh")
     }
 }
