@@ -81,6 +81,14 @@ final class CLIErrorTests: XCTestCase {
         XCTAssertTrue(
             r.stderr.contains("address-space limit of 5.7 GiB, the hard limit this process inherited (ulimit -Hv)"), r.stderr)
         XCTAssertEqual(r.stderr.components(separatedBy: "ulimit -Hv").count, 2, "said once, not once per plugin: \(r.stderr)")
+
+        let lowered = ["/bin/sh", "-c", #"ulimit -v 6000000 && exec "$0" "$@""#]
+        let shown = try CommandRunner.run(["policy", "show"], wrapper: lowered)
+        XCTAssertTrue(shown.stdout.contains("on this host    plugins run with an address-space limit of 5.7 GiB"), shown.stdout)
+        let json = try CommandRunner.run(["policy", "show", "--json"], wrapper: lowered)
+        let view = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let host = view?["host_limits"] as? [String: Any]
+        XCTAssertEqual(host?["address_space_bytes"] as? Int, 6_000_000 * 1024, json.stdout)
     }
 
     func testRaggedCSVNamesFileLineAndExitsWithDataCode() throws {
