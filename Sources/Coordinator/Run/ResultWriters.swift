@@ -12,8 +12,14 @@ struct ResultWriters {
     /// before it is written, so memory does not grow with the input.
     /// - Returns: the seconds from the first request to the last row written: encoding, which
     ///   overlaps the writing, and whatever writing it does not hide.
+    /// - Parameters:
+    ///   - positions: the window starts to write (a shard's); every window when nil.
+    ///   - writesHeader: false for a shard that does not start the file.
     @discardableResult
-    func writeFeatures(_ windows: WindowCatalog, table: TimeSeriesTable, forceDate: Bool, to path: String) throws -> Double {
+    func writeFeatures(
+        _ windows: WindowCatalog, table: TimeSeriesTable, forceDate: Bool, to path: String,
+        windows positions: Range<Int>? = nil, writesHeader: Bool = true
+    ) throws -> Double {
         let k = model.interfaceSize
         let columns = table.columnNames
         let header =
@@ -21,30 +27,33 @@ struct ResultWriters {
             ? (1...k).map { "feature_\($0)" }
             : columns.flatMap { c in (1...k).map { "\(c)_feature_\($0)" } }
         let per = windows.perColumn
+        let positions = positions ?? 0..<per
+        let first = positions.lowerBound, end = positions.upperBound
         // A window's row carries the date of its last value.
         let dates = forceDate ? table.dates : nil
         let rowsPerBlock = max(1, batch / columns.count)
         var buffer: [Float] = []
         /// Sends the block of rows starting at `row`: every column's windows in one request.
         func request(_ row: Int) throws -> (start: Int, rows: Int, pending: Autoencoder.PendingEncoding) {
-            let rows = min(rowsPerBlock, per - row)
+            let rows = min(rowsPerBlock, end - row)
             let indices = (0..<columns.count).flatMap { c in (c * per + row)..<(c * per + row + rows) }
             windows.fill(indices[...], into: &buffer)
             return (row, rows, try model.startEncoding(Tensor(rows: indices.count, cols: windows.windowSize, values: buffer)))
         }
         let stopwatch = Stopwatch()
-        var next = per > 0 ? try request(0) : nil
-        var block: [Float] = [], blockStart = 0, blockRows = 0
+        var next = first < end ? try request(first) : nil
+        var block: [Float] = [], blockStart = first, blockRows = 0
         try CSVTableWriter.write(
-            path: path, header: header, dates: dates, firstDate: windows.windowSize - 1, rowCount: per, columnCount: header.count,
-            dateHeader: table.dateColumnName ?? "DATE_TIME"
-        ) { row, values in
+            path: path, header: header, dates: dates, firstDate: windows.windowSize - 1 + first, rowCount: positions.count,
+            columnCount: header.count, dateHeader: table.dateColumnName ?? "DATE_TIME", writesHeader: writesHeader
+        ) { index, values in
+            let row = first + index
             if row >= blockStart + blockRows, let asked = next {
                 block = try model.finishEncoding(asked.pending).values
                 (blockStart, blockRows) = (asked.start, asked.rows)
                 // The plugin encodes the next block while this one is written.
                 let following = asked.start + asked.rows
-                next = following < per ? try request(following) : nil
+                next = following < end ? try request(following) : nil
             }
             let r = row - blockStart
             for c in 0..<columns.count {
@@ -58,9 +67,10 @@ struct ResultWriters {
     /// Reconstructs `table`'s windows, folds them back into series, writes them
     /// (when `path` is given) and returns per-column errors.
     /// - Parameter pcaBaseline: each column's window MSE of PCA of the same size, reported beside the model's.
+    /// - Parameter rows: the rows to write (a shard's); every row when nil. The metrics cover every window read.
     func reconstruct(
         _ windows: WindowCatalog, table: TimeSeriesTable, stats: NormalizationStats, pcaBaseline: [Double]?,
-        forceDate: Bool, to path: String?
+        forceDate: Bool, to path: String?, rows: Range<Int>? = nil, writesHeader: Bool = true
     ) throws -> [ColumnMetrics] {
         let per = windows.perColumn, w = windows.windowSize
         var folders = table.columnNames.map { _ in OverlapFolder(seriesLength: table.rowCount, windowSize: w) }
@@ -92,11 +102,12 @@ struct ResultWriters {
         let series = folders.enumerated().map { c, f in f.result().map { stats.denormalize(Float($0), column: c) } }
         if let path {
             let dates = forceDate ? table.dates : nil
+            let rows = rows ?? 0..<table.rowCount
             try CSVTableWriter.write(
-                path: path, header: table.columnNames, dates: dates, rowCount: table.rowCount,
-                columnCount: table.columnNames.count, dateHeader: table.dateColumnName ?? "DATE_TIME"
-            ) { row, values in
-                for c in 0..<series.count { values[c] = series[c][row] }
+                path: path, header: table.columnNames, dates: dates, firstDate: rows.lowerBound, rowCount: rows.count,
+                columnCount: table.columnNames.count, dateHeader: table.dateColumnName ?? "DATE_TIME", writesHeader: writesHeader
+            ) { index, values in
+                for c in 0..<series.count { values[c] = series[c][rows.lowerBound + index] }
             }
         }
         let n = Double(per * w)

@@ -4,6 +4,8 @@ struct EvaluationOutcome {
     var metrics: [ColumnMetrics] = []
     var encodeWindowsPerSecond: Double?
     var written: [String] = []
+    /// Each written output's staged file (what is committed), for a shard's digests.
+    var staged: [(path: String, file: String)] = []
 }
 
 extension FeatureExtractionRun {
@@ -14,23 +16,30 @@ extension FeatureExtractionRun {
     {
         let writers = ResultWriters(model: model, batch: 4096)
         var outcome = EvaluationOutcome()
+        let shard = data.shard
+        func stage(_ path: String) throws -> String {
+            let file = try outputs.stage(path)
+            outcome.written.append(path)
+            outcome.staged.append((path, file))
+            return file
+        }
         if let path = config.outputFile {
             let seconds = try writers.writeFeatures(
-                data.inputWindows, table: data.input, forceDate: config.forceDate, to: try outputs.stage(path))
+                data.inputWindows, table: data.input, forceDate: config.forceDate, to: try stage(path),
+                windows: shard?.featureWindows, writesHeader: shard?.writesHeader ?? true)
             outcome.encodeWindowsPerSecond = Double(data.inputWindows.count) / max(seconds, 1e-9)
-            outcome.written.append(path)
         }
         if let path = config.evaluateEncoder {
             try writers.writeFeatures(
-                data.evaluationWindows, table: data.evaluation, forceDate: config.forceDate, to: try outputs.stage(path))
-            outcome.written.append(path)
+                data.evaluationWindows, table: data.evaluation, forceDate: config.forceDate, to: try stage(path),
+                windows: shard?.featureWindows, writesHeader: shard?.writesHeader ?? true)
         }
         if model.decoder != nil {
             outcome.metrics = try writers.reconstruct(
                 data.evaluationWindows, table: data.evaluation, stats: data.stats,
                 pcaBaseline: try baseline?.windowMSE(rank: model.interfaceSize, on: data.evaluationWindows),
-                forceDate: config.forceDate, to: try config.evaluateDecoder.map { try outputs.stage($0) })
-            if let path = config.evaluateDecoder { outcome.written.append(path) }
+                forceDate: config.forceDate, to: try config.evaluateDecoder.map { try stage($0) },
+                rows: shard?.reconstructionRows, writesHeader: shard?.writesHeader ?? true)
         }
         return outcome
     }
