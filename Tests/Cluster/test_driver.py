@@ -65,7 +65,8 @@ class ShardedEncodeTests(unittest.TestCase):
             self.assertEqual(sorted(os.listdir(self.out)), ["features.csv", "rec.csv"], "no staging left behind")
         # Each shard ran as an audited run of its own, on a worker.
         audit = json.loads(self.env.run(["audit", "list", "--action", "run.start", "--json"]).stdout)
-        shards = sorted(e["details"].get("rows", "") for e in audit if e["details"].get("rows", "").endswith("/7"))
+        details = [json.loads(e["details"]) for e in audit]  # canonical JSON text (docs/JSON.md)
+        shards = sorted(d["rows"] for d in details if d.get("rows", "").endswith("/7"))
         self.assertEqual(shards, [f"shard {i}/7" for i in range(7)])
 
     def test_a_tampered_shard_output_is_refused_and_nothing_is_written(self):

@@ -14,10 +14,11 @@ final class CLIShardTests: XCTestCase {
         do {
             models = try TemporaryDirectory()
             let sample = try String(contentsOfFile: BuiltProducts.sample("eurusd_1h_d1.csv"), encoding: .utf8)
-            let head = sample.split(separator: "\n", omittingEmptySubsequences: false).prefix(1_501)
+            let head = sample.split(separator: "\n", omittingEmptySubsequences: false).prefix(9_001)
             try (head.joined(separator: "\n") + "\n").write(toFile: models.file("in.csv"), atomically: true, encoding: .utf8)
             let r = try CommandRunner.run([
                 models.file("in.csv"), "--columns", "OPEN,CLOSE", "--window-size", "32", "--initial-size", "4", "--epochs", "1",
+                "--max-steps", "1500",
                 "--save-encoder", models.file("enc.safetensors"), "--save-decoder", models.file("dec.safetensors"),
                 "--output-file", models.file("train-features.csv"), "--quiet-mode",
             ])
@@ -46,9 +47,10 @@ final class CLIShardTests: XCTestCase {
         let whole = try run("whole", ["--quiet-mode"])
         XCTAssertEqual(whole.status, 0, whole.stderr)
         let features = try bytes("whole.features.csv"), reconstruction = try bytes("whole.rec.csv")
-        XCTAssertEqual(features.split(separator: 0x0A).count, 1 + 1_500 - 31, "header and one row per window")
-        // Seams inside the first window, right at its end, mid-file, and an empty range.
-        let cuts = [(0, 10), (10, 31), (31, 32), (32, 777), (777, 777), (777, 1_500)]
+        XCTAssertEqual(features.split(separator: 0x0A).count, 1 + 9_000 - 31, "header and one row per window")
+        // Seams inside the first window, right at its end, across request blocks (2,048 windows of each of the two
+        // columns) and reconstruction batches (4,096), an empty range, and the end.
+        let cuts = [(0, 10), (10, 31), (31, 32), (32, 4_100), (4_100, 4_100), (4_100, 6_000), (6_000, 9_000)]
         for (i, (start, end)) in cuts.enumerated() {
             let r = try run("rows\(i)", ["--rows", "\(start):\(end)", "--quiet-mode"])
             XCTAssertEqual(r.status, 0, "--rows \(start):\(end): \(r.stderr)")
@@ -73,10 +75,10 @@ final class CLIShardTests: XCTestCase {
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let shard = try XCTUnwrap(summary["shard"] as? [String: Any], r.stdout)
         XCTAssertEqual(shard["selection"] as? String, "shard 1/3")
-        XCTAssertEqual(shard["rows"] as? [Int], [500, 1_000])
-        XCTAssertEqual(shard["total_rows"] as? Int, 1_500, "--shard counts the rows to split them")
+        XCTAssertEqual(shard["rows"] as? [Int], [3_000, 6_000])
+        XCTAssertEqual(shard["total_rows"] as? Int, 9_000, "--shard counts the rows to split them")
         XCTAssertEqual(shard["header"] as? Bool, false)
-        XCTAssertEqual(shard["windows"] as? Int, 500)
+        XCTAssertEqual(shard["windows"] as? Int, 3_000)
         XCTAssertEqual(shard["encoder_sha256"] as? String, try Self.sha256(Self.models.file("enc.safetensors")))
         XCTAssertEqual(shard["decoder_sha256"] as? String, try Self.sha256(Self.models.file("dec.safetensors")))
         let outputs = try XCTUnwrap(shard["outputs"] as? [[String: Any]])
@@ -86,6 +88,13 @@ final class CLIShardTests: XCTestCase {
             XCTAssertEqual(o["sha256"] as? String, try Self.sha256(path), path)
             XCTAssertEqual(o["bytes"] as? Int, try bytes(URL(fileURLWithPath: path).lastPathComponent).count)
         }
+        // A shard with no rows (more shards than rows, or the end): empty files, a summary without figures.
+        let empty = try run("e", ["--rows", "9000:9000", "--json"])
+        XCTAssertEqual(empty.status, 0, empty.stderr)
+        let e = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(empty.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual((e["shard"] as? [String: Any])?["windows"] as? Int, 0)
+        XCTAssertEqual((e["metrics"] as? [Any])?.count, 0)
+        XCTAssertEqual(try bytes("e.features.csv"), Data())
     }
 
     func testBadSelectionsAreUsageErrorsAndWriteNothing() throws {
@@ -94,8 +103,8 @@ final class CLIShardTests: XCTestCase {
             (["--shard", "0/0"], "--shard N must be at least 1"),
             (["--shard", "3/3"], "--shard I counts from 0"),
             (["--rows", "99999999999999999999:"], "--rows takes START:END"),
-            (["--rows", "0:1501"], "which has 1500 data rows"),
-            (["--rows", "2000:2000"], "which has 1500 data rows"),
+            (["--rows", "0:9001"], "which has 9000 data rows"),
+            (["--rows", "10000:10000"], "which has 9000 data rows"),
             (["--rows", "0:10", "--shard", "0/2"], "give --rows or --shard, not both"),
         ]
         for (args, message) in cases {

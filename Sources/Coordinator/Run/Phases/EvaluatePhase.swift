@@ -14,7 +14,7 @@ extension FeatureExtractionRun {
     func evaluate(_ model: Autoencoder, _ data: PreparedData, baseline: PCABaseline?, outputs: StagedOutputs) throws
         -> EvaluationOutcome
     {
-        let writers = ResultWriters(model: model, batch: 4096)
+        let writers = ResultWriters(model: model, batch: ResultWriters.evaluationBatch)
         var outcome = EvaluationOutcome()
         let shard = data.shard
         func stage(_ path: String) throws -> String {
@@ -26,20 +26,22 @@ extension FeatureExtractionRun {
         if let path = config.outputFile {
             let seconds = try writers.writeFeatures(
                 data.inputWindows, table: data.input, forceDate: config.forceDate, to: try stage(path),
-                windows: shard?.featureWindows, writesHeader: shard?.writesHeader ?? true)
-            outcome.encodeWindowsPerSecond = Double(data.inputWindows.count) / max(seconds, 1e-9)
+                windows: shard?.featureWindows, origin: shard?.origin ?? 0, writesHeader: shard?.writesHeader ?? true)
+            let encoded = shard.map { $0.featureWindows.count * data.input.columnNames.count } ?? data.inputWindows.count
+            outcome.encodeWindowsPerSecond = Double(encoded) / max(seconds, 1e-9)
         }
         if let path = config.evaluateEncoder {
             try writers.writeFeatures(
                 data.evaluationWindows, table: data.evaluation, forceDate: config.forceDate, to: try stage(path),
-                windows: shard?.featureWindows, writesHeader: shard?.writesHeader ?? true)
+                windows: shard?.featureWindows, origin: shard?.origin ?? 0, writesHeader: shard?.writesHeader ?? true)
         }
         if model.decoder != nil {
             outcome.metrics = try writers.reconstruct(
                 data.evaluationWindows, table: data.evaluation, stats: data.stats,
                 pcaBaseline: try baseline?.windowMSE(rank: model.interfaceSize, on: data.evaluationWindows),
                 forceDate: config.forceDate, to: try config.evaluateDecoder.map { try stage($0) },
-                rows: shard?.reconstructionRows, writesHeader: shard?.writesHeader ?? true)
+                decoded: shard?.reconstructionWindows, origin: shard?.origin ?? 0, rows: shard?.reconstructionRows,
+                writesHeader: shard?.writesHeader ?? true)
         }
         return outcome
     }

@@ -70,7 +70,8 @@ extension FeatureExtractionRun {
         }
         let data: PreparedData
         if let rows, let stats = encoderModel?.normalization {
-            data = try PreparedData.loadShard(config, selection: rows, windowSize: windowSize, modelStats: stats)
+            data = try PreparedData.loadShard(
+                config, selection: rows, windowSize: windowSize, modelStats: stats, batch: ResultWriters.evaluationBatch)
             let s = data.shard!
             env.info(
                 "\(rows): rows \(s.rows.lowerBound):\(s.rows.upperBound) (read \(s.read.lowerBound):\(s.read.upperBound) with the windows' context)"
