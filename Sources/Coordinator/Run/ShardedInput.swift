@@ -40,7 +40,8 @@ extension PreparedData {
         let cap = config.maxSteps ?? Int.max
         // The header alone: the number of columns sets the features' block size.
         let columns = try CSVReader.readPart(path: path, options: options, rows: 0..<0).table.columnNames.count
-        let plan = ShardPlan(windowSize: w, featureBlock: ResultWriters.rowsPerBlock(batch: batch, columns: columns), batch: batch)
+        let plan = ShardPlan(
+            windowSize: w, featureBlock: ResultWriters.rowsPerBlock(batch: batch, columns: columns), batch: batch)
         var total = selection.needsRowCount ? min(try CSVReader.countRows(path: path, options: options), cap) : nil
         if let total { try ensureWindow(total, w, path) }
         var rows = try selection.range(totalRows: total, file: path)
