@@ -126,8 +126,8 @@ def encode(input, encoder, output, *, shards, binary=None, decoder=None, reconst
     destinations = {"features": output}
     if reconstruction:
         destinations["reconstruction"] = reconstruction
+    # Private to this user (0700): workers run as the same user, here or on a shared file system.
     staging = tempfile.mkdtemp(prefix=".fe-shards-", dir=staging_dir or os.path.dirname(os.path.abspath(output)))
-    os.chmod(staging, 0o755)
     log = remote_log.log if remote_log else None
     if log:
         log("cluster.start", {"input": os.path.basename(input), "shards": shards, "encoder_sha256": expected["encoder"]})

@@ -115,8 +115,9 @@ class ShardedEncodeTests(unittest.TestCase):
 
 @unittest.skipIf(ENGINE_MISSING, ENGINE_MISSING or "")
 class KilledWorkerTests(unittest.TestCase):
-    """A worker killed (SIGKILL) while its CLI runs: the scheduler gives the task to a worker
-    again, the CLI dies with its worker, and the merged bytes are still the single run's."""
+    """A worker, or its CLI, killed (SIGKILL) mid-task: the engine runs the task again (the
+    scheduler moves a dead worker's task; a task that raised is retried), the CLI dies with its
+    worker, and the merged bytes are still the single run's."""
 
     @classmethod
     def setUpClass(cls):
@@ -124,18 +125,20 @@ class KilledWorkerTests(unittest.TestCase):
         cls.enc, _ = cls.env.train("m")
         cls.input = cls.env.path("walk.csv")
         helpers.random_walk(cls.input, 150_000)
+        cls.single = cls.env.path("single.csv")
+        cls.env.run([cls.input, "--load-encoder", cls.enc, "--output-file", cls.single, "--quiet-mode"])
 
     @classmethod
     def tearDownClass(cls):
         cls.env.close()
 
-    def test_a_worker_killed_mid_task_costs_a_retry_not_the_result(self):
-        single = self.env.path("single.csv")
-        self.env.run([self.input, "--load-encoder", self.enc, "--output-file", single, "--quiet-mode"])
+    def kill_mid_task(self, target):
+        """Encodes in 2 shards while a thread SIGKILLs, as soon as a CLI runs on a worker, that
+        worker (`target` "worker") or that CLI ("cli"); returns the result and what was killed."""
         cluster, client = local_cluster()
         killed = {}
 
-        def kill_a_worker_while_its_cli_runs():
+        def kill():
             pids = set(client.run(os.getpid).values())
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline and not killed:
@@ -145,23 +148,34 @@ class KilledWorkerTests(unittest.TestCase):
                     except psutil.NoSuchProcess:
                         continue
                     if children:
-                        os.kill(pid, signal.SIGKILL)
+                        os.kill(pid if target == "worker" else children[0].pid, signal.SIGKILL)
                         killed.update(worker=pid, cli=children[0])
                         return
                 time.sleep(0.005)
 
-        killer = threading.Thread(target=kill_a_worker_while_its_cli_runs)
+        killer = threading.Thread(target=kill)
         try:
             killer.start()
-            r = encode(self.input, self.enc, self.env.path("merged.csv"), shards=2, binary=self.env.cli, client=client)
+            r = encode(self.input, self.enc, self.env.path(f"merged-{target}.csv"), shards=2, binary=self.env.cli,
+                       client=client)
             killer.join()
-            self.assertTrue(killed, "no CLI was seen running on a worker")
-            killed["cli"].wait(timeout=10)  # died with its worker (PR_SET_PDEATHSIG); raises if it did not
-            self.assertGreaterEqual(r.abandoned_attempts, 1, "the killed attempt was run again")
-            self.assertEqual(read(r.outputs["features"]), read(single))
+            return r, killed
         finally:
             client.close()
             cluster.close()
+
+    def test_a_worker_killed_mid_task_costs_a_retry_not_the_result(self):
+        r, killed = self.kill_mid_task("worker")
+        self.assertTrue(killed, "no CLI was seen running on a worker")
+        killed["cli"].wait(timeout=10)  # died with its worker (PR_SET_PDEATHSIG); raises if it did not
+        self.assertGreaterEqual(r.abandoned_attempts, 1, "the killed attempt was run again")
+        self.assertEqual(read(r.outputs["features"]), read(self.single))
+
+    def test_a_cli_killed_mid_task_is_retried_by_the_engine(self):
+        r, killed = self.kill_mid_task("cli")
+        self.assertTrue(killed, "no CLI was seen running on a worker")
+        self.assertGreaterEqual(r.abandoned_attempts, 1, "the failed attempt was run again")
+        self.assertEqual(read(r.outputs["features"]), read(self.single))
 
 
 @unittest.skipIf(ENGINE_MISSING, ENGINE_MISSING or "")
