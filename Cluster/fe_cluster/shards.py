@@ -117,6 +117,8 @@ def encode(input, encoder, output, *, shards, binary=None, decoder=None, reconst
     machine, or a shared file system. `remote_log`: a fe_cluster.remote_log.RemoteLog for the
     driver's own events."""
     started = time.perf_counter()
+    if not isinstance(shards, int) or shards < 1:
+        raise ValueError(f"shards must be a whole number of at least 1, got {shards!r}")
     binary = binary or shutil.which("feature-extractor")
     if not binary:
         raise ShardFailed("feature-extractor is not on PATH: pass binary=PATH (the workers' path to the CLI)")

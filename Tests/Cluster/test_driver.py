@@ -5,6 +5,8 @@ worker costs a retry and not the result, and a tampered or foreign shard is refu
 import json
 import os
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -68,6 +70,20 @@ class ShardedEncodeTests(unittest.TestCase):
         details = [json.loads(e["details"]) for e in audit]  # canonical JSON text (docs/JSON.md)
         shards = sorted(d["rows"] for d in details if d.get("rows", "").endswith("/7"))
         self.assertEqual(shards, [f"shard {i}/7" for i in range(7)])
+
+    def test_the_command_line_driver_merges_and_maps_errors_to_exit_codes(self):
+        out = os.path.join(self.out, "cli.csv")
+        cmd = [sys.executable, "-m", "fe_cluster", "encode", str(SAMPLE), "--load-encoder", self.enc, "--output-file", out,
+               "--binary", self.env.cli, "--workers", "2"]
+        env = dict(os.environ, PYTHONPATH=str(helpers.REPO / "Cluster"))
+        ok = subprocess.run(cmd + ["--shards", "3", "--", "--columns", "CLOSE", "--force-date"], env=env,
+                            capture_output=True, text=True, timeout=300)
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        self.assertEqual(json.loads(ok.stdout)["sha256"]["features"], sha256(self.single["features"]))
+        self.assertEqual(read(out), read(self.single["features"]))
+        usage = subprocess.run(cmd + ["--shards", "0"], env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(usage.returncode, 64, usage.stderr)
+        self.assertIn("shards must be a whole number of at least 1", usage.stderr)
 
     def test_a_tampered_shard_output_is_refused_and_nothing_is_written(self):
         staging = tempfile.mkdtemp(dir=self.out)
