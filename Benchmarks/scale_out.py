@@ -4,9 +4,11 @@ local Dask cluster of 1 and 2 workers (Cluster/fe_cluster), every merged output 
 the single run's bytes.
 
 Prints, per configuration: wall time (cluster start apart), the tasks' mean time, the overhead
-per task (worker time not spent in a CLI run, spread over the tasks), the CLI's fixed cost per
-shard (an empty shard: start, model check, plugins, the row count), and peak memory per worker
-(the Dask worker process, and the largest CLI coordinator and encoder plugin among its shards).
+per task (worker time not spent in a task, spread over the tasks: scheduling, imbalance), the
+driver's merge (checking and concatenating the shards' files), the CLI's fixed cost per shard
+(an empty one: start, model check, plugins; and one that counts the rows for --shard), and peak
+memory per worker (the Dask worker process, and the largest CLI coordinator and encoder plugin
+among its shards).
 docs/SCALING.md projects 10 and 100 machines from these figures.
 
 Usage: scripts/benchmark --scale-out [--rows N] [--shards-per-worker K]
@@ -61,11 +63,12 @@ def cluster_run(binary, csv_path, model, out, workers, shards):
     return {
         "workers": workers, "shards": shards, "cluster_start_s": start, "wall_s": wall,
         "task_mean_s": sum(tasks) / len(tasks), "cli_mean_s": sum(cli) / len(cli),
-        "overhead_per_task_s": (wall * workers - sum(tasks)) / shards,
+        "overhead_per_task_s": ((wall - r.merge_seconds) * workers - sum(tasks)) / shards, "tasks": tasks,
         "worker_rss_mb": max(rss.values()) / 1024,
         "cli_rss_mb": max(s.summary["coordinator_peak_rss_kb"] for s in r.shards) / 1024,
         "encoder_rss_mb": max((s.summary["encoder"].get("peak_rss_kb") or 0) for s in r.shards) / 1024,
-        "sha256": r.digests["features"], "abandoned": r.abandoned_attempts,
+        "sha256": r.digests["features"], "abandoned": r.abandoned_attempts, "merge_s": r.merge_seconds,
+        "output_mb": os.path.getsize(out) / 1e6,
     }
 
 
@@ -103,15 +106,16 @@ def main():
               f"encoder {ours['rss_encoder_mb']:.0f} MB; an empty shard (--rows 0:0) {empty['execution_seconds']:.2f} s, "
               f"one with the row count (--shard 0/1000000) {counted:.2f} s")
         print(f"{'workers':>7} {'shards':>6} {'start s':>7} {'wall s':>7} {'speed-up':>8} {'task s':>7} {'cli s':>6} "
-              f"{'overhead/task s':>15} {'worker MB':>9} {'cli MB':>6} {'encoder MB':>10}  bytes")
+              f"{'overhead/task s':>15} {'merge s':>7} {'worker MB':>9} {'cli MB':>6} {'encoder MB':>10}  bytes")
         for workers in (1, 2):
             shards = workers * a.shards_per_worker
             r = cluster_run(a.binary, csv_path, model, os.path.join(tmp, f"merged-{workers}.csv"), workers, shards)
             same = "identical" if r["sha256"] == reference else "DIFFERENT"
             print(f"{workers:>7} {shards:>6} {r['cluster_start_s']:>7.1f} {r['wall_s']:>7.1f} "
                   f"{ours['wall_s'] / r['wall_s']:>7.2f}x {r['task_mean_s']:>7.1f} {r['cli_mean_s']:>6.1f} "
-                  f"{r['overhead_per_task_s']:>15.2f} {r['worker_rss_mb']:>9.0f} {r['cli_rss_mb']:>6.0f} "
+                  f"{r['overhead_per_task_s']:>15.2f} {r['merge_s']:>7.1f} {r['worker_rss_mb']:>9.0f} {r['cli_rss_mb']:>6.0f} "
                   f"{r['encoder_rss_mb']:>10.0f}  {same}")
+            print(f"        merged output {r['output_mb']:.0f} MB; tasks {', '.join(f'{s:.1f}' for s in r['tasks'])} s")
             os.unlink(os.path.join(tmp, f"merged-{workers}.csv"))
             if same != "identical":
                 return 1

@@ -35,6 +35,7 @@ class EncodeResult:
     shards: list  # ShardResult, in order
     abandoned_attempts: int  # attempt directories of killed or failed tries, removed
     seconds: float
+    merge_seconds: float  # checking and concatenating the shards' files, on the driver
 
 
 def model_digest(path):
@@ -138,13 +139,15 @@ def encode(input, encoder, output, *, shards, binary=None, decoder=None, reconst
             results = run_shards(
                 c, binary=binary, input=input, encoder=encoder, decoder=decoder, shards=shards, staging=staging,
                 reconstruction=bool(reconstruction), cli_args=cli_args, retries=retries, timeout=timeout, events=log)
+        merging = time.perf_counter()
         digests = merge_shards(results, shards, destinations, expected)
+        merge_seconds = time.perf_counter() - merging
         kept = {os.path.basename(r.attempt) for r in results}
         abandoned = sum(1 for name in os.listdir(staging) if name not in kept)
         if log:
             log("cluster.finish", {"outcome": "success", "shards": shards, "digests": digests,
                                    "abandoned_attempts": abandoned})
-        return EncodeResult(destinations, digests, results, abandoned, time.perf_counter() - started)
+        return EncodeResult(destinations, digests, results, abandoned, time.perf_counter() - started, merge_seconds)
     except BaseException as exc:
         if log:
             log("cluster.finish", {"outcome": "failure", "error": str(exc)[:500]})
