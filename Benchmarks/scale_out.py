@@ -72,6 +72,27 @@ def cluster_run(binary, csv_path, model, out, workers, shards):
     }
 
 
+def store_contention(binary, csv_path, model, processes=8, runs=6):
+    """Empty shards (`--rows 0:0`: start, model check, plugins, the run's audit and accounting
+    writes) run by `processes` processes at once on one state store, as the workers of one
+    machine share theirs: runs per second, and how many failed (a database held locked past
+    its busy timeout would fail them with exit 74)."""
+    import concurrent.futures
+
+    def loop(_):
+        failures = 0
+        for _ in range(runs):
+            r = subprocess.run([binary, csv_path, "--columns", "CLOSE", "--load-encoder", model, "--rows", "0:0",
+                                "--output-file", os.devnull, "--quiet-mode"], capture_output=True)
+            failures += r.returncode != 0
+        return failures
+    t0 = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(processes) as pool:
+        failures = sum(pool.map(loop, range(processes)))
+    wall = time.perf_counter() - t0
+    return processes * runs / wall, failures
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--binary", required=True)
@@ -105,6 +126,8 @@ def main():
         print(f"single run: {ours['wall_s']:.1f} s, coordinator {ours['rss_coordinator_mb']:.0f} MB, "
               f"encoder {ours['rss_encoder_mb']:.0f} MB; an empty shard (--rows 0:0) {empty['execution_seconds']:.2f} s, "
               f"one with the row count (--shard 0/1000000) {counted:.2f} s")
+        rate, failures = store_contention(a.binary, csv_path, model)
+        print(f"state store: 8 processes running empty shards on one database: {rate:.1f} runs/s, {failures} failed")
         print(f"{'workers':>7} {'shards':>6} {'start s':>7} {'wall s':>7} {'speed-up':>8} {'task s':>7} {'cli s':>6} "
               f"{'overhead/task s':>15} {'merge s':>7} {'worker MB':>9} {'cli MB':>6} {'encoder MB':>10}  bytes")
         for workers in (1, 2):
