@@ -138,13 +138,15 @@ final class HotPathCodecTests: XCTestCase {
                 #"{"jsonrpc":"2.0","id":2,"result":{"output":{"dtype":"f32","shape":[2,3],"offset":\#(n)}}}"#,
             ]
             for json in results {
-                let read: RPCIncoming<ForwardResult>? = binary.decodeHotPathResult(frame(json, attachment: good), as: ForwardResult.self)
+                let read: RPCIncoming<ForwardResult>? = binary.decodeHotPathResult(
+                    frame(json, attachment: good), as: ForwardResult.self)
                 XCTAssertNil(read, json)
             }
         }
         // The longest integer read directly still reads.
         let longest = #"{"jsonrpc":"2.0","id":999999999999999999,"result":{"output":{"dtype":"f32","shape":[2,3],"offset":0}}}"#
-        let read: RPCIncoming<ForwardResult>? = binary.decodeHotPathResult(frame(longest, attachment: good), as: ForwardResult.self)
+        let read: RPCIncoming<ForwardResult>? = binary.decodeHotPathResult(
+            frame(longest, attachment: good), as: ForwardResult.self)
         XCTAssertEqual(read?.head.id, .number(999_999_999_999_999_999))
     }
 
