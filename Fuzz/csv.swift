@@ -3,7 +3,8 @@ import Glibc
 // The CSV reader exactly as a run calls it (`CSVReader.read(path:options:)`), on a file holding
 // the input. The first byte picks the options a user could give (header mode, date column,
 // column selection, small limits so that they are reached). A table that is read must be
-// rectangular, finite, and have no more rows than the file has lines.
+// rectangular, finite, and have no more rows than the file has lines; a part of it (a shard's
+// read) must be exactly its slice.
 //
 // Built with Sources/Coordinator/CSV and the types it returns compiled into this harness.
 
@@ -58,6 +59,23 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     if let dates = table.dates, dates.count != table.rowCount {
         fatalError("\(dates.count) dates for \(table.rowCount) rows")
+    }
+    // A shard's read (`readPart`) of a file the whole read accepts: exactly that slice of the rows,
+    // and the count without parsing agrees.
+    let start = size % 7, end = start + size % 5
+    do {
+        let part = try CSVReader.readPart(path: path, options: options(data[0]), rows: start..<end)
+        let slice = min(start, table.rowCount)..<min(end, table.rowCount)
+        guard part.table.columns == table.columns.map({ Array($0[slice]) }) else { fatalError("a part is not its slice") }
+        guard part.table.dates.map(Array.init) == table.dates.map({ Array($0[slice]) }) else {
+            fatalError("a part's dates are not its slice")
+        }
+        guard part.totalRows == nil || part.totalRows == table.rowCount else { fatalError("a part miscounted the rows") }
+        guard try CSVReader.countRows(path: path, options: options(data[0])) == table.rowCount else {
+            fatalError("countRows disagrees with the rows read")
+        }
+    } catch {
+        fatalError("readPart of a file that read whole threw \(error)")
     }
     return 0
 }

@@ -35,6 +35,7 @@ struct RunCommand: ToolCommand {
     var json = false
 
     func execute() throws {
+        let rows = try options.rowSelection()
         var (config, sources, remote) = try loadConfiguration()
         if json && config.writesToStandardOutput {
             throw ValidationError("--json prints the summary on standard output: write the run's outputs to files, not '-'")
@@ -54,7 +55,8 @@ struct RunCommand: ToolCommand {
         if let url = options.remoteLog, remote != nil {
             env.remoteLog = RemoteLogger(url: url, client: try makeLogClient(), store: env.store, actor: env.actor)
         }
-        let summary = try FeatureExtractionRun(config: config, environment: env).run()
+        if let rows { env.command += " \(rows)" }
+        let summary = try FeatureExtractionRun(config: config, environment: env, rows: rows).run()
         if json {
             try JSONOutput.print(summary)
         } else if !config.quietMode {

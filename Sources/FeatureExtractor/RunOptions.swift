@@ -139,6 +139,22 @@ struct RunOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Whether the CSV has a header row (default: detect).")
     var headers: Bool?
     @Option(
+        name: .customLong("rows"),
+        help: ArgumentHelp(
+            """
+            Encode only these input rows, a shard of a larger job (with --load-encoder): data rows numbered from 0, \
+            END excluded, START: to the end. A window is written by the shard holding its last row, a reconstructed \
+            row by the shard holding it, the header only by the shard starting at row 0: the shards' outputs, \
+            concatenated in order, are the whole run's bytes. --json reports each output's SHA-256 and the model's.
+            """,
+            valueName: "start:end"))
+    var rows: String?
+    @Option(
+        name: .customLong("shard"),
+        help: ArgumentHelp(
+            "Like --rows, for part I (from 0) of N near-equal parts of the input's rows, e.g. 0/4 ... 3/4.", valueName: "i/n"))
+    var shard: String?
+    @Option(
         name: [.customLong("max-steps"), .customLong("max_steps"), .customLong("max_steps_train")],
         help: "Use at most this many input rows.")
     var maxSteps: Int?
@@ -239,6 +255,21 @@ struct RunOptions: ParsableArguments {
             l["plugin_parameters"] = .object(try Self.parameters(pluginParams + knobs, option: "--plugin-param"))
         }
         return l
+    }
+
+    /// `--rows` or `--shard`, parsed; nil for the whole input.
+    func rowSelection() throws -> RowSelection? {
+        do {
+            switch (rows, shard) {
+            case (nil, nil): return nil
+            case (let text?, nil): return try RowSelection.rows(text)
+            case (nil, let text?): return try RowSelection.shard(text)
+            case (_?, _?): throw ValidationError("give --rows or --shard, not both")
+            }
+        } catch ConfigurationError.invalid(let key, let reason) {
+            // A usage error (exit 64) naming the option, as the argument parser names its own.
+            throw ValidationError("--\(key) \(reason)")
+        }
     }
 
     /// The original's options given that have no effect here, for a warning.

@@ -25,14 +25,15 @@ ensure_system_packages() {
 # servers' certificates.
 TEST_APT_PACKAGES=(strace bsdutils sqlite3 openssl)
 
-# The Python side of the interoperability tests (safetensors files must load in Python).
+# The Python side of the interoperability tests (safetensors files must load in Python) and
+# the cluster driver's engine (Dask distributed, Cluster/fe_cluster, Tests/Cluster).
 # Best effort: without Python those tests skip with a message.
 ensure_python_packages() {
     command -v python3 >/dev/null 2>&1 || return 0
     # Exactly the reviewed versions, hash-checked (SupplyChain/python-requirements.txt).
     python3 -m pip install -q --disable-pip-version-check --require-hashes --only-binary=:all: --no-deps \
         -r "$REPO/SupplyChain/python-requirements.txt" >/dev/null 2>&1 \
-        || echo "note: could not install the pinned safetensors/numpy; the Python interop tests will be skipped" >&2
+        || echo "note: could not install the pinned Python packages; the Python interop and cluster tests will be skipped" >&2
 }
 
 # The tool's home (same rule as the Swift code): database, audit key, local signing key.

@@ -5,6 +5,20 @@
 /// into a NaN deep inside training.
 package enum CSVReader {
     package static func read(path: String, options: CSVOptions) throws -> TimeSeriesTable {
+        try readPart(path: path, options: options, rows: nil).table
+    }
+
+    /// What `readPart` read: the rows asked for and, when the file was read to its end, how
+    /// many data rows it holds.
+    package struct Part {
+        package var table: TimeSeriesTable
+        /// nil when reading stopped at the end of the rows asked for (the file may hold more).
+        package var totalRows: Int?
+    }
+
+    /// Data rows (numbered from 0, the header not counted) before `rows` are counted but not
+    /// parsed, and reading stops at its end: a shard of a long file parses only its own rows.
+    package static func readPart(path: String, options: CSVOptions, rows wanted: Range<Int>?) throws -> Part {
         let reader = try CSVLineReader(path: path, maxLineBytes: options.maxLineBytes)
         var lines = CSVNonEmptyLines(reader: reader)
         let maxFields = max(1, options.maxColumns)
@@ -38,16 +52,30 @@ package enum CSVReader {
         var builder = CSVTableBuilder(
             layout: layout, path: path, maxRows: max(0, options.maxRows),
             maxFields: maxFields, expectedRows: rowGuess, keepDates: options.keepDates)
+        var index = 0  // data rows seen
+        /// Adds the next data row when it is wanted; false once the rows wanted are all read.
+        func take(_ line: UnsafeRawBufferPointer, _ number: Int) throws -> Bool {
+            if let wanted, index >= wanted.upperBound { return false }
+            if wanted?.contains(index) ?? true { try builder.add(line, line: number) }
+            index += 1
+            return true
+        }
+        var more = true
         if !layout.hasHeader {
-            try firstBytes.withUnsafeBytes { try builder.add($0, line: firstLine) }
+            more = try firstBytes.withUnsafeBytes { try take($0, firstLine) }
         }
-        if let secondBytes, let secondLine {
-            try secondBytes.withUnsafeBytes { try builder.add($0, line: secondLine) }
+        if more, let secondBytes, let secondLine {
+            more = try secondBytes.withUnsafeBytes { try take($0, secondLine) }
         }
-        while let line = try lines.next() {
-            try builder.add(line, line: reader.lineNumber)
+        while more, let line = try lines.next() {
+            more = try take(line, reader.lineNumber)
         }
-        return builder.table()
+        return Part(table: builder.table(), totalRows: more ? index : nil)
+    }
+
+    /// The number of data rows, without parsing any (for `--shard I/N`, which splits them evenly).
+    package static func countRows(path: String, options: CSVOptions) throws -> Int {
+        try readPart(path: path, options: options, rows: Int.max..<Int.max).totalRows ?? 0
     }
 
     /// Refuses a table too short to hold a single window, with a message that says both

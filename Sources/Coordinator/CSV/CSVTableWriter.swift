@@ -16,31 +16,35 @@ package enum CSVTableWriter {
     ///   - header: names of the `columnCount` numeric columns (the date column's name is
     ///     `dateHeader`).
     ///   - dates: the rows' values for a leading date column, from `firstDate` on, or nil for none.
+    ///   - writesHeader: false for a shard that does not start the file: shards concatenated in
+    ///     order then give the single run's bytes.
     ///   - row: fills the values of row `i` into the buffer (`columnCount` values, NaN
     ///     until set). Rows are produced one at a time so that a 30,000 x 32 table never
     ///     exists as one giant string.
     package static func write(
         path: String, header: [String], dates: TextColumn?, firstDate: Int = 0, rowCount: Int,
         columnCount: Int, dateHeader: String = "DATE_TIME",
-        precision: CSVNumberPrecision = .float32,
+        precision: CSVNumberPrecision = .float32, writesHeader: Bool = true,
         row: (Int, inout [Double]) throws -> Void
     ) throws {
         guard header.count == columnCount else {
             throw DataError(file: path, message: "internal: \(header.count) column names for \(columnCount) columns")
         }
-        if let dates, dates.count - firstDate != rowCount {
+        if let dates, firstDate < 0 || dates.count - firstDate < rowCount {
             throw DataError(file: path, message: "internal: \(dates.count - firstDate) dates for \(rowCount) rows")
         }
         let writer = try AtomicFileWriter(path: path)
         var line: [UInt8] = []
         line.reserveCapacity(64 << 10)
 
-        let names = (dates == nil ? [] : [dateHeader]) + header
-        for (index, name) in names.enumerated() {
-            if index > 0 { line.append(UInt8(ascii: ",")) }
-            appendText(name, to: &line)
+        if writesHeader {
+            let names = (dates == nil ? [] : [dateHeader]) + header
+            for (index, name) in names.enumerated() {
+                if index > 0 { line.append(UInt8(ascii: ",")) }
+                appendText(name, to: &line)
+            }
+            line.append(UInt8(ascii: "\n"))
         }
-        line.append(UInt8(ascii: "\n"))
 
         var values = [Double](repeating: .nan, count: columnCount)
         for index in 0..<max(0, rowCount) {

@@ -1,6 +1,7 @@
 import FeatureExtractorSupport
 import Foundation
 import PluginHost
+import RemoteAuth
 
 /// Model files with a detached signature (`<model>.sig`) over their digest.
 ///
@@ -23,7 +24,7 @@ enum SignedModel {
     }
 
     /// Reads a model whose signature verifies with a trusted key.
-    static func read(path: String, trust: TrustStore) throws -> (model: ModelFile, signer: String) {
+    static func read(path: String, trust: TrustStore) throws -> (model: ModelFile, signer: String, sha256: String) {
         let bytes = try DataError.reading { () throws(FileError) in
             try BoundedFile.read(path: path, maxBytes: maxBytes, what: "a model file")
         }
@@ -33,6 +34,6 @@ enum SignedModel {
         }
         let data = Data(bytes)
         _ = try signature.verify(data, kind: .model, path: path, trust: trust)
-        return (try ModelFile.parse(bytes, source: path), signature.keyID)
+        return (try ModelFile.parse(bytes, source: path), signature.keyID, RequestSigning.sha256Hex(data))
     }
 }

@@ -9,7 +9,9 @@ enum RemoteModels {
 
     /// Downloads a model; its digest and then its signature (by a trusted key) are
     /// checked before anything in it is parsed.
-    static func fetch(_ url: String, client: RemoteClient, trust: TrustStore) throws -> (model: ModelFile, signer: String) {
+    static func fetch(_ url: String, client: RemoteClient, trust: TrustStore) throws -> (
+        model: ModelFile, signer: String, sha256: String
+    ) {
         let response = try client.send("GET", url, idempotent: true)
         let source = URLRedactor.redact(url)
         guard response.header("X-FE-Content-SHA256") == RequestSigning.sha256Hex(response.body) else {
@@ -21,7 +23,9 @@ enum RemoteModels {
             throw ProvenanceError.untrusted(path: source, reason: "comes without a signature; only signed models are loaded")
         }
         _ = try signature.verify(response.body, kind: .model, path: source, trust: trust)
-        return (try ModelFile.parse(Array(response.body), source: source), signature.keyID)
+        return (
+            try ModelFile.parse(Array(response.body), source: source), signature.keyID, RequestSigning.sha256Hex(response.body)
+        )
     }
 
     /// Uploads a signed model (idempotent: a version's content never changes).

@@ -12,10 +12,13 @@ import StateStore
 /// no output of this run is left behind and the plugins are stopped.
 public final class FeatureExtractionRun {
     public let config: RunConfiguration
+    /// A shard of the input (`--rows`, `--shard`): only its windows and rows are written.
+    public let rows: RowSelection?
     let env: RunEnvironment
 
-    public init(config: RunConfiguration, environment: RunEnvironment) {
+    public init(config: RunConfiguration, environment: RunEnvironment, rows: RowSelection? = nil) {
         self.config = config
+        self.rows = rows
         var env = environment
         // The whole run's bound starts now: every plugin call waits at most until then.
         if let seconds = config.maxRunSeconds { env.limits.runLimit = (.after(seconds: seconds), seconds) }
@@ -25,6 +28,7 @@ public final class FeatureExtractionRun {
     /// Runs, with the run's accounting and audit trail around it.
     public func run() throws -> RunSummary {
         try config.validate()
+        try checkShardable()
         let audit = RunAuditor(store: env.store, actor: env.actor)
         let runID = try env.store.beginRun(actor: env.actor, command: env.command)
         let clock = Stopwatch()
@@ -33,8 +37,11 @@ public final class FeatureExtractionRun {
         for source in env.configSources where source.hasPrefix("file:") {
             try audit.record("config.load", target: String(source.dropFirst(5)), .success, ["digest": digest])
         }
-        try audit.record("run.start", target: config.inputFile ?? "-", .success, ["run": String(runID), "config_digest": digest])
-        env.remoteLog?.log("run.start", ["run": runID, "config_digest": digest, "config": json])
+        var started = ["run": String(runID), "config_digest": digest]
+        if let rows { started["rows"] = rows.description }
+        try audit.record("run.start", target: config.inputFile ?? "-", .success, started)
+        env.remoteLog?.log(
+            "run.start", ["run": runID, "config_digest": digest, "config": json, "rows": rows?.description ?? "all"])
         defer { env.remoteLog?.finish() }
         do {
             let summary = try body(audit: audit)
@@ -76,6 +83,10 @@ public final class FeatureExtractionRun {
         var result = try summarize(
             model, inputs.data, debug: debug, training: training, evaluation: evaluation,
             outputs: evaluation.written + saved, startedAt: stamp)
+        if let shard = inputs.data.shard {
+            result.shard = try shardReport(shard, inputs: inputs, staged: evaluation.staged)
+            result.windows = shard.featureWindows.count * inputs.data.input.columnNames.count
+        }
         result.executionSeconds = clock.seconds
         if let path = config.lossPlot {
             try LossPlot(result.training).write(to: try outputs.stage(path))

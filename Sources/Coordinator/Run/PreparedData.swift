@@ -12,6 +12,8 @@ struct PreparedData {
     /// What `evaluate_encoder` / `evaluate_decoder` describe: the validation file, else the input.
     var evaluation: TimeSeriesTable
     var evaluationWindows: WindowCatalog
+    /// A shard's place in the input (`--rows`, `--shard`); nil for the whole input.
+    var shard: ShardRows? = nil
 
     static func load(
         _ config: RunConfiguration, windowSize: Int, modelStats: NormalizationStats?,

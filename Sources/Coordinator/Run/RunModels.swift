@@ -6,22 +6,23 @@ import StateStore
 
 /// Loading and saving the run's models: signed, verified and audited.
 extension FeatureExtractionRun {
-    func loadModel(_ location: String, audit: RunAuditor) throws -> ModelFile {
+    /// A signed model, verified, with the SHA-256 of the bytes verified.
+    func loadModel(_ location: String, audit: RunAuditor) throws -> (model: ModelFile, sha256: String) {
         let target = URLRedactor.redact(location)
         do {
             let trust = SQLiteTrustStore(store: env.store)
-            let (model, signer): (ModelFile, String)
+            let (model, signer, sha256): (ModelFile, String, String)
             if RemoteModels.isRemote(location) {
                 guard let remote = env.remote else { throw RemoteError.invalidURL("\(target) (no token for remote access)") }
-                (model, signer) = try RemoteModels.fetch(location, client: remote, trust: trust)
+                (model, signer, sha256) = try RemoteModels.fetch(location, client: remote, trust: trust)
             } else {
-                (model, signer) = try SignedModel.read(path: location, trust: trust)
+                (model, signer, sha256) = try SignedModel.read(path: location, trust: trust)
             }
             try audit.record(
                 "model.load", target: target, .success,
-                ["role": model.role.rawValue, "plugin": model.pluginName, "signer": signer])
+                ["role": model.role.rawValue, "plugin": model.pluginName, "signer": signer, "sha256": sha256])
             env.remoteLog?.log("model.load", ["target": target, "role": model.role.rawValue])
-            return model
+            return (model, sha256)
         } catch {
             try audit.record("model.load", target: target, .refused, ["reason": DisplayText.escaped("\(error)", limit: 500)])
             throw error

@@ -53,12 +53,14 @@ public struct RunSummary: Codable, Sendable {
     /// Accounting: data rows read and bytes of the data files.
     public var rows: Int
     public var bytes: Int
+    /// A shard run's rows and digests (`--rows`, `--shard`); absent for a whole run.
+    public var shard: ShardReport?
 
     enum CodingKeys: String, CodingKey {
         case startedAt = "started_at", executionSeconds = "execution_seconds", configuration, encoder, decoder
         case training, search, interfaceSize = "interface_size", windows, metrics
         case encodeWindowsPerSecond = "encode_windows_per_second"
-        case coordinatorPeakRSSKilobytes = "coordinator_peak_rss_kb", outputs, rows, bytes
+        case coordinatorPeakRSSKilobytes = "coordinator_peak_rss_kb", outputs, rows, bytes, shard
     }
 }
 

@@ -4,6 +4,8 @@ struct EvaluationOutcome {
     var metrics: [ColumnMetrics] = []
     var encodeWindowsPerSecond: Double?
     var written: [String] = []
+    /// Each written output's staged file (what is committed), for a shard's digests.
+    var staged: [(path: String, file: String)] = []
 }
 
 extension FeatureExtractionRun {
@@ -12,31 +14,39 @@ extension FeatureExtractionRun {
     func evaluate(_ model: Autoencoder, _ data: PreparedData, baseline: PCABaseline?, outputs: StagedOutputs) throws
         -> EvaluationOutcome
     {
-        let writers = ResultWriters(model: model, batch: 4096)
+        let writers = ResultWriters(model: model, batch: ResultWriters.evaluationBatch)
         var outcome = EvaluationOutcome()
-        if let path = config.outputFile {
-            let processes = EncodeProcesses.count(
-                configured: config.encodeProcesses, windows: data.inputWindows.count, batch: writers.batch)
-            let seconds = try writers.writeFeatures(
-                data.inputWindows, table: data.input, forceDate: config.forceDate, processes: processes,
-                to: try outputs.stage(path))
-            outcome.encodeWindowsPerSecond = Double(data.inputWindows.count) / max(seconds, 1e-9)
+        let shard = data.shard
+        func stage(_ path: String) throws -> String {
+            let file = try outputs.stage(path)
             outcome.written.append(path)
+            outcome.staged.append((path, file))
+            return file
+        }
+        if let path = config.outputFile {
+            let encoded = shard.map { $0.featureWindows.count * data.input.columnNames.count } ?? data.inputWindows.count
+            let processes = EncodeProcesses.count(configured: config.encodeProcesses, windows: encoded, batch: writers.batch)
+            let seconds = try writers.writeFeatures(
+                data.inputWindows, table: data.input, forceDate: config.forceDate, processes: processes, to: try stage(path),
+                windows: shard?.featureWindows, origin: shard?.origin ?? 0, writesHeader: shard?.writesHeader ?? true)
+            outcome.encodeWindowsPerSecond = Double(encoded) / max(seconds, 1e-9)
         }
         if let path = config.evaluateEncoder {
-            let processes = EncodeProcesses.count(
-                configured: config.encodeProcesses, windows: data.evaluationWindows.count, batch: writers.batch)
+            let encoded =
+                shard.map { $0.featureWindows.count * data.evaluation.columnNames.count } ?? data.evaluationWindows.count
+            let processes = EncodeProcesses.count(configured: config.encodeProcesses, windows: encoded, batch: writers.batch)
             try writers.writeFeatures(
                 data.evaluationWindows, table: data.evaluation, forceDate: config.forceDate, processes: processes,
-                to: try outputs.stage(path))
-            outcome.written.append(path)
+                to: try stage(path), windows: shard?.featureWindows, origin: shard?.origin ?? 0,
+                writesHeader: shard?.writesHeader ?? true)
         }
         if model.decoder != nil {
             outcome.metrics = try writers.reconstruct(
                 data.evaluationWindows, table: data.evaluation, stats: data.stats,
                 pcaBaseline: try baseline?.windowMSE(rank: model.interfaceSize, on: data.evaluationWindows),
-                forceDate: config.forceDate, to: try config.evaluateDecoder.map { try outputs.stage($0) })
-            if let path = config.evaluateDecoder { outcome.written.append(path) }
+                forceDate: config.forceDate, to: try config.evaluateDecoder.map { try stage($0) },
+                decoded: shard?.reconstructionWindows, origin: shard?.origin ?? 0, rows: shard?.reconstructionRows,
+                writesHeader: shard?.writesHeader ?? true)
         }
         return outcome
     }

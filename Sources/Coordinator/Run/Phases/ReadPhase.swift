@@ -9,6 +9,9 @@ struct RunInputs {
     var decoderModel: ModelFile?
     var windowSize: Int
     var data: PreparedData
+    /// SHA-256 of the loaded model files, as read (what a shard's report names).
+    var encoderSHA256: String? = nil
+    var decoderSHA256: String? = nil
 
     /// Training needs a decoder; features of a loaded encoder alone do not.
     var needDecoder: Bool { encoderModel == nil || decoderModel != nil }
@@ -50,8 +53,10 @@ extension FeatureExtractionRun {
 
     /// Models are read (and their signatures checked) before the data, so a bad file fails fast.
     func readInputs(audit: RunAuditor) throws -> RunInputs {
-        let encoderModel = try config.loadEncoder.map { try loadModel($0, audit: audit) }
-        let decoderModel = try config.loadDecoder.map { try loadModel($0, audit: audit) }
+        let encoderLoad = try config.loadEncoder.map { try loadModel($0, audit: audit) }
+        let decoderLoad = try config.loadDecoder.map { try loadModel($0, audit: audit) }
+        let (encoderModel, encoderDigest) = (encoderLoad?.model, encoderLoad?.sha256)
+        let (decoderModel, decoderDigest) = (decoderLoad?.model, decoderLoad?.sha256)
         if let e = encoderModel, let d = decoderModel, (e.windowSize, e.interfaceSize) != (d.windowSize, d.interfaceSize) {
             throw ModelMismatch(
                 path: config.loadDecoder!,
@@ -63,10 +68,22 @@ extension FeatureExtractionRun {
         if let e = encoderModel, e.windowSize != config.windowSize {
             env.info("using the model's window size \(e.windowSize) (the configuration says \(config.windowSize))")
         }
-        let data = try PreparedData.load(config, windowSize: windowSize, modelStats: encoderModel?.normalization, info: env.info)
+        let data: PreparedData
+        if let rows, let stats = encoderModel?.normalization {
+            data = try PreparedData.loadShard(
+                config, selection: rows, windowSize: windowSize, modelStats: stats, batch: ResultWriters.evaluationBatch)
+            let s = data.shard!
+            env.info(
+                "\(rows): rows \(s.rows.lowerBound):\(s.rows.upperBound) (read \(s.read.lowerBound):\(s.read.upperBound) with the windows' context)"
+            )
+        } else {
+            data = try PreparedData.load(config, windowSize: windowSize, modelStats: encoderModel?.normalization, info: env.info)
+        }
         env.info(
             "read \(data.input.rowCount) rows x \(data.input.columnNames.count) column(s) [\(data.input.columnNames.joined(separator: ", "))]: \(data.inputWindows.count) windows of \(windowSize)"
         )
-        return RunInputs(encoderModel: encoderModel, decoderModel: decoderModel, windowSize: windowSize, data: data)
+        return RunInputs(
+            encoderModel: encoderModel, decoderModel: decoderModel, windowSize: windowSize, data: data,
+            encoderSHA256: encoderDigest, decoderSHA256: decoderDigest)
     }
 }
