@@ -32,8 +32,23 @@ public enum RequestSigning {
         key: SymmetricKey, method: String, path: String, query: String,
         timestamp: String, nonce: String, body: Data
     ) -> String {
-        let text = ["FE-REQUEST-V1", method, path, query, timestamp, nonce, sha256Hex(body)].joined(separator: "\n")
+        requestMAC(
+            key: key, method: method, path: path, query: query, timestamp: timestamp, nonce: nonce, bodySHA256: sha256Hex(body))
+    }
+
+    /// The same MAC from the body's digest: the server checks an upload's headers against the
+    /// digest it claims before reading the body, then checks the body against that digest.
+    public static func requestMAC(
+        key: SymmetricKey, method: String, path: String, query: String,
+        timestamp: String, nonce: String, bodySHA256: String
+    ) -> String {
+        let text = ["FE-REQUEST-V1", method, path, query, timestamp, nonce, bodySHA256].joined(separator: "\n")
         return Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key)).hex
+    }
+
+    /// A SHA-256 as requests carry it: 64 lower-case hex digits.
+    public static func isWellFormedDigest(_ d: String) -> Bool {
+        d.utf8.count == 64 && d.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
     public static func responseMAC(key: SymmetricKey, nonce: String, status: Int, body: Data) -> String {
