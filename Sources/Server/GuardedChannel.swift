@@ -4,7 +4,8 @@ import NIOCore
 import NIOHTTP1
 
 /// Wraps the server's TLS + HTTP/1 child channel with what protects its connection slots: a
-/// per-address cap on open connections, and `RequestDeadlineHandler` after the HTTP decoder.
+/// per-address cap on open connections, `RequestDeadlineHandler` after the HTTP decoder, and
+/// `ConnectionAbortHandler` below TLS.
 struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
     typealias Value = Base.Value
     let base: Base
@@ -31,6 +32,7 @@ struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
             try pipeline.addHandler(
                 RequestDeadlineHandler(headTimeout: head, bodyTimeout: body, address: address, events: events),
                 position: .after(decoder))
+            try pipeline.addHandler(ConnectionAbortHandler(), position: .first)
             return value
         }
     }

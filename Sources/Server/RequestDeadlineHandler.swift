@@ -8,7 +8,7 @@ import NIOHTTP1
 ///
 /// It sits right after the HTTP/1 decoder, so it also sees what the parser refuses. An answer
 /// that says `Connection: close` closes the connection once written, so a refused upload's
-/// body is not read on.
+/// body is not read on. Both closes go to the socket directly (`ConnectionAbortHandler`).
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -72,7 +72,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             let written = context.eventLoop.makePromise(of: Void.self)
             written.futureResult.cascade(to: promise)
             context.writeAndFlush(data, promise: written)
-            written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            written.futureResult.assumeIsolated().whenComplete { _ in Self.abort(context, linger: true) }
         }
     }
 
@@ -88,8 +88,13 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         let events = self.events, address = self.address
         timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
             if let reason { events.record(address: address, reason: reason) }
-            context.close(promise: nil)
+            Self.abort(context, linger: false)
         }
+    }
+
+    /// Closes the socket below TLS (`ConnectionAbortHandler`): nothing more is read.
+    private static func abort(_ context: ChannelHandlerContext, linger: Bool) {
+        context.triggerUserOutboundEvent(AbortConnection(linger: linger), promise: nil)
     }
 
     private func cancel() {
