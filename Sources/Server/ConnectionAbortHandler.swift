@@ -2,9 +2,9 @@ import NIOCore
 
 /// Asks `ConnectionAbortHandler` to end the connection from below TLS.
 struct AbortConnection {
-    /// Keep reading (and dropping, undecrypted) for a moment after the last answer, so the client
-    /// reads that answer before the close (an immediate close with unread data resets the
-    /// connection, and the client may lose the answer).
+    /// Stop reading, half-close, and wait a moment before the full close, so the client reads the
+    /// last answer first (an immediate close with unread data resets the connection, and the
+    /// client may lose the answer).
     var linger: Bool
 }
 
@@ -32,6 +32,8 @@ final class ConnectionAbortHandler: ChannelDuplexHandler, RemovableChannelHandle
         guard !aborted else { return }
         aborted = true
         guard abort.linger else { return context.close(promise: nil) }
+        // Stop reading: the client's unsent body waits in its own buffers (flow control), not ours.
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
         context.close(mode: .output, promise: nil)
         context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerTime) { context.close(promise: nil) }
     }
