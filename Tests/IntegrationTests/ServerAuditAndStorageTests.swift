@@ -126,4 +126,61 @@ final class ServerAuditAndStorageTests: XCTestCase {
         XCTAssertEqual(after.status, 0, after.stdout + after.stderr)
         XCTAssertTrue(after.stdout.contains("storage is consistent"), after.stdout)
     }
+
+    /// Finding 7, for real: the server is killed (SIGKILL) while an upload streams in. Its staging
+    /// file is what is left; the next start removes it, and the storage checks out consistent.
+    func testAnUploadCutByKillLeavesNothingAfterARestart() throws {
+        let s = try server()
+        let path = "/v1/models/cut/versions/1"
+        let size = 64 << 20
+        let digest = RequestSigning.sha256Hex(Data(repeating: 0, count: size))
+        let stamp = String(Int(Date().timeIntervalSince1970)), nonce = RequestSigning.newNonce()
+        let headers = [
+            "Authorization": "Bearer \(s.operatorToken)", RequestSigning.timestampHeader: stamp,
+            RequestSigning.nonceHeader: nonce, "X-FE-Content-SHA256": digest, "X-FE-Model-Signature": "e30=",
+            "Content-Length": String(size),
+            RequestSigning.signatureHeader: RequestSigning.requestMAC(
+                key: RequestSigning.key(token: s.operatorToken), method: "PUT", path: path, query: "", timestamp: stamp,
+                nonce: nonce, bodySHA256: digest),
+        ]
+        // A client that sends the headers and 4 MiB of the body, then waits.
+        let script = """
+            import http.client, json, ssl, sys, time
+            c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[1]), context=ssl.create_default_context(cafile=sys.argv[2]))
+            c.putrequest("PUT", sys.argv[3])
+            for k, v in json.loads(sys.argv[4]).items():
+                c.putheader(k, v)
+            c.endheaders()
+            c.send(bytes(4 << 20))
+            time.sleep(60)
+            """
+        let client = Process()
+        client.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        client.arguments = [
+            "python3", "-c", script, String(s.port), s.certificate, path,
+            String(decoding: try JSONSerialization.data(withJSONObject: headers), as: UTF8.self),
+        ]
+        client.standardError = FileHandle.nullDevice
+        try client.run()
+        defer { client.terminate() }
+        let storage = s.directory.file("models")
+        let staged = Date().addingTimeInterval(20)
+        func stagingFiles() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: storage)) ?? []).filter { $0.hasPrefix(".upload-") }
+        }
+        while stagingFiles().isEmpty, Date() < staged { Thread.sleep(forTimeInterval: 0.1) }
+        XCTAssertEqual(stagingFiles().count, 1, "the upload is streaming into its staging file")
+        kill(s.pid, SIGKILL)
+        s.stop()
+        XCTAssertEqual(stagingFiles().count, 1, "what a kill -9 leaves behind")
+
+        let restarted = try TestServerOnPort(port: 0, like: s)
+        restarted.stop()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: storage), [], "removed at start")
+        let check = try CommandRunner.run([
+            "serve", "--check-storage", "--cert", s.certificate, "--key", s.directory.file("key.pem"), "--db", s.database,
+            "--storage", storage,
+        ])
+        XCTAssertEqual(check.status, 0, check.stdout + check.stderr)
+    }
 }
