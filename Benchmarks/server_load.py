@@ -45,9 +45,12 @@ def hkdf(ikm, info, length=32):
     return okm[:length]
 
 
+AUTHORITY = "127.0.0.1:8443"  # the server a request is signed for: set once the port is known
+
+
 def signed_headers(token, key, method, path, body=b""):
     ts, nonce = str(int(time.time())), secrets.token_hex(16)
-    text = "\n".join(["FE-REQUEST-V1", method, path, "", ts, nonce, hashlib.sha256(body).hexdigest()])
+    text = "\n".join(["FE-REQUEST-V2", method, AUTHORITY, path, "", ts, nonce, hashlib.sha256(body).hexdigest()])
     return {"Authorization": f"Bearer {token}", "X-FE-Timestamp": ts, "X-FE-Nonce": nonce,
             "X-FE-Signature": hmac.new(key, text.encode(), hashlib.sha256).hexdigest()}
 
@@ -71,6 +74,8 @@ def start_server(binary, rate, extra=()):
             sys.exit("server did not start")
         if line.startswith("listening on"):
             port = int(line.rsplit(":", 1)[1])
+    global AUTHORITY
+    AUTHORITY = f"127.0.0.1:{port}"
     return tmp, cert, token, server, port
 
 

@@ -32,6 +32,13 @@ struct ServeCommand: AsyncToolCommand {
         help: "Seconds a connection may take to send a request head (TLS handshake included), and to stay idle between requests.")
     var headTimeout: Double = 10
     @Option(name: .customLong("body-timeout"), help: "Seconds a request body may take to arrive.") var bodyTimeout: Double = 300
+    @Option(
+        name: .customLong("public-name"),
+        help: """
+            A name clients reach this server by (HOST or HOST:PORT, port 443 by default), e.g. through DNS or a \
+            proxy: requests are signed for the server they are meant for (repeatable).
+            """)
+    var publicNames: [String] = []
     @Flag(
         name: .customLong("check-storage"),
         help: """
@@ -55,6 +62,12 @@ struct ServeCommand: AsyncToolCommand {
         config.maxConnectionsPerAddress = maxConnectionsPerAddress
         guard headTimeout > 0, bodyTimeout > 0, maxConnectionsPerAddress > 0, maxConnections > 0 else {
             throw ValidationError("timeouts and connection limits must be positive")
+        }
+        config.publicNames = try publicNames.map { text in
+            guard let name = ServerConfiguration.publicName(text) else {
+                throw ValidationError("--public-name '\(text.prefix(100))': give HOST or HOST:PORT")
+            }
+            return name
         }
         config.headTimeout = headTimeout
         config.bodyTimeout = bodyTimeout

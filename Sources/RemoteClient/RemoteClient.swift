@@ -196,7 +196,8 @@ public final class RemoteClient: @unchecked Sendable {
         request.headers.add(
             name: RequestSigning.signatureHeader,
             value: RequestSigning.requestMAC(
-                key: key.key, method: method, path: path, query: query, timestamp: stamp, nonce: nonce, body: body))
+                key: key.key, method: method, authority: TokenScope.origin(of: url), path: path, query: query,
+                timestamp: stamp, nonce: nonce, body: body))
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
 

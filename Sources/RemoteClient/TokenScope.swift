@@ -1,4 +1,5 @@
 import Foundation
+import RemoteAuth
 
 /// The servers a client may send its token to: the operator names them, nothing read from a
 /// server or a file can add one. A token sent elsewhere would let that host act as the user.
@@ -21,12 +22,7 @@ public struct TokenScope: Sendable, Equatable {
         }
     }
 
-    public static func origin(of url: URL) -> String {
-        let host = (url.host ?? "").lowercased()
-        // An IPv6 literal keeps its brackets, so the port stays unambiguous.
-        let shown = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
-        return "\(shown):\(url.port ?? 443)"
-    }
+    public static func origin(of url: URL) -> String { RequestSigning.authority(host: url.host ?? "", port: url.port) }
 
     public func allows(_ url: URL) -> Bool { origins.contains(Self.origin(of: url)) }
 

@@ -17,6 +17,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = ServerContext
     let store: StateStore
     let config: ServerConfiguration
+    let names: ServerNames
     let perAddress: RateLimiter
     let perToken: RateLimiter
     let failedAuth: RateLimiter
@@ -195,10 +196,16 @@ struct AuthenticationMiddleware: RouterMiddleware {
     private func checkSignature(
         _ request: Request, key: SymmetricKey, stamp: String, seconds: Double, nonce: String, mac: String, bodySHA256: String
     ) throws {
-        let expected = RequestSigning.requestMAC(
-            key: key, method: request.method.rawValue, path: request.uri.path,
-            query: request.uri.query ?? "", timestamp: stamp, nonce: nonce, bodySHA256: bodySHA256)
-        guard RequestSigning.equal(expected, mac) else { throw APIError.unauthorized("bad request signature") }
+        // Signed for one of this server's names, or it was meant for another server.
+        let signedForUs = names.all.contains { name in
+            RequestSigning.equal(
+                RequestSigning.requestMAC(
+                    key: key, method: request.method.rawValue, authority: name, path: request.uri.path,
+                    query: request.uri.query ?? "", timestamp: stamp, nonce: nonce, bodySHA256: bodySHA256), mac)
+        }
+        guard signedForUs else {
+            throw APIError.unauthorized("bad request signature (altered, or signed for another server)")
+        }
         guard try store.rememberNonce(nonce, expiresAt: Date(timeIntervalSince1970: seconds + RequestSigning.window)) else {
             throw APIError.unauthorized("replayed request (nonce already used)")
         }

@@ -33,10 +33,11 @@ public struct FeatureExtractorServer: Sendable {
         }
         // Staging files of uploads a crash interrupted: nobody will finish them.
         StorageDirectory.removeStale(config.storageDirectory)
+        let names = ServerNames(host: config.host, publicNames: config.publicNames)
         let router = Router(context: ServerContext.self)
         router.add(
             middleware: AuthenticationMiddleware(
-                store: store, config: config,
+                store: store, config: config, names: names,
                 perAddress: RateLimiter(rate: config.perAddressRate, burst: config.perAddressBurst),
                 perToken: RateLimiter(rate: config.perTokenRate, burst: config.perTokenBurst),
                 failedAuth: RateLimiter(rate: config.failedAuthRate, burst: config.failedAuthBurst),
@@ -59,7 +60,11 @@ public struct FeatureExtractorServer: Sendable {
             configuration: .init(
                 address: .hostname(config.host, port: config.port), serverName: nil,
                 availableConnectionsDelegate: MaximumAvailableConnections(config.maxConnections)),
-            onServerRunning: { channel in onReady(channel.localAddress?.port ?? 0) })
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                names.bound(port: port)
+                onReady(port)
+            })
         // Dropped connections are audited per address and reason once a minute, and at the end.
         let flusher = Task {
             // Cancelled at shutdown: the last flush is the caller's, so none races the exit.

@@ -31,6 +31,8 @@ public struct ServerConfiguration: Sendable {
     public var perAddressRate: Double = 50
     public var perAddressBurst: Double = 100
     public var maxLogEventsPerBatch = 1000
+    /// Further names clients reach this server by (`host:port`, as `ServerNames.parse` gives them).
+    public var publicNames: [String] = []
 
     public init(certificatePath: String, privateKeyPath: String, databasePath: String, storageDirectory: String) {
         self.certificatePath = certificatePath
@@ -38,4 +40,7 @@ public struct ServerConfiguration: Sendable {
         self.databasePath = databasePath
         self.storageDirectory = storageDirectory
     }
+
+    /// `HOST` or `HOST:PORT` (port 443 by default) as `publicNames` holds it; nil when it is not one.
+    public static func publicName(_ text: String) -> String? { ServerNames.parse(text) }
 }

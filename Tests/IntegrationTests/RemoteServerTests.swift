@@ -197,14 +197,14 @@ final class RemoteServerTests: XCTestCase {
     private func signed(
         _ s: TestServer, token: String, path: String, body: Data = Data(), method: String = "GET",
         timestamp: String = String(Int(Date().timeIntervalSince1970)), nonce: String = RequestSigning.newNonce(),
-        mac: String? = nil
+        mac: String? = nil, authority: String? = nil
     ) -> [String: String] {
         let key = RequestSigning.key(token: token)
         return [
             "Authorization": "Bearer \(token)", RequestSigning.timestampHeader: timestamp, RequestSigning.nonceHeader: nonce,
             RequestSigning.signatureHeader: mac
                 ?? RequestSigning.requestMAC(
-                    key: key, method: method, path: path, query: "",
+                    key: key, method: method, authority: authority ?? "127.0.0.1:\(s.port)", path: path, query: "",
                     timestamp: timestamp, nonce: nonce, body: body),
         ]
     }
@@ -229,6 +229,18 @@ final class RemoteServerTests: XCTestCase {
         let forged = try c.sendRaw(
             "GET", s.url(path), headers: signed(s, token: s.operatorToken, path: path, mac: String(repeating: "0", count: 64)))
         XCTAssertEqual(forged.status, 401)
+        // A request signed for another server (captured there) is refused here, all else being right.
+        for elsewhere in ["evil.example:443", "127.0.0.1:1"] {
+            let r = try c.sendRaw(
+                "GET", s.url(path), headers: signed(s, token: s.operatorToken, path: path, authority: elsewhere))
+            XCTAssertEqual(r.status, 401, elsewhere)
+            XCTAssertTrue(String(decoding: r.body, as: UTF8.self).contains("signed for another server"))
+        }
+        XCTAssertEqual(
+            try c.sendRaw(
+                "GET", s.url(path), headers: signed(s, token: s.operatorToken, path: path, authority: "localhost:\(s.port)")
+            )
+            .status, 200, "a loopback server answers to localhost too")
         // A signature for one path does not work for another.
         var moved = signed(s, token: s.operatorToken, path: "/v1/configs/other")
         moved[RequestSigning.nonceHeader] = RequestSigning.newNonce()

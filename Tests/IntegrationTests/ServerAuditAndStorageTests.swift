@@ -140,7 +140,8 @@ final class ServerAuditAndStorageTests: XCTestCase {
             RequestSigning.nonceHeader: nonce, "X-FE-Content-SHA256": digest, "X-FE-Model-Signature": "e30=",
             "Content-Length": String(size),
             RequestSigning.signatureHeader: RequestSigning.requestMAC(
-                key: RequestSigning.key(token: s.operatorToken), method: "PUT", path: path, query: "", timestamp: stamp,
+                key: RequestSigning.key(token: s.operatorToken), method: "PUT", authority: "127.0.0.1:\(s.port)", path: path,
+                query: "", timestamp: stamp,
                 nonce: nonce, bodySHA256: digest),
         ]
         // A client that sends the headers and 4 MiB of the body, then waits.

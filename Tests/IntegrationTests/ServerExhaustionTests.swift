@@ -105,7 +105,8 @@ final class ServerExhaustionTests: XCTestCase {
         let path = "/v1/models/m/versions/1"
         let stamp = String(Int(Date().timeIntervalSince1970)), nonce = RequestSigning.newNonce()
         let mac = RequestSigning.requestMAC(
-            key: RequestSigning.key(token: s.operatorToken), method: "PUT", path: path, query: "", timestamp: stamp,
+            key: RequestSigning.key(token: s.operatorToken), method: "PUT", authority: "127.0.0.1:\(s.port)", path: path,
+            query: "", timestamp: stamp,
             nonce: nonce, body: other)
         let mismatched = try c.sendRaw(
             "PUT", s.url(path),
