@@ -66,6 +66,8 @@ let package = Package(
         // Imported directly by the HTTPS server and client (channel and TLS types), so pinned here too.
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        // The server's connection guard names swift-log's Logger (HummingbirdCore's child-channel protocol).
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
     ],
     targets: [
         // Helpers every module shares (hex, atomic file replacement, bounded reads, names, the
@@ -117,7 +119,9 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ], resources: [.copy("openapi.yaml")]),
         // The HTTPS client the CLI uses for remote configs, models and logs.

@@ -56,7 +56,8 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard wellFormed, let mac = headers["x-fe-signature"] else { return 0 }
     let path = headers["x-path"] ?? "/v1/configs/x"
     let expected = RequestSigning.requestMAC(
-        key: RequestSigning.key(token: token), method: headers["x-method"] ?? "GET", path: path,
+        key: RequestSigning.key(token: token), method: headers["x-method"] ?? "GET",
+        authority: headers["host"] ?? "127.0.0.1:8443", path: path,
         query: headers["x-query"] ?? "", timestamp: stamp, nonce: nonce, body: body)
     guard RequestSigning.equal(expected, mac) == expected.utf8.elementsEqual(mac.utf8) else {
         fatalError("MAC comparison disagrees with equality")

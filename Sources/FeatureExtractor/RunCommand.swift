@@ -35,25 +35,28 @@ struct RunCommand: ToolCommand {
     var json = false
 
     func execute() throws {
+        InterruptHandling.install()
         let rows = try options.rowSelection()
-        var (config, sources, remote) = try loadConfiguration()
+        let scope = try options.tokenScope()
+        var (config, sources, remote) = try loadConfiguration(scope: scope)
         if json && config.writesToStandardOutput {
             throw ValidationError("--json prints the summary on standard output: write the run's outputs to files, not '-'")
         }
         let modelURLs = [config.saveEncoder, config.saveDecoder, config.loadEncoder, config.loadDecoder].compactMap { $0 }
             .filter { $0.contains("://") }
         if remote == nil && (!modelURLs.isEmpty || options.remoteLog != nil || options.remoteSaveConfig != nil) {
-            remote = try makeRemote()
+            remote = try makeRemote(scope: scope)
         }
+        // Model URLs from a config file must be on a host the operator named: checked before anything runs.
         for url in modelURLs + [options.remoteLog, options.remoteSaveConfig].compactMap({ $0 }) {
-            _ = try RemoteClient.validate(url)
+            try scope.check(url)
         }
         var env = try environment(for: config)
         env.configSources = sources
         env.remote = remote
         env.remoteSaveConfig = options.remoteSaveConfig
         if let url = options.remoteLog, remote != nil {
-            env.remoteLog = RemoteLogger(url: url, client: try makeLogClient(), store: env.store, actor: env.actor)
+            env.remoteLog = RemoteLogger(url: url, client: try makeLogClient(scope: scope), store: env.store, actor: env.actor)
         }
         if let rows { env.command += " \(rows)" }
         let summary = try FeatureExtractionRun(config: config, environment: env, rows: rows).run()
@@ -68,7 +71,7 @@ struct RunCommand: ToolCommand {
     /// remote client made for a remote config is reused for the run. Each layer is translated
     /// (the original tool's keys mapped or warned about) and what the merged configuration
     /// would ignore is warned about, before anything runs.
-    private func loadConfiguration() throws -> (RunConfiguration, sources: [String], remote: RemoteClient?) {
+    private func loadConfiguration(scope: TokenScope) throws -> (RunConfiguration, sources: [String], remote: RemoteClient?) {
         var config = RunConfiguration()
         var sources = ["defaults"]
         var remote: RemoteClient?
@@ -84,11 +87,16 @@ struct RunCommand: ToolCommand {
             sources.append("file:\(path)")
         }
         if let url = options.remoteLoadConfig {
-            remote = try makeRemote()
+            remote = try makeRemote(scope: scope)
             let source = URLRedactor.redact(url)
-            try apply(
-                try ConfigurationTranslation.translate(try RemoteConfiguration.load(url, client: remote!), source: source),
-                source: source)
+            let translation: ConfigurationTranslation
+            do {
+                translation = try RemoteConfiguration.load(url, client: remote!)
+            } catch let error as ConfigurationError {
+                try auditRefusedRemoteConfig(source: source, error)
+                throw error
+            }
+            try apply(translation, source: source)
             sources.append("remote:\(source)")
         }
         var layer = try options.layer()
@@ -104,6 +112,17 @@ struct RunCommand: ToolCommand {
             for warning in ConfigurationWarnings.check(config, explicitKeys: explicitKeys) { Diagnostics.warn(warning) }
         }
         return (config, sources, remote)
+    }
+
+    /// A remote config this client refused (a key it may not set, bad JSON) is an audit entry: the
+    /// operator learns that the server offered it. The refusal stands even if the entry cannot be written.
+    private func auditRefusedRemoteConfig(source: String, _ error: ConfigurationError) throws {
+        let db = try store.open()
+        let actor = (try? store.actor(in: db, for: .run)) ?? StateStore.osUser
+        try db.append(
+            AuditEvent(
+                actor: actor, action: "config.load", target: source, outcome: .refused,
+                details: ["reason": String("\(error)".prefix(500))]))
     }
 
     /// The sandbox, the store and its actor, the signing key, and where messages go.
@@ -143,8 +162,9 @@ struct RunCommand: ToolCommand {
 
     /// The remote log's own client, with short timeouts: an unreachable log server costs the
     /// run seconds, not minutes.
-    private func makeLogClient() throws -> RemoteClient {
+    private func makeLogClient(scope: TokenScope) throws -> RemoteClient {
         var c = RemoteClientConfiguration()
+        c.tokenScope = scope
         c.caFile = options.caFile
         c.connectTimeout = 2
         c.readTimeout = 5
@@ -154,8 +174,9 @@ struct RunCommand: ToolCommand {
     }
 
     /// The HTTPS client, with the token from the environment or a 0600 file (never the command line).
-    func makeRemote() throws -> RemoteClient {
+    func makeRemote(scope: TokenScope) throws -> RemoteClient {
         var c = RemoteClientConfiguration()
+        c.tokenScope = scope
         c.caFile = options.caFile
         return try RemoteClient(token: try Secrets.token(file: store.tokenFile), configuration: c)
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Coordinator
 import Foundation
 import PluginProtocol
+import RemoteClient
 
 /// The run's options, named as in the original tool (its underscore spellings still work).
 /// Every option is optional here: only what is given overrides the config file.
@@ -183,6 +184,21 @@ struct RunOptions: ParsableArguments {
     var remoteLog: String?
     @Option(name: .customLong("ca-file"), help: "PEM file of the CA that signed the server's certificate (private deployments).")
     var caFile: String?
+    @Option(
+        name: .customLong("remote-host"),
+        help: """
+            A server (HOST or HOST:PORT) the token may be sent to besides the hosts of the URLs on this command line; \
+            needed for model URLs that come from a --load-config file (repeatable).
+            """)
+    var remoteHosts: [String] = []
+
+    /// The servers the token may go to: those of the URLs given here, and --remote-host. A config
+    /// file or a remote config can never add one.
+    func tokenScope() throws -> TokenScope {
+        let models = [saveEncoder, saveDecoder, loadEncoder, loadDecoder].compactMap { $0 }.filter { $0.contains("://") }
+        return try TokenScope(
+            urls: [remoteLoadConfig, remoteSaveConfig, remoteLog].compactMap { $0 } + models, hosts: remoteHosts)
+    }
 
     @Option(
         name: .customLong("allow-weaker-sandbox"),

@@ -8,7 +8,9 @@ import Foundation
 ///
 /// Request: `X-FE-Timestamp` (Unix seconds), `X-FE-Nonce` (32 hex digits, random),
 /// `X-FE-Signature` = HMAC-SHA256 over
-/// `"FE-REQUEST-V1\n" + method + "\n" + path + "\n" + query + "\n" + timestamp + "\n" + nonce + "\n" + sha256(body)`.
+/// `"FE-REQUEST-V2\n" + method + "\n" + authority + "\n" + path + "\n" + query + "\n" + timestamp + "\n" + nonce + "\n" + sha256(body)`,
+/// where `authority` is the server the client meant (`host:port`, see `authority(host:port:)`): a
+/// request captured by another host cannot be replayed to this one.
 /// Response: `X-FE-Response-Signature` = HMAC-SHA256 over
 /// `"FE-RESPONSE-V1\n" + nonce + "\n" + status + "\n" + sha256(body)`.
 /// The key is derived from the caller's API token with HKDF, so both sides hold it
@@ -29,11 +31,35 @@ public enum RequestSigning {
     }
 
     public static func requestMAC(
-        key: SymmetricKey, method: String, path: String, query: String,
+        key: SymmetricKey, method: String, authority: String, path: String, query: String,
         timestamp: String, nonce: String, body: Data
     ) -> String {
-        let text = ["FE-REQUEST-V1", method, path, query, timestamp, nonce, sha256Hex(body)].joined(separator: "\n")
+        requestMAC(
+            key: key, method: method, authority: authority, path: path, query: query, timestamp: timestamp, nonce: nonce,
+            bodySHA256: sha256Hex(body))
+    }
+
+    /// The same MAC from the body's digest: the server checks an upload's headers against the
+    /// digest it claims before reading the body, then checks the body against that digest.
+    public static func requestMAC(
+        key: SymmetricKey, method: String, authority: String, path: String, query: String,
+        timestamp: String, nonce: String, bodySHA256: String
+    ) -> String {
+        let text = ["FE-REQUEST-V2", method, authority, path, query, timestamp, nonce, bodySHA256].joined(separator: "\n")
         return Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: key)).hex
+    }
+
+    /// A server as signatures name it: the host in lower case (an IPv6 literal in brackets) and
+    /// the port, always explicit (443 when a URL has none).
+    public static func authority(host: String, port: Int?) -> String {
+        let h = host.lowercased()
+        let shown = h.contains(":") && !h.hasPrefix("[") ? "[\(h)]" : h
+        return "\(shown):\(port ?? 443)"
+    }
+
+    /// A SHA-256 as requests carry it: 64 lower-case hex digits.
+    public static func isWellFormedDigest(_ d: String) -> Bool {
+        d.utf8.count == 64 && d.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
     }
 
     public static func responseMAC(key: SymmetricKey, nonce: String, status: Int, body: Data) -> String {

@@ -23,11 +23,14 @@ public struct RemoteClientConfiguration: Sendable {
     public var readTimeout: Double = 30
     public var maxResponseBytes = 256 << 20
     public var maxAttempts = 5
-    /// Overall time for one operation, retries included.
-    public var deadline: Double = 60
+    /// Overall time for one operation, retries and every byte of every body included: a server
+    /// that trickles its answer cannot hold the client past it.
+    public var deadline: Double = 300
     /// First backoff step; doubled each attempt, with full jitter, capped by `maxBackoff`.
     public var baseBackoff: Double = 0.2
     public var maxBackoff: Double = 10
+    /// The hosts the token may be sent to; nil: any (library use). The CLI always sets it.
+    public var tokenScope: TokenScope?
 
     public init() {}
 }
@@ -54,14 +57,16 @@ public final class RemoteClient: @unchecked Sendable {
         if let ca = configuration.caFile {
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
         }
-        client = HTTPClient(
-            eventLoopGroupProvider: .singleton,
-            configuration: HTTPClient.Configuration(
-                tlsConfiguration: tls, redirectConfiguration: .disallow,
-                timeout: .init(
-                    connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
-                    read: .milliseconds(Int64(configuration.readTimeout * 1000))),
-                decompression: .disabled))
+        var settings = HTTPClient.Configuration(
+            tlsConfiguration: tls, redirectConfiguration: .disallow,
+            timeout: .init(
+                connect: .milliseconds(Int64(configuration.connectTimeout * 1000)),
+                read: .milliseconds(Int64(configuration.readTimeout * 1000))),
+            decompression: .disabled)
+        // Our retry loop alone decides what is retried (docs/SECURITY.md): the connection pool
+        // would otherwise retry failed connections on its own, certificate failures included.
+        settings.connectionPool.retryConnectionEstablishment = false
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
     }
 
     deinit { try? client.syncShutdown() }
@@ -84,6 +89,7 @@ public final class RemoteClient: @unchecked Sendable {
         idempotent: Bool
     ) throws -> RemoteResponse {
         let url = try Self.validate(urlText)
+        if let scope = configuration.tokenScope { try scope.check(urlText) }
         return try Blocking.run {
             try await self.sendWithRetries(method, url, body: body, headers: headers, idempotent: idempotent)
         }
@@ -95,6 +101,10 @@ public final class RemoteClient: @unchecked Sendable {
         return String(message.prefix(300))
     }
 
+    /// Retries exactly what docs/SECURITY.md says: a 429 (the server refused before doing
+    /// anything) always; a 503, 500, 502, 504 or a lost connection only when the request is
+    /// idempotent; never a refusal, an unauthentic answer or a certificate failure. Every attempt,
+    /// its body included, ends by the operation's deadline.
     private func sendWithRetries(_ method: String, _ url: URL, body: Data, headers: [String: String], idempotent: Bool)
         async throws -> RemoteResponse
     {
@@ -104,12 +114,15 @@ public final class RemoteClient: @unchecked Sendable {
         while true {
             attempt += 1
             var retryAfter: Double?
+            let left = configuration.deadline - Date().timeIntervalSince(start)
             do {
-                let r = try await once(method, url, body: body, headers: headers)
-                if r.status == 429 || r.status == 503 || (idempotent && [500, 502, 504].contains(r.status)) {
+                let r = try await Self.within(left, deadline: configuration.deadline) {
+                    try await self.once(method, url, body: body, headers: headers)
+                }
+                if Self.isRetried(status: r.status, idempotent: idempotent) {
                     last = "HTTP \(r.status)"
                     retryAfter = r.header("retry-after").flatMap(Double.init)
-                } else if r.status >= 400 {
+                } else if !(200..<300).contains(r.status) {
                     // A server failure that is not retried (an upload, a config save) is a failure,
                     // never a success with an odd status.
                     throw RemoteError.refused(status: r.status, message: Self.errorMessage(r.body, status: r.status))
@@ -117,8 +130,9 @@ public final class RemoteClient: @unchecked Sendable {
                     return r
                 }
             } catch let e as RemoteError {
-                throw e  // refusals, bad responses: not retryable
+                throw e  // refusals, bad responses, the deadline: not retryable
             } catch {
+                if let why = Self.certificateFailure(error) { throw RemoteError.certificate(why) }
                 // Connection failures: the request may have been processed only if it was sent.
                 last = Self.describe(error)
                 guard idempotent else { throw RemoteError.network(last) }
@@ -126,10 +140,45 @@ public final class RemoteClient: @unchecked Sendable {
             let backoff = min(configuration.maxBackoff, configuration.baseBackoff * pow(2, Double(attempt - 1)))
             let delay = max(retryAfter ?? 0, Double.random(in: 0...backoff))
             guard attempt < configuration.maxAttempts, Date().timeIntervalSince(start) + delay < configuration.deadline else {
+                // A status that was retried and still failed: the server's failure, as for one not retried.
                 throw RemoteError.gaveUp(attempts: attempt, last: last)
             }
             onRetry(attempt, last)
             try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+        }
+    }
+
+    /// Whether an answer with `status` is sent again (docs/SECURITY.md, "Client").
+    public static func isRetried(status: Int, idempotent: Bool) -> Bool {
+        status == 429 || (idempotent && [500, 502, 503, 504].contains(status))
+    }
+
+    /// TLS failures (an untrusted or mismatched certificate, a failed handshake): retrying
+    /// cannot help and would only repeat the refusal.
+    static func certificateFailure(_ error: any Error) -> String? {
+        if error is NIOSSLError || error is NIOSSLExtraError || error is BoringSSLError {
+            return describe(error)
+        }
+        let text = String(describing: error)
+        return text.contains("handshakeFailed") || text.contains("CERTIFICATE_VERIFY_FAILED") ? describe(error) : nil
+    }
+
+    /// Runs `work`, cancelling it when `seconds` have passed (a response trickled byte by byte).
+    static func within<T: Sendable>(_ seconds: Double, deadline: Double, _ work: @escaping @Sendable () async throws -> T)
+        async throws -> T
+    {
+        guard seconds > 0 else { throw RemoteError.timedOut(seconds: deadline) }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw RemoteError.timedOut(seconds: deadline)
+            }
+            return value
         }
     }
 
@@ -147,7 +196,8 @@ public final class RemoteClient: @unchecked Sendable {
         request.headers.add(
             name: RequestSigning.signatureHeader,
             value: RequestSigning.requestMAC(
-                key: key.key, method: method, path: path, query: query, timestamp: stamp, nonce: nonce, body: body))
+                key: key.key, method: method, authority: TokenScope.origin(of: url), path: path, query: query,
+                timestamp: stamp, nonce: nonce, body: body))
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
 

@@ -12,6 +12,9 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
     case tooLarge(limit: Int)
     case gaveUp(attempts: Int, last: String)
     case network(String)
+    case hostNotAllowed(url: String, allowed: [String])
+    case certificate(String)
+    case timedOut(seconds: Double)
 
     public var description: String {
         switch self {
@@ -26,6 +29,14 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
         case .tooLarge(let limit): "the response is larger than \(limit) bytes"
         case .gaveUp(let n, let last): "gave up after \(n) attempt(s): \(last)"
         case .network(let why): "network error: \(why)"
+        case .certificate(let why):
+            "the server's TLS certificate was refused (not retried): \(why); give the CA that signed it with --ca-file"
+        case .timedOut(let seconds):
+            "the server did not complete the exchange within \(Int(seconds)) s (the deadline covers every byte of the answer)"
+        case .hostNotAllowed(let url, let allowed):
+            "refusing to send the token to \(url): its host is not one the operator named ("
+                + (allowed.isEmpty ? "none" : allowed.joined(separator: ", "))
+                + "); name it on the command line (--remote-host HOST[:PORT]) if it should receive the token"
         }
     }
 }

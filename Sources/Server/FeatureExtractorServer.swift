@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import NIOCore
 import NIOSSL
 import StateStore
 
@@ -30,24 +31,55 @@ public struct FeatureExtractorServer: Sendable {
         else {
             throw ServerError.missingResource("openapi.yaml")
         }
+        // Staging files of uploads a crash interrupted: nobody will finish them.
+        StorageDirectory.removeStale(config.storageDirectory)
+        let names = ServerNames(host: config.host, publicNames: config.publicNames)
         let router = Router(context: ServerContext.self)
         router.add(
             middleware: AuthenticationMiddleware(
-                store: store, config: config,
+                store: store, config: config, names: names,
                 perAddress: RateLimiter(rate: config.perAddressRate, burst: config.perAddressBurst),
                 perToken: RateLimiter(rate: config.perTokenRate, burst: config.perTokenBurst),
+                failedAuth: RateLimiter(rate: config.failedAuthRate, burst: config.failedAuthBurst),
                 tokens: TokenCache()))
         ServerRoutes(store: store, config: config, openAPI: openAPI).register(router)
 
+        let events = ConnectionEvents(store: store)
+        let connections = ConnectionCounter(limit: config.maxConnectionsPerAddress)
+        let (head, body) = (TimeAmount.seconds(config.headTimeout), TimeAmount.seconds(config.bodyTimeout))
+        let tlsConfiguration = tls
+        let server = HTTPServerBuilder { responder in
+            GuardedChannel(
+                base: try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: tlsConfiguration),
+                connections: connections,
+                events: events, headTimeout: head, bodyTimeout: body)
+        }
         let app = Application(
             router: router,
-            server: try .tls(.http1(), tlsConfiguration: tls),
+            server: server,
             configuration: .init(
                 address: .hostname(config.host, port: config.port), serverName: nil,
                 availableConnectionsDelegate: MaximumAvailableConnections(config.maxConnections)),
-            onServerRunning: { channel in onReady(channel.localAddress?.port ?? 0) })
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                names.bound(port: port)
+                onReady(port)
+            })
+        // Dropped connections are audited per address and reason once a minute, and at the end.
+        let flusher = Task {
+            // Cancelled at shutdown: the last flush is the caller's, so none races the exit.
+            while (try? await Task.sleep(nanoseconds: 60_000_000_000)) != nil { events.flush() }
+        }
+        defer {
+            flusher.cancel()
+            events.flush()
+        }
         try await app.runService()
     }
+}
+
+extension TimeAmount {
+    static func seconds(_ s: Double) -> TimeAmount { .nanoseconds(Int64(s * 1e9)) }
 }
 
 public enum ServerError: Error, CustomStringConvertible {

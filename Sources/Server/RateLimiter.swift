@@ -12,6 +12,15 @@ final class RateLimiter: @unchecked Sendable {
         self.burst = burst
     }
 
+    /// nil when `key` has a token left (none is taken); else the seconds to wait.
+    func exhausted(_ key: String, now: TimeInterval = ProcessInfo.processInfo.systemUptime) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let b = buckets[key] else { return nil }
+        let tokens = min(burst, b.tokens + (now - b.at) * rate)
+        return tokens >= 1 ? nil : max(1, Int(((1 - tokens) / rate).rounded(.up)))
+    }
+
     /// nil when allowed; else the seconds to wait.
     func take(_ key: String, now: TimeInterval = ProcessInfo.processInfo.systemUptime) -> Int? {
         lock.lock()

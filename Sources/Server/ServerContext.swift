@@ -14,6 +14,8 @@ struct ServerContext: RequestContext {
     var nonce: String?
     /// The request body, read once (bounded) by the authentication middleware.
     var body = Data()
+    /// An upload's body, streamed to a staging file and checked against its digest (PUT only).
+    var upload: StagedUpload?
 
     init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -99,34 +99,31 @@ struct ServerRoutes {
         guard let version = context.parameters.get("version"), RemoteAPI.isValidName("v" + version) else {
             throw APIError.badRequest("version must be [a-z0-9_.-]{1,63}")
         }
-        let digest = RequestSigning.sha256Hex(context.body)
-        guard request.headers[Self.contentDigestHeader] == digest else {
-            throw APIError.badRequest("X-FE-Content-SHA256 does not match the body (truncated or altered upload)")
-        }
+        // The middleware streamed the body to a staging file and checked it against this digest.
+        guard let upload = context.upload else { throw APIError.badRequest("an upload needs a body") }
         guard let signature = request.headers[Self.modelSignatureHeader], signature.utf8.count <= 4096,
             Data(base64Encoded: signature) != nil
         else {
             throw APIError.badRequest("a model needs its detached signature in X-FE-Model-Signature (base64)")
         }
-        // Content-addressed: write once under the digest, atomically.
-        let path = modelPath(digest)
-        if !FileManager.default.fileExists(atPath: path) {
-            do {
-                // An unnamed temporary file until it is complete: a crash leaves nothing behind.
-                try AtomicFileWriter.write(context.body, to: path, mode: 0o600)
-            } catch {
-                throw APIError(status: .internalServerError, message: "storage failed")
-            }
-        }
+        // The version is reserved first: a refused upload (409) never leaves content behind.
         do {
             try store.putRemoteModel(
                 RemoteModelRecord(
-                    name: n, version: version, sha256: digest, signature: signature,
-                    size: context.body.count, author: user.name, createdAt: Date()))
+                    name: n, version: version, sha256: upload.sha256, signature: signature,
+                    size: upload.size, author: user.name, createdAt: Date()))
         } catch StoreError.invalid {
             throw APIError(status: .conflict, message: "this model version already exists with other content")
         }
-        return reply(.created, json(["name": n, "version": version, "sha256": digest]), context)
+        // Content-addressed: the staged file becomes the content under its digest, atomically.
+        let path = modelPath(upload.sha256)
+        if !FileManager.default.fileExists(atPath: path) {
+            guard rename(upload.path, path) == 0 else {
+                throw APIError(status: .internalServerError, message: "storage failed")
+            }
+            StorageDirectory.sync(config.storageDirectory)
+        }
+        return reply(.created, json(["name": n, "version": version, "sha256": upload.sha256]), context)
     }
 
     private func getModel(_ context: ServerContext) throws -> Response {

@@ -48,8 +48,10 @@ extension ServerRoutes {
     private func setDisabled(_ context: ServerContext) throws -> Response {
         let admin = try require(.manageUsers, context)
         let name = try self.name(context)
-        guard let disabled = try object(context, allowed: ["disabled"])["disabled"] as? Bool else {
-            throw APIError.badRequest("the body must be {\"disabled\": true} or {\"disabled\": false}")
+        _ = try object(context, allowed: ["disabled"])
+        guard let disabled = try? JSONDecoder().decode(DisabledBody.self, from: context.body).disabled else {
+            throw APIError.badRequest(
+                "the body must be {\"disabled\": true} or {\"disabled\": false} (a JSON boolean, not 1 or \"true\")")
         }
         try mapped { try store.setDisabled(name, disabled) }
         try audit(admin, disabled ? "user.disable" : "user.enable", name, [:])
@@ -71,13 +73,18 @@ extension ServerRoutes {
     private func issueToken(_ context: ServerContext) throws -> Response {
         let admin = try require(.manageUsers, context)
         let name = try self.name(context)
-        let body = try object(context, allowed: ["label", "expires_days"])
-        guard let label = body["label"] as? String else { throw APIError.badRequest("a token needs a \"label\"") }
+        _ = try object(context, allowed: ["label", "expires_days"])
+        let body: TokenBody
+        do {
+            body = try JSONDecoder().decode(TokenBody.self, from: context.body)
+        } catch {
+            throw APIError.badRequest(
+                "a token needs a \"label\" (a string) and may have \"expires_days\" (an integer, not a boolean)")
+        }
+        let label = body.label
         var expiry: Date?
-        if let days = body["expires_days"] {
-            guard let d = days as? Int, (1...3650).contains(d) else {
-                throw APIError.badRequest("expires_days must be 1 to 3650")
-            }
+        if let d = body.expiresDays {
+            guard (1...3650).contains(d) else { throw APIError.badRequest("expires_days must be 1 to 3650") }
             expiry = Date().addingTimeInterval(Double(d) * 86_400)
         }
         let (token, record) = try mapped { try store.issueToken(for: name, label: label, expiresAt: expiry) }
@@ -134,6 +141,22 @@ extension ServerRoutes {
     }
 
     private func audit(_ admin: User, _ action: String, _ target: String, _ details: [String: String]) throws {
-        _ = try store.append(AuditEvent(actor: admin.name, action: action, target: target, outcome: .success, details: details))
+        _ = try store.append(
+            AuditEvent(actor: AuditActor.http(admin.name), action: action, target: target, outcome: .success, details: details))
+    }
+}
+
+/// Typed bodies: JSON's booleans and integers exactly (`1` is not `true`, `true` is not `1`).
+private struct DisabledBody: Decodable {
+    let disabled: Bool
+}
+
+private struct TokenBody: Decodable {
+    let label: String
+    let expiresDays: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case label
+        case expiresDays = "expires_days"
     }
 }

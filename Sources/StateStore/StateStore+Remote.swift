@@ -120,6 +120,11 @@ extension StateStore {
         }
     }
 
+    /// Every stored model's digest, each once: what `serve --check-storage` holds the files to.
+    public func remoteModelDigests() throws -> Set<String> {
+        try read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT sha256 FROM remoteModel")) }
+    }
+
     /// Stores log events a run sent (each a JSON object as text).
     public func appendRemoteLogs(actor: String, events: [String]) throws {
         try write { db in

@@ -15,7 +15,10 @@ public final class TestServer: @unchecked Sendable {
 
     public func url(_ path: String) -> String { "https://127.0.0.1:\(port)\(path)" }
 
-    public init(rate: Double = 200) throws {
+    /// The server process's id (to read its memory use).
+    public var pid: Int32 { process.processIdentifier }
+
+    public init(rate: Double = 200, extraArguments: [String] = []) throws {
         directory = try TemporaryDirectory()
         let dir = directory
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl") else {
@@ -38,10 +41,11 @@ public final class TestServer: @unchecked Sendable {
 
         process = Process()
         process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("feature-extractor"))
-        process.arguments = [
-            "serve", "--port", "0", "--cert", dir.file("cert.pem"), "--key", dir.file("key.pem"),
-            "--db", dir.file("server.sqlite"), "--storage", dir.file("models"), "--rate", String(rate),
-        ]
+        process.arguments =
+            [
+                "serve", "--port", "0", "--cert", dir.file("cert.pem"), "--key", dir.file("key.pem"),
+                "--db", dir.file("server.sqlite"), "--storage", dir.file("models"), "--rate", String(rate),
+            ] + extraArguments
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -94,4 +98,44 @@ public enum TestServerError: Error, CustomStringConvertible {
         case .missing(let why): "test server: \(why)"
         }
     }
+}
+
+/// A second server process with the first one's database and certificate, on a given port (0: any,
+/// read from its output): the same server after a restart, or another host the same CA vouches for.
+public final class TestServerOnPort: @unchecked Sendable {
+    private let process: Process
+    public private(set) var port: Int
+
+    public init(port: Int, like s: TestServer, extraArguments: [String] = []) throws {
+        self.port = port
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("feature-extractor"))
+        process.arguments =
+            [
+                "serve", "--port", String(port), "--cert", s.certificate, "--key", s.directory.file("key.pem"),
+                "--db", s.database, "--storage", s.directory.file("models"),
+            ] + extraArguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        var text = ""
+        while !text.contains("\n"), Date() < deadline {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening on ") }),
+            let p = line.split(separator: ":").last.flatMap({ Int($0) })
+        {
+            self.port = p
+        }
+    }
+
+    public func stop() {
+        if process.isRunning { process.interrupt(); process.waitUntilExit() }
+    }
+
+    deinit { stop() }
 }

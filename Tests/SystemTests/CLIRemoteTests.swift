@@ -50,15 +50,76 @@ final class CLIRemoteTests: XCTestCase {
         XCTAssertEqual(audit?.target, s.url("/v1/models/enc/versions/1"))
     }
 
-    func testRemoteConfigCannotLoosenLocalProtections() throws {
+    /// Finding 1: a config saved on the server by an operator chose local write paths, the
+    /// input file and the model URLs (where an admin's token went). A remote config now sets
+    /// training and plugin parameters only; every other key is refused, named, and audited.
+    func testRemoteConfigMaySetTrainingAndPluginParametersOnly() throws {
         let s = try server()
         defer { s.stop() }
-        _ = try s.client(s.operatorToken).send(
-            "POST", s.url("/v1/configs/evil"),
-            body: Data(#"{"allow_weaker_sandbox": ["landlock"], "epochs": 1}"#.utf8), idempotent: false)
-        let r = try run(s, ["--output-file", dir.file("f.csv"), "--remote-load-config", s.url("/v1/configs/evil")])
-        XCTAssertEqual(r.status, 64)
-        XCTAssertTrue(r.stderr.contains("allow_weaker_sandbox") && r.stderr.contains("may not set it"), r.stderr)
+        let victim = dir.file("precious.csv")
+        try Data("keep me\n".utf8).write(to: URL(fileURLWithPath: victim))
+        let attacks: [(name: String, json: String, key: String)] = [
+            ("sandbox", #"{"allow_weaker_sandbox": ["landlock"], "epochs": 1}"#, "allow_weaker_sandbox"),
+            ("token-elsewhere", #"{"save_encoder": "https://127.0.0.1:1/v1/models/stolen/versions/1"}"#, "save_encoder"),
+            ("load-elsewhere", #"{"load_encoder": "https://127.0.0.1:1/v1/models/x/versions/1"}"#, "load_encoder"),
+            ("overwrite", #"{"output_file": "\#(victim)"}"#, "output_file"),
+            ("overwrite-log", #"{"save_log": "\#(victim)"}"#, "save_log"),
+            ("evaluate", #"{"evaluate_decoder": "\#(victim)"}"#, "evaluate_decoder"),
+            ("input", #"{"input_file": "/etc/passwd"}"#, "input_file"),
+            ("original-spelling", #"{"csv_file": "/etc/passwd"}"#, "input_file"),
+            ("limits", #"{"max_run_seconds": 99999}"#, "max_run_seconds"),
+        ]
+        let c = try s.client(s.operatorToken)
+        for attack in attacks {
+            _ = try c.send("POST", s.url("/v1/configs/\(attack.name)"), body: Data(attack.json.utf8), idempotent: false)
+            let r = try run(s, ["--output-file", dir.file("f.csv"), "--remote-load-config", s.url("/v1/configs/\(attack.name)")])
+            XCTAssertEqual(r.status, 64, "\(attack.name): \(r.stderr)")
+            XCTAssertTrue(
+                r.stderr.contains("'\(attack.key)'") && r.stderr.contains("may not set it")
+                    && r.stderr.contains("training and plugin parameters only"), "\(attack.name): \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("root:"), "the chosen input's content is never read: \(r.stderr)")
+        }
+        XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "keep me\n", "the local file was not touched")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("f.csv")))
+        let refused = try TestPlugins.store.entries(AuditFilter(action: "config.load")).filter { $0.outcome == .refused }
+        for attack in attacks {
+            XCTAssertTrue(
+                refused.contains { $0.target == s.url("/v1/configs/\(attack.name)") && $0.details.contains(attack.key) },
+                "the client audits the refused remote config \(attack.name)")
+        }
+
+        // Training and plugin parameters are taken.
+        _ = try c.send(
+            "POST", s.url("/v1/configs/fine"),
+            body: Data(#"{"epochs": 1, "window_size": 24, "encoder": {"activation": "relu"}}"#.utf8), idempotent: false)
+        let fine = try run(s, ["--output-file", dir.file("f.csv"), "--remote-load-config", s.url("/v1/configs/fine")])
+        XCTAssertEqual(fine.status, 0, fine.stderr)
+    }
+
+    /// Finding 1, the token's side: model URLs that a local config file names go only to a host the
+    /// operator named on the command line; another host trusted by the same CA never sees the token.
+    func testTheTokenGoesOnlyToHostsNamedOnTheCommandLine() throws {
+        let s = try server()
+        defer { s.stop() }
+        let other = try TestServerOnPort(port: 0, like: s)
+        defer { other.stop() }
+        let file = dir.file("run.json")
+        let elsewhere = "https://127.0.0.1:\(other.port)/v1/models/stolen/versions/1"
+        try Data(#"{"save_encoder": "\#(elsewhere)"}"#.utf8).write(to: URL(fileURLWithPath: file))
+        let before = try StateStore.open(path: s.database).entries(AuditFilter(action: "remote.request")).count
+        let refused = try run(
+            s, ["--output-file", dir.file("f.csv"), "--load-config", file, "--remote-log", s.url("/v1/logs")])
+        XCTAssertEqual(refused.status, 64, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("refusing to send the token to \(elsewhere)"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("--remote-host"), refused.stderr)
+        XCTAssertEqual(
+            try StateStore.open(path: s.database).entries(AuditFilter(action: "remote.request")).count, before,
+            "neither server received a request")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("f.csv")))
+
+        let listed = try run(
+            s, ["--output-file", dir.file("f.csv"), "--load-config", file, "--remote-host", "127.0.0.1:\(other.port)"])
+        XCTAssertEqual(listed.status, 0, "a host the operator lists receives the upload: \(listed.stderr)")
     }
 
     func testRemoteLogNeverFailsTheRunAndSpoolsUntilTheServerIsBack() throws {
@@ -114,34 +175,5 @@ final class CLIRemoteTests: XCTestCase {
             try CommandRunner.run(["audit", "export"]).stdout
             + (try CommandRunner.run(["audit", "export", "--db", s.database]).stdout)
         XCTAssertFalse(export.contains(s.operatorToken))
-    }
-}
-
-/// A second server process on a given port with the first one's database and certificate.
-final class TestServerOnPort {
-    private let process: Process
-
-    init(port: Int, like s: TestServer) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("feature-extractor"))
-        process.arguments = [
-            "serve", "--port", String(port), "--cert", s.certificate, "--key", s.directory.file("key.pem"),
-            "--db", s.database, "--storage", s.directory.file("models"),
-        ]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        var text = ""
-        while !text.contains("listening on"), Date() < deadline {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-    }
-
-    func stop() {
-        if process.isRunning { process.interrupt(); process.waitUntilExit() }
     }
 }

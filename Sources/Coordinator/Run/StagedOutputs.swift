@@ -44,6 +44,7 @@ final class StagedOutputs {
             temp = try privateDirectory() + "/output-\(staged.count)"
         }
         staged.append((temp, kind))
+        StagedFiles.shared.addFile(temp)
         return temp
     }
 
@@ -62,6 +63,7 @@ final class StagedOutputs {
             throw OutputError(path: NSTemporaryDirectory(), reason: "cannot create a temporary directory")
         }
         temporaryDirectory = String(cString: dir)
+        StagedFiles.shared.addDirectory(temporaryDirectory!)
         return temporaryDirectory!
     }
 
@@ -99,6 +101,7 @@ final class StagedOutputs {
                 discard()
                 throw OutputError(path: path, reason: "cannot be written (\(String(cString: strerror(e))))")
             }
+            StagedFiles.shared.remove(temp)
         }
         staged.removeAll()
         discard()
@@ -143,10 +146,16 @@ final class StagedOutputs {
     }
 
     func discard() {
-        for (temp, _) in staged { unlink(temp) }
+        for (temp, _) in staged {
+            unlink(temp)
+            StagedFiles.shared.remove(temp)
+        }
         staged.removeAll()
         pending.removeAll()
-        if let dir = temporaryDirectory { try? FileManager.default.removeItem(atPath: dir) }
+        if let dir = temporaryDirectory {
+            try? FileManager.default.removeItem(atPath: dir)
+            StagedFiles.shared.remove(dir)
+        }
         temporaryDirectory = nil
     }
 

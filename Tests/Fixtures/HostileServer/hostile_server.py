@@ -11,6 +11,8 @@ Paths (any method):
   /digest-mismatch  a correctly signed model response whose X-FE-Content-SHA256 is wrong
   /unsigned         200 with no response signature (a replayed or forged answer)
   /status-NNN       status NNN (e.g. 500, 501, 507) with {"error": "..."}: a server failing a request
+  /trickle          200 with Content-Length 1000, then one byte a second (a client must not wait forever)
+  /stall            reads the request, then answers nothing for 10 minutes (a transfer to interrupt)
 """
 import hashlib
 import hmac
@@ -18,6 +20,7 @@ import http.server
 import socketserver
 import ssl
 import sys
+import time
 
 CERT, KEY, TOKEN = sys.argv[1], sys.argv[2], sys.argv[3]
 
@@ -81,6 +84,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         elif path.startswith("/status-") and path[8:].isdigit():
             status = int(path[8:])
             self.reply(status, b'{"error": "storage full"}', {})
+        elif path == "/trickle":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            try:
+                for _ in range(1000):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(1)
+            except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+                pass
+        elif path == "/stall":
+            time.sleep(600)
         elif path == "/unsigned":
             self.reply(200, body, {"X-FE-Content-SHA256": hashlib.sha256(body).hexdigest()})
         else:
