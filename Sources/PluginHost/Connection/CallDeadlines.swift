@@ -30,6 +30,13 @@ struct CallDeadlines {
         answers[p.method, default: 0] += 1
     }
 
+    /// Whether request `id` is expected back within `seconds`: its method's slowest answer so far,
+    /// scaled to its rows, is under it (true without history).
+    func expectsQuickAnswer(_ id: Int, within seconds: Double) -> Bool {
+        guard let p = pending[id], let perRow = slowestPerRow[p.method] else { return true }
+        return perRow * Double(p.rows) < seconds
+    }
+
     /// The limit for request `id` under `limits`, and why it is what it is when it adapted.
     func limit(for id: Int, limits: RPCLimits) -> (seconds: Double, adaptedBecause: String?) {
         guard let p = pending[id], let factor = limits.adaptiveFactor, (answers[p.method] ?? 0) >= Self.warmUp,

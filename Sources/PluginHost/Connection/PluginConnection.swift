@@ -48,6 +48,9 @@ public final class PluginConnection: PluginChannel {
     /// Whether the plugin runs through the sandbox launcher.
     public let isSandboxed: Bool
 
+    /// How long a read polls before it sleeps, for answers expected within a millisecond.
+    private static let spin: UInt64 = 200_000
+
     /// Starts the plugin's process, through the sandbox launcher when `sandbox` is given.
     /// The handshake is `initialize(transports:)`.
     public init(
@@ -73,7 +76,7 @@ public final class PluginConnection: PluginChannel {
         reader = FrameReader(fd: process.stdoutFD, maxFrameBytes: limits.maxFrameBytes)
         // Most answers on the training path come within a fraction of a millisecond: polling that
         // long before sleeping saves a wake-up per message (measured: about a fifth of a batch).
-        reader.spinNanoseconds = 200_000
+        reader.spinNanoseconds = Self.spin
         writer = FrameWriter(fd: process.stdinFD)
     }
 
@@ -167,6 +170,9 @@ public final class PluginConnection: PluginChannel {
         let (seconds, adaptedBecause) = timeout.map { ($0, nil) } ?? deadlines.limit(for: id, limits: limits)
         let deadline = limits.deadline(seconds: seconds)
         reader.maxJSONBytes = limits.maxJSONBytes(answering: method, transport: codec.transport)
+        // Polling pays only for quick answers; waiting out a long one on a spinning core takes
+        // that core from the plugins (several encoder processes share the machine's cores).
+        reader.spinNanoseconds = deadlines.expectsQuickAnswer(id, within: 0.001) ? Self.spin : 0
         while true {
             let frame: Frame
             do {

@@ -80,7 +80,9 @@ final class HostCeilingTests: XCTestCase {
         XCTAssertTrue(why?.contains("earlier forward calls took at most") ?? false, why ?? "-")
         d.sent(4, method: "forward", rows: 1000)
         XCTAssertEqual(d.limit(for: 4, limits: limits).seconds, small * 10, accuracy: small * 1e-9, "ten times the rows")
+        XCTAssertFalse(d.expectsQuickAnswer(4, within: 0.001), "forwards took 20 ms: no point polling for one")
         d.sent(5, method: "step", rows: 1)
+        XCTAssertTrue(d.expectsQuickAnswer(5, within: 0.001), "no history: poll")
         XCTAssertEqual(d.limit(for: 5, limits: limits).seconds, 120, "each method has its own history")
         limits.adaptiveFactor = nil
         XCTAssertEqual(d.limit(for: 3, limits: limits).seconds, 120, "adaptation can be turned off")
