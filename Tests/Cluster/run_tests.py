@@ -8,10 +8,9 @@ Exit status 0 only when nothing failed. `python3 -m unittest discover -s Tests/C
 runs the same tests without that line.
 """
 
+import importlib.util
 import os
 import sys
-import time
-import unittest
 from pathlib import Path
 
 sys.dont_write_bytecode = True
@@ -19,26 +18,10 @@ os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-
-def main() -> int:
-    if sys.version_info < (3, 10):
-        print(f"cluster: Python 3.10 or newer is needed, this is {sys.version.split()[0]}", file=sys.stderr)
-        print("cluster: 0 passed, 1 failed")
-        return 1
-    t0 = time.monotonic()
-    pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
-    suite = unittest.defaultTestLoader.discover(str(HERE), pattern=pattern, top_level_dir=str(HERE))
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    skipped = len(result.skipped)
-    passed = result.testsRun - failed - skipped
-    if result.testsRun == 0:
-        failed = max(failed, 1)
-        print("cluster: no test was found", file=sys.stderr)
-    print(f"cluster tests took {time.monotonic() - t0:.1f}s")
-    print(f"cluster: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
-    return 0 if failed == 0 else 1
-
+# One runner for the Python suites: the supply-chain one, loaded by path (both files are run_tests.py).
+_spec = importlib.util.spec_from_file_location("supply_chain_runner", HERE.parent / "SupplyChain" / "run_tests.py")
+_runner = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_runner)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(_runner.main("cluster", HERE))

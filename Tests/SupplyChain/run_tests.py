@@ -19,23 +19,24 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 
-def main() -> int:
+def main(label: str = "supply-chain", here: Path = HERE) -> int:
+    """Runs every test_*.py in `here` (Tests/Cluster's runner calls this with its own label)."""
     if sys.version_info < (3, 10):
-        print(f"supply-chain: Python 3.10 or newer is needed, this is {sys.version.split()[0]}", file=sys.stderr)
-        print("supply-chain: 0 passed, 1 failed")
+        print(f"{label}: Python 3.10 or newer is needed, this is {sys.version.split()[0]}", file=sys.stderr)
+        print(f"{label}: 0 passed, 1 failed")
         return 1
     t0 = time.monotonic()
     pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
-    suite = unittest.defaultTestLoader.discover(str(HERE), pattern=pattern, top_level_dir=str(HERE))
+    suite = unittest.defaultTestLoader.discover(str(here), pattern=pattern, top_level_dir=str(here))
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     skipped = len(result.skipped)
     passed = result.testsRun - failed - skipped
     if result.testsRun == 0:
         failed = max(failed, 1)
-        print("supply-chain: no test was found", file=sys.stderr)
-    print(f"supply-chain tests took {time.monotonic() - t0:.1f}s")
-    print(f"supply-chain: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
+        print(f"{label}: no test was found", file=sys.stderr)
+    print(f"{label} tests took {time.monotonic() - t0:.1f}s")
+    print(f"{label}: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 0 if failed == 0 else 1
 
 
