@@ -188,15 +188,22 @@ def attacker_tokens(port, context, stop, per_second=7):
         time.sleep(max(0, 1 / per_second - (time.monotonic() - t0)))
 
 
+def first_request(token, cert, port):
+    """The token's MAC key, a TLS context trusting the server, and a config body, after one signed
+    save (a config to load; it also proves the token, so later requests skip the slow hash)."""
+    mac_key = hkdf(token.encode(), b"feature-extractor request mac v1")
+    context = ssl.create_default_context(cafile=cert)
+    conn = http.client.HTTPSConnection("127.0.0.1", port, context=context)
+    body = json.dumps({"epochs": 1}).encode()
+    conn.request("POST", "/v1/configs/load", body=body, headers=signed_headers(token, mac_key, "POST", "/v1/configs/load", body))
+    conn.getresponse().read()
+    return mac_key, context, body
+
+
 def exhaustion(a):
     tmp, cert, token, server, port = start_server(a.binary, 10000)
     try:
-        mac_key = hkdf(token.encode(), b"feature-extractor request mac v1")
-        context = ssl.create_default_context(cafile=cert)
-        conn = http.client.HTTPSConnection("127.0.0.1", port, context=context)
-        body = json.dumps({"epochs": 1}).encode()
-        conn.request("POST", "/v1/configs/load", body=body, headers=signed_headers(token, mac_key, "POST", "/v1/configs/load", body))
-        conn.getresponse().read()
+        mac_key, context, body = first_request(token, cert, port)
         pct = lambda xs, q: sorted(xs)[min(len(xs) - 1, int(q * len(xs)))] * 1000
         phases = [("baseline", None), ("64 idle connections", lambda stop: [threading.Thread(target=attacker_idle, args=(port, stop))]),
                   ("8 x 250 MiB bogus uploads", lambda stop: [threading.Thread(target=attacker_upload, args=(port, context, token, stop))
@@ -249,12 +256,7 @@ def main():
         return exhaustion(a)
     tmp, cert, token, server, port = start_server(a.binary, a.rate, ["--max-connections", "256"])
     try:
-        mac_key = hkdf(token.encode(), b"feature-extractor request mac v1")
-        context = ssl.create_default_context(cafile=cert)
-        conn = http.client.HTTPSConnection("127.0.0.1", port, context=context)
-        body = json.dumps({"epochs": 1}).encode()
-        conn.request("POST", "/v1/configs/load", body=body, headers=signed_headers(token, mac_key, "POST", "/v1/configs/load", body))
-        conn.getresponse().read()
+        mac_key, context, body = first_request(token, cert, port)
         latencies, statuses, lock = [], {}, threading.Lock()
 
         def worker():
