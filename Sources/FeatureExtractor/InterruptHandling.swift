@@ -4,7 +4,7 @@ import PluginHost
 
 /// SIGINT and SIGTERM end a run at once, whatever it is waiting for (a plugin, a server that
 /// trickles its answer): every staged output and plugin working directory is removed, as for a failed run, and the process
-/// exits 128 + the signal. Plugins die with the coordinator (PR_SET_PDEATHSIG).
+/// exits 128 + the signal. Plugins die with the coordinator (their launcher's supervisor sees it end).
 enum InterruptHandling {
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 
