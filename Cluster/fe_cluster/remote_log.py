@@ -24,8 +24,16 @@ def derive_key(token):
     return hmac.new(prk, b"feature-extractor request mac v1\x01", hashlib.sha256).digest()
 
 
-def request_mac(key, method, path, query, timestamp, nonce, body):
-    text = "\n".join(["FE-REQUEST-V1", method, path, query, timestamp, nonce, hashlib.sha256(body).hexdigest()])
+def authority(host, port):
+    """The server a request is signed for, as RequestSigning.authority names it: the host in lower
+    case (an IPv6 literal in brackets) and the port, always explicit."""
+    h = host.lower()
+    return f"[{h}]:{port or 443}" if ":" in h and not h.startswith("[") else f"{h}:{port or 443}"
+
+
+def request_mac(key, method, server, path, query, timestamp, nonce, body):
+    """FE-REQUEST-V2: the server (`authority`) is inside the MAC, so another server cannot replay it."""
+    text = "\n".join(["FE-REQUEST-V2", method, server, path, query, timestamp, nonce, hashlib.sha256(body).hexdigest()])
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
@@ -83,7 +91,8 @@ class RemoteLog:
         headers = {
             "Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
             "X-FE-Timestamp": stamp, "X-FE-Nonce": nonce,
-            "X-FE-Signature": request_mac(self.key, "POST", path, self.parts.query, stamp, nonce, body),
+            "X-FE-Signature": request_mac(
+                self.key, "POST", authority(self.parts.hostname, self.parts.port), path, self.parts.query, stamp, nonce, body),
         }
         connection = http.client.HTTPSConnection(
             self.parts.hostname, self.parts.port or 443, context=self.context, timeout=self.timeout)

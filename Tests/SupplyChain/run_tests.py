@@ -25,6 +25,8 @@ def main(label: str = "supply-chain", here: Path = HERE) -> int:
         print(f"{label}: Python 3.10 or newer is needed, this is {sys.version.split()[0]}", file=sys.stderr)
         print(f"{label}: 0 passed, 1 failed")
         return 1
+    # The suite's own modules (its helpers.py) come first: both suites have one of that name.
+    sys.path.insert(0, str(here))
     t0 = time.monotonic()
     pattern = sys.argv[1] if len(sys.argv) > 1 else "test_*.py"
     suite = unittest.defaultTestLoader.discover(str(here), pattern=pattern, top_level_dir=str(here))
