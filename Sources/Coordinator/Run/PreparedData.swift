@@ -15,17 +15,23 @@ struct PreparedData {
     /// A shard's place in the input (`--rows`, `--shard`); nil for the whole input.
     var shard: ShardRows? = nil
 
-    static func load(
-        _ config: RunConfiguration, windowSize: Int, modelStats: NormalizationStats?,
-        info: (String) -> Void
-    ) throws -> PreparedData {
-        guard let inputPath = config.inputFile else {
+    /// The input file and how to read it: the whole input and a shard read it alike.
+    static func inputSource(_ config: RunConfiguration) throws -> (path: String, options: CSVOptions) {
+        guard let path = config.inputFile else {
             throw ConfigurationError.invalid(key: "input_file", reason: "no input file given")
         }
         var options = CSVOptions()
         options.header = config.headers.map { $0 ? .present : .absent } ?? .auto
         options.columns = config.columns
         options.keepDates = config.forceDate  // only dated outputs need them
+        return (path, options)
+    }
+
+    static func load(
+        _ config: RunConfiguration, windowSize: Int, modelStats: NormalizationStats?,
+        info: (String) -> Void
+    ) throws -> PreparedData {
+        let (inputPath, options) = try inputSource(config)
         var input = try CSVReader.read(path: inputPath, options: options)
         if let max = config.maxSteps, input.rowCount > max { input = input.prefix(max) }
         try CSVReader.ensureRows(input, atLeast: windowSize, file: inputPath)

@@ -30,13 +30,7 @@ extension PreparedData {
     static func loadShard(
         _ config: RunConfiguration, selection: RowSelection, windowSize w: Int, modelStats: NormalizationStats, batch: Int
     ) throws -> PreparedData {
-        guard let path = config.inputFile else {
-            throw ConfigurationError.invalid(key: "input_file", reason: "no input file given")
-        }
-        var options = CSVOptions()
-        options.header = config.headers.map { $0 ? .present : .absent } ?? .auto
-        options.columns = config.columns
-        options.keepDates = config.forceDate
+        let (path, options) = try inputSource(config)
         let cap = config.maxSteps ?? Int.max
         // The header alone: the number of columns sets the features' block size.
         let columns = try CSVReader.readPart(path: path, options: options, rows: 0..<0).table.columnNames.count

@@ -23,18 +23,20 @@ extension FeatureExtractionRun {
             outcome.staged.append((path, file))
             return file
         }
+        /// The windows a features output encodes (a shard's only), and the encoder processes for them.
+        func work(_ table: TimeSeriesTable, _ windows: WindowCatalog) -> (windows: Int, processes: Int) {
+            let encoded = shard.map { $0.featureWindows.count * table.columnNames.count } ?? windows.count
+            return (encoded, EncodeProcesses.count(configured: config.encodeProcesses, windows: encoded, batch: writers.batch))
+        }
         if let path = config.outputFile {
-            let encoded = shard.map { $0.featureWindows.count * data.input.columnNames.count } ?? data.inputWindows.count
-            let processes = EncodeProcesses.count(configured: config.encodeProcesses, windows: encoded, batch: writers.batch)
+            let (encoded, processes) = work(data.input, data.inputWindows)
             let seconds = try writers.writeFeatures(
                 data.inputWindows, table: data.input, forceDate: config.forceDate, processes: processes, to: try stage(path),
                 windows: shard?.featureWindows, origin: shard?.origin ?? 0, writesHeader: shard?.writesHeader ?? true)
             outcome.encodeWindowsPerSecond = Double(encoded) / max(seconds, 1e-9)
         }
         if let path = config.evaluateEncoder {
-            let encoded =
-                shard.map { $0.featureWindows.count * data.evaluation.columnNames.count } ?? data.evaluationWindows.count
-            let processes = EncodeProcesses.count(configured: config.encodeProcesses, windows: encoded, batch: writers.batch)
+            let processes = work(data.evaluation, data.evaluationWindows).processes
             try writers.writeFeatures(
                 data.evaluationWindows, table: data.evaluation, forceDate: config.forceDate, processes: processes,
                 to: try stage(path), windows: shard?.featureWindows, origin: shard?.origin ?? 0,
