@@ -73,7 +73,10 @@ let package = Package(
         // Helpers every module shares (hex, atomic file replacement, bounded reads, names, the
         // data home, SplitMix64): Foundation-free, so the SDK can carry it.
         .target(name: "FeatureExtractorSupport"),
-        .target(name: "PluginProtocol", dependencies: ["FeatureExtractorSupport"]),
+        // Float kernels (tanh, sigmoid, finiteness checks) at the CPU's widest vector width, picked
+        // at run time: Swift builds for the x86-64 baseline.
+        .target(name: "CVectorMath"),
+        .target(name: "PluginProtocol", dependencies: ["CVectorMath", "FeatureExtractorSupport"]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(name: "CProcessSpawn"),
         // The launcher that confines a plugin before executing it (C: it runs between fork and exec).
@@ -81,7 +84,8 @@ let package = Package(
         // Mean, covariance and principal subspaces in double precision (LAPACK): PCA fits and the PCA baseline.
         .target(name: "PrincipalComponents", dependencies: ["CBLAS"]),
         .target(
-            name: "PluginKit", dependencies: ["PluginProtocol", "PrincipalComponents", "CBLAS", "FeatureExtractorSupport"],
+            name: "PluginKit",
+            dependencies: ["PluginProtocol", "PrincipalComponents", "CBLAS", "CVectorMath", "FeatureExtractorSupport"],
             path: "Plugins/PluginKit"),
         // plugin.json is the one place a plugin's identity is declared: this build plugin turns it into
         // `enum ManifestIdentity` in every plugin target that lists it (and in third parties' targets).
@@ -158,7 +162,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "StateStore", "TestSupport", "PrincipalComponents",
-                "FeatureExtractorSupport",
+                "CVectorMath", "FeatureExtractorSupport",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(

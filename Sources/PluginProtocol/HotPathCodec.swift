@@ -85,12 +85,13 @@ struct TensorSource {
         var values: [Float]?
         if let offset {
             values = Tensor.attachmentValues(attachment, offset: offset, count: count)
+            if let v = values, Tensor.hasNonFinite(v) { return nil }
         } else if let sharedOffset, let shared, sharedOffset % 4 == 0,
             let bytes = shared.bytes(at: sharedOffset, count: count * 4)
         {
-            values = Tensor.copyValues(count: count, from: bytes)
+            values = Tensor.copyFiniteValues(count: count, from: bytes)  // nil also if not all finite
         }
-        guard let values, !Tensor.hasNonFinite(values) else { return nil }
+        guard let values else { return nil }
         return Tensor(shape: shape, values: values)
     }
 }

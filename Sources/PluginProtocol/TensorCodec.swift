@@ -1,3 +1,4 @@
+import CVectorMath
 import FoundationEssentials
 
 /// How tensors travel inside messages, agreed in `initialize`.
@@ -156,15 +157,22 @@ extension Tensor {
         return count
     }
 
-    /// Whether any value is NaN or infinite: an exponent of all ones. A branch-free reduction
-    /// over the bit patterns, which the compiler vectorises; the common, all-finite case is one pass.
+    /// Whether any value is NaN or infinite: an exponent of all ones. One branch-free pass at
+    /// the CPU's widest vector width (CVectorMath); the common, all-finite case reads each value once.
     public static func hasNonFinite(_ values: [Float]) -> Bool {
-        values.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: UInt32.self) { bits in
-                var largest: UInt32 = 0
-                for b in bits { largest = Swift.max(largest, b & 0x7F80_0000) }
-                return largest == 0x7F80_0000
-            }
+        values.withUnsafeBufferPointer { fe_all_finite_f32($0.baseAddress, $0.count) == 0 }
+    }
+
+    /// `count` values copied from `bytes` into fresh storage and checked in the same pass, or
+    /// nil if any is NaN or infinite. The copy is what is checked, so a peer still writing
+    /// shared memory cannot slip a value past the check.
+    static func copyFiniteValues(count: Int, from bytes: UnsafeRawBufferPointer) -> [Float]? {
+        precondition(bytes.count >= count * 4)
+        var finite = true
+        let values = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { finite = fe_copy_finite_f32(buffer.baseAddress!, bytes.baseAddress!, count) != 0 }
+            initialized = count
         }
+        return finite ? values : nil
     }
 }

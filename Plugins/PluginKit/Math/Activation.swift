@@ -1,3 +1,5 @@
+import CVectorMath
+
 /// Element-wise activation functions of a `Dense` layer.
 ///
 /// The raw values are the names used in plugin configuration (Keras spelling),
@@ -32,7 +34,8 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
     }
 
     /// In-place f over raw storage; the switch sits outside the loops so each
-    /// loop body is branch-free and vectorises (see `FastMath` for tanh/sigmoid).
+    /// loop body is branch-free and vectorises. tanh and sigmoid run `FastMath`'s arithmetic
+    /// at the CPU's widest vector width (CVectorMath), with the same results.
     func apply(to buffer: UnsafeMutableBufferPointer<Float>) {
         guard let p = buffer.baseAddress else { return }
         let n = buffer.count
@@ -40,11 +43,11 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
         case .linear:
             return
         case .tanh:
-            for i in 0..<n { p[i] = FastMath.tanh(p[i]) }
+            fe_tanh_f32(p, n)
         case .relu:
             for i in 0..<n { p[i] = max(p[i], 0) }
         case .sigmoid:
-            for i in 0..<n { p[i] = FastMath.sigmoid(p[i]) }
+            fe_sigmoid_f32(p, n)
         }
     }
 

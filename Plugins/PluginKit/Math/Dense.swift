@@ -109,21 +109,20 @@ public final class Dense: Layer {
         return gradInput
     }
 
-    /// `out = f(input · W + b)`, reusing `out`'s storage.
+    /// `out = f(input · W + b)`, reusing `out`'s storage. The bias is written first and the
+    /// product accumulated onto it (beta = 1): one pass over the output, where beta = 0 had BLAS
+    /// zero it and a second pass add the bias (together ~5% of an encoder's forward).
     private func compute(_ input: Matrix, into out: inout Matrix) {
-        BLAS.gemm(input, transposeA: false, weight.value, transposeB: false, into: &out)
-        let cols = outputSize
-        let rows = out.rows
+        let rows = input.rows, cols = outputSize
+        if out.rows != rows || out.cols != cols { out.reshapeDiscardingContents(rows: rows, cols: cols) }
         bias.value.values.withUnsafeBufferPointer { b in
             out.values.withUnsafeMutableBufferPointer { o in
                 guard let bp = b.baseAddress, let op = o.baseAddress else { return }
-                for r in 0..<rows {
-                    let row = op + r * cols
-                    for c in 0..<cols { row[c] += bp[c] }
-                }
-                activation.apply(to: o)
+                for r in 0..<rows { (op + r * cols).update(from: bp, count: cols) }
             }
         }
+        BLAS.gemm(input, transposeA: false, weight.value, transposeB: false, into: &out, beta: 1)
+        out.values.withUnsafeMutableBufferPointer { activation.apply(to: $0) }
     }
 
     /// `target[0, c] += Σ_r m[r, c]`, walking rows so the inner loop is contiguous.
