@@ -205,8 +205,10 @@ struct RunCommand: ToolCommand {
         for m in s.metrics {
             let pca =
                 m.baselinePCAMSE.map { b in
-                    "PCA-\(s.interfaceSize) \(ProgressDisplay.sci(b))"
-                        + (m.pcaRatio.map { ", ratio \(String(format: "%.3f", $0)) (below 1 beats PCA)" } ?? "") + "; "
+                    b == 0
+                        ? "PCA-\(s.interfaceSize) exact (the interface holds the whole window); "
+                        : "PCA-\(s.interfaceSize) \(ProgressDisplay.sci(b))"
+                            + (m.pcaRatio.map { ", ratio \(String(format: "%.3f", $0)) (below 1 beats PCA)" } ?? "") + "; "
                 } ?? ""
             print(
                 "\(m.column): window MSE \(ProgressDisplay.sci(m.windowMSE)) (normalised, on the evaluation windows; \(pca)"

@@ -64,6 +64,20 @@ final class PCABaselineTests: XCTestCase {
         XCTAssertNil(loaded.metrics.first?.baselinePCAMSE, "no training windows: no baseline to report")
     }
 
+    /// An interface as wide as the window: PCA is exact, so there is no ratio to report (its
+    /// computed error is rounding noise, and a ratio to it read as "1e17 times worse than PCA").
+    func testAnInterfaceAsWideAsTheWindowReportsPCAAsExactWithoutARatio() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var c = config(dir, "ann")
+        c.initialSize = 32
+        c.epochs = 1
+        let m = try XCTUnwrap(run(c).metrics.first)
+        XCTAssertEqual(m.baselinePCAMSE, 0)
+        XCTAssertNil(m.pcaRatio)
+        XCTAssertLessThan(m.windowMSE, 1e-3 * m.baselineWindowMeanMSE, "the model itself still reconstructs")
+    }
+
     func testTheJumpsFamilyBeatsPCAOfTheSameSize() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }

@@ -31,6 +31,9 @@ final class PCABaseline {
     /// Window MSE of PCA-`rank` on `windows`, one figure per column; nil when `rank` exceeds the window.
     func windowMSE(rank: Int, on windows: WindowCatalog) throws -> [Double]? {
         guard rank >= 1, rank <= moments.dimension, windows.windowSize == moments.dimension else { return nil }
+        // At full rank PCA reconstructs exactly: what the sums would give is rounding noise
+        // (1e-31), and a ratio to it would read as a model 1e17 times worse than PCA.
+        if rank == moments.dimension { return [Double](repeating: 0, count: windows.columns.count) }
         let subspace = try self.subspace(rank: rank)
         let per = windows.perColumn
         return (0..<windows.columns.count).map { c in

@@ -46,10 +46,11 @@ extension FeatureExtractionRun {
             let mse = try result.validationMSE ?? trainer.evaluate(model, training)
             var line =
                 "interface \(size): \(result.epochs.count) epoch(s), validation window MSE \(Self.format(mse)) (normalised)"
-            if let pca = try baseline?.windowMSE(rank: size, on: data.validation ?? training), let reference = Self.mean(pca),
-                reference > 0
-            {
-                line += " (PCA-\(size): \(Self.format(reference)), ratio \(Self.format(ratio: mse / reference)))"
+            if let pca = try baseline?.windowMSE(rank: size, on: data.validation ?? training), let reference = Self.mean(pca) {
+                line +=
+                    reference > 0
+                    ? " (PCA-\(size): \(Self.format(reference)), ratio \(Self.format(ratio: mse / reference)))"
+                    : " (PCA-\(size) is exact: the interface holds the whole window)"
             }
             env.info(line)
             return mse
