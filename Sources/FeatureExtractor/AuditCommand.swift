@@ -67,7 +67,19 @@ struct AuditCommand: ParsableCommand {
         @Option(
             help: ArgumentHelp("An anchor an earlier `verify` printed; the log must still contain it.", valueName: "count:head"))
         var anchor: String?
+        @Flag(help: "Print one JSON object (keys: docs/JSON.md); a broken chain still exits 65.") var json = false
         @OptionGroup var store: StoreOptions
+
+        /// What `--json` prints: `intact` and either the anchor's parts or the first broken entry.
+        struct Report: Encodable {
+            var intact: Bool
+            var entries: Int?, head: String?, anchor: String?
+            var brokenEntry: Int64?, reason: String?
+            enum CodingKeys: String, CodingKey {
+                case intact, entries, head, anchor, reason
+                case brokenEntry = "broken_entry"
+            }
+        }
 
         func validate() throws {
             if let anchor, AuditAnchor(anchor) == nil {
@@ -81,10 +93,19 @@ struct AuditCommand: ParsableCommand {
             _ = try store.actor(in: db, for: .readAudit)
             switch try db.verify(anchor: anchor.flatMap(AuditAnchor.init)) {
             case .intact(let count, let head):
+                if json {
+                    return try JSONOutput.print(
+                        Report(
+                            intact: true, entries: count, head: head, anchor: "\(AuditAnchor(count: count, head: head))"))
+                }
                 print("intact: \(count) entries, head \(head)")
                 print("anchor: \(AuditAnchor(count: count, head: head))")
             case .broken(let id, let reason):
-                print("BROKEN at entry \(id): \(reason)")
+                if json {
+                    try JSONOutput.print(Report(intact: false, brokenEntry: id, reason: reason))
+                } else {
+                    print("BROKEN at entry \(id): \(reason)")
+                }
                 throw ExitCode(ExitCodes.badData)
             }
         }

@@ -40,6 +40,23 @@ struct ConfigCommand: ParsableCommand {
         var input: String
         @Argument(help: "Where to write the migrated config.")
         var output: String
+        @Flag(help: "Print one JSON object saying what changed (keys: docs/JSON.md).") var json = false
+
+        /// What `--json` prints.
+        struct Report: Encodable {
+            struct Rename: Encodable { let from: String, to: String }
+            struct Dropped: Encodable { let reason: String, keys: [String] }
+            let output: String
+            let keys: Int
+            let renamed: [Rename]
+            let routed: [String]
+            let notes: [String]
+            let dropped: [Dropped]
+            enum CodingKeys: String, CodingKey {
+                case output, keys, renamed, notes, dropped
+                case routed = "moved_to_plugin_parameters"
+            }
+        }
 
         func execute() throws {
             let translation = try ConfigurationLoader.load(input)
@@ -52,6 +69,14 @@ struct ConfigCommand: ParsableCommand {
             try data.withUnsafeBytes { try writer.write($0) }
             try writer.write("\n")
             try writer.commit()
+            if json {
+                return try JSONOutput.print(
+                    Report(
+                        output: output, keys: translation.layer.count,
+                        renamed: translation.renamed.map { Report.Rename(from: $0.from, to: $0.to) },
+                        routed: translation.routed, notes: translation.notes,
+                        dropped: translation.droppedGroups.map { Report.Dropped(reason: $0.reason, keys: $0.keys) }))
+            }
             print("wrote \(output): \(translation.layer.count) key(s)")
             for rename in translation.renamed { print("renamed \(rename.from) -> \(rename.to)") }
             if !translation.routed.isEmpty {

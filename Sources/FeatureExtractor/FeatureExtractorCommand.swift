@@ -14,8 +14,8 @@ struct FeatureExtractorCommand: AsyncParsableCommand {
             or model file (or a broken audit log), 69 plugin failure, 70 internal error, \
             74 file or database I/O failure, 75 remote service unavailable, 77 permission denied.
 
-            --json on run, plugin list/info/check, keys list, doctor, policy show and audit list prints \
-            JSON for scripts (keys: docs/JSON.md). Shell completions: --generate-completion-script bash|zsh|fish.
+            --json on run, plugin list/info/check/throughput/startup-time, config migrate, keys list, user list, \
+            doctor, policy show and audit list/verify prints JSON for scripts (keys: docs/JSON.md). Shell completions: --generate-completion-script bash|zsh|fish.
             """,
         version: VersionInfo.summary,
         subcommands: [

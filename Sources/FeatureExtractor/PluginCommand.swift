@@ -195,8 +195,21 @@ struct PluginCommand: ParsableCommand {
         @Option(name: .customLong("repeat"), help: "Starts to measure.") var count: Int = 20
         @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages (repeatable).")
         var pluginsDirs: [String] = []
+        @Flag(help: "Print one JSON object (keys: docs/JSON.md).") var json = false
         @OptionGroup var sandbox: SandboxOptions
         @OptionGroup var store: StoreOptions
+
+        /// What `--json` prints.
+        struct Report: Encodable {
+            let role: String, name: String
+            let starts: Int
+            let medianMs: Double, minMs: Double, maxMs: Double
+            let sandboxed: Bool
+            enum CodingKeys: String, CodingKey {
+                case role, name, starts, sandboxed
+                case medianMs = "median_ms", minMs = "min_ms", maxMs = "max_ms"
+            }
+        }
 
         func execute() throws {
             guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
@@ -211,6 +224,12 @@ struct PluginCommand: ParsableCommand {
                 c.shutdown()
             }
             times.sort()
+            if json {
+                return try JSONOutput.print(
+                    Report(
+                        role: role, name: name, starts: times.count, medianMs: times[times.count / 2], minMs: times[0],
+                        maxMs: times[times.count - 1], sandboxed: settings != nil))
+            }
             print(
                 String(
                     format: "median %.2f ms, min %.2f ms, max %.2f ms over %d starts (%@)",

@@ -38,8 +38,22 @@ extension PluginCommand {
         var params: [String] = []
         @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages (repeatable).")
         var pluginsDirs: [String] = []
+        @Flag(help: "Print one JSON object (keys: docs/JSON.md).") var json = false
         @OptionGroup var sandbox: SandboxOptions
         @OptionGroup var store: StoreOptions
+
+        /// What `--json` prints.
+        struct Report: Encodable {
+            let role: String, name: String
+            let windowsPerSecond: Double
+            let inputs: Int, outputs: Int, batch: Int, windows: Int, passes: Int, processes: Int
+            let parameterCount: Int?
+            let sandboxed: Bool
+            enum CodingKeys: String, CodingKey {
+                case role, name, inputs, outputs, batch, windows, passes, processes, sandboxed
+                case windowsPerSecond = "windows_per_second", parameterCount = "parameter_count"
+            }
+        }
 
         func execute() throws {
             guard let r = PluginRole(rawValue: role) else { throw ValidationError("role must be encoder or decoder") }
@@ -86,6 +100,13 @@ extension PluginCommand {
                     _ = try pipeline.collect()
                 }
                 best = max(best, Double(batches * batch) / stopwatch.seconds)
+            }
+            if json {
+                return try JSONOutput.print(
+                    Report(
+                        role: role, name: name, windowsPerSecond: best, inputs: inputs, outputs: outputs, batch: batch,
+                        windows: batches * batch, passes: count, processes: processes, parameterCount: setup?.parameterCount,
+                        sandboxed: plugins[0].isSandboxed))
             }
             print(
                 String(

@@ -93,6 +93,11 @@ final class OperatorScenarioTests: XCTestCase {
         // The anchor the operator keeps elsewhere; its entry number is the log's length now.
         let anchor = try XCTUnwrap(intact.stdout.split(separator: "\n").first { $0.hasPrefix("anchor: ") }?.dropFirst(8))
         let anchored = try XCTUnwrap(Int(anchor.split(separator: ":")[0]))
+        let verified = try fe(["audit", "verify", "--json"])
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(verified.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(report["intact"] as? Bool, true)
+        XCTAssertEqual(report["anchor"] as? String, String(anchor), "--json gives the same anchor")
+        XCTAssertEqual(report["entries"] as? Int, anchored)
 
         // Tampering, each on its own copy of the database (and its key).
         let attacks: [(String, String)] = [
@@ -120,6 +125,12 @@ final class OperatorScenarioTests: XCTestCase {
             let verdict = try fe(["audit", "verify", "--db", copy + "/db.sqlite"])
             XCTAssertEqual(verdict.status, 65, "attack \(n): \(verdict.stdout)")
             XCTAssertTrue(verdict.stdout.contains(expected), "attack \(n): expected \(expected), got \(verdict.stdout)")
+            let asJSON = try fe(["audit", "verify", "--db", copy + "/db.sqlite", "--json"])
+            XCTAssertEqual(asJSON.status, 65, "attack \(n), --json: the exit code is the verdict")
+            let broken = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(asJSON.stdout.utf8)) as? [String: Any])
+            XCTAssertEqual(broken["intact"] as? Bool, false)
+            XCTAssertEqual(broken["broken_entry"].map { "BROKEN at entry \($0)" }, expected, "attack \(n)")
+            XCTAssertNotNil(broken["reason"] as? String)
         }
         // Cutting off the newest entries leaves a valid shorter chain: only the anchor shows it.
         let cut = dir.file("cut")

@@ -98,6 +98,47 @@ final class CLIScriptingTests: XCTestCase {
         XCTAssertTrue((policy["syscalls"] as? [String])?.contains("read") == true)
     }
 
+    func testMeasuringAndMigratingCommandsPrintJSON() throws {
+        let startup = try XCTUnwrap(
+            try json(try CommandRunner.run(["plugin", "startup-time", "encoder", "ann", "--repeat", "3", "--json"]))
+                as? [String: Any])
+        XCTAssertEqual(startup["starts"] as? Int, 3)
+        let (low, median, high) = try (
+            XCTUnwrap(startup["min_ms"] as? Double), XCTUnwrap(startup["median_ms"] as? Double),
+            XCTUnwrap(startup["max_ms"] as? Double)
+        )
+        XCTAssertTrue(0 < low && low <= median && median <= high, "\(startup)")
+        XCTAssertNotNil(startup["sandboxed"] as? Bool)
+
+        let throughput = try XCTUnwrap(
+            try json(
+                try CommandRunner.run([
+                    "plugin", "throughput", "encoder", "ann", "--window", "16", "--interface", "4", "--batch", "64",
+                    "--windows", "256", "--repeat", "1", "--processes", "2", "--json",
+                ])) as? [String: Any])
+        XCTAssertGreaterThan(try XCTUnwrap(throughput["windows_per_second"] as? Double), 0)
+        XCTAssertEqual(throughput["windows"] as? Int, 256)
+        XCTAssertEqual(throughput["processes"] as? Int, 2)
+        XCTAssertEqual(throughput["inputs"] as? Int, 16)
+        XCTAssertEqual(throughput["outputs"] as? Int, 4)
+        XCTAssertGreaterThan(try XCTUnwrap(throughput["parameter_count"] as? Int), 0)
+
+        let original = BuiltProducts.repositoryRoot.appendingPathComponent(
+            "Tests/Fixtures/OriginalConfigs/phase_3_2_cnn_1h_config.json"
+        ).path
+        let migrated = try XCTUnwrap(
+            try json(try CommandRunner.run(["config", "migrate", original, dir.file("cnn.json"), "--json"])) as? [String: Any])
+        XCTAssertEqual(migrated["output"] as? String, dir.file("cnn.json"))
+        let written = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("cnn.json")))) as? [String: Any])
+        XCTAssertEqual(migrated["keys"] as? Int, written.count, "the count is of the keys written")
+        let renamed = try XCTUnwrap(migrated["renamed"] as? [[String: String]])
+        XCTAssertTrue(renamed.contains(["from": "early_patience", "to": "early_stopping_patience"]), "\(renamed)")
+        XCTAssertTrue((migrated["moved_to_plugin_parameters"] as? [String])?.contains("activation") == true)
+        let dropped = try XCTUnwrap(migrated["dropped"] as? [[String: Any]])
+        XCTAssertTrue(dropped.contains { ($0["keys"] as? [String])?.contains("use_stl") == true }, "\(dropped)")
+    }
+
     func testVersionNamesToolProtocolAndTheRunningBuildsDigest() throws {
         let r = try CommandRunner.run(["--version"])
         XCTAssertEqual(r.status, 0, r.stderr)
