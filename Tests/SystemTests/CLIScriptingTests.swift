@@ -130,7 +130,8 @@ final class CLIScriptingTests: XCTestCase {
             try json(try CommandRunner.run(["config", "migrate", original, dir.file("cnn.json"), "--json"])) as? [String: Any])
         XCTAssertEqual(migrated["output"] as? String, dir.file("cnn.json"))
         let written = try XCTUnwrap(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("cnn.json")))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir.file("cnn.json")))) as? [String: Any]
+        )
         XCTAssertEqual(migrated["keys"] as? Int, written.count, "the count is of the keys written")
         let renamed = try XCTUnwrap(migrated["renamed"] as? [[String: String]])
         XCTAssertTrue(renamed.contains(["from": "early_patience", "to": "early_stopping_patience"]), "\(renamed)")
