@@ -1,3 +1,5 @@
+import CVectorMath
+
 /// One direction of an `LSTM`: its parameters, its forward recursion and its
 /// backpropagation through time. Internal; `LSTM` combines one or two of them.
 ///
@@ -127,9 +129,10 @@ final class LSTMDirection {
                                             // Pre-activations in place of h_prev · U, then the gates (simple loops that vectorise).
                                             let z = rec + b * G, zIn = gates + row * G
                                             for k in 0..<G { z[k] += zIn[k] }
-                                            for k in 0..<(2 * H) { z[k] = FastMath.sigmoid(z[k]) }
-                                            for k in (2 * H)..<(3 * H) { z[k] = FastMath.tanh(z[k]) }
-                                            for k in (3 * H)..<G { z[k] = FastMath.sigmoid(z[k]) }
+                                            // FastMath's functions at the CPU's widest vector width (same results).
+                                            fe_sigmoid_f32(z, 2 * H)
+                                            fe_tanh_f32(z + 2 * H, H)
+                                            fe_sigmoid_f32(z + 3 * H, G - 3 * H)
                                             zIn.update(from: z, count: G)
                                             let ig = z, fg = z + H, gg = z + 2 * H, og = z + 3 * H
                                             let h = hidden + b * H, c = cState + b * H
@@ -143,7 +146,8 @@ final class LSTMDirection {
                                                 j += 4
                                             }
                                             while j < H { c[j] = fg[j] * c[j] + ig[j] * gg[j]; j += 1 }
-                                            for j in 0..<H { tOut[j] = FastMath.tanh(c[j]) }
+                                            tOut.update(from: c, count: H)
+                                            fe_tanh_f32(tOut, H)
                                             j = 0
                                             while j + 4 <= H {
                                                 LayerMath.store4(LayerMath.load4(og, j) * LayerMath.load4(tOut, j), h, j)
