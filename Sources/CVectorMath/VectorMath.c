@@ -100,6 +100,9 @@ enum { lanes = 16 };
 ELEMENTWISE(tanh_baseline, TANH_LANES, BASELINE)
 ELEMENTWISE(tanh_avx2, TANH_LANES, AVX2)
 ELEMENTWISE(tanh_avx512, TANH_LANES, AVX512)
+ELEMENTWISE(exp_baseline, EXP_LANES, BASELINE)
+ELEMENTWISE(exp_avx2, EXP_LANES, AVX2)
+ELEMENTWISE(exp_avx512, EXP_LANES, AVX512)
 ELEMENTWISE(sigmoid_baseline, SIGMOID_LANES, BASELINE)
 ELEMENTWISE(sigmoid_avx2, SIGMOID_LANES, AVX2)
 ELEMENTWISE(sigmoid_avx512, SIGMOID_LANES, AVX512)
@@ -153,6 +156,7 @@ FINITE_CHECKS(all_finite_avx512, copy_finite_avx512, AVX512)
 typedef void (*kernel)(float *, size_t);
 static const kernel tanh_kernels[] = {tanh_baseline, tanh_avx2, tanh_avx512};
 static const kernel sigmoid_kernels[] = {sigmoid_baseline, sigmoid_avx2, sigmoid_avx512};
+static const kernel exp_kernels[] = {exp_baseline, exp_avx2, exp_avx512};
 
 static int supported_level(void) {
     __builtin_cpu_init();
@@ -183,6 +187,8 @@ int fe_vector_math_use(int wanted) {
 void fe_tanh_f32(float *values, size_t count) { tanh_kernels[fe_vector_math_level()](values, count); }
 
 void fe_sigmoid_f32(float *values, size_t count) { sigmoid_kernels[fe_vector_math_level()](values, count); }
+
+void fe_exp_f32(float *values, size_t count) { exp_kernels[fe_vector_math_level()](values, count); }
 
 typedef int (*check)(const float *, size_t);
 typedef int (*copy_check)(float *, const void *, size_t);

@@ -1,3 +1,5 @@
+import CVectorMath
+
 /// Multi-head self-attention (Keras `MultiHeadAttention(query = value = key = x)`, no mask):
 ///     Q = x·Wq + bq,  K = x·Wk + bk,  V = x·Wv + bv                       (per step, C -> C)
 ///     head h: O_h = softmax(Q_h · K_hᵀ / sqrt(d)) · V_h                   (softmax over keys, d = C / heads)
@@ -224,7 +226,7 @@ public final class MultiHeadSelfAttention: SequenceLayer {
                 for j in 1..<cols where row[j] > top { top = row[j] }
                 for j in 0..<cols { row[j] = max(row[j] - top, -87) }
             }
-            for i in 0..<(rows * cols) { base[i] = FastMath.exp(base[i]) }
+            fe_exp_f32(base, rows * cols)  // FastMath.exp at the CPU's widest vector width
             for r in 0..<rows {
                 let row = base + r * cols
                 let inv = 1 / LayerMath.sum(row, cols)

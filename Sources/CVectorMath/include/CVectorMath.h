@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 /// Float kernels of the hot path at the widest vector width this CPU has (AVX-512, AVX2 or the
-/// x86-64 baseline), chosen once at run time: element-wise tanh and sigmoid in place, and the
+/// x86-64 baseline), chosen once at run time: element-wise tanh, sigmoid and exp in place, and the
 /// finiteness checks every tensor crossing the process boundary gets.
 ///
 /// Each computes exactly PluginKit's `FastMath` (the same Cephes operations in the same order,
@@ -12,6 +12,8 @@
 /// depends on the CPU.
 void fe_tanh_f32(float *values, size_t count);
 void fe_sigmoid_f32(float *values, size_t count);
+/// e^x in place, for x in [-87, 88] (callers clamp, as for FastMath.exp).
+void fe_exp_f32(float *values, size_t count);
 
 /// Whether no value is NaN or infinite (an exponent of all ones).
 int fe_all_finite_f32(const float *values, size_t count);
