@@ -36,9 +36,10 @@ public struct RemoteClientConfiguration: Sendable {
 }
 
 /// HTTPS client for `feature-extractor serve`: signs every request with the token's private
-/// key (token id, timestamp, nonce, Ed25519 signature; the token itself is never sent), checks every response's MAC against its nonce, never follows redirects,
-/// always verifies certificates, bounds sizes and times, and retries only what is
-/// safe to retry, with exponential backoff and jitter, honouring Retry-After.
+/// key (token id, timestamp, nonce, Ed25519 signature; the token itself is never sent), checks
+/// every response's MAC against its nonce, never follows redirects, always verifies
+/// certificates, bounds sizes and times, and retries only what is safe to retry, with
+/// exponential backoff and jitter, honouring Retry-After.
 public final class RemoteClient: @unchecked Sendable {
     private let client: HTTPClient
     private let signer: RequestSigner

@@ -74,6 +74,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
                 closeAfterAnswer = true
             }
             let events = self.events, address = self.address
+            cancelSend()
             sendTimer = context.eventLoop.assumeIsolated().scheduleTask(in: sendTimeout) {
                 events.record(address: address, reason: "answer not read within the send timeout (slow reader)")
                 Self.abort(context, linger: false)
