@@ -84,13 +84,17 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             context.write(data, promise: promise)
         case .end:
             guard closeAfterAnswer else {
-                // The answer is sent once its end reaches the socket: only then does its clock stop.
+                // The answer is sent once its end reaches the socket: only then does its clock stop,
+                // and the next request's head is awaited like the first one's (keep-alive; not
+                // audited: normal expiry). Until then the send timeout alone bounds the connection.
+                cancel()
                 let written = context.eventLoop.makePromise(of: Void.self)
                 written.futureResult.cascade(to: promise)
                 context.write(data, promise: written)
-                written.futureResult.assumeIsolated().whenSuccess { _ in self.cancelSend() }
-                // Keep-alive: the next request's head is awaited like the first one's (not audited: normal expiry).
-                arm(context, headTimeout, reason: nil)
+                written.futureResult.assumeIsolated().whenSuccess { _ in
+                    self.cancelSend()
+                    self.arm(context, self.headTimeout, reason: nil)
+                }
                 return
             }
             cancel()

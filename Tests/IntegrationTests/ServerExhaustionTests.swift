@@ -194,9 +194,10 @@ final class ServerExhaustionTests: XCTestCase {
         }
         defer { readers.forEach { $0.0.terminate() } }
         let started = Date()
-        Thread.sleep(forTimeInterval: 1.5)
+        func held() -> Int { readers.filter { Self.serverHolds(port: s.port, peer: $0.1) }.count }
+        while held() < 2, Date().timeIntervalSince(started) < sendTimeout / 2 { Thread.sleep(forTimeInterval: 0.1) }
         XCTAssertEqual(
-            readers.filter { Self.serverHolds(port: s.port, peer: $0.1) }.count, 2,
+            held(), 2,
             "both readers hold a connection at first: "
                 + ["1", "0"].map { (try? String(contentsOfFile: s.directory.file("reader-\($0).err"), encoding: .utf8)) ?? "" }
                 .joined())
@@ -219,7 +220,9 @@ final class ServerExhaustionTests: XCTestCase {
     /// Whether the server still has the connection from local port `peer` open (a socket with an
     /// inode in /proc/net/tcp; one the server closed is gone or orphaned, inode 0).
     private static func serverHolds(port: Int, peer: Int) -> Bool {
-        let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+        // Read to its end: procfs files report no size, and the table is long on a busy machine.
+        let data = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data()
+        let table = String(decoding: data, as: UTF8.self)
         let local = String(format: ":%04X", port), remote = String(format: ":%04X", peer)
         return table.split(separator: "\n").contains { line in
             let f = line.split(separator: " ")
