@@ -105,7 +105,7 @@ let package = Package(
         .target(
             name: "StateStore",
             dependencies: [
-                "FeatureExtractorSupport",
+                "FeatureExtractorSupport", "RemoteAuth",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
@@ -156,13 +156,14 @@ let package = Package(
         .executableTarget(
             name: "FixturePlugin", dependencies: ["PluginKit", "PluginProtocol"], path: "Tests/Fixtures/FixturePlugin"),
         .target(
-            name: "TestSupport", dependencies: ["PluginHost", "PluginProtocol", "Coordinator", "StateStore", "RemoteClient"],
+            name: "TestSupport",
+            dependencies: ["PluginHost", "PluginProtocol", "Coordinator", "StateStore", "RemoteClient", "RemoteAuth"],
             path: "Tests/Support"),
         .testTarget(
             name: "UnitTests",
             dependencies: [
                 "PluginProtocol", "PluginKit", "Coordinator", "PluginHost", "StateStore", "TestSupport", "PrincipalComponents",
-                "CVectorMath", "FeatureExtractorSupport",
+                "CVectorMath", "FeatureExtractorSupport", "RemoteAuth",
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .testTarget(

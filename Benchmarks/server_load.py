@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Bounded load test of `feature-extractor serve` on loopback (standard library only).
+"""Bounded load test of `feature-extractor serve` on loopback (the standard library, and the pinned
+`cryptography` for Ed25519 through Cluster/fe_cluster/signing.py).
 
 Starts a server with a fresh database and certificate, then N client threads each send R
-signed GET requests (the real request signing: HKDF token key, HMAC, nonce, timestamp).
+signed GET requests (the real request signing: token id, Ed25519 signature, nonce, timestamp).
 Prints requests/second, latency percentiles, and the status counts: a healthy server
 answers only 200 or 429 (rate limited). Everything stays on 127.0.0.1 and stops by itself.
 
@@ -12,7 +13,7 @@ Usage: Benchmarks/server_load.py --binary .build/release/feature-extractor [--cl
 --exhaustion measures one legitimate client (sequential signed GETs from 127.0.0.1, keep-alive)
 alone, then under each attack from 127.0.0.2 (so per-address limits hit the attacker, as they
 would on a network): 64 idle TCP connections held open (re-opened when the server closes them);
-8 concurrent 250 MiB uploads with a bogus MAC, repeated; 7 requests/s with made-up tokens. It
+8 concurrent 250 MiB uploads with a bogus signature, repeated; 7 requests/s with made-up tokens. It
 prints the legitimate client's p50/p99 and failures per phase, the ratio of its p99 to the
 baseline, the server's CPU time per second of the phase and its resident memory (at the end of
 the phase, and the peak so far). The attackers run in a child process at nice 19: on a network
@@ -21,7 +22,6 @@ their CPU would be another machine's.
 import argparse
 import hashlib
 import socket
-import hmac
 import http.client
 import json
 import os
@@ -34,25 +34,14 @@ import tempfile
 import threading
 import time
 
-
-def hkdf(ikm, info, length=32):
-    prk = hmac.new(b"\x00" * 32, ikm, hashlib.sha256).digest()
-    okm, block, i = b"", b"", 1
-    while len(okm) < length:
-        block = hmac.new(prk, block + info + bytes([i]), hashlib.sha256).digest()
-        okm += block
-        i += 1
-    return okm[:length]
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "Cluster"))
+from fe_cluster.signing import Token  # noqa: E402  (the signing the driver uses, one copy)
 
 AUTHORITY = "127.0.0.1:8443"  # the server a request is signed for: set once the port is known
 
 
-def signed_headers(token, key, method, path, body=b""):
-    ts, nonce = str(int(time.time())), secrets.token_hex(16)
-    text = "\n".join(["FE-REQUEST-V2", method, AUTHORITY, path, "", ts, nonce, hashlib.sha256(body).hexdigest()])
-    return {"Authorization": f"Bearer {token}", "X-FE-Timestamp": ts, "X-FE-Nonce": nonce,
-            "X-FE-Signature": hmac.new(key, text.encode(), hashlib.sha256).hexdigest()}
+def signed_headers(token, method, path, body=b""):
+    return token.headers(method, AUTHORITY, path, "", body)
 
 
 def start_server(binary, rate, extra=()):
@@ -63,7 +52,8 @@ def start_server(binary, rate, extra=()):
                     "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
                    check=True, capture_output=True)
     subprocess.run([binary, "user", "add", "ops", "--role", "operator"], env=env, check=True, capture_output=True)
-    token = subprocess.run([binary, "user", "token", "ops"], env=env, check=True, capture_output=True, text=True).stdout.strip()
+    token = Token(subprocess.run([binary, "user", "token", "ops"], env=env, check=True, capture_output=True,
+                                 text=True).stdout.strip())
     server = subprocess.Popen([binary, "serve", "--port", "0", "--cert", cert, "--key", key, "--rate", str(rate),
                                "--address-rate", str(rate), *extra], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True)
@@ -96,7 +86,7 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def legit_phase(port, context, token, mac_key, seconds):
+def legit_phase(port, context, token, seconds):
     """Sequential signed GETs for `seconds`; returns (latencies, failures)."""
     latencies, failures = [], 0
     conn = None
@@ -106,7 +96,7 @@ def legit_phase(port, context, token, mac_key, seconds):
         try:
             if conn is None:
                 conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=30)
-            conn.request("GET", "/v1/configs/load", headers=signed_headers(token, mac_key, "GET", "/v1/configs/load"))
+            conn.request("GET", "/v1/configs/load", headers=signed_headers(token, "GET", "/v1/configs/load"))
             r = conn.getresponse()
             r.read()
             if r.status != 200:
@@ -156,9 +146,9 @@ def attacker_upload(port, context, token, stop, size=250 << 20):
     while not stop.is_set():
         try:
             c = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=30, source_address=("127.0.0.2", 0))
-            headers = {"Authorization": f"Bearer {token}", "X-FE-Timestamp": str(int(time.time())),
-                       "X-FE-Nonce": secrets.token_hex(16), "X-FE-Signature": "0" * 64, "X-FE-Content-SHA256": digest,
-                       "X-FE-Model-Signature": "e30=", "Content-Length": str(size)}
+            headers = token.headers("PUT", AUTHORITY, "/v1/models/bogus/versions/1", body_sha256=digest)
+            headers.update({"X-FE-Signature": "0" * 128, "X-FE-Content-SHA256": digest, "X-FE-Model-Signature": "e30=",
+                            "Content-Length": str(size)})
             c.putrequest("PUT", "/v1/models/bogus/versions/1")
             for k, v in headers.items():
                 c.putheader(k, v)
@@ -178,9 +168,8 @@ def attacker_tokens(port, context, stop, per_second=7):
         t0 = time.monotonic()
         try:
             c = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=30, source_address=("127.0.0.2", 0))
-            made = "fe_" + secrets.token_hex(4) + "_" + secrets.token_urlsafe(32)[:43]
-            c.request("GET", "/v1/configs/load", headers=signed_headers(made, hkdf(made.encode(), b"feature-extractor request mac v1"),
-                                                                      "GET", "/v1/configs/load"))
+            made = Token("fe_" + secrets.token_hex(4) + "_" + secrets.token_urlsafe(32)[:42] + "A")
+            c.request("GET", "/v1/configs/load", headers=signed_headers(made, "GET", "/v1/configs/load"))
             c.getresponse().read()
             c.close()
         except (OSError, http.client.HTTPException):
@@ -189,21 +178,19 @@ def attacker_tokens(port, context, stop, per_second=7):
 
 
 def first_request(token, cert, port):
-    """The token's MAC key, a TLS context trusting the server, and a config body, after one signed
-    save (a config to load; it also proves the token, so later requests skip the slow hash)."""
-    mac_key = hkdf(token.encode(), b"feature-extractor request mac v1")
+    """A TLS context trusting the server, and a config body, after one signed save (a config to load)."""
     context = ssl.create_default_context(cafile=cert)
     conn = http.client.HTTPSConnection("127.0.0.1", port, context=context)
     body = json.dumps({"epochs": 1}).encode()
-    conn.request("POST", "/v1/configs/load", body=body, headers=signed_headers(token, mac_key, "POST", "/v1/configs/load", body))
+    conn.request("POST", "/v1/configs/load", body=body, headers=signed_headers(token, "POST", "/v1/configs/load", body))
     conn.getresponse().read()
-    return mac_key, context, body
+    return context, body
 
 
 def exhaustion(a):
     tmp, cert, token, server, port = start_server(a.binary, 10000)
     try:
-        mac_key, context, body = first_request(token, cert, port)
+        context, body = first_request(token, cert, port)
         pct = lambda xs, q: sorted(xs)[min(len(xs) - 1, int(q * len(xs)))] * 1000
         phases = [("baseline", None), ("64 idle connections", lambda stop: [threading.Thread(target=attacker_idle, args=(port, stop))]),
                   ("8 x 250 MiB bogus uploads", lambda stop: [threading.Thread(target=attacker_upload, args=(port, context, token, stop))
@@ -225,7 +212,7 @@ def exhaustion(a):
                 os._exit(0)
             time.sleep(1 if make else 0)  # let the attack build up
             cpu0 = cpu_seconds(server.pid)
-            lat, failures = legit_phase(port, context, token, mac_key, a.seconds)
+            lat, failures = legit_phase(port, context, token, a.seconds)
             cpu = cpu_seconds(server.pid) - cpu0
             rss = memory_mb(server.pid, "VmRSS")
             if attacker:
@@ -256,14 +243,14 @@ def main():
         return exhaustion(a)
     tmp, cert, token, server, port = start_server(a.binary, a.rate, ["--max-connections", "256"])
     try:
-        mac_key, context, body = first_request(token, cert, port)
+        context, body = first_request(token, cert, port)
         latencies, statuses, lock = [], {}, threading.Lock()
 
         def worker():
             c = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=30)
             for _ in range(a.requests):
                 t0 = time.perf_counter()
-                c.request("GET", "/v1/configs/load", headers=signed_headers(token, mac_key, "GET", "/v1/configs/load"))
+                c.request("GET", "/v1/configs/load", headers=signed_headers(token, "GET", "/v1/configs/load"))
                 r = c.getresponse()
                 r.read()
                 dt = time.perf_counter() - t0

@@ -1,10 +1,11 @@
 import Foundation
 
-// The server's request authentication, on the parts that read untrusted header text: the
-// bearer token's parser (`APITokenText(parsing:)`, which `StateStore.verifyTokenSecret` runs
-// before any database read or hash), the log scrubber's token finder (`appears(in:)`), and the
-// request-signing checks `AuthenticationMiddleware` applies in order: timestamp window, nonce
-// shape, request MAC over method, path, query and body, compared in constant time.
+// The request authentication, on the parts that read untrusted text: the token's parser
+// (`APITokenText(parsing:)` and its private key, which the client and `StateStore.authenticate`
+// run), the log scrubber's token finder (`appears(in:)`), and the request-signing checks
+// `AuthenticationMiddleware` applies in order: timestamp window, nonce shape, the Ed25519
+// signature over method, server, path, query and body (made with the token's key, it verifies;
+// the header's own signature is verified too, and must never trap).
 //
 // Input: header lines `Name: value` (LF-separated) up to a blank line, then the body.
 // Built with Sources/StateStore/APITokenText.swift and Sources/RemoteAuth compiled in (the
@@ -33,7 +34,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         headers[line[..<colon].lowercased()] = String(line[line.index(after: colon)...].drop(while: { $0 == " " }))
     }
 
-    // The token, as the middleware takes it from the header and the store parses it.
+    // The token, as the client reads it (the input's `authorization: Bearer` line names it).
     guard let authorization = headers["authorization"], authorization.hasPrefix("Bearer ") else { return 0 }
     let token = String(authorization.dropFirst(7))
     let parsed = APITokenText(parsing: token)
@@ -53,15 +54,21 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard wellFormed == (nonce.utf8.count == 32 && nonce.utf8.allSatisfy(Array("0123456789abcdef".utf8).contains)) else {
         fatalError("nonce check disagrees with the format")
     }
-    guard wellFormed, let mac = headers["x-fe-signature"] else { return 0 }
+    guard wellFormed, let signature = headers["x-fe-signature"], let key = parsed?.signingKey else { return 0 }
     let path = headers["x-path"] ?? "/v1/configs/x"
-    let expected = RequestSigning.requestMAC(
-        key: RequestSigning.key(token: token), method: headers["x-method"] ?? "GET",
-        authority: headers["host"] ?? "127.0.0.1:8443", path: path,
-        query: headers["x-query"] ?? "", timestamp: stamp, nonce: nonce, body: body)
-    guard RequestSigning.equal(expected, mac) == expected.utf8.elementsEqual(mac.utf8) else {
-        fatalError("MAC comparison disagrees with equality")
+    let canonical = RequestSigning.canonicalRequest(
+        method: headers["x-method"] ?? "GET", authority: headers["host"] ?? "127.0.0.1:8443", path: path,
+        query: headers["x-query"] ?? "", timestamp: stamp, nonce: nonce, bodySHA256: RequestSigning.sha256Hex(body))
+    let publicKey = key.publicKey.rawRepresentation
+    _ = RequestSigning.isValidSignature(signature, publicKey: publicKey, canonical: canonical)
+    let own = RequestSigning.requestSignature(
+        key: key, method: headers["x-method"] ?? "GET", authority: headers["host"] ?? "127.0.0.1:8443", path: path,
+        query: headers["x-query"] ?? "", timestamp: stamp, nonce: nonce, bodySHA256: RequestSigning.sha256Hex(body))
+    guard RequestSigning.isValidSignature(own, publicKey: publicKey, canonical: canonical) else {
+        fatalError("a request's own signature does not verify")
     }
-    guard RequestSigning.equal(expected, expected) else { fatalError("a MAC does not equal itself") }
+    guard !RequestSigning.isValidSignature(own, publicKey: publicKey, canonical: canonical + Data([0])) else {
+        fatalError("a signature verifies over other text")
+    }
     return 0
 }

@@ -1,45 +1,20 @@
 """The driver's own events on a feature-extractor server (`POST /v1/logs`), signed as the CLI
-signs its requests (Sources/RemoteAuth/RequestSigning.swift) and checked as it checks the
-answers. Never fails the job: an undeliverable batch is reported on stderr and dropped
+signs its requests (`signing`: the token's Ed25519 key signs, the token never travels) and checked
+as it checks the answers. Never fails the job: an undeliverable batch is reported on stderr and dropped
 (the shards' own runs are audited by each worker's CLI)."""
 
 import datetime
-import hashlib
 import hmac
 import http.client
 import json
-import os
 import ssl
 import sys
 import threading
-import time
 import urllib.parse
 
+from .signing import Token, authority, response_mac
+
 MAX_EVENTS_PER_BATCH = 100
-
-
-def derive_key(token):
-    """HKDF-SHA256 (RFC 5869), no salt, info "feature-extractor request mac v1", 32 bytes."""
-    prk = hmac.new(b"\0" * 32, token.encode(), hashlib.sha256).digest()
-    return hmac.new(prk, b"feature-extractor request mac v1\x01", hashlib.sha256).digest()
-
-
-def authority(host, port):
-    """The server a request is signed for, as RequestSigning.authority names it: the host in lower
-    case (an IPv6 literal in brackets) and the port, always explicit."""
-    h = host.lower()
-    return f"[{h}]:{port or 443}" if ":" in h and not h.startswith("[") else f"{h}:{port or 443}"
-
-
-def request_mac(key, method, server, path, query, timestamp, nonce, body):
-    """FE-REQUEST-V2: the server (`authority`) is inside the MAC, so another server cannot replay it."""
-    text = "\n".join(["FE-REQUEST-V2", method, server, path, query, timestamp, nonce, hashlib.sha256(body).hexdigest()])
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
-
-
-def response_mac(key, nonce, status, body):
-    text = "\n".join(["FE-RESPONSE-V1", nonce, str(status), hashlib.sha256(body).hexdigest()])
-    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
 class RemoteLog:
@@ -53,7 +28,7 @@ class RemoteLog:
             raise ValueError("credentials in the URL are refused: the token comes from FEATURE_EXTRACTOR_TOKEN")
         if not token:
             raise ValueError("no token: set FEATURE_EXTRACTOR_TOKEN (a user with the log-writing role)")
-        self.parts, self.key, self.token = parts, derive_key(token), token
+        self.parts, self.token = parts, Token(token)
         self.context = ssl.create_default_context(cafile=ca_file)
         self.timeout, self.source = timeout, source
         self.queue, self.lock = [], threading.Lock()
@@ -87,13 +62,9 @@ class RemoteLog:
 
     def _post(self, body):
         path = self.parts.path or "/"
-        nonce, stamp = os.urandom(16).hex(), str(int(time.time()))
-        headers = {
-            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
-            "X-FE-Timestamp": stamp, "X-FE-Nonce": nonce,
-            "X-FE-Signature": request_mac(
-                self.key, "POST", authority(self.parts.hostname, self.parts.port), path, self.parts.query, stamp, nonce, body),
-        }
+        headers = self.token.headers("POST", authority(self.parts.hostname, self.parts.port), path, self.parts.query, body)
+        headers["Content-Type"] = "application/json"
+        nonce = headers["X-FE-Nonce"]
         connection = http.client.HTTPSConnection(
             self.parts.hostname, self.parts.port or 443, context=self.context, timeout=self.timeout)
         try:
@@ -104,7 +75,7 @@ class RemoteLog:
             if not 200 <= response.status < 300:
                 raise ValueError(f"the server answered {response.status}: {answer[:300].decode('utf-8', 'replace')}")
             mac = response.getheader("X-FE-Response-Signature") or ""
-            if not hmac.compare_digest(mac, response_mac(self.key, nonce, response.status, answer)):
+            if not hmac.compare_digest(mac, response_mac(self.token.response_key, nonce, response.status, answer)):
                 raise ValueError("the answer's signature is missing or does not match: not our server")
         finally:
             connection.close()

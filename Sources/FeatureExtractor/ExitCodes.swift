@@ -35,7 +35,7 @@ enum ExitCodes {
         case is AccessDenied: denied
         case let e as RemoteError:
             switch e {
-            case .insecureURL, .credentialsInURL, .invalidURL, .hostNotAllowed: usage
+            case .insecureURL, .credentialsInURL, .invalidURL, .hostNotAllowed, .malformedToken: usage
             case .refused(let status, _) where status == 401 || status == 403: denied
             case .refused(409, _): badData
             case .integrity, .unauthenticatedResponse: badData

@@ -33,6 +33,10 @@ struct ServeCommand: AsyncToolCommand {
     var headTimeout: Double = 10
     @Option(name: .customLong("body-timeout"), help: "Seconds a request body may take to arrive.") var bodyTimeout: Double = 300
     @Option(
+        name: .customLong("send-timeout"),
+        help: "Seconds an answer (a model download) may take to be read by the client; a slower reader loses the connection.")
+    var sendTimeout: Double = 300
+    @Option(
         name: .customLong("public-name"),
         help: """
             A name clients reach this server by (HOST or HOST:PORT, port 443 by default), e.g. through DNS or a \
@@ -60,7 +64,7 @@ struct ServeCommand: AsyncToolCommand {
         config.perAddressBurst = addressRate * 2
         config.maxConnections = maxConnections
         config.maxConnectionsPerAddress = maxConnectionsPerAddress
-        guard headTimeout > 0, bodyTimeout > 0, maxConnectionsPerAddress > 0, maxConnections > 0 else {
+        guard headTimeout > 0, bodyTimeout > 0, sendTimeout > 0, maxConnectionsPerAddress > 0, maxConnections > 0 else {
             throw ValidationError("timeouts and connection limits must be positive")
         }
         config.publicNames = try publicNames.map { text in
@@ -71,6 +75,7 @@ struct ServeCommand: AsyncToolCommand {
         }
         config.headTimeout = headTimeout
         config.bodyTimeout = bodyTimeout
+        config.sendTimeout = sendTimeout
         if checkStorage {
             let report = try StorageDirectory.check(config.storageDirectory, store: try StateStore.open(path: db))
             for (label, names) in [

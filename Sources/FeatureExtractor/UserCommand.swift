@@ -1,4 +1,5 @@
 import ArgumentParser
+import FeatureExtractorSupport
 import Foundation
 import StateStore
 
@@ -97,9 +98,15 @@ struct UserCommand: ParsableCommand {
 
     struct Token: ToolCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Issue an API token for a user. It is printed once; only its hash is kept.")
+            abstract:
+                "Issue an API token (an Ed25519 key pair) for a user. Its private key is handed out once (printed, or "
+                + "written to --output); only the public key is kept.")
         @Argument var name: String
         @Option(help: "What the token is for.") var label = "cli"
+        @Option(
+            name: .customLong("output"),
+            help: "Write the token to this new file, mode 0600 (for --token-file), instead of printing it.")
+        var output: String?
         @Option(name: .customLong("expires-days"), help: "Days until it expires (default: never).") var expiresDays: Int?
         @OptionGroup var store: StoreOptions
 
@@ -107,12 +114,24 @@ struct UserCommand: ParsableCommand {
             let db = try store.open()
             let actor = try store.actor(in: db, for: .manageUsers)
             let expiry = expiresDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
+            if let output, FileManager.default.fileExists(atPath: output) {
+                throw ValidationError("--output \(output) exists: a token is written only to a new file")
+            }
             let (token, record) = try db.issueToken(for: name, label: label, expiresAt: expiry)
+            if let output {
+                do {
+                    try AtomicFileWriter.write(Array((token + "\n").utf8), to: output, mode: 0o600)
+                } catch {
+                    // Nobody holds its key: a token that cannot be handed out must not stay valid.
+                    try? db.revokeToken(id: record.id)
+                    throw error
+                }
+            }
             try db.append(
                 AuditEvent(
                     actor: actor, action: "token.issue", target: name, outcome: .success,
                     details: ["token_id": record.id, "label": label]))
-            print(token)
+            print(output.map { "token \(record.id) written to \($0) (mode 0600)" } ?? token)
         }
     }
 

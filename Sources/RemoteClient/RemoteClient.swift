@@ -35,21 +35,24 @@ public struct RemoteClientConfiguration: Sendable {
     public init() {}
 }
 
-/// HTTPS client for `feature-extractor serve`: signs every request (timestamp, nonce,
-/// HMAC), checks every response's MAC against its nonce, never follows redirects,
-/// always verifies certificates, bounds sizes and times, and retries only what is
-/// safe to retry, with exponential backoff and jitter, honouring Retry-After.
+/// HTTPS client for `feature-extractor serve`: signs every request with the token's private
+/// key (token id, timestamp, nonce, Ed25519 signature; the token itself is never sent), checks
+/// every response's MAC against its nonce, never follows redirects, always verifies
+/// certificates, bounds sizes and times, and retries only what is safe to retry, with
+/// exponential backoff and jitter, honouring Retry-After.
 public final class RemoteClient: @unchecked Sendable {
     private let client: HTTPClient
-    private let token: String
-    private let key: SymmetricKeyBox
+    private let signer: RequestSigner
     public let configuration: RemoteClientConfiguration
     /// Called before each retry with the attempt number and the reason (for logs).
     public var onRetry: @Sendable (Int, String) -> Void = { _, _ in }
 
     public init(token: String, configuration: RemoteClientConfiguration = RemoteClientConfiguration()) throws {
-        self.token = token
-        self.key = SymmetricKeyBox(RequestSigning.key(token: token))
+        guard let parsed = APITokenText(parsing: token), let signingKey = parsed.signingKey else {
+            throw RemoteError.malformedToken
+        }
+        self.signer = RequestSigner(
+            tokenID: parsed.id, key: signingKey, responseKey: RequestSigning.responseKey(token: token))
         self.configuration = configuration
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .fullVerification
@@ -190,14 +193,14 @@ public final class RemoteClient: @unchecked Sendable {
         let query = c?.percentEncodedQuery ?? ""
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = HTTPMethod(rawValue: method)
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: RequestSigning.tokenIDHeader, value: signer.tokenID)
         request.headers.add(name: RequestSigning.timestampHeader, value: stamp)
         request.headers.add(name: RequestSigning.nonceHeader, value: nonce)
         request.headers.add(
             name: RequestSigning.signatureHeader,
-            value: RequestSigning.requestMAC(
-                key: key.key, method: method, authority: TokenScope.origin(of: url), path: path, query: query,
-                timestamp: stamp, nonce: nonce, body: body))
+            value: RequestSigning.requestSignature(
+                key: signer.key, method: method, authority: TokenScope.origin(of: url), path: path, query: query,
+                timestamp: stamp, nonce: nonce, bodySHA256: RequestSigning.sha256Hex(body)))
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         if !body.isEmpty { request.body = .bytes(ByteBuffer(bytes: body)) }
 
@@ -218,7 +221,8 @@ public final class RemoteClient: @unchecked Sendable {
             throw RemoteError.refused(status: status, message: Self.errorMessage(data, status: status))
         }
         guard let mac = fields[RequestSigning.responseSignatureHeader.lowercased()],
-            RequestSigning.equal(mac, RequestSigning.responseMAC(key: key.key, nonce: nonce, status: status, body: data))
+            RequestSigning.equal(
+                mac, RequestSigning.responseMAC(key: signer.responseKey, nonce: nonce, status: status, body: data))
         else {
             throw RemoteError.unauthenticatedResponse("its signature is missing or does not match this request")
         }
@@ -250,10 +254,12 @@ public final class RemoteClient: @unchecked Sendable {
     }
 }
 
-/// SymmetricKey is not Sendable-annotated; it is immutable.
-struct SymmetricKeyBox: @unchecked Sendable {
-    let key: SymmetricKey
-    init(_ key: SymmetricKey) { self.key = key }
+/// What the client signs with: the token's id, its private key and the key of response MACs
+/// (swift-crypto's key types are not Sendable-annotated; they are immutable).
+struct RequestSigner: @unchecked Sendable {
+    let tokenID: String
+    let key: Curve25519.Signing.PrivateKey
+    let responseKey: SymmetricKey
 }
 
 /// Runs async work to completion from synchronous code (the CLI's run loop is synchronous).

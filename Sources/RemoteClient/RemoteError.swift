@@ -15,6 +15,8 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
     case hostNotAllowed(url: String, allowed: [String])
     case certificate(String)
     case timedOut(seconds: Double)
+    /// The token is not `fe_<8 hex>_<43 base64url>` (nothing of it is shown).
+    case malformedToken
 
     public var description: String {
         switch self {
@@ -33,6 +35,9 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
             "the server's TLS certificate was refused (not retried): \(why); give the CA that signed it with --ca-file"
         case .timedOut(let seconds):
             "the server did not complete the exchange within \(Int(seconds)) s (the deadline covers every byte of the answer)"
+        case .malformedToken:
+            "the token is not in the form fe_<8 hex digits>_<43 characters>: give the whole text `user token` printed "
+                + "(tokens issued before signed requests must be re-issued: feature-extractor user token NAME)"
         case .hostNotAllowed(let url, let allowed):
             "refusing to send the token to \(url): its host is not one the operator named ("
                 + (allowed.isEmpty ? "none" : allowed.joined(separator: ", "))

@@ -7,11 +7,11 @@ import RemoteAuth
 import StateStore
 
 /// Everything a request passes before a handler sees it, in order: size limits, the
-/// per-address rate limit, the per-address budget of failed authentications, the bearer token,
-/// the per-token rate limit, the timestamp window, the endpoint and the role it needs, the
-/// request MAC, the nonce (a replay is refused), and only then the bounded body. An upload's
-/// MAC is checked against the digest its headers claim before its body is read; the body is
-/// streamed to a staging file and checked against that digest.
+/// per-address rate limit, the token id, the timestamp window, the body's digest (the bounded
+/// body, or an upload's claimed digest), the Ed25519 signature by the token's key (failures
+/// budgeted per address), the nonce (a replay is refused), the token's state, the per-token rate
+/// limit, the endpoint and the role. An upload's body is read only after all of that, streamed
+/// to a staging file and checked against the digest its signature covers.
 /// Every request, allowed or refused, leaves an audit entry naming its token id and the reason.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = ServerContext
@@ -21,7 +21,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let perAddress: RateLimiter
     let perToken: RateLimiter
     let failedAuth: RateLimiter
-    let tokens: TokenCache
+    let verifier: TokenVerifier
 
     /// What the audit entry of a request says, filled in as the checks go.
     struct Trail {
@@ -95,52 +95,45 @@ struct AuthenticationMiddleware: RouterMiddleware {
             trail.bodyRead = true
             return try await next(request, context)
         }
-        guard let authorization = request.headers[.authorization], authorization.hasPrefix("Bearer ") else {
-            throw APIError.unauthorized("missing bearer token")
+        if let authorization = request.headers[.authorization] {
+            // The token itself on the wire: the previous release's scheme, refused (docs/SECURITY.md).
+            trail.tokenID = Self.bearerTokenID(authorization)
+            throw APIError.unauthorized(
+                "bearer tokens are no longer accepted: requests are signed with the token's key (X-FE-Token-ID, "
+                    + "X-FE-Signature); update the client, and re-issue tokens issued before (feature-extractor user token NAME)")
         }
-        let token = String(authorization.dropFirst(7))
-        // A token proven in the last minute costs nothing to check again; any other is checked
-        // only while its address has failed authentications to spare, so failed guesses cannot
-        // buy the slow hash, and a client whose token is proven is not locked out by a neighbour.
-        let proven = try tokens.user(for: token, store: store) {
-            if let wait = failedAuth.exhausted(context.remoteAddress) {
-                trail.tokenID = TokenCache.publicID(token)
-                throw APIError(
-                    status: .tooManyRequests, message: "too many failed authentications from this address", retryAfter: wait)
-            }
+        guard let tokenID = request.headers[HTTPField.Name(RequestSigning.tokenIDHeader)!],
+            tokenID.utf8.count == 8, tokenID.utf8.allSatisfy(APITokenText.isHexDigit)
+        else {
+            throw APIError.unauthorized("missing or malformed X-FE-Token-ID (the token's id: 8 lower-case hex digits)")
         }
-        trail.tokenID = proven.tokenID
-        guard let user = proven.user else {
-            _ = failedAuth.take(context.remoteAddress)
-            trail.reason = proven.reason
-            throw APIError.unauthorized("invalid token")
-        }
-        trail.actor = AuditActor.http(user.name)
-        if let wait = perToken.take(proven.tokenID ?? "?") {
-            throw APIError(status: .tooManyRequests, message: "too many requests for this token", retryAfter: wait)
-        }
+        trail.tokenID = tokenID
         guard let stamp = request.headers[HTTPField.Name(RequestSigning.timestampHeader)!], let seconds = Double(stamp),
             abs(seconds - Date().timeIntervalSince1970) <= RequestSigning.window
         else {
             throw APIError.unauthorized("stale, future or missing timestamp (the window is \(Int(RequestSigning.window)) s)")
         }
         guard let nonce = request.headers[HTTPField.Name(RequestSigning.nonceHeader)!], RequestSigning.isWellFormedNonce(nonce),
-            let mac = request.headers[HTTPField.Name(RequestSigning.signatureHeader)!]
+            let signature = request.headers[HTTPField.Name(RequestSigning.signatureHeader)!]
         else {
             throw APIError.unauthorized("missing nonce or request signature")
         }
-        guard let action = RouteTable.action(request.method.rawValue, request.uri.path) else {
-            throw APIError.notFound("no such endpoint")
-        }
-        guard try store.isAllowed(user, action) else {
-            throw APIError.forbidden("role \(user.role.rawValue) may not \(action.rawValue)")
-        }
-        let key = RequestSigning.key(token: token)
+        // Looked up now, refused (404) once the request is authenticated, so the audit names who asked.
+        let action = RouteTable.action(request.method.rawValue, request.uri.path)
         var context = context
         var request = request
+        // What the signature covers of the body: an upload's claimed digest (its body is read only
+        // once the headers are proven), else the digest of the body, read bounded.
+        let bodySHA256: String
         if action == .writeModel {
-            context.upload = try await receiveUpload(
-                request, key: key, stamp: stamp, seconds: seconds, nonce: nonce, mac: mac, trail: &trail)
+            guard let claimed = request.headers[ServerRoutes.contentDigestHeader], RequestSigning.isWellFormedDigest(claimed)
+            else {
+                throw APIError.badRequest("an upload needs X-FE-Content-SHA256: the body's SHA-256, 64 lower-case hex digits")
+            }
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > config.maxModelBytes {
+                throw APIError(status: .contentTooLarge, message: "request body over \(config.maxModelBytes) bytes")
+            }
+            bodySHA256 = claimed
         } else {
             let buffer: ByteBuffer
             do {
@@ -149,32 +142,63 @@ struct AuthenticationMiddleware: RouterMiddleware {
                 throw APIError(status: .contentTooLarge, message: "request body over \(config.maxBodyBytes) bytes")
             }
             trail.bodyRead = true
-            let body = Data(buffer.readableBytesView)
-            try checkSignature(
-                request, key: key, stamp: stamp, seconds: seconds, nonce: nonce, mac: mac,
-                bodySHA256: RequestSigning.sha256Hex(body))
-            context.body = body
+            context.body = Data(buffer.readableBytesView)
             request.body = RequestBody(buffer: buffer)
+            bodySHA256 = RequestSigning.sha256Hex(context.body)
+        }
+        let outcome = try verifier.verify(tokenID: tokenID, signature: signature) { authority in
+            RequestSigning.canonicalRequest(
+                method: request.method.rawValue, authority: authority, path: request.uri.path, query: request.uri.query ?? "",
+                timestamp: stamp, nonce: nonce, bodySHA256: bodySHA256)
+        }
+        let responseKey: SymmetricKey
+        switch outcome {
+        case .refused(let reason, let message):
+            trail.reason = reason
+            throw failedAuthentication(message, context)
+        case .signed(let key):
+            responseKey = key
+        }
+        guard try store.rememberNonce(nonce, expiresAt: Date(timeIntervalSince1970: seconds + RequestSigning.window)) else {
+            throw APIError.unauthorized("replayed request (nonce already used)")
+        }
+        let current = store.currentUser(ofToken: tokenID)
+        guard let user = current.user else {
+            trail.reason = current.reason
+            throw failedAuthentication("invalid token", context)
+        }
+        trail.actor = AuditActor.http(user.name)
+        if let wait = perToken.take(tokenID) {
+            throw APIError(status: .tooManyRequests, message: "too many requests for this token", retryAfter: wait)
+        }
+        guard let action else { throw APIError.notFound("no such endpoint") }
+        guard try store.isAllowed(user, action) else {
+            throw APIError.forbidden("role \(user.role.rawValue) may not \(action.rawValue)")
+        }
+        if action == .writeModel {
+            context.upload = try await receiveUpload(request, claimed: bodySHA256, trail: &trail)
         }
         defer { context.upload?.discard() }
         context.user = user
-        context.key = key
+        context.key = responseKey
         context.nonce = nonce
         return try await next(request, context)
     }
 
-    /// An upload: its headers' MAC (over the digest they claim) and nonce first, then the body,
-    /// streamed to a staging file and checked against the claimed digest.
-    private func receiveUpload(
-        _ request: Request, key: SymmetricKey, stamp: String, seconds: Double, nonce: String, mac: String, trail: inout Trail
-    ) async throws -> StagedUpload {
-        guard let claimed = request.headers[ServerRoutes.contentDigestHeader], RequestSigning.isWellFormedDigest(claimed) else {
-            throw APIError.badRequest("an upload needs X-FE-Content-SHA256: the body's SHA-256, 64 lower-case hex digits")
+    /// A failed authentication: 401 while the address has failures to spare, 429 past its budget,
+    /// so an address cannot probe tokens at will while a client with a valid signature beside it
+    /// is never held back (a verification costs tens of microseconds, no slow hash).
+    private func failedAuthentication(_ message: String, _ context: ServerContext) -> APIError {
+        if let wait = failedAuth.take(context.remoteAddress) {
+            return APIError(
+                status: .tooManyRequests, message: "too many failed authentications from this address", retryAfter: wait)
         }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > config.maxModelBytes {
-            throw APIError(status: .contentTooLarge, message: "request body over \(config.maxModelBytes) bytes")
-        }
-        try checkSignature(request, key: key, stamp: stamp, seconds: seconds, nonce: nonce, mac: mac, bodySHA256: claimed)
+        return APIError.unauthorized(message)
+    }
+
+    /// An upload whose headers are proven: its body, streamed to a staging file and checked
+    /// against the digest the signature covers.
+    private func receiveUpload(_ request: Request, claimed: String, trail: inout Trail) async throws -> StagedUpload {
         let upload: StagedUpload
         do {
             upload = try await StagedUpload.receive(request.body, into: config.storageDirectory, limit: config.maxModelBytes)
@@ -192,23 +216,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
         return upload
     }
 
-    /// The request MAC (over `bodySHA256`), then the nonce: a replay is refused.
-    private func checkSignature(
-        _ request: Request, key: SymmetricKey, stamp: String, seconds: Double, nonce: String, mac: String, bodySHA256: String
-    ) throws {
-        // Signed for one of this server's names, or it was meant for another server.
-        let signedForUs = names.all.contains { name in
-            RequestSigning.equal(
-                RequestSigning.requestMAC(
-                    key: key, method: request.method.rawValue, authority: name, path: request.uri.path,
-                    query: request.uri.query ?? "", timestamp: stamp, nonce: nonce, bodySHA256: bodySHA256), mac)
-        }
-        guard signedForUs else {
-            throw APIError.unauthorized("bad request signature (altered, or signed for another server)")
-        }
-        guard try store.rememberNonce(nonce, expiresAt: Date(timeIntervalSince1970: seconds + RequestSigning.window)) else {
-            throw APIError.unauthorized("replayed request (nonce already used)")
-        }
+    /// The id of a bearer token (`fe_<8 hex>_...`), never any of its secret; nil for other text.
+    static func bearerTokenID(_ authorization: String) -> String? {
+        guard authorization.hasPrefix("Bearer "), let token = APITokenText(parsing: String(authorization.dropFirst(7)))
+        else { return nil }
+        return token.id
     }
 
     /// A short audit target: method and path, capped.
@@ -219,47 +231,4 @@ struct AuthenticationMiddleware: RouterMiddleware {
 /// HTTP user named `root` is never mistaken for the local OS user.
 enum AuditActor {
     static func http(_ name: String) -> String { "http:\(name)" }
-}
-
-/// Proven token secrets for a minute, so that the slow password hash is paid once per
-/// token, not once per request. The token's state (revoked, expired, its user disabled or
-/// regraded) is read again on every request, so those take effect at once.
-final class TokenCache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var proofs: [String: (proof: TokenProof, at: TimeInterval)] = [:]
-    private let ttl: TimeInterval = 60
-
-    /// The user (nil if refused), why, and the token's public id when the text has one.
-    /// `beforeProving` runs (and may throw) only when the token's secret must be checked anew.
-    func user(for token: String, store: StateStore, beforeProving: () throws -> Void) rethrows
-        -> (user: User?, reason: String, tokenID: String?)
-    {
-        let tokenID = Self.publicID(token)
-        let key = RequestSigning.sha256Hex(Data(token.utf8))
-        let now = ProcessInfo.processInfo.systemUptime
-        lock.lock()
-        var proof = proofs[key].flatMap { now - $0.at < ttl ? $0.proof : nil }
-        lock.unlock()
-        if proof == nil {
-            try beforeProving()
-            let proven = store.verifyTokenSecret(token)
-            guard let p = proven.proof else { return (nil, proven.reason, tokenID) }
-            proof = p
-            lock.lock()
-            if proofs.count > 10_000 { proofs.removeAll() }
-            proofs[key] = (p, now)
-            lock.unlock()
-        }
-        let current = store.currentUser(for: proof!)
-        return (current.user, current.reason, tokenID)
-    }
-
-    /// `fe_<8 hex>_...`'s id, never any of the secret; nil for text not shaped like a token.
-    static func publicID(_ token: String) -> String? {
-        let bytes = Array(token.utf8)
-        guard bytes.count > 12, bytes.starts(with: Array("fe_".utf8)), bytes[11] == UInt8(ascii: "_") else { return nil }
-        let id = bytes[3..<11]
-        guard id.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
-        return String(decoding: id, as: UTF8.self)
-    }
 }

@@ -41,18 +41,19 @@ public struct FeatureExtractorServer: Sendable {
                 perAddress: RateLimiter(rate: config.perAddressRate, burst: config.perAddressBurst),
                 perToken: RateLimiter(rate: config.perTokenRate, burst: config.perTokenBurst),
                 failedAuth: RateLimiter(rate: config.failedAuthRate, burst: config.failedAuthBurst),
-                tokens: TokenCache()))
+                verifier: TokenVerifier(store: store, names: names)))
         ServerRoutes(store: store, config: config, openAPI: openAPI).register(router)
 
         let events = ConnectionEvents(store: store)
         let connections = ConnectionCounter(limit: config.maxConnectionsPerAddress)
-        let (head, body) = (TimeAmount.seconds(config.headTimeout), TimeAmount.seconds(config.bodyTimeout))
+        let timeouts = RequestDeadlineHandler.Timeouts(
+            head: .seconds(config.headTimeout), body: .seconds(config.bodyTimeout), send: .seconds(config.sendTimeout))
         let tlsConfiguration = tls
         let server = HTTPServerBuilder { responder in
             GuardedChannel(
                 base: try TLSChannel(HTTP1Channel(responder: responder), tlsConfiguration: tlsConfiguration),
                 connections: connections,
-                events: events, headTimeout: head, bodyTimeout: body)
+                events: events, timeouts: timeouts)
         }
         let app = Application(
             router: router,

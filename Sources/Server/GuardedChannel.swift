@@ -11,8 +11,7 @@ struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
     let base: Base
     let connections: ConnectionCounter
     let events: ConnectionEvents
-    let headTimeout: TimeAmount
-    let bodyTimeout: TimeAmount
+    let timeouts: RequestDeadlineHandler.Timeouts
 
     struct Refused: Error {}
 
@@ -25,12 +24,12 @@ struct GuardedChannel<Base: ServerChildChannel>: ServerChildChannel {
         }
         let connections = self.connections
         channel.closeFuture.whenComplete { _ in connections.release(address) }
-        let (head, body, events) = (headTimeout, bodyTimeout, self.events)
+        let (timeouts, events) = (self.timeouts, self.events)
         return base.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try pipeline.addHandler(
-                RequestDeadlineHandler(headTimeout: head, bodyTimeout: body, address: address, events: events),
+                RequestDeadlineHandler(timeouts: timeouts, address: address, events: events),
                 position: .after(decoder))
             try pipeline.addHandler(ConnectionAbortHandler(), position: .first)
             return value

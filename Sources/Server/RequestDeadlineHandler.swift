@@ -1,9 +1,10 @@
 import NIOCore
 import NIOHTTP1
 
-/// Closes a connection that does not send a request in time: from the moment it is accepted
-/// (the TLS handshake included) or its last answer was written, a request head must arrive
-/// within `headTimeout`; its body must then arrive within `bodyTimeout`. Idle and trickling
+/// Closes a connection that does not send a request, or read its answer, in time: from the
+/// moment it is accepted (the TLS handshake included) or its last answer was written, a request
+/// head must arrive within `head`; its body must then arrive within `body`; an answer must be
+/// written (read by the client) within `send` of its head. Idle, trickling and slow-reading
 /// clients lose their connection, so they cannot hold the server's slots.
 ///
 /// It sits right after the HTTP/1 decoder, so it also sees what the parser refuses. An answer
@@ -15,17 +16,27 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
+    struct Timeouts: Sendable {
+        var head: TimeAmount
+        var body: TimeAmount
+        var send: TimeAmount
+    }
+
     private let headTimeout: TimeAmount
     private let bodyTimeout: TimeAmount
+    private let sendTimeout: TimeAmount
     private let address: String
     private let events: ConnectionEvents
     private var timer: Scheduled<Void>?
+    /// The answer being written: its own clock, apart from the request's.
+    private var sendTimer: Scheduled<Void>?
     private var requests = 0
     private var closeAfterAnswer = false
 
-    init(headTimeout: TimeAmount, bodyTimeout: TimeAmount, address: String, events: ConnectionEvents) {
-        self.headTimeout = headTimeout
-        self.bodyTimeout = bodyTimeout
+    init(timeouts: Timeouts, address: String, events: ConnectionEvents) {
+        self.headTimeout = timeouts.head
+        self.bodyTimeout = timeouts.body
+        self.sendTimeout = timeouts.send
         self.address = address
         self.events = events
     }
@@ -34,10 +45,14 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         arm(context, headTimeout, reason: "no request within the head timeout (TLS handshake or request head)")
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { cancel() }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancel()
+        cancelSend()
+    }
 
     func channelInactive(context: ChannelHandlerContext) {
         cancel()
+        cancelSend()
         context.fireChannelInactive()
     }
 
@@ -58,14 +73,28 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             if head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "close" }) {
                 closeAfterAnswer = true
             }
+            let events = self.events, address = self.address
+            cancelSend()
+            sendTimer = context.eventLoop.assumeIsolated().scheduleTask(in: sendTimeout) {
+                events.record(address: address, reason: "answer not read within the send timeout (slow reader)")
+                Self.abort(context, linger: false)
+            }
             context.write(data, promise: promise)
         case .body:
             context.write(data, promise: promise)
         case .end:
             guard closeAfterAnswer else {
-                context.write(data, promise: promise)
-                // Keep-alive: the next request's head is awaited like the first one's (not audited: normal expiry).
-                arm(context, headTimeout, reason: nil)
+                // The answer is sent once its end reaches the socket: only then does its clock stop,
+                // and the next request's head is awaited like the first one's (keep-alive; not
+                // audited: normal expiry). Until then the send timeout alone bounds the connection.
+                cancel()
+                let written = context.eventLoop.makePromise(of: Void.self)
+                written.futureResult.cascade(to: promise)
+                context.write(data, promise: written)
+                written.futureResult.assumeIsolated().whenSuccess { _ in
+                    self.cancelSend()
+                    self.arm(context, self.headTimeout, reason: nil)
+                }
                 return
             }
             cancel()
@@ -100,5 +129,10 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func cancel() {
         timer?.cancel()
         timer = nil
+    }
+
+    private func cancelSend() {
+        sendTimer?.cancel()
+        sendTimer = nil
     }
 }

@@ -21,8 +21,11 @@ public struct ServerConfiguration: Sendable {
     public var headTimeout: Double = 10
     /// Seconds a request's body may take to arrive, from its head (256 MiB at about 1 MiB/s).
     public var bodyTimeout: Double = 300
+    /// Seconds an answer may take to be written, from its head: a client that reads a download
+    /// slowly or not at all cannot hold a connection (256 MiB at about 1 MiB/s).
+    public var sendTimeout: Double = 300
     /// Failed authentications allowed per client address: sustained per second and burst. Past
-    /// them the address is answered 429 before its token is even looked at.
+    /// them a request that fails authentication is answered 429 instead of 401.
     public var failedAuthRate: Double = 0.5
     public var failedAuthBurst: Double = 20
     /// Token buckets: sustained requests per second and burst, per token and per client address.

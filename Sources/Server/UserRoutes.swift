@@ -5,7 +5,7 @@ import StateStore
 
 /// The admin's endpoints: what `feature-extractor user …` does on the server's host, over
 /// HTTPS. Each change is an audit entry with the admin as actor, besides the request's own.
-/// Users added here have no password (tokens only); a token's secret is in the answer to
+/// Users added here have no password (tokens only); a token's private key is in the answer to
 /// its issue, once, and never again.
 extension ServerRoutes {
     func registerUserRoutes(_ v1: RouterGroup<ServerContext>) {

@@ -1,10 +1,10 @@
 import Foundation
 import GRDB
 
-/// An API token as stored: everything but the secret, of which only a salted slow hash is
-/// kept (in a column this record does not read).
+/// An API token as stored: everything but its keys (the public key and the key of response
+/// MACs, in columns this record does not read; the private key is never stored).
 public struct APIToken: Codable, Sendable, Equatable {
-    /// The public part of the token text (`fe_<id>_<secret>`): 8 lowercase hex digits.
+    /// The public part of the token text (`fe_<id>_<key>`): 8 lowercase hex digits.
     public var id: String
     public var userID: Int64
     public var label: String
@@ -25,7 +25,7 @@ public struct APIToken: Codable, Sendable, Equatable {
 extension APIToken: FetchableRecord, TableRecord {
     public static let databaseTableName = "apiToken"
 
-    /// Never `SELECT *`: the secret's hash stays out of every row a token is read from.
+    /// Never `SELECT *`: the keys stay out of every row a token is read from.
     public static var databaseSelection: [any SQLSelectable] {
         [Column("id"), Column("userID"), Column("label"), Column("createdAt"), Column("expiresAt"), Column("revoked")]
     }

@@ -2,7 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 
-/// Salted slow hashes of passwords and token secrets, stored as self-describing text:
+/// Salted slow hashes of passwords, stored as self-describing text (tokens are key pairs, no hash):
 /// `pbkdf2-sha512$<rounds>$<salt base64>$<hash base64>`.
 ///
 /// PBKDF2-HMAC-SHA512 at 210,000 rounds is OWASP's recommendation for PBKDF2 (SHA-256

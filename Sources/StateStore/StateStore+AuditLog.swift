@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import RemoteAuth
 
 extension StateStore {
     /// Appends an entry to the audit log and returns it.

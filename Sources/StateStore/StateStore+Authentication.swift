@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RemoteAuth
 
 extension StateStore {
     /// The user a token belongs to. Throws ``StoreError/authenticationFailed``, the same
@@ -39,81 +40,75 @@ extension StateStore {
         }
     }
 
-    /// The secret is checked before the token's state, so only its holder learns that a
-    /// token is revoked or expired. An unknown id is refused at a small fixed cost (see
-    /// `proveToken`); a known id with a wrong secret costs the slow hash, which the server
-    /// bounds with a per-address budget of failed authentications.
+    /// The token's private key is checked before the token's state, so only its holder learns
+    /// that a token is revoked or expired. No slow hash: the stored public key is compared with
+    /// the one the given private key makes, in constant time.
     private func checkToken(_ text: String) throws -> (user: User?, reason: String) {
-        let (proof, reason) = try proveToken(text)
-        guard let proof else { return (nil, reason) }
-        return try currentState(of: proof)
-    }
-
-    /// The slow half of token authentication (the salted hash of the secret). Its result
-    /// may be cached by a caller that checks ``currentUser(for:)`` on every use.
-    public func verifyTokenSecret(_ text: String) -> (proof: TokenProof?, reason: String) {
-        do {
-            return try proveToken(text)
-        } catch {
-            return (nil, "cannot check the token: \(error)")
-        }
-    }
-
-    /// The fast half, for every use of a proven token: revoked, expired, a disabled user
-    /// and a changed role take effect at once, without paying the slow hash again.
-    public func currentUser(for proof: TokenProof) -> (user: User?, reason: String) {
-        do {
-            return try currentState(of: proof)
-        } catch {
-            return (nil, "cannot check the token: \(error)")
-        }
-    }
-
-    private func proveToken(_ text: String) throws -> (proof: TokenProof?, reason: String) {
-        guard let token = APITokenText(parsing: text) else {
+        guard let token = APITokenText(parsing: text), let key = token.signingKey else {
             return (nil, "malformed token")
         }
-        let secretHash = try read { db in
-            try String.fetchOne(db, sql: "SELECT secretHash FROM apiToken WHERE id = ?", arguments: [token.id])
-        }
-        guard let secretHash else {
-            // No slow hash for an id that does not exist: it would let anyone spend ~0.2 s of the
-            // server's CPU per request with made-up tokens. The id is public (listings, audit
-            // entries), so answering faster for an unknown one reveals nothing secret; a fixed-cost
-            // comparison keeps this path itself independent of the secret given.
-            _ = constantTimeEquals(Array(token.secret.utf8), Array(PasswordHash.unmatchable.utf8))
+        switch try tokenKeys(id: token.id) {
+        case nil:
             return (nil, "unknown token \(token.id)")
+        case .legacy:
+            return (nil, Self.legacyTokenReason(token.id))
+        case .keyPair(let publicKey, _):
+            guard constantTimeEquals(key.publicKey.rawRepresentation, publicKey) else {
+                return (nil, "wrong key for token \(token.id)")
+            }
+            return try currentState(ofToken: token.id)
         }
-        guard PasswordHash.verify(token.secret, against: secretHash) else {
-            return (nil, "wrong secret for token \(token.id)")
-        }
-        return (TokenProof(tokenID: token.id, secretHash: secretHash), "token \(token.id)")
     }
 
-    private func currentState(of proof: TokenProof) throws -> (user: User?, reason: String) {
-        let found = try read { db -> (record: APIToken, secretHash: String, user: User)? in
-            guard let record = try APIToken.fetchOne(db, key: proof.tokenID),
-                let secretHash = try String.fetchOne(
-                    db, sql: "SELECT secretHash FROM apiToken WHERE id = ?",
-                    arguments: [proof.tokenID]),
-                let user = try User.fetchOne(db, key: record.userID)
+    /// Why a token issued before key pairs is refused, and what to do.
+    public static func legacyTokenReason(_ id: String) -> String {
+        "token \(id) was issued before signed requests and no longer works: re-issue it "
+            + "(feature-extractor user token NAME) and revoke it (user revoke-token \(id))"
+    }
+
+    /// What a request's signature is checked with: the token's public key and the key of the
+    /// server's response MACs; `.legacy` for a token issued before key pairs (refused), nil for an
+    /// id that names no token. Nothing here can sign a request.
+    public func tokenKeys(id: String) throws -> TokenKeys? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT publicKey, responseKey FROM apiToken WHERE id = ?", arguments: [id])
             else { return nil }
-            return (record, secretHash, user)
+            guard let publicKey = row["publicKey"] as Data?, let responseKey = row["responseKey"] as Data? else {
+                return .legacy
+            }
+            return .keyPair(publicKey: publicKey, responseKey: responseKey)
         }
-        // A proof is for one stored secret: a token row replaced since is another token.
-        guard let found, found.secretHash == proof.secretHash else {
-            return (nil, "token \(proof.tokenID) no longer exists")
+    }
+
+    /// The user of a token whose key was proven (by a request's signature), read afresh: revoked,
+    /// expired, a disabled user and a changed role take effect on the very next request.
+    public func currentUser(ofToken id: String) -> (user: User?, reason: String) {
+        do {
+            return try currentState(ofToken: id)
+        } catch {
+            return (nil, "cannot check the token: \(error)")
+        }
+    }
+
+    private func currentState(ofToken id: String) throws -> (user: User?, reason: String) {
+        let found = try read { db -> (record: APIToken, user: User)? in
+            guard let record = try APIToken.fetchOne(db, key: id), let user = try User.fetchOne(db, key: record.userID)
+            else { return nil }
+            return (record, user)
+        }
+        guard let found else {
+            return (nil, "token \(id) no longer exists")
         }
         if found.record.revoked {
-            return (nil, "token \(proof.tokenID) is revoked")
+            return (nil, "token \(id) is revoked")
         }
         if let expiresAt = found.record.expiresAt, expiresAt <= now() {
-            return (nil, "token \(proof.tokenID) expired at \(Timestamp.text(expiresAt))")
+            return (nil, "token \(id) expired at \(Timestamp.text(expiresAt))")
         }
         if found.user.disabled {
-            return (nil, "user '\(found.user.name)' is disabled (token \(proof.tokenID))")
+            return (nil, "user '\(found.user.name)' is disabled (token \(id))")
         }
-        return (found.user, "token \(proof.tokenID) of user '\(found.user.name)'")
+        return (found.user, "token \(id) of user '\(found.user.name)'")
     }
 
     private func checkPassword(user name: String, password: String) throws -> (user: User?, reason: String) {

@@ -1,10 +1,12 @@
 import Foundation
 import GRDB
+import RemoteAuth
 
 extension StateStore {
     /// Issues an API token for a user. Returns the token text ONCE
-    /// (`fe_<8 hex id>_<43 chars base64url secret>`); only a salted slow hash of it is
-    /// stored, so a lost token cannot be shown again: revoke it and issue another.
+    /// (`fe_<8 hex id>_<43 chars base64url Ed25519 private key>`); only its public key (and the
+    /// key of response MACs, derived one way) is stored, so a lost token cannot be shown again
+    /// and nothing stored can sign a request: revoke it and issue another.
     public func issueToken(for name: String, label: String, expiresAt: Date?) throws -> (token: String, record: APIToken) {
         try Validation.checkLabel(label, what: "token label")
         let createdAt = Timestamp.truncated(now())
@@ -12,9 +14,10 @@ extension StateStore {
             throw StoreError.invalid(what: "token expiry", reason: "it is in the past")
         }
         var token = APITokenText.random()
-        // The hash covers the secret only, so the id can be drawn again below.
-        let secretHash = try PasswordHash.make(token.secret)
-        let record = try write { db -> APIToken in
+        guard let publicKey = token.signingKey?.publicKey.rawRepresentation else {
+            throw StoreError.invalid(what: "token", reason: "its key pair could not be made")
+        }
+        let (record, text) = try write { db -> (APIToken, String) in
             guard let user = try User.filter(Column("name") == name).fetchOne(db), let userID = user.id else {
                 throw StoreError.notFound(what: "user \(Validation.shown(userName: name))")
             }
@@ -28,18 +31,19 @@ extension StateStore {
             let record = APIToken(
                 id: token.id, userID: userID, label: label, createdAt: createdAt,
                 expiresAt: expiresAt.map(Timestamp.truncated))
+            let responseKey = RequestSigning.responseKey(token: token.text).withUnsafeBytes { Data($0) }
             try db.execute(
                 sql: """
-                    INSERT INTO apiToken (id, userID, label, secretHash, createdAt, expiresAt, revoked)
-                    VALUES (?, ?, ?, ?, ?, ?, 0)
+                    INSERT INTO apiToken (id, userID, label, publicKey, responseKey, createdAt, expiresAt, revoked)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 0)
                     """,
                 arguments: [
-                    record.id, userID, label, secretHash, Timestamp.text(createdAt),
+                    record.id, userID, label, publicKey, responseKey, Timestamp.text(createdAt),
                     record.expiresAt.map(Timestamp.text),
                 ])
-            return record
+            return (record, token.text)
         }
-        return (token.text, record)
+        return (text, record)
     }
 
     /// Revokes a token by its public id; revoking twice is harmless.

@@ -12,6 +12,7 @@ enum StateStoreMigrations {
     static let trust = "v3-trust"
     static let remote = "v4-remote"
     static let pcaBaseline = "v5-pca-baseline"
+    static let tokenKeyPairs = "v6-token-key-pairs"
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -20,6 +21,7 @@ enum StateStoreMigrations {
         migrator.registerMigration(trust, migrate: createTrust)
         migrator.registerMigration(remote, migrate: createRemote)
         migrator.registerMigration(pcaBaseline, migrate: addPCABaseline)
+        migrator.registerMigration(tokenKeyPairs, migrate: makeTokensKeyPairs)
         return migrator
     }
 
@@ -181,5 +183,18 @@ enum StateStoreMigrations {
     /// Runs report PCA of their interface size beside the window-mean baseline.
     private static func addPCABaseline(_ db: Database) throws {
         try db.alter(table: "runStatistic") { t in t.add(column: "pcaBaselineMSE", .double) }
+    }
+
+    /// Tokens become Ed25519 key pairs (issue 14): requests carry a signature, never the token,
+    /// and the server keeps only the public half (and the key of its response MACs, which signs
+    /// no request), so neither a captured request nor this database lets anyone sign. Earlier
+    /// tokens' slow hashes are dropped: those tokens are refused with "re-issue" (a hash kept
+    /// would only be something to attack offline), and their rows stay for listings and audits.
+    private static func makeTokensKeyPairs(_ db: Database) throws {
+        try db.alter(table: "apiToken") { t in
+            t.add(column: "publicKey", .blob)
+            t.add(column: "responseKey", .blob)
+        }
+        try db.execute(sql: "ALTER TABLE apiToken DROP COLUMN secretHash")
     }
 }

@@ -1,4 +1,5 @@
 import FeatureExtractorSupport
+import RemoteAuth
 
 /// The checks on what callers hand the store. Messages never echo a refused value that
 /// could be a secret (a password, or a token pasted into the wrong field).

@@ -75,6 +75,24 @@ class RemoteLogTests(unittest.TestCase):
         with self.assertRaises(ValueError):
             RemoteLog(self.url.replace("https", "http"), self.token)
 
+    def test_the_token_never_travels_and_another_key_for_its_id_is_refused(self):
+        """Requests carry the token's id and an Ed25519 signature; the same id with another key
+        delivers nothing, and a malformed token is refused without being quoted."""
+        from fe_cluster.signing import Token
+        headers = Token(self.token).headers("POST", "127.0.0.1:1", "/v1/logs", body=b"[]")
+        self.assertEqual(headers["X-FE-Token-ID"], self.token[3:11])
+        self.assertNotIn(self.token[12:], json.dumps(headers), "the private key is in no header")
+        self.assertNotIn("Authorization", headers)
+        before = len(self.stored())
+        impostor = RemoteLog(self.url, self.token[:12] + ("B" if self.token[12] == "A" else "A") + self.token[13:],
+                             ca_file=self.cert)
+        impostor.log("probe")
+        self.assertFalse(impostor.flush())
+        self.assertEqual(len(self.stored()), before)
+        with self.assertRaises(ValueError) as refused:
+            RemoteLog(self.url, self.token + "x", ca_file=self.cert)
+        self.assertNotIn(self.token[12:], str(refused.exception))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -197,16 +197,11 @@ final class RemoteServerTests: XCTestCase {
     private func signed(
         _ s: TestServer, token: String, path: String, body: Data = Data(), method: String = "GET",
         timestamp: String = String(Int(Date().timeIntervalSince1970)), nonce: String = RequestSigning.newNonce(),
-        mac: String? = nil, authority: String? = nil
+        signature: String? = nil, authority: String? = nil
     ) -> [String: String] {
-        let key = RequestSigning.key(token: token)
-        return [
-            "Authorization": "Bearer \(token)", RequestSigning.timestampHeader: timestamp, RequestSigning.nonceHeader: nonce,
-            RequestSigning.signatureHeader: mac
-                ?? RequestSigning.requestMAC(
-                    key: key, method: method, authority: authority ?? "127.0.0.1:\(s.port)", path: path, query: "",
-                    timestamp: timestamp, nonce: nonce, body: body),
-        ]
+        SignedHeaders.make(
+            token: token, method: method, authority: authority ?? "127.0.0.1:\(s.port)", path: path, body: body,
+            timestamp: timestamp, nonce: nonce, signature: signature)
     }
 
     func testReplayedStaleFutureAndBadlySignedRequestsAreRefused() throws {
@@ -227,7 +222,8 @@ final class RemoteServerTests: XCTestCase {
             XCTAssertTrue(String(decoding: r.body, as: UTF8.self).contains("timestamp"))
         }
         let forged = try c.sendRaw(
-            "GET", s.url(path), headers: signed(s, token: s.operatorToken, path: path, mac: String(repeating: "0", count: 64)))
+            "GET", s.url(path),
+            headers: signed(s, token: s.operatorToken, path: path, signature: String(repeating: "0", count: 128)))
         XCTAssertEqual(forged.status, 401)
         // A request signed for another server (captured there) is refused here, all else being right.
         for elsewhere in ["evil.example:443", "127.0.0.1:1"] {
@@ -255,7 +251,7 @@ final class RemoteServerTests: XCTestCase {
         let r = try c.sendRaw(
             "GET", s.url("/v1/configs/bound"), headers: signed(s, token: s.operatorToken, path: "/v1/configs/bound", nonce: nonce)
         )
-        let key = RequestSigning.key(token: s.operatorToken)
+        let key = RequestSigning.responseKey(token: s.operatorToken)
         let mac = try XCTUnwrap(r.header(RequestSigning.responseSignatureHeader))
         XCTAssertEqual(mac, RequestSigning.responseMAC(key: key, nonce: nonce, status: 200, body: r.body))
         XCTAssertNotEqual(

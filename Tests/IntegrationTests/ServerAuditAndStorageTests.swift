@@ -134,16 +134,11 @@ final class ServerAuditAndStorageTests: XCTestCase {
         let path = "/v1/models/cut/versions/1"
         let size = 64 << 20
         let digest = RequestSigning.sha256Hex(Data(repeating: 0, count: size))
-        let stamp = String(Int(Date().timeIntervalSince1970)), nonce = RequestSigning.newNonce()
-        let headers = [
-            "Authorization": "Bearer \(s.operatorToken)", RequestSigning.timestampHeader: stamp,
-            RequestSigning.nonceHeader: nonce, "X-FE-Content-SHA256": digest, "X-FE-Model-Signature": "e30=",
-            "Content-Length": String(size),
-            RequestSigning.signatureHeader: RequestSigning.requestMAC(
-                key: RequestSigning.key(token: s.operatorToken), method: "PUT", authority: "127.0.0.1:\(s.port)", path: path,
-                query: "", timestamp: stamp,
-                nonce: nonce, bodySHA256: digest),
-        ]
+        var headers = SignedHeaders.make(
+            token: s.operatorToken, method: "PUT", authority: "127.0.0.1:\(s.port)", path: path, bodySHA256: digest)
+        headers["X-FE-Content-SHA256"] = digest
+        headers["X-FE-Model-Signature"] = "e30="
+        headers["Content-Length"] = String(size)
         // A client that sends the headers and 4 MiB of the body, then waits.
         let script = """
             import http.client, json, ssl, sys, time

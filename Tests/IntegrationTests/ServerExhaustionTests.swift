@@ -50,8 +50,8 @@ final class ServerExhaustionTests: XCTestCase {
         XCTAssertTrue(entries.allSatisfy { $0.detailsDictionary["address"] == "127.0.0.2" })
     }
 
-    /// Finding 3: uploads with a bogus MAC were buffered (and copied) before being refused.
-    /// Now the headers' MAC is checked first and the body is never read.
+    /// Finding 3: uploads with a bogus signature were buffered (and copied) before being refused.
+    /// Now the headers' signature is checked first and the body is never read.
     func testAnUploadWithABadSignatureIsRefusedBeforeItsBodyIsRead() throws {
         let s = try server()
         defer { s.stop() }
@@ -61,13 +61,11 @@ final class ServerExhaustionTests: XCTestCase {
         let before = try Self.residentMegabytes(s.pid)
         let c = try s.client(s.operatorToken)
         for _ in 0..<4 {
-            let stamp = String(Int(Date().timeIntervalSince1970))
-            let headers = [
-                "Authorization": "Bearer \(s.operatorToken)", RequestSigning.timestampHeader: stamp,
-                RequestSigning.nonceHeader: RequestSigning.newNonce(),
-                RequestSigning.signatureHeader: String(repeating: "0", count: 64),
-                "X-FE-Content-SHA256": digest, "X-FE-Model-Signature": "e30=",
-            ]
+            var headers = SignedHeaders.make(
+                token: s.operatorToken, method: "PUT", authority: "127.0.0.1:\(s.port)", path: path, bodySHA256: digest,
+                signature: String(repeating: "0", count: 128))
+            headers["X-FE-Content-SHA256"] = digest
+            headers["X-FE-Model-Signature"] = "e30="
             // The answer comes from the headers alone; the client reads it while still sending.
             let r = try c.sendRaw("PUT", s.url(path), headers: headers, body: body)
             XCTAssertEqual(r.status, 401)
@@ -103,18 +101,11 @@ final class ServerExhaustionTests: XCTestCase {
         }
         // Signed for `other`, but `model` is sent: the headers verify, the body does not match.
         let path = "/v1/models/m/versions/1"
-        let stamp = String(Int(Date().timeIntervalSince1970)), nonce = RequestSigning.newNonce()
-        let mac = RequestSigning.requestMAC(
-            key: RequestSigning.key(token: s.operatorToken), method: "PUT", authority: "127.0.0.1:\(s.port)", path: path,
-            query: "", timestamp: stamp,
-            nonce: nonce, body: other)
-        let mismatched = try c.sendRaw(
-            "PUT", s.url(path),
-            headers: [
-                "Authorization": "Bearer \(s.operatorToken)", RequestSigning.timestampHeader: stamp,
-                RequestSigning.nonceHeader: nonce, RequestSigning.signatureHeader: mac,
-                "X-FE-Content-SHA256": RequestSigning.sha256Hex(other), "X-FE-Model-Signature": "e30=",
-            ], body: model)
+        var headers = SignedHeaders.make(
+            token: s.operatorToken, method: "PUT", authority: "127.0.0.1:\(s.port)", path: path, body: other)
+        headers["X-FE-Content-SHA256"] = RequestSigning.sha256Hex(other)
+        headers["X-FE-Model-Signature"] = "e30="
+        let mismatched = try c.sendRaw("PUT", s.url(path), headers: headers, body: model)
         XCTAssertEqual(mismatched.status, 400, "a body that does not match its digest")
         XCTAssertEqual(try put(model, digest: RequestSigning.sha256Hex(model)), 201)
         XCTAssertEqual(try put(other, digest: RequestSigning.sha256Hex(other)), 409, "the version exists with other content")
@@ -122,8 +113,9 @@ final class ServerExhaustionTests: XCTestCase {
         XCTAssertEqual(files, [RequestSigning.sha256Hex(model)], "only the accepted content is stored")
     }
 
-    /// Finding 4: made-up tokens cost a slow hash each. Now an unknown id is refused at once,
-    /// failures are budgeted per address, and a client whose token is proven is not locked out.
+    /// Finding 4: made-up tokens cost a slow hash each. Now no request costs a slow hash (a
+    /// signature is checked against a public key), failures are budgeted per address, and a client
+    /// whose requests are signed is not locked out.
     func testMadeUpTokensAreBudgetedPerAddressAndDoNotLockOutAProvenClient() throws {
         let s = try server()
         defer { s.stop() }
@@ -145,11 +137,97 @@ final class ServerExhaustionTests: XCTestCase {
         XCTAssertEqual(statuses.filter { $0 == 429 }.count, 10, "then the address is told to wait: \(statuses)")
         XCTAssertEqual(
             try legit.send("POST", s.url("/v1/logs"), body: log, idempotent: false).status, 202,
-            "a proven token from the same address still works")
+            "a signing client from the same address still works")
         let entries = try StateStore.open(path: s.database).entries(AuditFilter(action: "remote.request"))
         XCTAssertTrue(entries.contains { $0.detailsDictionary["reason"] == "unknown token 10000000" })
         XCTAssertTrue(
             entries.contains { $0.detailsDictionary["token_id"] == "1000001d" && $0.detailsDictionary["status"] == "429" })
+    }
+
+    /// A download read at 1 byte a second (or not at all) held its connection for as long as
+    /// the client liked. Now the answer must be read within the send timeout, or the server
+    /// closes the connection (audited), while a normal reader gets the whole model beside it.
+    func testASlowReaderLosesItsConnectionAtTheSendTimeout() throws {
+        let sendTimeout = 4.0
+        let s = try server(["--send-timeout", String(sendTimeout), "--head-timeout", "30"])
+        defer { s.stop() }
+        let c = try s.client(s.operatorToken)
+        let model = Data((0..<(32 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        let path = "/v1/models/big/versions/1"
+        XCTAssertEqual(
+            try c.send(
+                "PUT", s.url(path), body: model,
+                headers: ["X-FE-Content-SHA256": RequestSigning.sha256Hex(model), "X-FE-Model-Signature": "e30="],
+                idempotent: true
+            ).status, 201)
+        let script = """
+            import json, socket, ssl, sys, time
+            port, ca, path, headers, rate = int(sys.argv[1]), sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), float(sys.argv[5])
+            raw = socket.socket()
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            raw.connect(("127.0.0.1", port))
+            print(raw.getsockname()[1], flush=True)
+            s = ssl.create_default_context(cafile=ca).wrap_socket(raw, server_hostname="127.0.0.1")
+            head = "GET %s HTTP/1.1\\r\\nHost: 127.0.0.1:%d\\r\\n" % (path, port)
+            s.sendall((head + "".join("%s: %s\\r\\n" % kv for kv in headers.items()) + "\\r\\n").encode())
+            while True:
+                if rate > 0:
+                    s.recv(1)
+                time.sleep(1)
+            """
+        var readers: [(Process, Int)] = []
+        for rate in ["1", "0"] {
+            let headers = SignedHeaders.make(token: s.operatorToken, authority: "127.0.0.1:\(s.port)", path: path)
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = [
+                "python3", "-c", script, String(s.port), s.certificate, path,
+                String(decoding: try JSONSerialization.data(withJSONObject: headers), as: UTF8.self), rate,
+            ]
+            let out = Pipe()
+            p.standardOutput = out
+            FileManager.default.createFile(atPath: s.directory.file("reader-\(rate).err"), contents: nil)
+            p.standardError = FileHandle(forWritingAtPath: s.directory.file("reader-\(rate).err"))
+            try p.run()
+            let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            readers.append((p, try XCTUnwrap(Int(line.trimmingCharacters(in: .whitespacesAndNewlines)), line)))
+        }
+        defer { readers.forEach { $0.0.terminate() } }
+        let started = Date()
+        func held() -> Int { readers.filter { Self.serverHolds(port: s.port, peer: $0.1) }.count }
+        while held() < 2, Date().timeIntervalSince(started) < sendTimeout / 2 { Thread.sleep(forTimeInterval: 0.1) }
+        XCTAssertEqual(
+            held(), 2,
+            "both readers hold a connection at first: "
+                + ["1", "0"].map { (try? String(contentsOfFile: s.directory.file("reader-\($0).err"), encoding: .utf8)) ?? "" }
+                .joined())
+        let download = try c.send("GET", s.url(path), idempotent: true)
+        XCTAssertEqual(download.body, model, "a normal reader gets the whole model beside them")
+        while readers.contains(where: { Self.serverHolds(port: s.port, peer: $0.1) }), Date().timeIntervalSince(started) < 30 {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let held = Date().timeIntervalSince(started)
+        XCTAssertFalse(readers.contains { Self.serverHolds(port: s.port, peer: $0.1) }, "the server let go of both")
+        XCTAssertGreaterThanOrEqual(held, sendTimeout - 0.5, "not before the send timeout")
+        XCTAssertLessThan(held, sendTimeout + 10)
+        s.stop()  // flushes the aggregated connection entries
+        let entries = try StateStore.open(path: s.database).entries(AuditFilter(action: "remote.connection"))
+        let slow = entries.filter { $0.target.contains("send timeout") }
+        XCTAssertEqual(
+            slow.compactMap { Int($0.detailsDictionary["count"] ?? "") }.reduce(0, +), 2, "\(entries.map(\.target))")
+    }
+
+    /// Whether the server still has the connection from local port `peer` open (a socket with an
+    /// inode in /proc/net/tcp; one the server closed is gone or orphaned, inode 0).
+    private static func serverHolds(port: Int, peer: Int) -> Bool {
+        // Read to its end: procfs files report no size, and the table is long on a busy machine.
+        let data = FileHandle(forReadingAtPath: "/proc/net/tcp")?.readDataToEndOfFile() ?? Data()
+        let table = String(decoding: data, as: UTF8.self)
+        let local = String(format: ":%04X", port), remote = String(format: ":%04X", peer)
+        return table.split(separator: "\n").contains { line in
+            let f = line.split(separator: " ")
+            return f.count > 9 && f[1].hasSuffix(local) && f[2].hasSuffix(remote) && f[9] != "0"
+        }
     }
 
     private static func residentMegabytes(_ pid: Int32) throws -> Int {

@@ -176,4 +176,47 @@ final class CLIRemoteTests: XCTestCase {
             + (try CommandRunner.run(["audit", "export", "--db", s.database]).stdout)
         XCTAssertFalse(export.contains(s.operatorToken))
     }
+
+    /// `user token --output` hands the private key out once, in a new 0600 file the client reads;
+    /// the same file readable by group or others is refused before anything is sent.
+    func testTheTokenFileIsWrittenOnce0600AndRefusedWhenOthersCanReadIt() throws {
+        let s = try server()
+        defer { s.stop() }
+        let file = dir.file("ops.token")
+        let issued = try CommandRunner.run(["user", "token", "ops", "--label", "file", "--output", file, "--db", s.database])
+        XCTAssertEqual(issued.status, 0, issued.stderr)
+        let text = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertNotNil(text.wholeMatch(of: /fe_[0-9a-f]{8}_[A-Za-z0-9_-]{43}/))
+        XCTAssertFalse(issued.stdout.contains(String(text.suffix(43))), "printed nowhere: \(issued.stdout)")
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int, 0o600)
+        let again = try CommandRunner.run(["user", "token", "ops", "--output", file, "--db", s.database])
+        XCTAssertEqual(again.status, 64, "never over an existing file: \(again.stderr)")
+        XCTAssertEqual(
+            try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), text)
+
+        let args = [
+            BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1500", "--window-size", "24",
+            "--initial-size", "3", "--epochs", "1", "--ca-file", s.certificate, "--output-file", dir.file("f.csv"),
+            "--remote-log", s.url("/v1/logs"), "--token-file", file,
+        ]
+        let before = try StateStore.open(path: s.database).entries(AuditFilter(action: "remote.request")).count
+        for mode in [0o640, 0o604] {
+            chmod(file, mode_t(mode))
+            let refused = try CommandRunner.run(args, environment: ["FEATURE_EXTRACTOR_TOKEN": ""])
+            XCTAssertEqual(refused.status, 64, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("must be mode 0600"), refused.stderr)
+            XCTAssertFalse(refused.stderr.contains(String(text.suffix(43))))
+        }
+        XCTAssertEqual(
+            try StateStore.open(path: s.database).entries(AuditFilter(action: "remote.request")).count, before,
+            "nothing was sent with a file others can read")
+        chmod(file, 0o600)
+        let used = try CommandRunner.run(args, environment: ["FEATURE_EXTRACTOR_TOKEN": ""])
+        XCTAssertEqual(used.status, 0, used.stderr)
+        let id = String(text.dropFirst(3).prefix(8))
+        XCTAssertTrue(
+            try StateStore.open(path: s.database).entries(AuditFilter(action: "remote.request"))
+                .contains { $0.detailsDictionary["token_id"] == id && $0.outcome == .success },
+            "the issued token signs requests the server accepts")
+    }
 }

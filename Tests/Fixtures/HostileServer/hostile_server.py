@@ -35,7 +35,9 @@ def hkdf_sha256(ikm: bytes, info: bytes, length: int = 32) -> bytes:
     return okm[:length]
 
 
-KEY_BYTES = hkdf_sha256(TOKEN.encode(), b"feature-extractor request mac v1")
+# The key of response MACs, as the real server stores it beside the token's public key (it cannot
+# sign requests: those are signed with the token's Ed25519 key, which no server holds).
+KEY_BYTES = hkdf_sha256(TOKEN.encode(), b"feature-extractor response mac v2")
 
 
 def response_mac(nonce: str, status: int, body: bytes) -> str:

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import RemoteAuth
 import XCTest
 
 @testable import StateStore

@@ -1,10 +1,12 @@
 import Foundation
 import GRDB
+import RemoteAuth
 import XCTest
 
 @testable import StateStore
 
-/// Every slow hash costs a good part of a second, so each test hashes only a few times.
+/// Every slow hash (passwords) costs a good part of a second, so each test hashes only a few
+/// times; tokens are key pairs and cost no slow hash.
 final class StateStoreAuthenticationTests: XCTestCase {
     func testPasswordsVerifyAndEveryFailureLooksTheSame() throws {
         let directory = try StateStoreTestDirectory()
@@ -34,10 +36,12 @@ final class StateStoreAuthenticationTests: XCTestCase {
         XCTAssertEqual(try store.authenticate(token: token), bob)
         XCTAssertEqual(store.authenticateWithReason(token: token).reason, "token \(record.id) of user 'bob'")
 
-        let wrongSecret = String(token.dropLast()) + (token.hasSuffix("A") ? "B" : "A")
+        // Another key for the same id: the secret's first character changed (its last carries padding bits).
+        let first = token.dropFirst(12).prefix(1)
+        let wrongSecret = String(token.prefix(12)) + (first == "A" ? "B" : "A") + String(token.dropFirst(13))
         let unknownID = "fe_" + (record.id == "00000000" ? "00000001" : "00000000") + token.dropFirst(11)
         let cases: [(String, String)] = [
-            (wrongSecret, "wrong secret for token \(record.id)"),
+            (wrongSecret, "wrong key for token \(record.id)"),
             (unknownID, "unknown token"),
             ("fe_1234", "malformed token"),
             (" " + token, "malformed token"),
@@ -72,9 +76,9 @@ final class StateStoreAuthenticationTests: XCTestCase {
         assertStoreError(try store.authenticate(token: token), .authenticationFailed)
     }
 
-    /// The token text and the password must exist nowhere in the files, whatever SQLite did
-    /// with pages, the WAL or free space: checked while the store is open (WAL in use) and
-    /// after it closed (WAL checkpointed into the database).
+    /// The token text, its private key (as text and as the 32 raw bytes) and the password must
+    /// exist nowhere in the files, whatever SQLite did with pages, the WAL or free space: checked
+    /// while the store is open (WAL in use) and after it closed (WAL checkpointed into the database).
     func testNoPlaintextSecretReachesTheFiles() throws {
         let directory = try StateStoreTestDirectory()
         let password = "Tr0ub4dor&3-unique-password"
@@ -87,6 +91,8 @@ final class StateStoreAuthenticationTests: XCTestCase {
                 for needle in [token, String(token.suffix(43)), password] {
                     XCTAssertNil(bytes.range(of: Data(needle.utf8)), "\(name) contains a secret in plain text")
                 }
+                let seed = try XCTUnwrap(APITokenText(parsing: token)?.signingKey?.rawRepresentation)
+                XCTAssertNil(bytes.range(of: seed), "\(name) contains the token's private key")
             }
         }
         do {
@@ -100,16 +106,15 @@ final class StateStoreAuthenticationTests: XCTestCase {
             try assertNoSecretInFiles(expecting: ["store.sqlite", "store.sqlite-wal", "store.sqlite.key"])
         }
         try assertNoSecretInFiles(expecting: ["store.sqlite"])
-        // The stored forms are self-describing slow hashes.
+        // The password's stored form is a self-describing slow hash; the token's is its public key.
         let stored = try StateStoreTestSupport.rawConnection(directory.file()).read { db in
-            [
+            (
                 try String.fetchOne(db, sql: "SELECT passwordHash FROM user")!,
-                try String.fetchOne(db, sql: "SELECT secretHash FROM apiToken")!,
-            ]
+                try Data.fetchOne(db, sql: "SELECT publicKey FROM apiToken")!
+            )
         }
-        for hash in stored {
-            XCTAssertTrue(hash.hasPrefix("pbkdf2-sha512$210000$"), hash)
-        }
+        XCTAssertTrue(stored.0.hasPrefix("pbkdf2-sha512$210000$"), stored.0)
+        XCTAssertEqual(stored.1, APITokenText(parsing: token)?.signingKey?.publicKey.rawRepresentation)
     }
 
     func testInputsAreValidated() throws {

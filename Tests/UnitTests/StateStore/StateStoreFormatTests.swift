@@ -1,4 +1,5 @@
 import Foundation
+import RemoteAuth
 import XCTest
 
 @testable import StateStore

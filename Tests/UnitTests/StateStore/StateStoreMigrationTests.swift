@@ -2,12 +2,15 @@ import Crypto
 import FeatureExtractorSupport
 import Foundation
 import GRDB
+import RemoteAuth
 import XCTest
 
 @testable import StateStore
 
 final class StateStoreMigrationTests: XCTestCase {
-    private let allSteps = ["v1-access-control-and-audit", "v2-runs-and-statistics", "v3-trust", "v4-remote", "v5-pca-baseline"]
+    private let allSteps = [
+        "v1-access-control-and-audit", "v2-runs-and-statistics", "v3-trust", "v4-remote", "v5-pca-baseline", "v6-token-key-pairs",
+    ]
 
     private func tables(_ path: String) throws -> Set<String> {
         try StateStoreTestSupport.rawConnection(path).read { db in
@@ -90,6 +93,37 @@ final class StateStoreMigrationTests: XCTestCase {
                 id: String(SHA256.hash(data: publicKey).hex.prefix(16)), publicKey: publicKey.base64EncodedString(),
                 name: "vendor", addedAt: Date()))
         XCTAssertEqual(try store.trustedKeys().count, 1)
+    }
+
+    /// A token issued before key pairs (only a slow hash of its secret kept) stays listed, loses
+    /// its hash, and is refused with what to do: its holder re-issues it.
+    func testFromV5LegacyTokensAreKeptAndRefusedWithReissue() throws {
+        let directory = try StateStoreTestDirectory()
+        let raw = try database(at: "v5-pca-baseline", in: directory)
+        let legacy = APITokenText.random()
+        try raw.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO user (name, role, disabled, passwordHash, createdAt) VALUES ('bob', 'operator', 0, NULL, '2025-01-02T03:04:05.000Z');
+                    INSERT INTO apiToken (id, userID, label, secretHash, createdAt, expiresAt, revoked)
+                      VALUES (?, 1, 'old', 'pbkdf2-sha512$210000$AAAA$AAAA', '2025-01-02T03:04:05.000Z', NULL, 0);
+                    """, arguments: [legacy.id])
+        }
+        let store = try StateStore.open(path: directory.file())
+        XCTAssertEqual(try store.tokens(for: "bob").map(\.id), [legacy.id])
+        XCTAssertEqual(try store.tokenKeys(id: legacy.id), .legacy)
+        let refused = store.authenticateWithReason(token: legacy.text)
+        XCTAssertNil(refused.user)
+        XCTAssertEqual(refused.reason, StateStore.legacyTokenReason(legacy.id))
+        XCTAssertTrue(refused.reason.contains("re-issue it (feature-extractor user token NAME)"), refused.reason)
+        let columns = try StateStoreTestSupport.rawConnection(directory.file()).read { db in
+            try db.columns(in: "apiToken").map(\.name)
+        }
+        XCTAssertFalse(columns.contains("secretHash"), "the old hashes are gone: \(columns)")
+        XCTAssertTrue(Set(columns).isSuperset(of: ["publicKey", "responseKey"]), "\(columns)")
+        // A new token for the same user works beside it.
+        let (fresh, _) = try store.issueToken(for: "bob", label: "new", expiresAt: nil)
+        XCTAssertEqual(try store.authenticate(token: fresh).name, "bob")
     }
 
     func testFromV2KeepsRuns() throws {
