@@ -17,6 +17,8 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
     case timedOut(seconds: Double)
     /// The token is not `fe_<8 hex>_<43 base64url>` (nothing of it is shown).
     case malformedToken
+    /// A server a run will send results to did not answer when checked, before any work.
+    case unreachable(url: String, why: String)
 
     public var description: String {
         switch self {
@@ -35,6 +37,8 @@ public enum RemoteError: Error, Equatable, CustomStringConvertible {
             "the server's TLS certificate was refused (not retried): \(why); give the CA that signed it with --ca-file"
         case .timedOut(let seconds):
             "the server did not complete the exchange within \(Int(seconds)) s (the deadline covers every byte of the answer)"
+        case .unreachable(let url, let why):
+            "\(url) is unreachable, checked before the run did any work (nothing was trained): \(why)"
         case .malformedToken:
             "the token is not in the form fe_<8 hex digits>_<43 characters>: give the whole text `user token` printed "
                 + "(tokens issued before signed requests must be re-issued: feature-extractor user token NAME)"

@@ -122,6 +122,34 @@ final class CLIRemoteTests: XCTestCase {
         XCTAssertEqual(listed.status, 0, "a host the operator lists receives the upload: \(listed.stderr)")
     }
 
+    /// Fail fast: a server to save to is checked before any work, so a stopped server or a CA
+    /// the client does not trust fails in seconds, with nothing trained and nothing written.
+    func testAnUploadTargetThatDoesNotAnswerFailsBeforeTraining() throws {
+        let s = try server()
+        let target = s.url("/v1/models/enc/versions/1")
+        s.stop()  // down
+        let down = try run(s, ["--output-file", dir.file("f.csv"), "--save-encoder", target])
+        XCTAssertEqual(down.status, 75, down.stderr)
+        XCTAssertTrue(
+            down.stderr.contains("\(target) is unreachable") && down.stderr.contains("nothing was trained"), down.stderr)
+        XCTAssertFalse(down.stderr.contains("epoch"), "no training started: \(down.stderr)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("f.csv")))
+
+        let up = try TestServerOnPort(port: s.port, like: s)
+        defer { up.stop() }
+        var untrusted = try run(s, ["--output-file", dir.file("f.csv"), "--remote-save-config", s.url("/v1/configs/x")])
+        XCTAssertEqual(untrusted.status, 0, "the same server, answering: \(untrusted.stderr)")
+        untrusted = try CommandRunner.run(
+            [
+                BuiltProducts.sample("eurusd_1h_d1.csv"), "--columns", "CLOSE", "--max-steps", "1500", "--window-size", "24",
+                "--initial-size", "3", "--epochs", "1", "--output-file", dir.file("g.csv"), "--save-encoder", target,
+            ],
+            environment: ["FEATURE_EXTRACTOR_TOKEN": s.operatorToken])
+        XCTAssertEqual(untrusted.status, 75, "no --ca-file: the test CA is not trusted. \(untrusted.stderr)")
+        XCTAssertTrue(untrusted.stderr.contains("certificate") && untrusted.stderr.contains("--ca-file"), untrusted.stderr)
+        XCTAssertFalse(untrusted.stderr.contains("epoch"), untrusted.stderr)
+    }
+
     func testRemoteLogNeverFailsTheRunAndSpoolsUntilTheServerIsBack() throws {
         let s = try server()
         let url = s.url("/v1/logs")

@@ -20,7 +20,8 @@ struct RunInputs {
 extension FeatureExtractionRun {
     /// Refuses up front what could only fail at the end: an output that cannot be written, a
     /// model (binary and signed, with a `.sig` beside it) sent to standard output or a device, a
-    /// model to save without the key that signs it, or a remote model without a client.
+    /// model to save without the key that signs it, a remote model without a client, or a
+    /// server to save to that does not answer (not the remote log: events it cannot deliver are spooled).
     func checkOutputsWritable() throws {
         let saves = [("save_encoder", config.saveEncoder), ("save_decoder", config.saveDecoder)]
         if let key = saves.first(where: { $0.1 != nil })?.0, env.signingKey == nil {
@@ -41,6 +42,13 @@ extension FeatureExtractionRun {
                 throw ConfigurationError.invalid(
                     key: key,
                     reason: "a model is a binary, signed file with its signature beside it: give a file path, not '\(path)'")
+            }
+        }
+        if let remote = env.remote {
+            let uploads = saves.compactMap(\.1).filter(RemoteModels.isRemote) + [env.remoteSaveConfig].compactMap { $0 }
+            var checked: Set<String> = []
+            for url in uploads where checked.insert(TokenScope.origin(of: try RemoteClient.validate(url))).inserted {
+                try remote.checkReachable(url)
             }
         }
         try StagedOutputs.checkWritable(
