@@ -1,6 +1,10 @@
 /// Branch-free `exp`, `tanh` and `sigmoid` for `Float`, written in plain
 /// arithmetic so the compiler can vectorise the activation loops.
 ///
+/// This is the definition; the layers run the same operations through CVectorMath, which
+/// compiles them for the CPU's widest vectors (AVX-512 is 4x the SSE width Swift targets).
+/// VectorMathTests holds the two to bit-identical results.
+///
 /// Why not libm: glibc's `tanhf` is an opaque call costing ~5 ns per element,
 /// which made tanh ~60% of a Dense(128->64) inference pass; these versions
 /// vectorise (4-wide even at the x86-64 SSE2 baseline) and are ~4x faster.
