@@ -31,12 +31,15 @@ public enum CNNArchitecture {
                 "How a block shortens the sequence: max or average pooling after the convolution, or the convolution's own stride (fastest)."
         )
         s["filters"] = ListKnob.spec(
-            "Filters of each convolution block (encoder: from the window; decoder: from the interface, ending with 1, the window's channel); sets the number of blocks.")
+            "Filters of each convolution block (encoder: from the window; decoder: from the interface, ending with 1, the window's channel); sets the number of blocks."
+        )
         s["kernel_sizes"] = ListKnob.spec("Kernel width of each block (one per block).")
         s["pool_sizes"] = ListKnob.spec(
-            "Encoder: how many times each block shortens the sequence (valid pooling, floor; stride: ceil); decoder: how many times each block up-samples it (1: not). Given, the encoder's window is not padded.")
+            "Encoder: how many times each block shortens the sequence (valid pooling, floor; stride: ceil); decoder: how many times each block up-samples it (1: not). Given, the encoder's window is not padded."
+        )
         s["dense_sizes"] = ListKnob.spec(
-            "Decoder: dense layers (activation) from the interface, the last one read as a sequence of that many steps of one channel; the blocks must then reach at least the window.")
+            "Decoder: dense layers (activation) from the interface, the last one read as a sequence of that many steps of one channel; the blocks must then reach at least the window."
+        )
         return s
     }()
 
@@ -77,7 +80,8 @@ public enum CNNArchitecture {
         for i in 0..<count {
             let b = Block(filters: f?[i] ?? fill(i, count), kernel: k?[i] ?? kernel, factor: p?[i] ?? factor)
             guard b.kernel <= window else {
-                throw .invalidParams("parameter 'kernel_sizes': block \(i)'s kernel \(b.kernel) is longer than the window (\(window))")
+                throw .invalidParams(
+                    "parameter 'kernel_sizes': block \(i)'s kernel \(b.kernel) is longer than the window (\(window))")
             }
             blocks.append(b)
         }
@@ -198,7 +202,8 @@ public enum CNNArchitecture {
                 let (next, overflow) = total.multipliedReportingOverflow(by: b.factor)
                 guard !overflow, next <= window else {
                     throw .invalidParams(
-                        "parameter 'pool_sizes': the decoder's blocks up-sample \(blocks.map(\.factor)) times, more than the window (\(window))")
+                        "parameter 'pool_sizes': the decoder's blocks up-sample \(blocks.map(\.factor)) times, more than the window (\(window))"
+                    )
                 }
                 total = next
             }
@@ -234,7 +239,8 @@ public enum CNNArchitecture {
         }
         guard length >= window else {
             throw .invalidParams(
-                "parameters 'dense_sizes' and 'pool_sizes': the decoder's blocks write \(length) steps, fewer than the window (\(window))")
+                "parameters 'dense_sizes' and 'pool_sizes': the decoder's blocks write \(length) steps, fewer than the window (\(window))"
+            )
         }
         plan.outputLength = length
         return plan
@@ -250,7 +256,8 @@ public enum CNNArchitecture {
         var layers: [any Layer] = []
         var width = interface
         for (i, size) in plan.dense.enumerated() {
-            layers.append(Dense(inputSize: width, outputSize: size, activation: act, name: i == 0 ? "dense" : "dense\(i)", rng: &rng))
+            layers.append(
+                Dense(inputSize: width, outputSize: size, activation: act, name: i == 0 ? "dense" : "dense\(i)", rng: &rng))
             width = size
         }
         layers += SequenceFamily.dropout(c, index: 0)

@@ -31,7 +31,8 @@ public enum LSTMArchitecture {
                 "Window values per LSTM step: the window is read as ceil(window / patch_size) steps of patch_size channels (zero-padded); at most the window size. 0 derives it as ceil(window / 8): 8 steps."
         )
         s["units"] = ListKnob.spec(
-            "Units of each LSTM (encoder: from the window; decoder: from the interface); replaces initial_layer_size, intermediate_layers and layer_size_divisor.")
+            "Units of each LSTM (encoder: from the window; decoder: from the interface); replaces initial_layer_size, intermediate_layers and layer_size_divisor."
+        )
         s["bidirectional"] = ParameterSpec(
             .boolean, default: .bool(false),
             description: "Every LSTM reads the sequence both ways, the two states side by side (Keras Bidirectional, concat).")

@@ -40,7 +40,8 @@ public enum TransformerArchitecture {
                 "Window values per attention step: the window is read as ceil(window / patch_size) steps (zero-padded); at most the window size. 0 derives it as ceil(window / 16): 16 steps."
         )
         s["widths"] = ListKnob.spec(
-            "Width of each block (encoder: from the window; decoder: from the interface); replaces initial_layer_size, intermediate_layers and layer_size_divisor.")
+            "Width of each block (encoder: from the window; decoder: from the interface); replaces initial_layer_size, intermediate_layers and layer_size_divisor."
+        )
         s["head_counts"] = ListKnob.spec("Attention heads of each block (one per block); replaces heads.")
         s["ff_sizes"] = ListKnob.spec("Feed-forward hidden units of each block (one per block); replaces ff_size.")
         s["key_sizes"] = ListKnob.spec(
@@ -62,7 +63,9 @@ public enum TransformerArchitecture {
         )
         s["sequence_length"] = ParameterSpec(
             .integer, default: .number(0), minimum: 0, maximum: 4096,
-            description: "Decoder: steps of the sequence its dense layer writes; 0: the window's steps. Other lengths need readout=flatten.")
+            description:
+                "Decoder: steps of the sequence its dense layer writes; 0: the window's steps. Other lengths need readout=flatten."
+        )
         return s
     }()
 
@@ -126,7 +129,8 @@ public enum TransformerArchitecture {
                 let which =
                     listedWidths != nil
                     ? "block \(i)'s width \(w)"
-                    : i == 0 ? "initial_layer_size \(w)" : "block \(i)'s width \(w) (initial_layer_size / layer_size_divisor^\(i))"
+                    : i == 0
+                        ? "initial_layer_size \(w)" : "block \(i)'s width \(w) (initial_layer_size / layer_size_divisor^\(i))"
                 throw .invalidParams("parameter '\(knob)': \(b.heads) heads do not divide \(which); or give key_sizes")
             }
             blocks.append(b)
@@ -228,10 +232,12 @@ public enum TransformerArchitecture {
         let interfaceActivation = try SequenceFamily.activation(c, "interface_activation")
         if readout == "average" {
             layers.append(AveragePool1D(inputLength: g.steps, channels: width, poolSize: g.steps))  // GlobalAveragePooling1D
-            layers.append(Dense(inputSize: width, outputSize: interface, activation: interfaceActivation, name: "dense", rng: &rng))
+            layers.append(
+                Dense(inputSize: width, outputSize: interface, activation: interfaceActivation, name: "dense", rng: &rng))
         } else {
             layers.append(
-                Dense(inputSize: g.steps * width, outputSize: interface, activation: interfaceActivation, name: "dense", rng: &rng))
+                Dense(
+                    inputSize: g.steps * width, outputSize: interface, activation: interfaceActivation, name: "dense", rng: &rng))
         }
         return SequenceFamily.model(layers, c)
     }
@@ -247,7 +253,8 @@ public enum TransformerArchitecture {
         let steps = (c.integer("sequence_length") ?? 0) > 0 ? c.integer("sequence_length")! : g.steps
         guard readout == "flatten" || steps == g.steps else {
             throw .invalidParams(
-                "parameter 'sequence_length': \(steps) steps, but a pointwise readout writes the window's \(g.steps) steps; set readout=flatten")
+                "parameter 'sequence_length': \(steps) steps, but a pointwise readout writes the window's \(g.steps) steps; set readout=flatten"
+            )
         }
         let spectral = SequenceFamily.spectral(c)
         let output = try SequenceFamily.activation(c, "output_activation")
@@ -264,7 +271,9 @@ public enum TransformerArchitecture {
         layers += body.layers
         if readout == "flatten" {
             layers.append(
-                Dense(inputSize: steps * body.channels, outputSize: g.steps * g.patch, activation: output, name: "output", rng: &rng))
+                Dense(
+                    inputSize: steps * body.channels, outputSize: g.steps * g.patch, activation: output, name: "output", rng: &rng
+                ))
         } else {
             layers.append(pointwise("output", steps: steps, from: body.channels, to: g.patch, activation: output, rng: &rng))
         }

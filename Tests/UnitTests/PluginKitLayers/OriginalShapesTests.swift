@@ -253,8 +253,14 @@ final class OriginalShapesTests: XCTestCase {
                 TransformerArchitecture.encoder, TransformerArchitecture.schema,
                 ["widths": .string("8,6"), "ff_sizes": .string("2")], 32, 4, "'ff_sizes'"
             ),
-            (TransformerArchitecture.encoder, TransformerArchitecture.schema, ["readout": .string("pointwise")], 32, 4, "'readout'"),
-            (TransformerArchitecture.decoder, TransformerArchitecture.schema, ["sequence_length": .number(3)], 4, 32, "'sequence_length'"),
+            (
+                TransformerArchitecture.encoder, TransformerArchitecture.schema, ["readout": .string("pointwise")], 32, 4,
+                "'readout'"
+            ),
+            (
+                TransformerArchitecture.decoder, TransformerArchitecture.schema, ["sequence_length": .number(3)], 4, 32,
+                "'sequence_length'"
+            ),
         ]
         for (make, schema, given, input, output, knob) in cases {
             XCTAssertThrowsError(try build(make, schema, given, input: input, output: output), "\(given)") { error in
