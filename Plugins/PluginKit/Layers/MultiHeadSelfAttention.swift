@@ -225,8 +225,7 @@ public final class MultiHeadSelfAttention: SequenceLayer {
             guard let base = buffer.baseAddress, cols > 0 else { return }
             for r in 0..<rows {
                 let row = base + r * cols
-                var top = row[0]
-                for j in 1..<cols where row[j] > top { top = row[j] }
+                let top = LayerMath.maximum(row, cols)
                 for j in 0..<cols { row[j] = max(row[j] - top, -87) }
             }
             for i in 0..<(rows * cols) { base[i] = FastMath.exp(base[i]) }
