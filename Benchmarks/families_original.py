@@ -103,7 +103,7 @@ DIFFERS = {
     "transformer": "none in shapes; the original's keras_multi_head also applied relu to the projections",
 }
 BACKENDS = ("torch", "jax")
-KERAS_TIMEOUT = 1800
+KERAS_TIMEOUT = 600
 
 # --------------------------------------------------------------------------- Keras models
 
@@ -246,7 +246,8 @@ def run_keras_backend(family, backend, epochs, timeout):
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
-        return {"error": f"not finished in {timeout} s"}
+        bound = epochs * MAX_STEPS / timeout
+        return {"error": f"not finished in {timeout} s ({epochs} epochs: under {bound:,.0f} windows/s)"}
     if done.returncode != 0:
         return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:300]}
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -119,18 +119,23 @@ public enum CNNArchitecture {
             window: window)
     }
 
-    /// The geometry with the window padded to a multiple of the factors' product, every block dividing exactly.
-    static func padded(_ blocks: [Block], pooling: String, window: Int) throws(RPCError) -> Geometry {
+    /// The product of the blocks' factors, refused with `message` above the window.
+    static func product(of blocks: [Block], window: Int, _ message: @autoclosure () -> String) throws(RPCError) -> Int {
         var total = 1
         for b in blocks {
             let (next, overflow) = total.multipliedReportingOverflow(by: b.factor)
-            guard !overflow, next <= window else {
-                throw .invalidParams(
-                    "parameters 'intermediate_layers' and 'layer_size_divisor': \(blocks.count) blocks shortening \(blocks.map(\.factor)) times need a window of at least their product; the window has \(window)"
-                )
-            }
+            guard !overflow, next <= window else { throw .invalidParams(message()) }
             total = next
         }
+        return total
+    }
+
+    /// The geometry with the window padded to a multiple of the factors' product, every block dividing exactly.
+    static func padded(_ blocks: [Block], pooling: String, window: Int) throws(RPCError) -> Geometry {
+        let total = try product(
+            of: blocks, window: window,
+            "parameters 'intermediate_layers' and 'layer_size_divisor': \(blocks.count) blocks shortening \(blocks.map(\.factor)) times need a window of at least their product; the window has \(window)"
+        )
         var lengths = [(window + total - 1) / total * total]
         for b in blocks { lengths.append(lengths.last! / b.factor) }
         return Geometry(blocks: blocks, pooling: pooling, paddedLength: lengths[0], lengths: lengths)
@@ -197,16 +202,10 @@ public enum CNNArchitecture {
                 throw .invalidParams(
                     "parameter 'filters': the decoder's last block writes the window's one channel, so the list must end with 1")
             }
-            var total = 1
-            for b in blocks {
-                let (next, overflow) = total.multipliedReportingOverflow(by: b.factor)
-                guard !overflow, next <= window else {
-                    throw .invalidParams(
-                        "parameter 'pool_sizes': the decoder's blocks up-sample \(blocks.map(\.factor)) times, more than the window (\(window))"
-                    )
-                }
-                total = next
-            }
+            let total = try product(
+                of: blocks, window: window,
+                "parameter 'pool_sizes': the decoder's blocks up-sample \(blocks.map(\.factor)) times, more than the window (\(window))"
+            )
             plan = DecoderPlan(
                 dense: [], length: (window + total - 1) / total, channels: blocks[0].filters, blocks: blocks,
                 pooling: pooling, outputLength: 0)
