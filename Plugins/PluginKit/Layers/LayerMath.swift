@@ -73,7 +73,9 @@ enum LayerMath {
             var lanes = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
             i = 8
             while i + 8 <= n {
-                lanes = pointwiseMax(lanes, UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self))
+                // A compare and a select (the generic pointwiseMax was not specialised: a call per lane).
+                let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+                lanes = lanes.replacing(with: v, where: v .> lanes)
                 i += 8
             }
             top = lanes.max()
