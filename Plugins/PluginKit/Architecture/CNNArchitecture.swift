@@ -195,7 +195,8 @@ public enum CNNArchitecture {
     static func decoderPlan(_ c: ModelConfiguration, window: Int) throws(RPCError) -> DecoderPlan {
         let pooling = c.string("pooling") ?? "stride"
         let initial = c.integer("initial_layer_size") ?? 16
-        let dense = try ListKnob.integers(c, "dense_sizes", range: 1...65_536)
+        // Bounded as initial_layer_size: at most 4096² weights per dense layer.
+        let dense = try ListKnob.integers(c, "dense_sizes", range: 1...4096)
         var plan: DecoderPlan
         if let blocks = try listedBlocks(c, window: window, fill: { i, n in i == n - 1 ? 1 : initial }) {
             guard blocks.last?.filters == 1 else {
