@@ -5,20 +5,20 @@ The Python original (github.com/harveybc/feature-extractor, app/plugins/) built 
 and transformer plugins as Keras models over the raw window (128 steps of one channel). For each
 family this section trains, on the same job (eurusd_1h_d1.csv CLOSE, the first MAX_STEPS rows,
 validated on eurusd_1h_d2.csv; window 128, interface 4, batch 128, EPOCHS epochs, seed 42,
-Adam lr 1e-3 eps 1e-7, MSE):
+Adam lr 1e-3 eps 1e-7, MSE), the SAME model twice:
 
-  keras, original   the original plugins' encoder + decoder, layer for layer (ORIGINAL below)
-  ours, closest     our plugin pair with the knobs that come closest (raw window, one value per
-                    step, no PCA path); how it differs is printed: no ratio to the row above
-  keras, ours       exactly our closest model rebuilt in Keras (same layers, sizes, activations:
-                    the parameter counts must agree, and are printed), so that
-  ratio             ours / keras is measured on the SAME model
+  ours          our plugin pair with the knobs that build the original's encoder and decoder
+                layer for layer (OURS below; the parameter counts are printed and must agree)
+  keras <b>     the original plugins' encoder + decoder in Keras (ORIGINAL below), once per
+                installed backend (torch, jax), each in a process of its own (a backend is
+                chosen at import)
+  ratio         ours / keras, for each backend and against Keras at its best
 
-Keras runs with the torch backend (KERAS_BACKEND=torch unless set), 2 threads; when Keras is not
-importable its rows are skipped with a message. Keras sees the batches of Benchmarks/reference_ann.py
-(one seeded permutation per epoch, one fit() per epoch on the permuted windows, shuffle off).
-Keras speed is timed over epochs 2..EPOCHS (the first epoch traces and warms up; its figure is
-printed too); ours is the best of --repeats CLI runs over all epochs (read from --save-log).
+Keras sees the batches of Benchmarks/reference_ann.py (one seeded permutation per epoch, one fit()
+per epoch on the permuted windows, shuffle off) with 2 threads; it is timed over epochs 2..EPOCHS
+(the first epoch traces or compiles; its figure is printed in brackets); a backend run that
+takes longer than --keras-timeout seconds is reported as not finished. When Keras or a backend is
+not installed its row says "skipped". Ours is the best of --repeats CLI runs over all epochs.
 Validation MSE: normalised units (min-max of the training rows), every value of every window.
 
 Usage: python3 Benchmarks/families_original.py --binary PATH [--repeats N] [--epochs N] [--json OUT]
@@ -75,45 +75,46 @@ ORIGINAL = {
     },
 }
 
-# Our closest configuration per family (encoder and decoder alike), and how it differs.
-COMMON_KNOBS = {"spectral": "false", "linear_path": "false", "layer_size_divisor": "2"}
+# Our knobs that build the original's models (ORIGINAL), per role; every list is one value per block.
+COMMON_KNOBS = {"spectral": "false", "linear_path": "false"}
 OURS = {
     "cnn": {
-        "knobs": {"pooling": "max", "kernel_size": "5", "initial_layer_size": "64", "intermediate_layers": "4",
-                  "activation": "relu"},
-        "differs": "our blocks share one filter count, kernel and pool factor (64 filters, k5, pool 2 x4: "
-                   "128->8 steps) where the original varies them per block; our decoder mirrors the encoder "
-                   "(up-sampling + 64-filter convolutions) where the original's is two dense layers and three "
-                   "one-filter convolutions; our interface and window layers are linear (original: tanh)",
+        "both": {"pooling": "max", "activation": "relu", "interface_activation": "tanh", "output_activation": "tanh"},
+        "encoder": {"filters": "128,68,36,20,4", "kernel_sizes": "5,5,3,3,3", "pool_sizes": "2,2,2,5,2"},
+        "decoder": {"dense_sizes": "4,8", "filters": "1,1,1", "kernel_sizes": "3,3,3", "pool_sizes": "4,4,1"},
     },
     "lstm": {
-        "knobs": {"patch_size": "1", "initial_layer_size": "128", "intermediate_layers": "2", "activation": "relu"},
-        "differs": "encoder identical but for the interface layer (linear; original tanh); our decoder is "
-                   "Dense(4 -> 128x64, relu), LSTM(64), LSTM(128), per-step Dense(1) where the original repeats a "
-                   "4-vector 128 times into six Bidirectional LSTMs (we have the bidirectional layer and a "
-                   "fixed linear map that would repeat, but no knob that builds this decoder)",
+        "both": {"patch_size": "1", "activation": "relu", "interface_activation": "tanh", "output_activation": "tanh"},
+        "encoder": {"units": "128,64"},
+        "decoder": {"units": "4,8,16,32,64,128", "bidirectional": "true", "repeat_vector": "true"},
     },
     "transformer": {
-        "knobs": {"patch_size": "1", "initial_layer_size": "128", "intermediate_layers": "2", "heads": "4",
-                  "ff_size": "64", "activation": "relu"},
-        "differs": "ours is pre-norm with sinusoidal positions, widths 128 then 64, one ff_size and one head count "
-                   "for every block, a dense layer from the flattened sequence; the original is post-norm without "
-                   "positions (its first norm has no residual), widths 128/68/4 with 8/4/2 heads, ff = width/2, "
-                   "global average pooling, tanh at the interface, and a decoder over 4 steps, not 128",
+        "both": {"patch_size": "1", "activation": "relu", "norm": "post", "positional_encoding": "false"},
+        "encoder": {"widths": "128,68,4", "head_counts": "8,4,2", "ff_sizes": "64,34,2", "attention_residual": "false",
+                    "readout": "average", "interface_activation": "tanh"},
+        "decoder": {"widths": "64,64", "head_counts": "8,8", "key_sizes": "64,64", "ff_sizes": "34,64",
+                    "readout": "flatten", "sequence_length": "4"},
     },
 }
+# Where ours still differs from the original (nothing that changes a layer's shape or cost).
+DIFFERS = {
+    "cnn": "initialisation only (the original's he_normal encoder kernels; ours Glorot)",
+    "lstm": "initialisation only (he_normal there)",
+    "transformer": "none in shapes; the original's keras_multi_head also applied relu to the projections",
+}
+BACKENDS = ("torch", "jax")
+KERAS_TIMEOUT = 600
 
 # --------------------------------------------------------------------------- Keras models
 
 
-def import_keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    import keras  # ModuleNotFoundError -> skipped
-    try:
+def import_keras(backend):
+    os.environ["KERAS_BACKEND"] = backend
+    os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
+    if backend == "torch":
         import torch
         torch.set_num_threads(KERAS_THREADS)
-    except ImportError:
-        pass
+    import keras  # ModuleNotFoundError -> skipped
     keras.utils.set_random_seed(SEED)
     return keras
 
@@ -174,67 +175,8 @@ def keras_original(keras, family):
     return keras.Model(x_in, z, name="encoder"), keras.Model(z_in, y, name="decoder")
 
 
-def positions(length, channels):
-    """Our PositionalEncoding: PE[t, 2i] = sin(t / 10000^(2i/C)), PE[t, 2i+1] = cos(same angle)."""
-    t = np.arange(length)[:, None]
-    c = np.arange(channels)[None, :]
-    angle = t / np.power(10_000.0, (c - c % 2) / channels)
-    return np.where(c % 2 == 0, np.sin(angle), np.cos(angle)).astype(np.float32)
-
-
-def keras_ours(keras, family):
-    """Exactly our closest model (OURS), layer for layer, for the same-model ratio."""
-    L = keras.layers
-    x_in = keras.Input(shape=(WINDOW,))
-    z_in = keras.Input(shape=(INTERFACE,))
-    if family == "cnn":
-        filters, kernel, blocks = 64, 5, 4
-        x = L.Reshape((WINDOW, 1))(x_in)
-        for _ in range(blocks):
-            x = L.MaxPooling1D(2)(L.Conv1D(filters, kernel, padding="same", activation="relu")(x))
-        z = L.Dense(INTERFACE)(L.Flatten()(x))
-        short = WINDOW // 2 ** blocks
-        y = L.Reshape((short, filters))(L.Dense(short * filters, activation="relu")(z_in))
-        for block in range(blocks):
-            last = block == blocks - 1
-            y = L.UpSampling1D(2)(y)
-            y = L.Conv1D(1 if last else filters, kernel, padding="same", activation=None if last else "relu")(y)
-        y = L.Reshape((WINDOW,))(y)
-    elif family == "lstm":
-        x = L.Reshape((WINDOW, 1))(x_in)
-        x = L.LSTM(64)(L.LSTM(128, return_sequences=True)(x))
-        z = L.Dense(INTERFACE)(x)
-        y = L.Reshape((WINDOW, 64))(L.Dense(WINDOW * 64, activation="relu")(z_in))
-        y = L.LSTM(128, return_sequences=True)(L.LSTM(64, return_sequences=True)(y))
-        y = L.Reshape((WINDOW,))(L.Conv1D(1, 1)(y))
-    elif family == "transformer":
-        heads, ff = 4, 64
-
-        def block(x, width):
-            a = L.LayerNormalization(epsilon=1e-5)(x)
-            x = L.Add()([x, L.MultiHeadAttention(num_heads=heads, key_dim=width // heads)(a, a)])
-            f = L.LayerNormalization(epsilon=1e-5)(x)
-            return L.Add()([x, L.Dense(width)(L.Dense(ff, activation="relu")(f))])
-
-        def add_positions(x, width):
-            pe = keras.ops.convert_to_tensor(positions(WINDOW, width))
-            return L.Lambda(lambda v: v + pe)(x)
-
-        x = L.Conv1D(128, 1)(L.Reshape((WINDOW, 1))(x_in))
-        x = block(add_positions(x, 128), 128)
-        x = block(L.Conv1D(64, 1)(x), 64)
-        z = L.Dense(INTERFACE)(L.Flatten()(x))
-        y = L.Reshape((WINDOW, 64))(L.Dense(WINDOW * 64)(z_in))
-        y = block(add_positions(y, 64), 64)
-        y = block(L.Conv1D(128, 1)(y), 128)
-        y = L.Reshape((WINDOW,))(L.Conv1D(1, 1)(y))
-    else:
-        raise ValueError(family)
-    return keras.Model(x_in, z, name="encoder"), keras.Model(z_in, y, name="decoder")
-
-
-def run_keras(keras, builder, family, train, val, epochs):
-    encoder, decoder = builder(keras, family)
+def run_keras(keras, family, train, val, epochs):
+    encoder, decoder = keras_original(keras, family)
     inputs = keras.Input(shape=(WINDOW,))
     model = keras.Model(inputs, decoder(encoder(inputs)))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3, beta_1=reference_ann.ADAM_BETA1,
@@ -263,10 +205,12 @@ def run_keras(keras, builder, family, train, val, epochs):
 
 
 def our_args(family, sandbox=True):
-    args = ([] if sandbox else ["--no-sandbox"]) + ["--encoder-plugin", family, "--decoder-plugin", family, "--learning-rate", "0.001",
-            "--max-steps", str(MAX_STEPS)]
-    for key, value in list(OURS[family]["knobs"].items()) + list(COMMON_KNOBS.items()):
-        args += ["--encoder-param", f"{key}={value}", "--decoder-param", f"{key}={value}"]
+    args = ([] if sandbox else ["--no-sandbox"]) + ["--encoder-plugin", family, "--decoder-plugin", family,
+                                                    "--learning-rate", "0.001", "--max-steps", str(MAX_STEPS)]
+    knobs = OURS[family]
+    for role in ("encoder", "decoder"):
+        for key, value in {**COMMON_KNOBS, **knobs["both"], **knobs[role]}.items():
+            args += [f"--{role}-param", f"{key}={value}"]
     return args
 
 
@@ -280,83 +224,119 @@ def load_windows():
             reference_ann.windows_of((val_raw - low) / scale, WINDOW))
 
 
-def run_families_original(binary, repeats, epochs, families=("cnn", "lstm", "transformer"), sandbox=True):
+def keras_worker(family, backend, epochs):
+    """One Keras run in this process (the backend is fixed at import); prints its figures as JSON."""
+    keras = import_keras(backend)
+    train, val = load_windows()
+    figures = run_keras(keras, family, train, val, epochs)
+    figures["keras"] = f"keras {keras.__version__} ({keras.backend.backend()})"
+    print(json.dumps(figures))
+
+
+def run_keras_backend(family, backend, epochs, timeout):
+    """The Keras original on `backend` in a child process: its figures, or why there are none."""
+    import importlib.util
+    import subprocess
+    missing = [m for m in ("keras", backend) if importlib.util.find_spec(m) is None]
+    if missing:
+        return {"skipped": f"{missing[0]} is not installed (python3 -m pip install keras {backend})"}
+    cmd = [sys.executable, os.path.abspath(__file__), "--keras-worker", family, "--backend", backend,
+           "--epochs", str(epochs)]
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        bound = epochs * MAX_STEPS / timeout
+        return {"error": f"not finished in {timeout} s ({epochs} epochs: under {bound:,.0f} windows/s)"}
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:300]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_families_original(binary, repeats, epochs, families=("cnn", "lstm", "transformer"), sandbox=True,
+                          backends=BACKENDS, timeout=KERAS_TIMEOUT):
     import benchmark  # run_ours: the CLI run and its --save-log figures
 
     train, val = load_windows()
-    try:
-        keras = import_keras()
-        keras_status = f"keras {keras.__version__} ({keras.backend.backend()} backend)"
-    except ModuleNotFoundError as e:
-        keras, keras_status = None, f"skipped: {e.name} is not installed (python3 -m pip install keras torch)"
-    results = {"keras": keras_status, "train_windows": len(train), "validation_windows": len(val),
-               "epochs": epochs, "max_steps": MAX_STEPS, "sandbox": sandbox, "families": {}}
+    results = {"train_windows": len(train), "validation_windows": len(val), "epochs": epochs,
+               "max_steps": MAX_STEPS, "sandbox": sandbox, "load_average": os.getloadavg(), "families": {}}
     for family in families:
-        row = {"original": ORIGINAL[family], "ours_knobs": OURS[family]["knobs"], "differs": OURS[family]["differs"]}
+        row = {"original": ORIGINAL[family], "ours_knobs": OURS[family], "differs": DIFFERS[family]}
         row["ours"] = benchmark.run_ours(binary, our_args(family, sandbox), repeats, epoch_count=epochs, interface=INTERFACE)
-        for label, builder in (("keras_ours", keras_ours), ("keras_original", keras_original)):
-            if keras is None:
-                row[label] = {"skipped": keras_status}
-                continue
-            try:
-                row[label] = run_keras(keras, builder, family, train, val, epochs)
-            except Exception as e:  # a broken Keras must not cost our figures; reported as an error
-                traceback.print_exc()
-                row[label] = {"error": f"{type(e).__name__}: {e}"}
+        row["keras"] = {b: run_keras_backend(family, b, epochs, timeout) for b in backends}
         results["families"][family] = row
+    results["load_average_after"] = os.getloadavg()
     return results
 
 
 def print_families_original(results):
     print()
-    print(f"Families on the original's shapes: window {WINDOW}, interface {INTERFACE}, batch {BATCH}, "
-          f"{results['epochs']} epochs, seed {SEED}, the first {results['max_steps']} rows of d1 "
-          f"({results['train_windows']} windows) validated on d2 ({results['validation_windows']}); {results['keras']}"
-          + ("" if results.get("sandbox", True) else "; ours with --no-sandbox"))
-    print("ours: best of the repeats, all epochs; keras: epochs 2.. (first epoch, with tracing, in brackets)")
-    print(f"{'family':12} {'model':34} {'train win/s':>12} {'val MSE':>10} {'params enc/dec':>16}  ratio ours/keras")
+    load = " ".join(f"{v:.2f}" for v in results["load_average"])
+    print(f"Families on the original's shapes (the same model on both sides): window {WINDOW}, interface {INTERFACE}, "
+          f"batch {BATCH}, {results['epochs']} epochs, seed {SEED}, the first {results['max_steps']} rows of d1 "
+          f"({results['train_windows']} windows) validated on d2 ({results['validation_windows']}); load average "
+          f"at start {load}" + ("" if results.get("sandbox", True) else "; ours with --no-sandbox"))
+    print("ours: best of the repeats, all epochs; keras: epochs 2.. (first epoch, with tracing/compiling, in brackets)")
+    print(f"{'family':12} {'model':22} {'train win/s':>16} {'val MSE':>10} {'params enc/dec':>16}  ratio ours/keras")
     for family, row in results["families"].items():
         ours = row["ours"]
-        lines = [("ours, closest", ours, ""), ("keras, ours (same model)", row["keras_ours"], None),
-                 ("keras, original", row["keras_original"], "n/a (another model)")]
-        for label, f, ratio in lines:
+        print(f"{family:12} {'ours':22} {ours['train_windows_per_s']:>16,.0f} {ours['validation_mse']:10.3e} "
+              f"{ours['parameters_encoder']}/{ours['parameters_decoder']:>7}")
+        best = None
+        for backend, f in row["keras"].items():
+            label = f"keras ({backend})"
             if "skipped" in f or "error" in f:
-                print(f"{family:12} {label:34} {f.get('skipped') or f.get('error')}")
+                print(f"{family:12} {label:22} {f.get('skipped') or f.get('error')}")
                 continue
-            rate = f"{f['train_windows_per_s']:,.0f}"
-            if "first_epoch_windows_per_s" in f:
-                rate += f" ({f['first_epoch_windows_per_s']:,.0f})"
-            params = f"{f['parameters_encoder']}/{f['parameters_decoder']}"
-            if ratio is None:
-                same = (f["parameters_encoder"], f["parameters_decoder"]) == (ours["parameters_encoder"],
-                                                                             ours["parameters_decoder"])
-                ratio = (f"{ours['train_windows_per_s'] / f['train_windows_per_s']:.2f}x" if same
-                         else "n/a: parameter counts differ (a bug)")
-            print(f"{family:12} {label:34} {rate:>12} {f['validation_mse']:10.3e} {params:>16}  {ratio}")
+            rate = f"{f['train_windows_per_s']:,.0f} ({f['first_epoch_windows_per_s']:,.0f})"
+            same = (f["parameters_encoder"], f["parameters_decoder"]) == (ours["parameters_encoder"],
+                                                                         ours["parameters_decoder"])
+            ratio = (f"{ours['train_windows_per_s'] / f['train_windows_per_s']:.2f}x" if same
+                     else "n/a: parameter counts differ (a bug)")
+            print(f"{family:12} {label:22} {rate:>16} {f['validation_mse']:10.3e} "
+                  f"{f['parameters_encoder']}/{f['parameters_decoder']:>7}  {ratio}")
+            if same and (best is None or f["train_windows_per_s"] > best[1]["train_windows_per_s"]):
+                best = (backend, f)
+        if best:
+            print(f"{family:12} {'vs keras at its best':22} {best[0]:>16} "
+                  f"{'':10} {'':>16}  {ours['train_windows_per_s'] / best[1]['train_windows_per_s']:.2f}x")
     for family, row in results["families"].items():
         print(f"{family}: original ({row['original']['source']})")
         print(f"    encoder: {row['original']['encoder']}")
         print(f"    decoder: {row['original']['decoder']}")
-        print(f"  ours: {' '.join(f'{k}={v}' for k, v in row['ours_knobs'].items())} (+ spectral=false "
-              f"linear_path=false); differs: {row['differs']}")
+        for role in ("encoder", "decoder"):
+            knobs = {**row["ours_knobs"]["both"], **row["ours_knobs"][role]}
+            print(f"  ours {role}: {' '.join(f'{k}={v}' for k, v in knobs.items())} (+ spectral=false linear_path=false)")
+        print(f"  differs: {row['differs']}")
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--binary", required=True, help="the release feature-extractor, with its plugins installed")
+    p.add_argument("--binary", help="the release feature-extractor, with its plugins installed")
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--epochs", type=int, default=EPOCHS)
     p.add_argument("--families", default="cnn,lstm,transformer")
+    p.add_argument("--backends", default=",".join(BACKENDS), help="Keras backends to measure, each in its own process")
+    p.add_argument("--keras-timeout", type=int, default=KERAS_TIMEOUT, help="seconds a Keras run may take")
     p.add_argument("--json", help="write the figures here too")
     p.add_argument("--no-sandbox", action="store_true", help="run our plugins unconfined (as the CLI option)")
+    p.add_argument("--keras-worker", help=argparse.SUPPRESS)  # internal: one Keras run for one family
+    p.add_argument("--backend", help=argparse.SUPPRESS)
     a = p.parse_args()
+    if a.keras_worker:
+        keras_worker(a.keras_worker, a.backend, a.epochs)
+        return 0
+    if not a.binary:
+        p.error("--binary is required")
     results = run_families_original(a.binary, a.repeats, a.epochs, [f for f in a.families.split(",") if f],
-                                    sandbox=not a.no_sandbox)
+                                    sandbox=not a.no_sandbox, backends=[b for b in a.backends.split(",") if b],
+                                    timeout=a.keras_timeout)
     print_families_original(results)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(results, f, indent=2)
-    errors = any("error" in r.get(k, {}) for r in results["families"].values() for k in ("keras_ours", "keras_original"))
+    errors = any("error" in k for r in results["families"].values() for k in r["keras"].values()
+                 if "not finished" not in k.get("error", ""))
     return 1 if errors else 0
 
 

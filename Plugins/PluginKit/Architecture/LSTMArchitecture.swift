@@ -7,7 +7,9 @@ import PluginProtocol
 /// of a window, are read last and so are freshest in the state). Then `intermediate_layers`
 /// stacked LSTMs (`initial_layer_size` units, tapering by `layer_size_divisor`) and a dense
 /// layer from the last state to the interface. The decoder mirrors it: dense to a sequence,
-/// LSTMs returning sequences, a per-step dense layer back to `patch_size` values.
+/// LSTMs returning sequences, a per-step dense layer back to `patch_size` values. The original's
+/// shapes: `units` per layer, `bidirectional` layers, and a decoder that repeats one dense
+/// vector for every step (`repeat_vector`, Keras `RepeatVector`).
 public enum LSTMArchitecture {
     public static let schema: ParameterSchema = {
         var s = SequenceFamily.commonSchema(
@@ -15,7 +17,7 @@ public enum LSTMArchitecture {
             initialDescription:
                 "Units of the LSTM next to the window; the next ones taper by layer_size_divisor, never below the interface size.",
             divisorDescription: "Each stacked LSTM has the previous one's units divided by this.",
-            intermediateLayers: 1, maxIntermediateLayers: 8,
+            intermediateLayers: 1, maxIntermediateLayers: maxLayers,
             layersDescription: "Stacked LSTM layers.",
             activation: .tanh, learningRate: 5e-3,
             spectralDescription:
@@ -28,6 +30,17 @@ public enum LSTMArchitecture {
             description:
                 "Window values per LSTM step: the window is read as ceil(window / patch_size) steps of patch_size channels (zero-padded); at most the window size. 0 derives it as ceil(window / 8): 8 steps."
         )
+        s["units"] = ListKnob.spec(
+            "Units of each LSTM (encoder: from the window; decoder: from the interface); replaces initial_layer_size, intermediate_layers and layer_size_divisor."
+        )
+        s["bidirectional"] = ParameterSpec(
+            .boolean, default: .bool(false),
+            description: "Every LSTM reads the sequence both ways, the two states side by side (Keras Bidirectional, concat).")
+        s["repeat_vector"] = ParameterSpec(
+            .boolean, default: .bool(false),
+            description:
+                "Decoder: the dense layer writes one vector of interface size (activation), repeated for every step (Keras RepeatVector), instead of a vector per step."
+        )
         return s
     }()
 
@@ -35,6 +48,8 @@ public enum LSTMArchitecture {
 
     /// Steps when `patch_size` is 0 (derived): a window of 128 is read as 8 steps of 16 values.
     static let defaultSteps = 8
+    /// Stacked LSTMs at most (as intermediate_layers).
+    static let maxLayers = 8
 
     static func geometry(_ c: ModelConfiguration, window: Int, interface: Int) throws(RPCError) -> (
         steps: Int, patch: Int, units: [Int]
@@ -45,6 +60,12 @@ public enum LSTMArchitecture {
             throw .invalidParams("parameter 'patch_size': \(patch) is larger than the window (\(window))")
         }
         let steps = (window + patch - 1) / patch
+        if let listed = try ListKnob.integers(c, "units", range: 1...4096) {
+            guard listed.count <= maxLayers else {
+                throw .invalidParams("parameter 'units': \(listed.count) LSTMs; at most \(maxLayers)")
+            }
+            return (steps, patch, listed)
+        }
         let units = SequenceFamily.tapering(
             count: c.integer("intermediate_layers") ?? 1,
             initial: c.integer("initial_layer_size") ?? 48,
@@ -61,47 +82,69 @@ public enum LSTMArchitecture {
         var layers = SequenceFamily.windowToSequence(
             window: window, steps: steps, channels: patch, spectral: spectral,
             reversed: spectral)
+        let bidirectional = c.parameters["bidirectional"]?.boolValue ?? false
+        guard !(c.parameters["repeat_vector"]?.boolValue ?? false) else {
+            throw .invalidParams("parameter 'repeat_vector': only the decoder repeats a vector; the encoder reads the window")
+        }
         var channels = patch
         for (i, u) in units.enumerated() {
-            layers.append(
-                LSTM(
-                    name: "lstm\(i)", inputLength: steps, inputChannels: channels, units: u,
-                    returnSequences: i < units.count - 1, rng: &rng))
-            channels = u
+            let lstm = LSTM(
+                name: "lstm\(i)", inputLength: steps, inputChannels: channels, units: u,
+                returnSequences: i < units.count - 1, bidirectional: bidirectional, rng: &rng)
+            layers.append(lstm)
+            channels = lstm.outputChannels
             layers += SequenceFamily.dropout(c, index: i)
         }
-        layers.append(Dense(inputSize: channels, outputSize: interface, activation: .linear, name: "dense", rng: &rng))
+        layers.append(
+            Dense(
+                inputSize: channels, outputSize: interface,
+                activation: try SequenceFamily.activation(c, "interface_activation"), name: "dense", rng: &rng))
         return SequenceFamily.model(layers, c)
     }
 
     /// interface -> dense to steps x units -> LSTM x n (sequences) -> per-step dense to patch_size -> [inverse DCT] -> window.
     public static func decoder(_ c: ModelConfiguration, rng: inout SeededGenerator) throws(RPCError) -> Sequential {
         let (window, interface) = try SequenceFamily.sizes(c, role: .decoder)
-        let (steps, patch, encoderUnits) = try geometry(c, window: window, interface: interface)
-        let units = Array(encoderUnits.reversed())
+        let (steps, patch, geometryUnits) = try geometry(c, window: window, interface: interface)
+        // A `units` list is in the decoder's own order; derived sizes mirror the encoder.
+        let listed = !(c.string("units") ?? "").isEmpty
+        let units = listed ? geometryUnits : Array(geometryUnits.reversed())
+        let bidirectional = c.parameters["bidirectional"]?.boolValue ?? false
+        let repeated = c.parameters["repeat_vector"]?.boolValue ?? false
         let act = try SequenceFamily.activation(c)
         let spectral = SequenceFamily.spectral(c)
         // The dense layer writes units[0] channels per step (patch_size channels would make the first
         // LSTM's input projection cheaper, ~15% faster training, but at 64 units measured 1.4e-4 against 9e-5).
-        var layers: [any Layer] = [
-            Dense(
-                inputSize: interface, outputSize: steps * units[0], activation: act,
-                name: "dense", rng: &rng)
-        ]
+        var layers: [any Layer]
+        var channels: Int
+        if repeated {
+            // RepeatVector: up-sampling a sequence of one step to every step.
+            layers = [
+                Dense(inputSize: interface, outputSize: interface, activation: act, name: "dense", rng: &rng),
+                UpSampling1D(inputLength: 1, channels: interface, factor: steps),
+            ]
+            channels = interface
+        } else {
+            layers = [
+                Dense(
+                    inputSize: interface, outputSize: steps * units[0], activation: act,
+                    name: "dense", rng: &rng)
+            ]
+            channels = units[0]
+        }
         layers += SequenceFamily.dropout(c, index: 0)
-        var channels = units[0]
         for (i, u) in units.enumerated() {
-            layers.append(
-                LSTM(
-                    name: "lstm\(i)", inputLength: steps, inputChannels: channels, units: u,
-                    returnSequences: true, rng: &rng))
-            channels = u
+            let lstm = LSTM(
+                name: "lstm\(i)", inputLength: steps, inputChannels: channels, units: u,
+                returnSequences: true, bidirectional: bidirectional, rng: &rng)
+            layers.append(lstm)
+            channels = lstm.outputChannels
             layers += SequenceFamily.dropout(c, index: i + 1)
         }
         layers.append(
             Conv1D(
                 name: "output", inputLength: steps, inputChannels: channels, filters: patch, kernelSize: 1,
-                activation: .linear, rng: &rng))
+                activation: try SequenceFamily.activation(c, "output_activation"), rng: &rng))
         layers += SequenceFamily.sequenceToWindow(
             window: window, steps: steps, channels: patch, spectral: spectral,
             reversed: spectral)

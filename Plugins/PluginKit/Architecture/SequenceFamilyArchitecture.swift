@@ -43,6 +43,12 @@ public enum SequenceFamily {
                     "L2 penalty on the kernels and weights only (not biases or normalisation): l2_reg * w is added to their gradients."
             ),
             "spectral": ParameterSpec(.boolean, default: .bool(spectral), description: spectralDescription),
+            "interface_activation": ParameterSpec(
+                .string, default: .string(Activation.linear.rawValue), allowed: Activation.allCases.map(\.rawValue),
+                description: "Encoder: activation of the layer that writes the interface (the original's was tanh)."),
+            "output_activation": ParameterSpec(
+                .string, default: .string(Activation.linear.rawValue), allowed: Activation.allCases.map(\.rawValue),
+                description: "Decoder: activation of the layer that writes the window (the original's cnn and lstm: tanh)."),
         ].merging(PrincipalPath.schema) { a, _ in a }
     }
 
@@ -69,6 +75,15 @@ public enum SequenceFamily {
     static func activation(_ c: ModelConfiguration) throws(RPCError) -> Activation {
         guard let a = Activation(rawValue: c.string("activation") ?? "tanh") else {
             throw .invalidParams("parameter 'activation': unknown value")
+        }
+        return a
+    }
+
+    /// The activation knob `name` (`interface_activation`, `output_activation`), linear when unset.
+    static func activation(_ c: ModelConfiguration, _ name: String) throws(RPCError) -> Activation {
+        let value = c.string(name) ?? Activation.linear.rawValue
+        guard let a = Activation(rawValue: value) else {
+            throw .invalidParams("parameter '\(name)': unknown activation '\(value.prefix(16))'")
         }
         return a
     }

@@ -63,6 +63,44 @@ enum LayerMath {
         return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
     }
 
+    /// max p[0 ..< n] (n > 0), eight lanes at a time: the scalar loop's compare-and-branch
+    /// does not vectorise, and a maximum is exact in any order.
+    @inline(__always)
+    static func maximum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var top = p[0]
+        var i = 0
+        if n >= 8 {
+            var lanes = UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+            i = 8
+            while i + 8 <= n {
+                // A compare and a select (the generic pointwiseMax was not specialised: a call per lane).
+                let v = UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+                lanes = lanes.replacing(with: v, where: v .> lanes)
+                i += 8
+            }
+            top = lanes.max()
+        }
+        while i < n { top = Swift.max(top, p[i]); i += 1 }
+        return top
+    }
+
+    /// Σ (p[i] - mean)² with eight partial sums.
+    @inline(__always)
+    static func sumOfSquaredDeviations(_ p: UnsafePointer<Float>, _ n: Int, mean: Float) -> Float {
+        var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+        var s4: Float = 0, s5: Float = 0, s6: Float = 0, s7: Float = 0
+        var i = 0
+        while i + 8 <= n {
+            let d0 = p[i] - mean, d1 = p[i + 1] - mean, d2 = p[i + 2] - mean, d3 = p[i + 3] - mean
+            let d4 = p[i + 4] - mean, d5 = p[i + 5] - mean, d6 = p[i + 6] - mean, d7 = p[i + 7] - mean
+            s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3
+            s4 += d4 * d4; s5 += d5 * d5; s6 += d6 * d6; s7 += d7 * d7
+            i += 8
+        }
+        while i < n { let d = p[i] - mean; s0 += d * d; i += 1 }
+        return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+    }
+
     /// Σ a[i] · b[i] with eight partial sums.
     @inline(__always)
     static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {

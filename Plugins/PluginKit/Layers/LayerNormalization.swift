@@ -72,12 +72,9 @@ public final class LayerNormalization: SequenceLayer {
                                 else { return }
                                 for s in 0..<steps {
                                     let xr = x + s * c, yr = y + s * c, nr = n + s * c
-                                    var mean: Float = 0
-                                    for j in 0..<c { mean += xr[j] }
-                                    mean *= invC
-                                    var variance: Float = 0
-                                    for j in 0..<c { let d = xr[j] - mean; variance += d * d }
-                                    variance *= invC
+                                    // Partial sums: a single running sum is a chain of dependent adds.
+                                    let mean = LayerMath.sum(xr, c) * invC
+                                    let variance = LayerMath.sumOfSquaredDeviations(xr, c, mean: mean) * invC
                                     let r = 1 / (variance + eps).squareRoot()
                                     inv[s] = r
                                     for j in 0..<c {

@@ -2,13 +2,14 @@ import CVectorMath
 
 /// Multi-head self-attention (Keras `MultiHeadAttention(query = value = key = x)`, no mask):
 ///     Q = x·Wq + bq,  K = x·Wk + bk,  V = x·Wv + bv                       (per step, C -> C)
-///     head h: O_h = softmax(Q_h · K_hᵀ / sqrt(d)) · V_h                   (softmax over keys, d = C / heads)
+///     head h: O_h = softmax(Q_h · K_hᵀ / sqrt(d)) · V_h                   (softmax over keys, d = keySize)
 ///     y = concat_h(O_h) · Wo + bo
-/// Input and output `batch x (length * channels)`, time-major; head h uses channels
-/// `h * d ..< (h + 1) * d` of Q, K, V. The projections are one sgemm each over all
+/// Q, K and V have `heads * d` channels (`keySize`, by default C / heads: C channels, as Keras'
+/// `key_dim = C / heads`). Input and output `batch x (length * channels)`, time-major; head h
+/// uses channels `h * d ..< (h + 1) * d` of Q, K, V. The projections are one sgemm each over all
 /// `batch * length` steps; each (sample, head) takes two small sgemms forward and four
 /// backward on contiguous copies of its slices.
-/// Parameters (Glorot-uniform kernels C x C, zero biases 1 x C), in this order:
+/// Parameters (Glorot-uniform kernels C x heads·d, the output's heads·d x C; zero biases), in this order:
 /// "\(name).query.kernel", "\(name).query.bias", "\(name).key.kernel", "\(name).key.bias",
 /// "\(name).value.kernel", "\(name).value.bias", "\(name).output.kernel", "\(name).output.bias".
 public final class MultiHeadSelfAttention: SequenceLayer {
@@ -16,6 +17,8 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     public let inputChannels: Int
     public let heads: Int
     public let headSize: Int
+    /// Channels of Q, K, V and of the heads' concatenation: `heads * headSize`.
+    public var innerWidth: Int { heads * headSize }
     public var outputLength: Int { inputLength }
     public var outputChannels: Int { inputChannels }
 
@@ -52,28 +55,30 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     private var gradQ = Matrix(rows: 0, cols: 0), gradK = Matrix(rows: 0, cols: 0), gradV = Matrix(rows: 0, cols: 0)
     private var gradInput = Matrix(rows: 0, cols: 0)
 
-    public init(name: String, length: Int, channels: Int, heads: Int, rng: inout SeededGenerator) {
-        precondition(length > 0 && channels > 0 && heads > 0, "MultiHeadSelfAttention \(name): sizes must be positive")
+    public init(name: String, length: Int, channels: Int, heads: Int, keySize: Int? = nil, rng: inout SeededGenerator) {
         precondition(
-            channels % heads == 0, "MultiHeadSelfAttention \(name): \(channels) channels do not split into \(heads) heads")
+            length > 0 && channels > 0 && heads > 0 && (keySize ?? 1) > 0,
+            "MultiHeadSelfAttention \(name): sizes must be positive")
+        precondition(
+            keySize != nil || channels % heads == 0,
+            "MultiHeadSelfAttention \(name): \(channels) channels do not split into \(heads) heads")
         inputLength = length
         inputChannels = channels
         self.heads = heads
-        headSize = channels / heads
-        func kernel(_ role: String) -> Weight {
+        headSize = keySize ?? channels / heads
+        let inner = heads * headSize
+        func kernel(_ role: String, rows: Int, cols: Int) -> Weight {
             Weight(
                 name: "\(name).\(role).kernel",
-                value: LayerInitialization.glorotUniform(
-                    rows: channels, cols: channels, fanIn: channels,
-                    fanOut: channels, rng: &rng))
+                value: LayerInitialization.glorotUniform(rows: rows, cols: cols, fanIn: rows, fanOut: cols, rng: &rng))
         }
-        func bias(_ role: String) -> Weight {
-            Weight(name: "\(name).\(role).bias", value: Matrix(rows: 1, cols: channels))
+        func bias(_ role: String, _ width: Int) -> Weight {
+            Weight(name: "\(name).\(role).bias", value: Matrix(rows: 1, cols: width))
         }
-        queryKernel = kernel("query"); queryBias = bias("query")
-        keyKernel = kernel("key"); keyBias = bias("key")
-        valueKernel = kernel("value"); valueBias = bias("value")
-        outputKernel = kernel("output"); outputBias = bias("output")
+        queryKernel = kernel("query", rows: channels, cols: inner); queryBias = bias("query", inner)
+        keyKernel = kernel("key", rows: channels, cols: inner); keyBias = bias("key", inner)
+        valueKernel = kernel("value", rows: channels, cols: inner); valueBias = bias("value", inner)
+        outputKernel = kernel("output", rows: inner, cols: channels); outputBias = bias("output", channels)
     }
 
     public func forward(_ input: Matrix, training: Bool) -> Matrix {
@@ -95,7 +100,7 @@ public final class MultiHeadSelfAttention: SequenceLayer {
                 ws.probabilities = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: batch * heads)
             }
         }
-        ws.concat.reshapeDiscardingContents(rows: batch * L, cols: C)
+        ws.concat.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
         let scale = 1 / Float(d).squareRoot()
         /// Scores, softmax and P · V of one (sample, head), with P kept in `p`.
         func attend(_ p: inout Matrix) {
@@ -140,9 +145,9 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         BLAS.gemm(ws.concat, transposeA: true, gradY, transposeB: false, into: &outputKernel.gradient, beta: 1)
         LayerMath.addColumnSums(of: gradY, into: &outputBias.gradient)
         BLAS.gemm(gradY, transposeA: false, outputKernel.value, transposeB: true, into: &gradConcat)
-        gradQ.reshapeDiscardingContents(rows: batch * L, cols: C)
-        gradK.reshapeDiscardingContents(rows: batch * L, cols: C)
-        gradV.reshapeDiscardingContents(rows: batch * L, cols: C)
+        gradQ.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
+        gradK.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
+        gradV.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
         let scale = 1 / Float(d).squareRoot()
         for b in 0..<batch {
             for h in 0..<heads {
@@ -222,8 +227,7 @@ public final class MultiHeadSelfAttention: SequenceLayer {
             guard let base = buffer.baseAddress, cols > 0 else { return }
             for r in 0..<rows {
                 let row = base + r * cols
-                var top = row[0]
-                for j in 1..<cols where row[j] > top { top = row[j] }
+                let top = LayerMath.maximum(row, cols)
                 for j in 0..<cols { row[j] = max(row[j] - top, -87) }
             }
             fe_exp_f32(base, rows * cols)  // FastMath.exp at the CPU's widest vector width
@@ -251,11 +255,13 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     }
 
     private func checkParameterShapes() {
-        for k in [queryKernel, keyKernel, valueKernel, outputKernel] {
-            LayerMath.checkShape(k, rows: inputChannels, cols: inputChannels)
+        for k in [queryKernel, keyKernel, valueKernel] {
+            LayerMath.checkShape(k, rows: inputChannels, cols: innerWidth)
         }
-        for b in [queryBias, keyBias, valueBias, outputBias] {
-            LayerMath.checkShape(b, rows: 1, cols: inputChannels)
+        LayerMath.checkShape(outputKernel, rows: innerWidth, cols: inputChannels)
+        for b in [queryBias, keyBias, valueBias] {
+            LayerMath.checkShape(b, rows: 1, cols: innerWidth)
         }
+        LayerMath.checkShape(outputBias, rows: 1, cols: inputChannels)
     }
 }

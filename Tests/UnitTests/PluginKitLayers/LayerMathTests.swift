@@ -22,6 +22,26 @@ final class LayerMathTests: XCTestCase {
         }
     }
 
+    /// The lane-wise maximum is the exact maximum wherever it sits (lanes, tail); the squared
+    /// deviations match a Double reference.
+    func testMaximumAndSquaredDeviations() {
+        var rng = SeededGenerator(seed: 5)
+        for n in [1, 7, 8, 9, 16, 23, 128] {
+            for position in [0, n / 2, n - 1] {
+                var x = MathTestSupport.randomMatrix(rows: 1, cols: n, rng: &rng)
+                x.values[position] = 3
+                x.values.withUnsafeBufferPointer { p in
+                    XCTAssertEqual(LayerMath.maximum(p.baseAddress!, n), 3, "n \(n) at \(position)")
+                    let mean = Float(x.values.reduce(0, +)) / Float(n)
+                    let expected = x.values.reduce(0.0) { $0 + Double($1 - mean) * Double($1 - mean) }
+                    XCTAssertEqual(
+                        Double(LayerMath.sumOfSquaredDeviations(p.baseAddress!, n, mean: mean)), expected,
+                        accuracy: 1e-5 * max(1, expected))
+                }
+            }
+        }
+    }
+
     func testBiasActivationSumAndDot() {
         var rng = SeededGenerator(seed: 2)
         for activation in Activation.allCases {
