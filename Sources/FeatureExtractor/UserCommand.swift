@@ -37,15 +37,25 @@ struct UserCommand: ParsableCommand {
 
     struct List: ToolCommand {
         static let configuration = CommandConfiguration(abstract: "List users.")
-        @Flag(help: "JSON output.") var json = false
+        @Flag(help: "Print one JSON array (keys: docs/JSON.md).") var json = false
         @OptionGroup var store: StoreOptions
+
+        /// One user as `--json` prints it (the stored record's own keys are the database's).
+        struct Listed: Encodable {
+            let name: String, role: String, disabled: Bool, createdAt: Date
+            enum CodingKeys: String, CodingKey {
+                case name, role, disabled
+                case createdAt = "created_at"
+            }
+        }
 
         func execute() throws {
             let db = try store.open()
             _ = try store.actor(in: db, for: .readAudit)
             let users = try db.users()
             if json {
-                print(String(decoding: try JSONOutput.encoder().encode(users), as: UTF8.self))
+                try JSONOutput.print(
+                    users.map { Listed(name: $0.name, role: $0.role.rawValue, disabled: $0.disabled, createdAt: $0.createdAt) })
             } else {
                 for u in users { print("\(u.name)\t\(u.role.rawValue)\(u.disabled ? "\tdisabled" : "")") }
             }
@@ -139,15 +149,27 @@ struct UserCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List a user's tokens by their public id (the secret is never stored, so never shown).")
         @Argument var name: String
-        @Flag(help: "JSON output.") var json = false
+        @Flag(help: "Print one JSON array (keys: docs/JSON.md).") var json = false
         @OptionGroup var store: StoreOptions
+
+        /// One token as `--json` prints it: its public id and state, never key material.
+        struct Listed: Encodable {
+            let id: String, label: String, createdAt: Date, expiresAt: Date?, revoked: Bool
+            enum CodingKeys: String, CodingKey {
+                case id, label, revoked
+                case createdAt = "created_at", expiresAt = "expires_at"
+            }
+        }
 
         func execute() throws {
             let db = try store.open()
             _ = try store.actor(in: db, for: .manageUsers)
             let tokens = try db.tokens(for: name)
             if json {
-                print(String(decoding: try JSONOutput.encoder().encode(tokens), as: UTF8.self))
+                try JSONOutput.print(
+                    tokens.map {
+                        Listed(id: $0.id, label: $0.label, createdAt: $0.createdAt, expiresAt: $0.expiresAt, revoked: $0.revoked)
+                    })
             } else {
                 let df = ISO8601DateFormatter()
                 for t in tokens {

@@ -99,6 +99,7 @@ final class CLIStoreTests: XCTestCase {
         let users = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as! [[String: Any]]
         XCTAssertEqual(users.first?["role"] as? String, "admin")
         XCTAssertEqual(users.first?["disabled"] as? Bool, true)
+        XCTAssertEqual(users.first.map { Set($0.keys) }, ["name", "role", "disabled", "created_at"], "docs/JSON.md's keys")
         let token = try CommandRunner.run(["user", "token", "ops"] + db)
         XCTAssertNotEqual(token.status, 0, "a disabled user gets no token")
         let audit = try CommandRunner.run(["audit", "list"] + db).stdout
@@ -126,6 +127,13 @@ final class CLIStoreTests: XCTestCase {
         XCTAssertTrue(
             listed.stdout.contains(id) && listed.stdout.contains("ci") && listed.stdout.contains("active"), listed.stdout)
         XCTAssertFalse(listed.stdout.contains(token), "only the public id is ever shown")
+        let asJSON = try CommandRunner.run(["user", "tokens", "ops", "--json"] + db)
+        let tokens = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(asJSON.stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(tokens.first?["id"] as? String, id)
+        XCTAssertEqual(tokens.first?["label"] as? String, "ci")
+        XCTAssertEqual(tokens.first?["revoked"] as? Bool, false)
+        XCTAssertNotNil(tokens.first?["created_at"] as? String)
+        XCTAssertFalse(asJSON.stdout.contains(token), "no key material as JSON either")
 
         let pasted = try CommandRunner.run(["user", "revoke-token", token] + db)
         XCTAssertEqual(pasted.status, 64, "a whole token is not accepted on the command line")
