@@ -26,6 +26,14 @@ final class ConnectionAbortHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.fireChannelRead(data)
     }
 
+    /// After an abort no read is asked of the socket, whoever asks: handlers above (HTTP,
+    /// TLS) still request reads while they wait, and turning autoRead off alone left the
+    /// server reading refused bodies off the socket during the linger.
+    func read(context: ChannelHandlerContext) {
+        guard !aborted else { return }
+        context.read()
+    }
+
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
         guard let abort = event as? AbortConnection else { return context.triggerUserOutboundEvent(event, promise: promise) }
         promise?.succeed()
