@@ -29,23 +29,29 @@ def local_cluster(workers=2):
     return cluster, Client(cluster)
 
 
-@unittest.skipIf(ENGINE_MISSING, ENGINE_MISSING or "")
-class ShardedEncodeTests(unittest.TestCase):
+class ClusterTestCase(unittest.TestCase):
+    """A test environment and a local cluster shared by a class's tests, closed after them (also
+    when a later step of a subclass's set-up fails)."""
+
     @classmethod
     def setUpClass(cls):
         cls.env = helpers.Environment()
+        cls.addClassCleanup(cls.env.close)
+        cls.cluster, cls.client = local_cluster()
+        cls.addClassCleanup(cls.cluster.close)
+        cls.addClassCleanup(cls.client.close)
+
+
+@unittest.skipIf(ENGINE_MISSING, ENGINE_MISSING or "")
+class ShardedEncodeTests(ClusterTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
         cls.enc, cls.dec = cls.env.train("m")
         cls.single = {"features": cls.env.path("single.features.csv"), "reconstruction": cls.env.path("single.rec.csv")}
         cls.env.run([str(SAMPLE), "--columns", "CLOSE", "--load-encoder", cls.enc, "--load-decoder", cls.dec, "--force-date",
                      "--output-file", cls.single["features"], "--evaluate-decoder", cls.single["reconstruction"],
                      "--quiet-mode"])
-        cls.cluster, cls.client = local_cluster()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        cls.cluster.close()
-        cls.env.close()
 
     def setUp(self):
         self.out = tempfile.mkdtemp(prefix="out-", dir=self.env.root)
@@ -195,19 +201,8 @@ class KilledWorkerTests(unittest.TestCase):
 
 
 @unittest.skipIf(ENGINE_MISSING, ENGINE_MISSING or "")
-class SearchTests(unittest.TestCase):
+class SearchTests(ClusterTestCase):
     """One task per configuration and size; the size chosen as the CLI's own search chooses it."""
-
-    @classmethod
-    def setUpClass(cls):
-        cls.env = helpers.Environment()
-        cls.cluster, cls.client = local_cluster()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        cls.cluster.close()
-        cls.env.close()
 
     def test_the_driver_chooses_as_the_cli_search_does(self):
         base = ["--columns", "CLOSE", "--max-steps", "1500", "--epochs", "1"]
