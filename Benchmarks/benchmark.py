@@ -97,12 +97,16 @@ def same_model_args(knobs):
     return args
 
 
-def run_throughput(binary, knobs, interface, processes=1):
+def run_throughput(binary, knobs, interface, processes=1, dense=False):
     """Our encoder's forward alone through sandboxed processes (`plugin throughput`), batches of 4096
-    like the references' encode figure: windows/s. `processes` copies take the batches in turn, as
-    `run` does for long inputs (one per core), to set beside the references using every core."""
+    like the references' encode figure: windows/s. The batches are stride-1 windows of a series,
+    sent as `run` sends them (as their stretch of the series; every row's values with `dense`); the
+    references get their windows ready-made. `processes` copies take the batches as they free up, as
+    `run` does for long inputs (one per core), to set beside the references using every core. A
+    million windows a pass (0.2 s here): shorter passes mostly measure how the scheduler places
+    three processes on two cores in their first milliseconds."""
     args = [binary, "plugin", "throughput", "encoder", "ann", "--window", "128", "--interface", str(interface),
-            "--batch", "4096", "--windows", "200000", "--processes", str(processes)]
+            "--batch", "4096", "--windows", "1000000", "--processes", str(processes)] + (["--dense"] if dense else [])
     for key, value in list(knobs.items()) + list(SAME_MODEL.items()):
         args += ["--param", f"{key}={value}"]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
@@ -144,6 +148,8 @@ def print_shape(label, hidden, interface, ours, ref):
     print(f"{'feature-extractor encoder forward, 1 proc':38} {'':>12} {ours['forward_windows_per_s']:13,.0f}")
     print(f"{'feature-extractor encoder forward, ' + str(CORES) + ' proc':38} {'':>12} "
           f"{ours['forward_windows_per_s_all_cores']:13,.0f}")
+    print(f"{'  the same, every row sent (--dense)':38} {'':>12} "
+          f"{ours['forward_windows_per_s_all_cores_dense']:13,.0f}")
     for name, f in ref["implementations"].items():
         if "skipped" in f or "error" in f:
             print(f"{'reference ' + name:38} {f.get('skipped') or f.get('error')}")
@@ -224,6 +230,8 @@ def main():
         ours_run = run_ours(a.binary, same_model_args(knobs), a.repeats, interface=interface)
         ours_run["forward_windows_per_s"] = run_throughput(a.binary, knobs, interface)
         ours_run["forward_windows_per_s_all_cores"] = run_throughput(a.binary, knobs, interface, processes=CORES)
+        ours_run["forward_windows_per_s_all_cores_dense"] = run_throughput(
+            a.binary, knobs, interface, processes=CORES, dense=True)
         shapes[label] = {"hidden": hidden, "interface": interface, "ours": ours_run,
                          "reference": run_references(hidden, interface)}
     ours = {

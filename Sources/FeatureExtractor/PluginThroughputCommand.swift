@@ -13,9 +13,12 @@ extension PluginCommand {
             abstract: "Measure a plugin's inference speed through its real process: windows per second of forward.",
             discussion: """
                 Configures the plugin for WINDOW values in and INTERFACE out (a decoder: the reverse), \
-                then sends batches of seeded random windows as inference forwards, one after another, \
-                and prints the windows per second of the best of --repeat passes (the first batch is a \
-                warm-up, not timed). This is the figure to set beside another library's encoder \
+                then sends batches as inference forwards and prints the windows per second of the best \
+                of --repeat passes (the first batch is a warm-up, not timed). An encoder's batches are \
+                the stride-1 windows of a seeded random walk, sent as `run` sends one column's windows \
+                (as their stretch of the series to plugins that read overlapping rows, row_stride in \
+                docs/PROTOCOL.md); with --dense, or for a decoder, every row's values are sent (seeded \
+                random rows). This is the figure to set beside another library's encoder \
                 forward on the same model and batches: `run`'s own encode figure also counts writing \
                 the features. With --processes N, N copies of the plugin (same seed, so the same \
                 weights) take the batches in turn, as `run --encode-processes N` does: set that \
@@ -34,6 +37,8 @@ extension PluginCommand {
         @Option(help: "Plugin processes taking the batches in turn (one per core is `run`'s default for long inputs).")
         var processes: Int = 1
         @Option(help: "Seed of the model's initialisation and of the windows.") var seed: UInt64 = 42
+        @Flag(help: "Send every row's values, as for several columns or plugins that do not read overlapping rows.")
+        var dense = false
         @Option(name: .customLong("param"), help: "A plugin parameter, key=value (repeatable).")
         var params: [String] = []
         @Option(name: .customLong("plugins-dir"), help: "Directory of plugin packages (repeatable).")
@@ -49,8 +54,11 @@ extension PluginCommand {
             let inputs: Int, outputs: Int, batch: Int, windows: Int, passes: Int, processes: Int
             let parameterCount: Int?
             let sandboxed: Bool
+            /// Whether the windows crossed as their series (`row_stride`).
+            let overlappingRows: Bool
             enum CodingKeys: String, CodingKey {
                 case role, name, inputs, outputs, batch, windows, passes, processes, sandboxed
+                case overlappingRows = "overlapping_rows"
                 case windowsPerSecond = "windows_per_second", parameterCount = "parameter_count"
             }
         }
@@ -80,39 +88,52 @@ extension PluginCommand {
                     as: ConfigureResult.self)
             }
             var random = SplitMix64(seed: seed)
-            let input = Tensor(
-                rows: batch, cols: inputs, values: (0..<(batch * inputs)).map { _ in Float.random(in: -1...1, using: &random) })
-            let pipeline = ForwardPipeline(lanes: plugins, outputWidth: outputs)
-            for _ in plugins {  // a warm-up batch each
-                try pipeline.submit(input)
-                _ = try pipeline.collect()
+            let input: StridedRows
+            if r == .encoder && !dense {
+                var level: Float = 0
+                let walk = (0..<(batch - 1 + inputs)).map { _ in
+                    level += Float.random(in: -0.05...0.05, using: &random)
+                    return level
+                }
+                input = StridedRows(shape: [batch, inputs], rowStride: 1, values: walk)
+            } else {
+                input = StridedRows(
+                    Tensor(
+                        rows: batch, cols: inputs,
+                        values: (0..<(batch * inputs)).map { _ in Float.random(in: -1...1, using: &random) }))
             }
+            /// Encodes `count` batches of `input` through every process; returns the seconds taken.
+            func pass(_ count: Int) throws -> Double {
+                var made = 0
+                let pipeline = ForwardPipeline(lanes: plugins, outputWidth: outputs) {
+                    guard made < count else { return nil }
+                    made += 1
+                    return input
+                }
+                let stopwatch = Stopwatch()
+                while try pipeline.next() != nil {}
+                return stopwatch.seconds
+            }
+            _ = try pass(plugins.count)  // a warm-up batch each
             var best = 0.0
             let batches = windows / batch
             for _ in 0..<count {
-                let stopwatch = Stopwatch()
-                var sent = 0
-                for _ in 0..<batches {
-                    while pipeline.canSubmit && sent < batches {
-                        try pipeline.submit(input)
-                        sent += 1
-                    }
-                    _ = try pipeline.collect()
-                }
-                best = max(best, Double(batches * batch) / stopwatch.seconds)
+                best = max(best, Double(batches * batch) / (try pass(batches)))
             }
+            let overlapping = !input.isDense && plugins[0].info?.supports(PluginCapability.rowStride) == true
             if json {
                 return try JSONOutput.print(
                     Report(
                         role: role, name: name, windowsPerSecond: best, inputs: inputs, outputs: outputs, batch: batch,
                         windows: batches * batch, passes: count, processes: processes, parameterCount: setup?.parameterCount,
-                        sandboxed: plugins[0].isSandboxed))
+                        sandboxed: plugins[0].isSandboxed, overlappingRows: overlapping))
             }
             print(
                 String(
-                    format: "%.0f windows/s (%@ '%@', %d -> %d, batch %d, %d parameters, %@, %d process%@, best of %d)", best,
-                    role, name, inputs, outputs, batch, setup?.parameterCount ?? 0,
-                    plugins[0].isSandboxed ? "sandboxed" : "no sandbox", processes, processes == 1 ? "" : "es", count))
+                    format: "%.0f windows/s (%@ '%@', %d -> %d, batch %d, %d parameters, %@, %d process%@, %@, best of %d)",
+                    best, role, name, inputs, outputs, batch, setup?.parameterCount ?? 0,
+                    plugins[0].isSandboxed ? "sandboxed" : "no sandbox", processes, processes == 1 ? "" : "es",
+                    overlapping ? "windows sent as their series" : "every row's values sent", count))
         }
     }
 }

@@ -8,6 +8,9 @@ public enum PluginCapability {
     /// `backward` with `"step": true`: the plugin applies the optimiser step right after the
     /// backward pass, saving the coordinator a round trip per plugin per batch.
     public static let stepInBackward = "step_in_backward"
+    /// `row_stride` in `forward` inputs: the plugin reads overlapping rows (`StridedRows`), so
+    /// the stride-1 windows of a series cross as the series. PluginKit plugins all declare it.
+    public static let rowStride = "row_stride"
 }
 
 /// `fit` params: statistics of the training windows — the encoder's input and

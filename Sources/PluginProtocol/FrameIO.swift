@@ -21,6 +21,9 @@ public final class FrameReader {
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     private var start = 0, end = 0
 
+    /// Whether bytes read off `fd` wait in the buffer (a poll of `fd` would not show them).
+    public var hasBufferedBytes: Bool { end > start }
+
     public init(fd: Int32, maxFrameBytes: Int) {
         self.fd = fd
         self.maxFrameBytes = maxFrameBytes

@@ -28,11 +28,23 @@ struct TensorPlacer {
     init(slot: (start: Int, bytes: UnsafeMutableRawBufferPointer)?) { self.slot = slot }
 
     mutating func write(_ tensor: Tensor, into json: inout JSONBytes) {
+        write(shape: tensor.shape, rowStride: nil, values: tensor.values, into: &json)
+    }
+
+    mutating func write(_ rows: StridedRows, into json: inout JSONBytes) {
+        write(shape: rows.shape, rowStride: rows.isDense ? nil : rows.rowStride, values: rows.values, into: &json)
+    }
+
+    private mutating func write(shape: [Int], rowStride: Int?, values: [Float], into json: inout JSONBytes) {
         json.append(#"{"dtype":"f32","shape":"#)
-        json.append(shape: tensor.shape)
-        let byteCount = tensor.values.count * 4
+        json.append(shape: shape)
+        if let rowStride {
+            json.append(#","row_stride":"#)
+            json.append(rowStride)
+        }
+        let byteCount = values.count * 4
         if let slot, byteCount > 0, byteCount <= slot.bytes.count - used {
-            tensor.values.withUnsafeBytes {
+            values.withUnsafeBytes {
                 slot.bytes.baseAddress!.advanced(by: used).copyMemory(from: $0.baseAddress!, byteCount: byteCount)
             }
             json.append(#","shared_offset":"#)
@@ -42,7 +54,7 @@ struct TensorPlacer {
         } else {
             json.append(#","offset":"#)
             json.append(attachment.count)
-            tensor.values.withUnsafeBytes { attachment.append(contentsOf: $0) }
+            values.withUnsafeBytes { attachment.append(contentsOf: $0) }
         }
         json.append("}")
     }
@@ -54,12 +66,14 @@ struct TensorSource {
     let shared: SharedArea?
 
     /// A tensor object in the form `TensorPlacer` writes, its values copied and checked as
-    /// `Tensor.init(from:)` checks them.
-    func read(_ c: inout JSONCursor) -> Tensor? {
+    /// `Tensor.init(from:)` checks them; overlapping rows (`row_stride`) only where
+    /// `allowingRowStride`, expanded to the dense tensor.
+    func read(_ c: inout JSONCursor, allowingRowStride: Bool = false) -> Tensor? {
         var dtype = false
         var shape: [Int]?
         var offset: Int?
         var sharedOffset: Int?
+        var rowStride: Int?
         let plain = c.object { c, key in
             if JSONCursor.equal(key, "dtype") {
                 guard !dtype, c.string(is: "f32") else { return false }
@@ -76,12 +90,20 @@ struct TensorSource {
                 guard offset == nil, sharedOffset == nil else { return false }
                 sharedOffset = c.integer()
                 return sharedOffset != nil
+            } else if JSONCursor.equal(key, "row_stride"), allowingRowStride {
+                guard rowStride == nil else { return false }
+                rowStride = c.integer()
+                return rowStride != nil
             } else {
                 return false
             }
             return true
         }
-        guard plain, dtype, let shape, let count = Tensor.checkedCount(shape) else { return nil }
+        guard plain, dtype, let shape, var count = Tensor.checkedCount(shape) else { return nil }
+        if let rowStride {
+            guard let stored = StridedRows.storedCount(shape: shape, rowStride: rowStride) else { return nil }
+            count = stored
+        }
         var values: [Float]?
         if let offset {
             values = Tensor.attachmentValues(attachment, offset: offset, count: count)
@@ -92,7 +114,8 @@ struct TensorSource {
             values = Tensor.copyFiniteValues(count: count, from: bytes)  // nil also if not all finite
         }
         guard let values else { return nil }
-        return Tensor(shape: shape, values: values)
+        guard let rowStride else { return Tensor(shape: shape, values: values) }
+        return values.withUnsafeBufferPointer { StridedRows.expand($0, shape: shape, rowStride: rowStride) }
     }
 }
 
@@ -110,7 +133,7 @@ extension ForwardParams: HotPathEncodable, HotPathDecodable {
         var training: Bool?
         let plain = c.object { c, key in
             if JSONCursor.equal(key, "input"), input == nil {
-                input = tensors.read(&c)
+                input = tensors.read(&c, allowingRowStride: true)
                 return input != nil
             } else if JSONCursor.equal(key, "training"), training == nil {
                 training = c.bool()
@@ -120,6 +143,16 @@ extension ForwardParams: HotPathEncodable, HotPathDecodable {
         }
         guard plain, let input, let training else { return nil }
         return ForwardParams(input: input, training: training)
+    }
+}
+
+extension StridedForwardParams: HotPathEncodable {
+    func write(_ json: inout JSONBytes, _ tensors: inout TensorPlacer) {
+        json.append(#"{"input":"#)
+        tensors.write(input, into: &json)
+        json.append(#","training":"#)
+        json.append(training)
+        json.append("}")
     }
 }
 

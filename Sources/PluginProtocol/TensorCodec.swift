@@ -59,12 +59,43 @@ extension CodingUserInfoKey {
 #endif
 
 extension Tensor: Codable {
-    enum CodingKeys: String, CodingKey { case dtype, shape, data, offset, sharedOffset = "shared_offset" }
-
     public func encode(to encoder: any Encoder) throws {
+        try Tensor.encodeObject(shape: shape, rowStride: nil, values: values, to: encoder)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let (shape, _, values) = try Tensor.decodeObject(from: decoder, allowingRowStride: false)
+        self.shape = shape
+        self.values = values
+    }
+}
+
+extension StridedRows: Codable {
+    public func encode(to encoder: any Encoder) throws {
+        try Tensor.encodeObject(shape: shape, rowStride: isDense ? nil : rowStride, values: values, to: encoder)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let (shape, rowStride, values) = try Tensor.decodeObject(from: decoder, allowingRowStride: true)
+        guard let rowStride else {
+            self.init(Tensor(shape: shape, values: values))
+            return
+        }
+        self.init(shape: shape, rowStride: rowStride, values: values)
+    }
+}
+
+extension Tensor {
+    enum CodingKeys: String, CodingKey {
+        case dtype, shape, data, offset, sharedOffset = "shared_offset", rowStride = "row_stride"
+    }
+
+    /// A tensor object: `rowStride` (overlapping rows, `StridedRows`) only when given.
+    static func encodeObject(shape: [Int], rowStride: Int?, values: [Float], to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode("f32", forKey: .dtype)
         try c.encode(shape, forKey: .shape)
+        try c.encodeIfPresent(rowStride, forKey: .rowStride)
         if let writer = encoder.userInfo[.attachmentWriter] as? AttachmentWriter {
             try c.encode(writer.append(values), forKey: .offset)
         } else {
@@ -73,7 +104,11 @@ extension Tensor: Codable {
         }
     }
 
-    public init(from decoder: any Decoder) throws {
+    /// A tensor object's shape, its `row_stride` (refused unless `allowingRowStride`) and the
+    /// values it stores, checked: the byte count against the shape, and every value finite.
+    static func decodeObject(from decoder: any Decoder, allowingRowStride: Bool) throws -> (
+        shape: [Int], rowStride: Int?, values: [Float]
+    ) {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         func fail(_ why: String) -> DecodingError {
             DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "tensor: \(why)"))
@@ -84,7 +119,17 @@ extension Tensor: Codable {
         guard !shape.isEmpty, shape.count <= Tensor.maxRank else {
             throw fail("rank must be 1...\(Tensor.maxRank), got \(shape.count)")
         }
-        guard let count = Tensor.checkedCount(shape) else { throw fail("invalid shape \(shape)") }
+        guard var count = Tensor.checkedCount(shape) else { throw fail("invalid shape \(shape)") }
+        let rowStride = try c.decodeIfPresent(Int.self, forKey: .rowStride)
+        if let rowStride {
+            guard allowingRowStride else { throw fail("row_stride is allowed only in the input of a forward request") }
+            guard let stored = StridedRows.storedCount(shape: shape, rowStride: rowStride) else {
+                throw fail(
+                    "row_stride \(rowStride) does not fit shape \(shape) (rank 2 or more, 1 <= row_stride <= the values per row, "
+                        + "at most \(StridedRows.maxDenseValues) values in all)")
+            }
+            count = stored
+        }
         let byteCount = count * 4
         // The shape is the sender's claim: nothing is allocated for it until the
         // bytes that back it are known to be there.
@@ -126,8 +171,7 @@ extension Tensor: Codable {
         if Tensor.hasNonFinite(values), let bad = values.firstIndex(where: { !$0.isFinite }) {
             throw fail("value \(bad) is \(values[bad]); NaN and infinity are not allowed")
         }
-        self.shape = shape
-        self.values = values
+        return (shape, rowStride, values)
     }
 }
 

@@ -9,9 +9,18 @@ public struct ForwardParams: Codable, Sendable, Equatable {
     /// behaviour (dropout); when false it must not change any state.
     public var training: Bool
 
+    enum CodingKeys: String, CodingKey { case input, training }
+
     public init(input: Tensor, training: Bool) {
         self.input = input
         self.training = training
+    }
+
+    /// An input with `row_stride` (`StridedRows`) is read here and expanded: a plugin sees dense rows only.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        input = try StridedRows(from: c.superDecoder(forKey: .input)).dense()
+        training = try c.decode(Bool.self, forKey: .training)
     }
 }
 

@@ -65,6 +65,20 @@ final class ConformanceTests: XCTestCase {
         }
     }
 
+    /// A plugin that declares `row_stride` and reads such an input as if its rows lay back to back
+    /// is caught, and only there; the bundled plugins pass it.
+    func testAPluginThatMisreadsOverlappingRowsFailsThatItemOnly() throws {
+        for role in PluginRole.allCases {
+            let report = try check("misreads-row-stride", role)
+            let item = try XCTUnwrap(report.item("overlapping rows"))
+            XCTAssertFalse(item.passed, "\(role):\n\(report)")
+            XCTAssertTrue(item.detail.contains("differs from the same rows sent whole"), item.detail)
+            XCTAssertEqual(report.items.filter { !$0.passed }.map(\.name), ["overlapping rows"], "\(role):\n\(report)")
+        }
+        let bundled = try check("ann", .encoder)
+        XCTAssertTrue(try XCTUnwrap(bundled.item("overlapping rows")).detail.contains("bit for bit"), "\(bundled)")
+    }
+
     // MARK: - The command
 
     func testCommandPrintsOneLinePerItemAndExitsZeroWhenAllPass() throws {

@@ -13,6 +13,7 @@ public enum TestPlugins {
         "garbage-stdout", "oversized-frame", "huge-json", "nan-output", "wrong-shape", "wrong-id", "log-flood",
         "stderr-flood", "memory-hog", "cpu-spin", "fork-shell", "exec-shell", "tcp-connect",
         "read-secret", "write-file", "wrong-gradient", "state-no-roundtrip", "ignores-step-in-backward",
+        "slow-forward", "misreads-row-stride",
     ]
 
     /// The test process's `FEATURE_EXTRACTOR_HOME`: its database and its local signing key,

@@ -134,7 +134,7 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         return InitializeResult(
             name: Plugin.name, version: Plugin.version, role: Plugin.role, protocol: range,
             transport: transport, parameters: Plugin.parameters, debugVariables: Plugin.debugVariables,
-            capabilities: [PluginCapability.fit, PluginCapability.stepInBackward])
+            capabilities: [PluginCapability.fit, PluginCapability.stepInBackward, PluginCapability.rowStride])
     }
 
     private func configure(_ p: ConfigureParams) throws(RPCError) -> ConfigureResult {

@@ -46,35 +46,34 @@ struct ResultWriters {
         try model.settle()
         let copies = first < end ? try model.encoderReplicas(processes - 1) : []
         defer { copies.forEach { $0.shutdown() } }
-        let pipeline = ForwardPipeline(lanes: [model.encoder] + copies, outputWidth: k)
         var buffer: [Float] = []
         var submitted: [(start: Int, rows: Int)] = []
         // The block holding the first window starts at a multiple of the block size, as in the whole
         // run (nothing is sent for an empty range).
         var nextRow = first < end ? first - (origin + first) % rowsPerBlock : end
-        /// Sends blocks (every column's windows of a block of rows in one request) while the
-        /// plugins can take more: they encode ahead while the coordinator writes.
-        func submitAhead() throws {
-            while pipeline.canSubmit && nextRow < end {
-                let rows = min(rowsPerBlock - (origin + nextRow) % rowsPerBlock, per - nextRow)
-                let indices = (0..<columns.count).flatMap { c in (c * per + nextRow)..<(c * per + nextRow + rows) }
-                windows.fill(indices[...], into: &buffer)
-                try pipeline.submit(Tensor(rows: indices.count, cols: windows.windowSize, values: buffer))
+        // Blocks (every column's windows of a block of rows in one request), made as the plugins
+        // can take them: they encode ahead while the coordinator writes.
+        let pipeline = ForwardPipeline(lanes: [model.encoder] + copies, outputWidth: k) {
+            guard nextRow < end else { return nil }
+            let rows = min(rowsPerBlock - (origin + nextRow) % rowsPerBlock, per - nextRow)
+            defer {
                 submitted.append((nextRow, rows))
                 nextRow += rows
             }
+            if columns.count == 1 { return windows.columns[0].rows(nextRow..<(nextRow + rows)) }
+            let indices = (0..<columns.count).flatMap { c in (c * per + nextRow)..<(c * per + nextRow + rows) }
+            windows.fill(indices[...], into: &buffer)
+            return StridedRows(Tensor(rows: indices.count, cols: windows.windowSize, values: buffer))
         }
-        try submitAhead()
         var block: [Float] = [], blockStart = first, blockRows = 0
         try CSVTableWriter.write(
             path: path, header: header, dates: dates, firstDate: windows.windowSize - 1 + first, rowCount: positions.count,
             columnCount: header.count, dateHeader: table.dateColumnName ?? "DATE_TIME", writesHeader: writesHeader
         ) { index, values in
             let row = first + index
-            if row >= blockStart + blockRows, !submitted.isEmpty {
-                block = try pipeline.collect().values
+            if row >= blockStart + blockRows, let output = try pipeline.next() {
+                block = output.values
                 (blockStart, blockRows) = submitted.removeFirst()
-                try submitAhead()
             }
             let r = row - blockStart
             for c in 0..<columns.count {

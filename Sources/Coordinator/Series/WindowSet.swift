@@ -1,3 +1,5 @@
+import PluginProtocol
+
 /// Stride-1 sliding windows over one normalised series, without materialising them.
 ///
 /// A 30,000-row series with a window of 128 has almost 4 million window values; copying
@@ -17,6 +19,15 @@ package struct WindowSet: Sendable {
 
     /// Number of windows: every start position from 0 to `series.count - windowSize`.
     package var count: Int { series.count - windowSize + 1 }
+
+    /// The windows starting at `starts` as overlapping rows of their stretch of the series:
+    /// sent as is to plugins that read them (`StridedRows`), expanded for the others.
+    package func rows(_ starts: Range<Int>) -> StridedRows {
+        precondition(!starts.isEmpty && starts.lowerBound >= 0 && starts.upperBound <= count, "windows \(starts) out of range")
+        return StridedRows(
+            shape: [starts.count, windowSize], rowStride: 1,
+            values: Array(series[starts.lowerBound..<(starts.upperBound - 1 + windowSize)]))
+    }
 
     /// Copies the windows starting at `indices` one after another (row-major
     /// `[indices.count x windowSize]`) into `into`, which must hold at least that many

@@ -14,8 +14,8 @@ public struct ConformanceChecker {
     private static let items: [(name: String, check: @Sendable (ConformanceChecker) -> () throws -> String)] = [
         ("handshake", checkHandshake), ("parameter schema", checkParameterSchema), ("malformed frames", checkMalformedFrames),
         ("forward shapes", checkForwardShapes), ("gradients", checkGradients), ("state round trip", checkStateRoundTrip),
-        ("fit", checkFit), ("step in backward", checkStepInBackward), ("determinism", checkDeterminism),
-        ("shutdown", checkShutdown),
+        ("fit", checkFit), ("step in backward", checkStepInBackward), ("overlapping rows", checkOverlappingRows),
+        ("determinism", checkDeterminism), ("shutdown", checkShutdown),
     ]
 
     /// The items' names, in the order they run and are reported.

@@ -61,6 +61,7 @@ struct CallDeadlines {
 func requestRows(_ params: some Sendable) -> Int {
     switch params {
     case let p as ForwardParams: p.input.shape.first ?? 1
+    case let p as StridedForwardParams: p.input.rows
     case let p as BackwardParams: p.gradOutput.shape.first ?? 1
     default: 1
     }

@@ -22,9 +22,17 @@ public protocol PluginChannel: AnyObject {
     func reject(during method: String, reason: String) -> PluginError
     /// Asks the plugin to stop and makes sure it has; idempotent.
     func shutdown()
+    /// The descriptor its answers arrive on, for waiting on several plugins at once
+    /// (`ForwardPipeline`); nil where an answer never needs waiting for (in the same process).
+    var answerDescriptor: Int32? { get }
+    /// Whether bytes already read off `answerDescriptor` hold more of an answer (a poll would not show them).
+    var hasBufferedInput: Bool { get }
 }
 
 extension PluginChannel {
+    public var answerDescriptor: Int32? { nil }
+    public var hasBufferedInput: Bool { false }
+
     /// One request and its answer.
     public func call<P: Codable & Sendable, R: Decodable>(
         _ method: String, _ params: P, as type: R.Type,

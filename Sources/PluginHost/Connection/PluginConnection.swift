@@ -229,6 +229,8 @@ public final class PluginConnection: PluginChannel {
     /// Statistics for reports.
     public var stderrBytes: Int { stderr.totalBytes }
     public var processID: Int32 { process.pid }
+    public var answerDescriptor: Int32? { process.stdoutFD }
+    public var hasBufferedInput: Bool { reader.hasBufferedBytes }
     /// Peak resident memory of the plugin process, known after a `shutdown` that found it running.
     public var peakRSSKilobytes: Int? { process.peakRSSKilobytes }
 

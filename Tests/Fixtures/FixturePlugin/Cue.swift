@@ -20,6 +20,9 @@ enum Cue {
         "crash_after": ParameterSpec(
             .integer, default: .number(3), minimum: 1, maximum: 1_000_000,
             description: "crash-mid-training aborts on this training forward of the configured model."),
+        "delay_ms": ParameterSpec(
+            .integer, default: .number(0), minimum: 0, maximum: 10_000,
+            description: "slow-forward sleeps this long before each inference forward."),
     ]) { _, new in new }
 }
 

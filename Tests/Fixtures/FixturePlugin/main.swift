@@ -13,6 +13,7 @@ import PluginProtocol
 /// - `hang-mid-training`: answers quickly, then stops answering at its `crash_after`-th training forward.
 /// - `hog-then-hang`: takes memory until refused (its address-space limit), then stops answering, silently.
 /// - `lying-name`: answers `initialize` with a name that is not its manifest's.
+/// - `slow-forward`: computes correctly, but sleeps `delay_ms` before each inference forward.
 ///
 /// Attacks on the coordinator's protocol handling (WireAttacks.swift):
 /// - `garbage-stdout`: streams non-protocol bytes on the RPC output.
@@ -38,12 +39,15 @@ import PluginProtocol
 /// - `wrong-gradient`: backward returns twice the true input gradient.
 /// - `state-no-roundtrip`: adds a seeded offset to its input, exported by export_state but
 ///   silently ignored by import_state, so an imported model computes something else.
+/// - `ignores-step-in-backward`, `misreads-row-stride`: claim a capability and get it wrong
+///   (RequestRewriter.swift).
 
 /// A pass-through layer that misbehaves on cue.
 final class Saboteur: Layer {
     private let path: String
     private let port: Int
     private let crashAfter: Int
+    private let delayMicroseconds: UInt32
     private var forwards = 0
     private var trainingForwards = 0
     /// `state-no-roundtrip`: an offset added to the input, drawn from the seed.
@@ -59,6 +63,7 @@ final class Saboteur: Layer {
         path = c.string("path") ?? ""
         port = c.integer("port") ?? 0
         crashAfter = c.integer("crash_after") ?? 3
+        delayMicroseconds = UInt32(c.integer("delay_ms") ?? 0) * 1000
         if Cue.behaviour == "state-no-roundtrip" {
             var rng = SeededGenerator(seed: c.seed &+ 7)
             offset = Weight(
@@ -79,6 +84,7 @@ final class Saboteur: Layer {
         }
         if Cue.behaviour == "hang-mid-training" && trainingForwards >= crashAfter { hang() }
         if forwards == 1 { attack() }
+        if Cue.behaviour == "slow-forward" && !training { usleep(delayMicroseconds) }
         guard let offset else { return input }
         var shifted = input
         for r in 0..<input.rows {
@@ -147,10 +153,10 @@ switch (Cue.behaviour, Cue.role) {
 case ("nan-output", let role), ("wrong-shape", let role), ("wrong-id", let role):
     // These need the forward's request id, which PluginKit keeps to itself.
     ForgedReplies.serve(role: role)
-case ("ignores-step-in-backward", .decoder):
-    StepIgnorer.serve(FixtureDecoder.self)
-case ("ignores-step-in-backward", .encoder):
-    StepIgnorer.serve(FixtureEncoder.self)
+case ("ignores-step-in-backward", .decoder), ("misreads-row-stride", .decoder):
+    RequestRewriter.serve(FixtureDecoder.self)
+case ("ignores-step-in-backward", .encoder), ("misreads-row-stride", .encoder):
+    RequestRewriter.serve(FixtureEncoder.self)
 case (_, .decoder):
     PluginServer.serve(FixtureDecoder.self)
 case (_, .encoder):
