@@ -105,9 +105,10 @@ struct TensorSource {
             count = stored
         }
         var values: [Float]?
-        if let offset {
-            values = Tensor.attachmentValues(attachment, offset: offset, count: count)
-            if let v = values, Tensor.hasNonFinite(v) { return nil }
+        if let offset, offset >= 0, offset % 4 == 0, count * 4 <= attachment.count, offset <= attachment.count - count * 4 {
+            values = attachment.withUnsafeBytes {
+                Tensor.copyFiniteValues(count: count, from: UnsafeRawBufferPointer(rebasing: $0[offset...]))
+            }
         } else if let sharedOffset, let shared, sharedOffset % 4 == 0,
             let bytes = shared.bytes(at: sharedOffset, count: count * 4)
         {

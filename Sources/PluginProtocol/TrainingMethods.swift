@@ -19,6 +19,9 @@ public struct ForwardParams: Codable, Sendable, Equatable {
     /// An input with `row_stride` (`StridedRows`) is read here and expanded: a plugin sees dense rows only.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard c.contains(.input) else {  // superDecoder would read a missing member as null
+            throw DecodingError.keyNotFound(CodingKeys.input, .init(codingPath: c.codingPath, debugDescription: "missing"))
+        }
         input = try StridedRows(from: c.superDecoder(forKey: .input)).dense()
         training = try c.decode(Bool.self, forKey: .training)
     }
