@@ -122,6 +122,14 @@ final class CLIScriptingTests: XCTestCase {
         XCTAssertEqual(throughput["inputs"] as? Int, 16)
         XCTAssertEqual(throughput["outputs"] as? Int, 4)
         XCTAssertGreaterThan(try XCTUnwrap(throughput["parameter_count"] as? Int), 0)
+        XCTAssertEqual(throughput["overlapping_rows"] as? Bool, true, "a bundled encoder reads a series' windows as the series")
+        let dense = try XCTUnwrap(
+            try json(
+                try CommandRunner.run([
+                    "plugin", "throughput", "encoder", "ann", "--window", "16", "--interface", "4", "--batch", "64",
+                    "--windows", "64", "--repeat", "1", "--dense", "--json",
+                ])) as? [String: Any])
+        XCTAssertEqual(dense["overlapping_rows"] as? Bool, false)
 
         let original = BuiltProducts.repositoryRoot.appendingPathComponent(
             "Tests/Fixtures/OriginalConfigs/phase_3_2_cnn_1h_config.json"
