@@ -31,6 +31,7 @@ struct TensorPlacer {
         write(shape: tensor.shape, rowStride: nil, values: tensor.values, into: &json)
     }
 
+    /// Overlapping rows with their `row_stride`; dense ones as any tensor.
     mutating func write(_ rows: StridedRows, into json: inout JSONBytes) {
         write(shape: rows.shape, rowStride: rows.isDense ? nil : rows.rowStride, values: rows.values, into: &json)
     }
@@ -122,11 +123,7 @@ struct TensorSource {
 
 extension ForwardParams: HotPathEncodable, HotPathDecodable {
     func write(_ json: inout JSONBytes, _ tensors: inout TensorPlacer) {
-        json.append(#"{"input":"#)
-        tensors.write(input, into: &json)
-        json.append(#","training":"#)
-        json.append(training)
-        json.append("}")
+        StridedForwardParams(input: StridedRows(input), training: training).write(&json, &tensors)  // dense: no row_stride
     }
 
     static func read(_ c: inout JSONCursor, _ tensors: TensorSource) -> ForwardParams? {
