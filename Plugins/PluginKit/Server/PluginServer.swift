@@ -36,6 +36,7 @@ public enum PluginServer {
             } catch {
                 exit(3)  // the coordinator went away
             }
+            session.finishDeferredWork()
             if session.finished { exit(0) }
         }
     }

@@ -13,11 +13,15 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
     /// Set by a training forward (and its batch size kept): backward needs one first.
     private var haveTrainingForward = false
     private var batchOfLastForward = 0
+    /// A step asked for in `backward`, applied after its answer is written (`finishDeferredWork`),
+    /// and in any case before the next request is handled.
+    private var stepAfterReply = false
 
     package init() {}
 
     /// Handles one frame; returns the reply frame, or nil for a notification.
     package func handle(_ frame: Frame) -> Frame? {
+        finishDeferredWork()
         // The training methods in their plain form skip Codable (the transport was agreed, so
         // `initialize` has been answered); anything else is read in full below.
         if let request = codec.decodeHotPathRequest(frame) {
@@ -178,6 +182,13 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         return StepResult(steps: optimizer.stepCount)
     }
 
+    /// Work an answer did not have to wait for: the server calls it after writing each answer.
+    package func finishDeferredWork() {
+        guard stepAfterReply, let model, let optimizer else { return }
+        stepAfterReply = false
+        optimizer.step(model.weights)
+    }
+
     private func backward(_ p: BackwardParams) throws -> BackwardResult {
         let (model, optimizer) = try configured()
         let c = configuration!
@@ -189,8 +200,9 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         let grad = model.backward(
             Matrix(rows: batchOfLastForward, cols: c.outputSize, values: p.gradOutput.values),
             needInputGradient: p.needInputGradient)
-        // The input gradient is already computed: stepping now cannot change it.
-        if p.step == true { optimizer.step(model.weights) }
+        // The input gradient is already computed, so the step cannot change it: it is applied once
+        // the answer is on its way, while the coordinator and the other plugin work on it.
+        if p.step == true { stepAfterReply = true }
         guard let grad, p.needInputGradient else { return BackwardResult(gradInput: nil) }
         guard !Tensor.hasNonFinite(grad.values) else {
             throw RPCError(code: RPCErrorCode.numericalError, message: "backward produced NaN or infinity")
