@@ -13,7 +13,7 @@
 /// - dL/dz and dL/dx have their own buffers, resized only when the batch size
 ///   changes. Inference uses a separate output buffer, so an inference pass
 ///   between a training forward and its backward does not disturb the caches.
-public final class Dense: Layer {
+public final class Dense: DeferrableBackward {
     public let inputSize: Int
     public let outputSize: Int
     public let activation: Activation
@@ -73,6 +73,31 @@ public final class Dense: Layer {
     }
 
     public func backward(_ gradOutput: Matrix, needInputGradient: Bool) -> Matrix? {
+        let (input, gradZ) = preActivationGradient(gradOutput)
+        Self.addParameterGradients(input: input, gradZ: gradZ, weight: weight, bias: bias)
+        guard needInputGradient else { return nil }
+        // dL/dx = dL/dz · Wᵀ
+        BLAS.gemm(gradZ, transposeA: false, weight.value, transposeB: true, into: &gradInput)
+        return gradInput
+    }
+
+    public func backwardDeferringParameterGradients(_ gradOutput: Matrix) -> (
+        inputGradient: Matrix, addParameterGradients: () -> Void
+    ) {
+        let (input, gradZ) = preActivationGradient(gradOutput)
+        BLAS.gemm(gradZ, transposeA: false, weight.value, transposeB: true, into: &gradInput)
+        let (weight, bias) = (weight, bias)
+        return (gradInput, { Self.addParameterGradients(input: input, gradZ: gradZ, weight: weight, bias: bias) })
+    }
+
+    /// dL/dW += xᵀ · dL/dz (beta = 1 accumulates into the existing gradient); dL/db += column sums of dL/dz.
+    private static func addParameterGradients(input: Matrix, gradZ: Matrix, weight: Weight, bias: Weight) {
+        BLAS.gemm(input, transposeA: true, gradZ, transposeB: false, into: &weight.gradient, beta: 1)
+        addColumnSums(of: gradZ, into: &bias.gradient)
+    }
+
+    /// The last training forward's input, and dL/dz = dL/dy ⊙ f'(z).
+    private func preActivationGradient(_ gradOutput: Matrix) -> (input: Matrix, gradZ: Matrix) {
         guard let input = cachedInput else {
             preconditionFailure("Dense \(weight.name): backward called before a training forward")
         }
@@ -97,16 +122,7 @@ public final class Dense: Layer {
             }
             gradZ = gradPreActivation
         }
-
-        // dL/dW += xᵀ · dL/dz  (beta = 1 accumulates into the existing gradient)
-        BLAS.gemm(input, transposeA: true, gradZ, transposeB: false, into: &weight.gradient, beta: 1)
-        // dL/db += column sums of dL/dz
-        Self.addColumnSums(of: gradZ, into: &bias.gradient)
-
-        guard needInputGradient else { return nil }
-        // dL/dx = dL/dz · Wᵀ
-        BLAS.gemm(gradZ, transposeA: false, weight.value, transposeB: true, into: &gradInput)
-        return gradInput
+        return (input, gradZ)
     }
 
     /// `out = f(input · W + b)`, reusing `out`'s storage. The bias is written first and the

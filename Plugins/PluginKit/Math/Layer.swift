@@ -11,3 +11,13 @@ public protocol Layer: AnyObject {
     /// The layer's trainable tensors, in a stable order.
     var weights: [Weight] { get }
 }
+
+/// A layer that can hand back its input gradient before it adds its parameter gradients
+/// (`Sequential.backward(_:deferringParameterGradients:)`): a decoder answers `backward` with the
+/// input gradient the encoder waits for, and adds its own gradients after the answer is written.
+public protocol DeferrableBackward: Layer {
+    /// dL/dinput exactly as `backward(_:needInputGradient: true)` computes it, and the work that
+    /// then adds the parameter gradients exactly as it would have. The work must run before the
+    /// layer's next forward or backward (it reads the buffers they reuse).
+    func backwardDeferringParameterGradients(_ gradOutput: Matrix) -> (inputGradient: Matrix, addParameterGradients: () -> Void)
+}

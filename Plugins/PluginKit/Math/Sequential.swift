@@ -52,6 +52,42 @@ public final class Sequential: FittableLayer {
         return needInputGradient ? grad : nil
     }
 
+    /// Parameter-gradient work put off by `backward(_:deferringParameterGradients:)`, in layer order from the last.
+    private var deferredParameterGradients: [() -> Void] = []
+
+    /// The input gradient, as `backward(_:needInputGradient: true)` computes it, with the parameter
+    /// gradients of the last layers, as far back as each can defer them (`DeferrableBackward`),
+    /// left to `addDeferredParameterGradients`, which must run before the next forward, backward or
+    /// step. Only a run of such layers at the end defers: the work is done before any other layer's
+    /// backward (which may add to their gradients, as `KernelL2` does), so every gradient is the
+    /// same sum in the same order, bit for bit.
+    public func backwardDeferringParameterGradients(_ gradOutput: Matrix) -> Matrix {
+        var grad = gradOutput
+        var deferring = true
+        for layer in layers.reversed() {
+            if deferring, let deferrable = layer as? any DeferrableBackward {
+                let (g, work) = deferrable.backwardDeferringParameterGradients(grad)
+                deferredParameterGradients.append(work)
+                grad = g
+            } else {
+                deferring = false
+                addDeferredParameterGradients()
+                guard let g = layer.backward(grad, needInputGradient: true) else {
+                    preconditionFailure("Sequential: a layer returned no input gradient although asked")
+                }
+                grad = g
+            }
+        }
+        return grad
+    }
+
+    /// Adds the parameter gradients `backward(_:deferringParameterGradients:)` put off, in the
+    /// order the layers' backward passes would have (the same sums, bit for bit).
+    public func addDeferredParameterGradients() {
+        for work in deferredParameterGradients { work() }
+        deferredParameterGradients.removeAll(keepingCapacity: true)
+    }
+
     /// Fits every fittable layer in order (the statistics are of the model's window).
     public func fit(_ statistics: TrainingStatistics) throws(RPCError) {
         for case let layer as any FittableLayer in layers { try layer.fit(statistics) }

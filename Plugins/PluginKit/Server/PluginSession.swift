@@ -14,7 +14,8 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
     private var haveTrainingForward = false
     private var batchOfLastForward = 0
     /// A step asked for in `backward`, applied after its answer is written (`finishDeferredWork`),
-    /// and in any case before the next request is handled.
+    /// and in any case before the next request is handled; so are the parameter gradients of a
+    /// backward that answered an input gradient.
     private var stepAfterReply = false
 
     package init() {}
@@ -184,7 +185,9 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
 
     /// Work an answer did not have to wait for: the server calls it after writing each answer.
     package func finishDeferredWork() {
-        guard stepAfterReply, let model, let optimizer else { return }
+        guard let model else { return }
+        model.addDeferredParameterGradients()
+        guard stepAfterReply, let optimizer else { return }
         stepAfterReply = false
         optimizer.step(model.weights)
     }
@@ -197,9 +200,12 @@ package final class PluginSession<Plugin: NeuralNetworkPlugin> {
         guard p.gradOutput.shape == expected else {
             throw RPCError.invalidParams("grad_output shape \(p.gradOutput.shape) is not \(expected)")
         }
-        let grad = model.backward(
-            Matrix(rows: batchOfLastForward, cols: c.outputSize, values: p.gradOutput.values),
-            needInputGradient: p.needInputGradient)
+        let gradOutput = Matrix(rows: batchOfLastForward, cols: c.outputSize, values: p.gradOutput.values)
+        // The peer waits for the input gradient only: the parameter gradients are added after the answer.
+        let grad =
+            p.needInputGradient
+            ? model.backwardDeferringParameterGradients(gradOutput)
+            : model.backward(gradOutput, needInputGradient: false)
         // The input gradient is already computed, so the step cannot change it: it is applied once
         // the answer is on its way, while the coordinator and the other plugin work on it.
         if p.step == true { stepAfterReply = true }

@@ -30,6 +30,41 @@ final class SequentialTests: XCTestCase {
         }
     }
 
+    /// Deferring the parameter gradients (a decoder answers its input gradient first) gives the
+    /// same input gradient at once and, once the deferred work runs, the same parameter gradients
+    /// bit for bit: for a chain of Dense layers, and for one whose first layer cannot defer
+    /// (only the Dense run at the end defers; the rest is computed as before).
+    func testDeferredParameterGradientsAreTheSameBits() {
+        var rng = SeededGenerator(seed: 25)
+        let x = MathTestSupport.randomMatrix(rows: 4, cols: 5, rng: &rng)
+        let r = MathTestSupport.randomMatrix(rows: 4, cols: 3, rng: &rng)
+        let fixed = MathTestSupport.randomMatrix(rows: 5, cols: 5, rng: &rng)
+        // Whether the parameter gradients wait for the deferred work: a layer that cannot defer
+        // has the work done before its own backward.
+        let chains: [(String, (Sequential) -> Sequential, waits: Bool)] = [
+            ("dense only", { $0 }, true),
+            ("a fixed transform first", { Sequential([FixedTransform(fixed)] + $0.layers) }, false),
+        ]
+        for (what, make, waits) in chains {
+            let eager = make(makeNetwork(seed: 24)), deferred = make(makeNetwork(seed: 24))
+            for net in [eager, deferred] {
+                net.zeroGradients()
+                _ = net.forward(x, training: true)
+            }
+            let expected = eager.backward(r, needInputGradient: true)!
+            let gradInput = deferred.backwardDeferringParameterGradients(r)
+            XCTAssertEqual(gradInput.values, expected.values, what)
+            let untouched = deferred.layers.compactMap { $0 as? Dense }.map { $0.weight.gradient.values.allSatisfy { $0 == 0 } }
+            XCTAssertEqual(untouched, Array(repeating: waits, count: 3), what)
+            deferred.addDeferredParameterGradients()
+            for (a, b) in zip(eager.weights, deferred.weights) {
+                XCTAssertEqual(a.gradient.values, b.gradient.values, "\(what): \(a.name)")
+            }
+            deferred.addDeferredParameterGradients()  // nothing left: running it again adds nothing
+            for (a, b) in zip(eager.weights, deferred.weights) { XCTAssertEqual(a.gradient.values, b.gradient.values) }
+        }
+    }
+
     func testParametersCountAndZeroGradients() {
         let net = makeNetwork(seed: 23)
         XCTAssertEqual(
