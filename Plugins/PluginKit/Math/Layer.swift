@@ -13,7 +13,7 @@ public protocol Layer: AnyObject {
 }
 
 /// A layer that can hand back its input gradient before it adds its parameter gradients
-/// (`Sequential.backward(_:deferringParameterGradients:)`): a decoder answers `backward` with the
+/// (`Sequential.backwardDeferringParameterGradients(_:)`): a decoder answers `backward` with the
 /// input gradient the encoder waits for, and adds its own gradients after the answer is written.
 public protocol DeferrableBackward: Layer {
     /// dL/dinput exactly as `backward(_:needInputGradient: true)` computes it, and the work that

@@ -52,7 +52,7 @@ public final class Sequential: FittableLayer {
         return needInputGradient ? grad : nil
     }
 
-    /// Parameter-gradient work put off by `backward(_:deferringParameterGradients:)`, in layer order from the last.
+    /// Parameter-gradient work put off by `backwardDeferringParameterGradients(_:)`, in layer order from the last.
     private var deferredParameterGradients: [() -> Void] = []
 
     /// The input gradient, as `backward(_:needInputGradient: true)` computes it, with the parameter
@@ -81,7 +81,7 @@ public final class Sequential: FittableLayer {
         return grad
     }
 
-    /// Adds the parameter gradients `backward(_:deferringParameterGradients:)` put off, in the
+    /// Adds the parameter gradients `backwardDeferringParameterGradients(_:)` put off, in the
     /// order the layers' backward passes would have (the same sums, bit for bit).
     public func addDeferredParameterGradients() {
         for work in deferredParameterGradients { work() }
