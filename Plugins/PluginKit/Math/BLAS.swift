@@ -69,6 +69,33 @@ public enum BLAS {
         }
     }
 
+    /// `c = alpha * op(a) * op(b) + beta * c` on row-major blocks inside larger buffers (e.g. one
+    /// attention head's columns), without copying them out: `op(a)` is `m x k`, `op(b)` is `k x n`,
+    /// `c` is `m x n`, and the rows of each operand's storage lie `lda`, `ldb`, `ldc` elements
+    /// apart. The caller guarantees the blocks lie within their buffers.
+    public static func gemm(
+        m: Int, n: Int, k: Int,
+        _ a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+        _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+        into c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0
+    ) {
+        precondition(m > 0 && n > 0 && k > 0, "gemm: block sizes must be positive (\(m)x\(n), inner \(k))")
+        precondition(
+            lda >= (transposeA ? m : k) && ldb >= (transposeB ? k : n) && ldc >= n,
+            "gemm: a leading dimension is shorter than its block's rows")
+        let limit = Int(Int32.max)
+        precondition(
+            m <= limit && n <= limit && k <= limit && lda <= limit && ldb <= limit && ldc <= limit,
+            "gemm: dimension exceeds the 32-bit BLAS interface")
+        cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k),
+            alpha, a, Int32(lda), b, Int32(ldb),
+            beta, c, Int32(ldc))
+    }
+
     /// `m *= factor`, with `factor == 0` meaning "clear" (so stale NaNs vanish,
     /// matching BLAS' beta == 0 semantics).
     private static func scale(_ m: inout Matrix, by factor: Float) {
