@@ -119,7 +119,7 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         defer { swap(&ws, &trainingSpace) }
 
         let gradY = LayerMath.view(gradOutput, rows: batch * L, cols: C)
-        BLAS.gemm(ws.concat, transposeA: true, gradY, transposeB: false, into: &outputKernel.gradient, beta: 1)
+        BLAS.rowBlockedGradient(ws.concat, gradY, into: &outputKernel.gradient)
         LayerMath.addColumnSums(of: gradY, into: &outputBias.gradient)
         BLAS.gemm(gradY, transposeA: false, outputKernel.value, transposeB: true, into: &gradConcat)
         gradQ.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
@@ -130,9 +130,9 @@ public final class MultiHeadSelfAttention: SequenceLayer {
             q: ws.q, k: ws.k, v: ws.v, probabilities: ws.probabilities, gradOutput: gradConcat,
             batch: batch, heads: heads, length: L, headSize: d, scratch: &gradScores,
             gradQ: &gradQ, gradK: &gradK, gradV: &gradV)
-        BLAS.gemm(x, transposeA: true, gradQ, transposeB: false, into: &queryKernel.gradient, beta: 1)
-        BLAS.gemm(x, transposeA: true, gradK, transposeB: false, into: &keyKernel.gradient, beta: 1)
-        BLAS.gemm(x, transposeA: true, gradV, transposeB: false, into: &valueKernel.gradient, beta: 1)
+        BLAS.rowBlockedGradient(x, gradQ, into: &queryKernel.gradient)
+        BLAS.rowBlockedGradient(x, gradK, into: &keyKernel.gradient)
+        BLAS.rowBlockedGradient(x, gradV, into: &valueKernel.gradient)
         LayerMath.addColumnSums(of: gradQ, into: &queryBias.gradient)
         LayerMath.addColumnSums(of: gradK, into: &keyBias.gradient)
         LayerMath.addColumnSums(of: gradV, into: &valueBias.gradient)
@@ -147,7 +147,7 @@ public final class MultiHeadSelfAttention: SequenceLayer {
 
     /// `out = x · W + b`.
     private static func project(_ x: Matrix, _ w: Weight, _ b: Weight, into out: inout Matrix) {
-        BLAS.gemm(x, transposeA: false, w.value, transposeB: false, into: &out)
+        BLAS.rowBlockedProduct(x, w.value, into: &out)
         LayerMath.addRowVector(b.value, to: &out)
     }
 
