@@ -44,12 +44,14 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     private var trainingSpace = Workspace()
     private var inferenceSpace = Workspace()
     private var cachedInput: Matrix?
+    private var trainingBatch = -1
     private var outputs = OutputBuffers()
     /// One (sample, head)'s score gradient, L x L.
     private var gradScores = [Float]()
     // (batch * L) x C gradients.
     private var gradConcat = Matrix(rows: 0, cols: 0)
-    private var gradQ = Matrix(rows: 0, cols: 0), gradK = Matrix(rows: 0, cols: 0), gradV = Matrix(rows: 0, cols: 0)
+    /// dL/dQ, dL/dK, dL/dV of the last backward.
+    private(set) var gradQ = Matrix(rows: 0, cols: 0), gradK = Matrix(rows: 0, cols: 0), gradV = Matrix(rows: 0, cols: 0)
     private var gradInput = Matrix(rows: 0, cols: 0)
 
     public init(name: String, length: Int, channels: Int, heads: Int, keySize: Int? = nil, rng: inout SeededGenerator) {
@@ -82,24 +84,35 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         precondition(
             input.cols == inputSize && input.isConsistent,
             "MultiHeadSelfAttention \(queryKernel.name): input has \(input.cols) columns, expected \(inputSize)")
+        let x = LayerMath.view(input, rows: input.rows * inputLength, cols: inputChannels)
+        if training { cachedInput = x }
+        return forward(batch: input.rows, training: training) { q, k, v in
+            Self.project(x, queryKernel, queryBias, into: &q)
+            Self.project(x, keyKernel, keyBias, into: &k)
+            Self.project(x, valueKernel, valueBias, into: &v)
+        }
+    }
+
+    /// Attention and the output projection of Q, K and V ((batch * L) x heads·d each) that
+    /// `project` writes: the layer's forward, and `ProjectedSelfAttention`'s with its own maps.
+    func forward(
+        batch: Int, training: Bool, projecting project: (inout Matrix, inout Matrix, inout Matrix) -> Void
+    ) -> Matrix {
         checkParameterShapes()
-        let batch = input.rows, L = inputLength, C = inputChannels, d = headSize
-        let x = LayerMath.view(input, rows: batch * L, cols: C)
+        let L = inputLength, d = headSize
         var ws = Workspace()
-        if training { swap(&ws, &trainingSpace); cachedInput = x } else { swap(&ws, &inferenceSpace) }
+        if training { swap(&ws, &trainingSpace); trainingBatch = batch } else { swap(&ws, &inferenceSpace) }
         defer { if training { swap(&ws, &trainingSpace) } else { swap(&ws, &inferenceSpace) } }
 
-        Self.project(x, queryKernel, queryBias, into: &ws.q)
-        Self.project(x, keyKernel, keyBias, into: &ws.k)
-        Self.project(x, valueKernel, valueBias, into: &ws.v)
+        project(&ws.q, &ws.k, &ws.v)
         let pairs = training ? batch * heads : 1
         if ws.probabilities.count != pairs * L * L { ws.probabilities = [Float](repeating: 0, count: pairs * L * L) }
         ws.concat.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
-        Self.attend(
+        Self.attendHeads(
             q: ws.q, k: ws.k, v: ws.v, batch: batch, heads: heads, length: L, headSize: d,
             probabilities: &ws.probabilities, keepAll: training, into: &ws.concat)
         let concat = ws.concat
-        return outputs.fill(rows: batch, cols: inputSize, training: training) { out in
+        return outputs.fill(rows: batch, cols: outputSize, training: training) { out in
             Self.project(concat, outputKernel, outputBias, into: &out)
         }
     }
@@ -108,10 +121,29 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         guard let x = cachedInput else {
             preconditionFailure("MultiHeadSelfAttention \(queryKernel.name): backward called before a training forward")
         }
-        let L = inputLength, C = inputChannels, d = headSize, batch = x.rows / L
+        backwardToProjections(gradOutput)
+        BLAS.rowBlockedGradient(x, gradQ, into: &queryKernel.gradient)
+        BLAS.rowBlockedGradient(x, gradK, into: &keyKernel.gradient)
+        BLAS.rowBlockedGradient(x, gradV, into: &valueKernel.gradient)
+        LayerMath.addColumnSums(of: gradQ, into: &queryBias.gradient)
+        LayerMath.addColumnSums(of: gradK, into: &keyBias.gradient)
+        LayerMath.addColumnSums(of: gradV, into: &valueBias.gradient)
+        guard needInputGradient else { return nil }
+        BLAS.gemm(gradQ, transposeA: false, queryKernel.value, transposeB: true, into: &gradInput)
+        BLAS.gemm(gradK, transposeA: false, keyKernel.value, transposeB: true, into: &gradInput, beta: 1)
+        BLAS.gemm(gradV, transposeA: false, valueKernel.value, transposeB: true, into: &gradInput, beta: 1)
+        gradInput.rows = trainingBatch
+        gradInput.cols = inputSize
+        return gradInput
+    }
+
+    /// Backward to `gradQ`, `gradK` and `gradV` (adding the output projection's gradients).
+    func backwardToProjections(_ gradOutput: Matrix) {
+        let L = inputLength, C = inputChannels, d = headSize, batch = trainingBatch
+        precondition(batch >= 0, "MultiHeadSelfAttention \(queryKernel.name): backward called before a training forward")
         precondition(
-            gradOutput.rows == batch && gradOutput.cols == inputSize && gradOutput.isConsistent,
-            "MultiHeadSelfAttention \(queryKernel.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(batch)x\(inputSize)"
+            gradOutput.rows == batch && gradOutput.cols == outputSize && gradOutput.isConsistent,
+            "MultiHeadSelfAttention \(queryKernel.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(batch)x\(outputSize)"
         )
         checkParameterShapes()
         var ws = Workspace()
@@ -126,23 +158,10 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         gradK.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
         gradV.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
         if gradScores.count != L * L { gradScores = [Float](repeating: 0, count: L * L) }
-        Self.attendBackward(
+        Self.attendHeadsBackward(
             q: ws.q, k: ws.k, v: ws.v, probabilities: ws.probabilities, gradOutput: gradConcat,
             batch: batch, heads: heads, length: L, headSize: d, scratch: &gradScores,
             gradQ: &gradQ, gradK: &gradK, gradV: &gradV)
-        BLAS.rowBlockedGradient(x, gradQ, into: &queryKernel.gradient)
-        BLAS.rowBlockedGradient(x, gradK, into: &keyKernel.gradient)
-        BLAS.rowBlockedGradient(x, gradV, into: &valueKernel.gradient)
-        LayerMath.addColumnSums(of: gradQ, into: &queryBias.gradient)
-        LayerMath.addColumnSums(of: gradK, into: &keyBias.gradient)
-        LayerMath.addColumnSums(of: gradV, into: &valueBias.gradient)
-        guard needInputGradient else { return nil }
-        BLAS.gemm(gradQ, transposeA: false, queryKernel.value, transposeB: true, into: &gradInput)
-        BLAS.gemm(gradK, transposeA: false, keyKernel.value, transposeB: true, into: &gradInput, beta: 1)
-        BLAS.gemm(gradV, transposeA: false, valueKernel.value, transposeB: true, into: &gradInput, beta: 1)
-        gradInput.rows = batch
-        gradInput.cols = inputSize
-        return gradInput
     }
 
     /// `out = x · W + b`.
@@ -154,7 +173,7 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     /// Every (sample, head)'s `O_h = softmax(Q_h · K_hᵀ / sqrt(d)) · V_h` into its columns of
     /// `out`, with P in `probabilities` (all of them when `keepAll`, else each over the last).
     /// Q_h, K_h, V_h and O_h are read and written in place, rows `heads * d` apart: no copies.
-    private static func attend(
+    private static func attendHeads(
         q: Matrix, k: Matrix, v: Matrix, batch: Int, heads: Int, length L: Int, headSize d: Int,
         probabilities: inout [Float], keepAll: Bool, into out: inout Matrix
     ) {
@@ -193,8 +212,8 @@ public final class MultiHeadSelfAttention: SequenceLayer {
     }
 
     /// The gradients of Q, K and V from the heads' output gradient `gradOutput` ((batch * L) x
-    /// heads·d), head by head in place as `attend`; `scratch` (L x L) holds one head's dP, then dS.
-    private static func attendBackward(
+    /// heads·d), head by head in place as `attendHeads`; `scratch` (L x L) holds one head's dP, then dS.
+    private static func attendHeadsBackward(
         q: Matrix, k: Matrix, v: Matrix, probabilities: [Float], gradOutput: Matrix,
         batch: Int, heads: Int, length L: Int, headSize d: Int, scratch: inout [Float],
         gradQ: inout Matrix, gradK: inout Matrix, gradV: inout Matrix
@@ -232,7 +251,8 @@ public final class MultiHeadSelfAttention: SequenceLayer {
                                                         m: L, n: d, k: L, p, lda: L, transposeA: true,
                                                         gop + at, ldb: width, transposeB: false, into: gv + at, ldc: width)
                                                     // dS = P ⊙ (dP - rowsum(dP ⊙ P)) / sqrt(d)
-                                                    softmaxBackward(probabilities: p, gradient: ds, rows: L, cols: L, scale: scale)
+                                                    softmaxBackward(
+                                                        probabilities: p, gradient: ds, rows: L, cols: L, scale: scale)
                                                     // dQ = dS · K, dK = dSᵀ · Q
                                                     BLAS.gemm(
                                                         m: L, n: d, k: L, ds, lda: L, transposeA: false,
