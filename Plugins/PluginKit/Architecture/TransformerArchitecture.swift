@@ -142,7 +142,7 @@ public enum TransformerArchitecture {
     /// Per-step projection `from -> to` channels (a 1x1 convolution).
     static func pointwise(
         _ name: String, steps: Int, from: Int, to: Int, activation: Activation = .linear, rng: inout SeededGenerator
-    ) -> any Layer {
+    ) -> Conv1D {
         Conv1D(name: name, inputLength: steps, inputChannels: from, filters: to, kernelSize: 1, activation: activation, rng: &rng)
     }
 
@@ -154,9 +154,7 @@ public enum TransformerArchitecture {
     ) throws(RPCError) -> [any Layer] {
         let act = try SequenceFamily.activation(c)
         var layers: [any Layer] = []
-        if post {
-            layers.append(pointwise("\(name).projection", steps: steps, from: channels, to: b.width, rng: &rng))
-        }
+        let projection = post ? pointwise("\(name).projection", steps: steps, from: channels, to: b.width, rng: &rng) : nil
         let mhsa = MultiHeadSelfAttention(
             name: "\(name).attention", length: steps, channels: b.width, heads: b.heads, keySize: b.keySize, rng: &rng)
         let ff = PositionwiseFeedForward(
@@ -168,7 +166,14 @@ public enum TransformerArchitecture {
             // The original's block: norm(x + attention(x)) (or norm(attention(x))), then norm(x + ff(x)).
             let attention: [any Layer] = [mhsa] + attentionDropout
             let residual = c.parameters["attention_residual"]?.boolValue ?? true
-            layers += residual ? [Residual(Sequential(attention))] : attention
+            if let projection, !residual && channels < b.width {
+                // The attention alone reads the projection's output: folded into its maps, the
+                // products over all steps read `channels` values instead of the width.
+                layers += [ProjectedSelfAttention(projection: projection, attention: mhsa)] + attentionDropout
+            } else {
+                if let projection { layers.append(projection) }
+                layers += residual ? [Residual(Sequential(attention))] : attention
+            }
             layers.append(LayerNormalization(name: "\(name).attention_norm", length: steps, channels: b.width, epsilon: 1e-6))
             layers.append(Residual(Sequential([ff] + ffDropout)))
             layers.append(LayerNormalization(name: "\(name).ff_norm", length: steps, channels: b.width, epsilon: 1e-6))

@@ -3,8 +3,9 @@
 /// Input `batch x (inputLength * inputChannels)`, output `batch x (outputLength * filters)`,
 /// both time-major (see `SequenceLayer`); `outputLength` follows `padding` (see
 /// `ConvolutionPadding`). Computed as im2col — a `(batch * outputLength) x (kernelSize * inputChannels)`
-/// matrix of patches — times the kernel in one sgemm; backward uses one sgemm for the
-/// kernel gradient and one for the patch gradient, which col2im adds back into dL/dx.
+/// matrix of patches — times the kernel in row blocks (`BLAS.rowBlockedProduct`); backward takes
+/// the kernel gradient likewise and one sgemm for the patch gradient, which col2im adds back
+/// into dL/dx.
 public final class Conv1D: SequenceLayer {
     public let inputLength: Int
     public let inputChannels: Int
@@ -78,7 +79,7 @@ public final class Conv1D: SequenceLayer {
         }
         if training { hasTrainingForward = true }
         return outputs.fill(rows: batch, cols: outputSize, training: training) { out in
-            BLAS.gemm(patches, transposeA: false, kernel.value, transposeB: false, into: &out)
+            BLAS.rowBlockedProduct(patches, kernel.value, into: &out)
             LayerMath.addBiasAndActivate(&out, bias: bias.value, activation: activation)
         }
     }
@@ -94,7 +95,7 @@ public final class Conv1D: SequenceLayer {
         let gradZ = LayerMath.view(
             LayerMath.preActivationGradient(activation, output: output, gradient: gradOutput, buffer: &gradPreActivation),
             rows: batch * outputLength, cols: filters)
-        BLAS.gemm(trainingPatches, transposeA: true, gradZ, transposeB: false, into: &kernel.gradient, beta: 1)
+        BLAS.rowBlockedGradient(trainingPatches, gradZ, into: &kernel.gradient)
         LayerMath.addColumnSums(of: gradZ, into: &bias.gradient)
         guard needInputGradient else { return nil }
         if geometry.isPointwise {

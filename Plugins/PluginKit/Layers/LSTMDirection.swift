@@ -89,7 +89,7 @@ final class LSTMDirection {
 
         let L = length, H = units, G = 4 * units
         let n = batch * L * H
-        BLAS.gemm(input, transposeA: false, kernel.value, transposeB: false, into: &ws.gates)
+        BLAS.rowBlockedProduct(input, kernel.value, into: &ws.gates)
         if ws.cells.count != n {
             ws.cells = [Float](repeating: 0, count: n)
             ws.tanhCells = ws.cells
@@ -267,10 +267,8 @@ final class LSTMDirection {
             }
         }
 
-        BLAS.gemm(
-            ws.previousHidden, transposeA: true, gradGates, transposeB: false,
-            into: &recurrentKernel.gradient, beta: 1)
-        BLAS.gemm(x, transposeA: true, gradGates, transposeB: false, into: &kernel.gradient, beta: 1)
+        BLAS.rowBlockedGradient(ws.previousHidden, gradGates, into: &recurrentKernel.gradient)
+        BLAS.rowBlockedGradient(x, gradGates, into: &kernel.gradient)
         LayerMath.addColumnSums(of: gradGates, into: &bias.gradient)
         if needInputGradient {
             BLAS.gemm(

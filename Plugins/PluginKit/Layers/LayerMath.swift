@@ -78,7 +78,10 @@ enum LayerMath {
                 lanes = lanes.replacing(with: v, where: v .> lanes)
                 i += 8
             }
-            top = lanes.max()
+            // By halves: the generic `max()` reduction is not specialised (a call per row).
+            let four = lanes.lowHalf.replacing(with: lanes.highHalf, where: lanes.highHalf .> lanes.lowHalf)
+            let two = four.lowHalf.replacing(with: four.highHalf, where: four.highHalf .> four.lowHalf)
+            top = Swift.max(two[0], two[1])
         }
         while i < n { top = Swift.max(top, p[i]); i += 1 }
         return top

@@ -77,10 +77,19 @@ public final class LayerNormalization: SequenceLayer {
                                     let variance = LayerMath.sumOfSquaredDeviations(xr, c, mean: mean) * invC
                                     let r = 1 / (variance + eps).squareRoot()
                                     inv[s] = r
-                                    for j in 0..<c {
+                                    // Four lanes at a time, explicitly (the buffers could alias).
+                                    var j = 0
+                                    while j + 4 <= c {
+                                        let xh = (LayerMath.load4(xr, j) - mean) * r
+                                        LayerMath.store4(xh, nr, j)
+                                        LayerMath.store4(LayerMath.load4(g, j) * xh + LayerMath.load4(be, j), yr, j)
+                                        j += 4
+                                    }
+                                    while j < c {
                                         let xh = (xr[j] - mean) * r
                                         nr[j] = xh
                                         yr[j] = g[j] * xh + be[j]
+                                        j += 1
                                     }
                                 }
                             }
@@ -113,18 +122,20 @@ public final class LayerNormalization: SequenceLayer {
                                     let dx = dxb.baseAddress
                                     for s in 0..<steps {
                                         let dyr = dy + s * c, nr = n + s * c
-                                        var sumD: Float = 0, sumDN: Float = 0
-                                        for j in 0..<c {
-                                            let d = dyr[j] * g[j]  // dL/dxhat
-                                            sumD += d
-                                            sumDN += d * nr[j]
-                                            dg[j] += dyr[j] * nr[j]
-                                            db[j] += dyr[j]
-                                        }
+                                        Self.accumulateParameterGradients(dyr, nr, dg, db, c)
                                         guard needInputGradient, let dx else { continue }
+                                        // Σ dL/dxhat and Σ dL/dxhat · xhat in partial sums (one running sum
+                                        // each kept this loop scalar, the parameter sums with it).
+                                        let (sumD, sumDN) = Self.gradientSums(dyr, g, nr, c)
                                         let meanD = sumD * invC, meanDN = sumDN * invC, r = inv[s]
                                         let dxr = dx + s * c
-                                        for j in 0..<c { dxr[j] = r * (dyr[j] * g[j] - meanD - nr[j] * meanDN) }
+                                        var j = 0
+                                        while j + 4 <= c {
+                                            let d = LayerMath.load4(dyr, j) * LayerMath.load4(g, j)
+                                            LayerMath.store4(r * (d - meanD - LayerMath.load4(nr, j) * meanDN), dxr, j)
+                                            j += 4
+                                        }
+                                        while j < c { dxr[j] = r * (dyr[j] * g[j] - meanD - nr[j] * meanDN); j += 1 }
                                     }
                                 }
                             }
@@ -134,6 +145,50 @@ public final class LayerNormalization: SequenceLayer {
             }
         }
         return needInputGradient ? gradInput : nil
+    }
+
+    /// `dg[j] += dy[j]·n[j]`, `db[j] += dy[j]`, four lanes at a time (explicitly: the pointers
+    /// could alias for all the compiler knows).
+    @inline(__always)
+    private static func accumulateParameterGradients(
+        _ dy: UnsafePointer<Float>, _ n: UnsafePointer<Float>, _ dg: UnsafeMutablePointer<Float>,
+        _ db: UnsafeMutablePointer<Float>, _ count: Int
+    ) {
+        var j = 0
+        while j + 4 <= count {
+            let d = LayerMath.load4(dy, j)
+            LayerMath.store4(LayerMath.load4(dg, j) + d * LayerMath.load4(n, j), dg, j)
+            LayerMath.store4(LayerMath.load4(db, j) + d, db, j)
+            j += 4
+        }
+        while j < count {
+            dg[j] += dy[j] * n[j]
+            db[j] += dy[j]
+            j += 1
+        }
+    }
+
+    /// (Σ dy[j]·g[j], Σ dy[j]·g[j]·n[j]) over `count` values, four lanes at a time.
+    @inline(__always)
+    private static func gradientSums(
+        _ dy: UnsafePointer<Float>, _ g: UnsafePointer<Float>, _ n: UnsafePointer<Float>, _ count: Int
+    ) -> (Float, Float) {
+        var sd = SIMD4<Float>(), sdn = SIMD4<Float>()
+        var j = 0
+        while j + 4 <= count {
+            let d = LayerMath.load4(dy, j) * LayerMath.load4(g, j)
+            sd += d
+            sdn += d * LayerMath.load4(n, j)
+            j += 4
+        }
+        var sumD = (sd[0] + sd[1]) + (sd[2] + sd[3]), sumDN = (sdn[0] + sdn[1]) + (sdn[2] + sdn[3])
+        while j < count {
+            let d = dy[j] * g[j]
+            sumD += d
+            sumDN += d * n[j]
+            j += 1
+        }
+        return (sumD, sumDN)
     }
 
     private func checkParameterShapes() {

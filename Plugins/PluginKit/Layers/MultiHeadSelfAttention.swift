@@ -8,7 +8,7 @@ import CVectorMath
 /// `key_dim = C / heads`). Input and output `batch x (length * channels)`, time-major; head h
 /// uses channels `h * d ..< (h + 1) * d` of Q, K, V. The projections are one sgemm each over all
 /// `batch * length` steps; each (sample, head) takes two small sgemms forward and four
-/// backward on contiguous copies of its slices.
+/// backward, reading and writing its head's columns in place (strided).
 /// Parameters (Glorot-uniform kernels C x heads·d, the output's heads·d x C; zero biases), in this order:
 /// "\(name).query.kernel", "\(name).query.bias", "\(name).key.kernel", "\(name).key.bias",
 /// "\(name).value.kernel", "\(name).value.bias", "\(name).output.kernel", "\(name).output.bias".
@@ -35,24 +35,23 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         var q = Matrix(rows: 0, cols: 0)
         var k = Matrix(rows: 0, cols: 0)
         var v = Matrix(rows: 0, cols: 0)
-        /// The attention weights, L x L per (sample, head) at index `sample * heads + head`
-        /// (training only; inference reuses one scratch matrix).
-        var probabilities = [Matrix]()
+        /// The attention weights, L x L per (sample, head), the one of `sample * heads + head`
+        /// from `(sample * heads + head) * L * L` (training; inference reuses the first L x L).
+        var probabilities = [Float]()
         /// (batch * L) x C: the heads' outputs side by side (input of the output projection).
         var concat = Matrix(rows: 0, cols: 0)
     }
     private var trainingSpace = Workspace()
     private var inferenceSpace = Workspace()
     private var cachedInput: Matrix?
+    private var trainingBatch = -1
     private var outputs = OutputBuffers()
-    // Per-(sample, head) scratch: L x d or L x L.
-    private var qh = Matrix(rows: 0, cols: 0), kh = Matrix(rows: 0, cols: 0), vh = Matrix(rows: 0, cols: 0)
-    private var scores = Matrix(rows: 0, cols: 0), oh = Matrix(rows: 0, cols: 0)
-    private var gradOh = Matrix(rows: 0, cols: 0), gradScores = Matrix(rows: 0, cols: 0)
-    private var gradQh = Matrix(rows: 0, cols: 0), gradKh = Matrix(rows: 0, cols: 0), gradVh = Matrix(rows: 0, cols: 0)
+    /// One (sample, head)'s score gradient, L x L.
+    private var gradScores = [Float]()
     // (batch * L) x C gradients.
     private var gradConcat = Matrix(rows: 0, cols: 0)
-    private var gradQ = Matrix(rows: 0, cols: 0), gradK = Matrix(rows: 0, cols: 0), gradV = Matrix(rows: 0, cols: 0)
+    /// dL/dQ, dL/dK, dL/dV of the last backward.
+    private(set) var gradQ = Matrix(rows: 0, cols: 0), gradK = Matrix(rows: 0, cols: 0), gradV = Matrix(rows: 0, cols: 0)
     private var gradInput = Matrix(rows: 0, cols: 0)
 
     public init(name: String, length: Int, channels: Int, heads: Int, keySize: Int? = nil, rng: inout SeededGenerator) {
@@ -85,44 +84,35 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         precondition(
             input.cols == inputSize && input.isConsistent,
             "MultiHeadSelfAttention \(queryKernel.name): input has \(input.cols) columns, expected \(inputSize)")
+        let x = LayerMath.view(input, rows: input.rows * inputLength, cols: inputChannels)
+        if training { cachedInput = x }
+        return forward(batch: input.rows, training: training) { q, k, v in
+            Self.project(x, queryKernel, queryBias, into: &q)
+            Self.project(x, keyKernel, keyBias, into: &k)
+            Self.project(x, valueKernel, valueBias, into: &v)
+        }
+    }
+
+    /// Attention and the output projection of Q, K and V ((batch * L) x heads·d each) that
+    /// `project` writes: the layer's forward, and `ProjectedSelfAttention`'s with its own maps.
+    func forward(
+        batch: Int, training: Bool, projecting project: (inout Matrix, inout Matrix, inout Matrix) -> Void
+    ) -> Matrix {
         checkParameterShapes()
-        let batch = input.rows, L = inputLength, C = inputChannels, d = headSize
-        let x = LayerMath.view(input, rows: batch * L, cols: C)
+        let L = inputLength, d = headSize
         var ws = Workspace()
-        if training { swap(&ws, &trainingSpace); cachedInput = x } else { swap(&ws, &inferenceSpace) }
+        if training { swap(&ws, &trainingSpace); trainingBatch = batch } else { swap(&ws, &inferenceSpace) }
         defer { if training { swap(&ws, &trainingSpace) } else { swap(&ws, &inferenceSpace) } }
 
-        Self.project(x, queryKernel, queryBias, into: &ws.q)
-        Self.project(x, keyKernel, keyBias, into: &ws.k)
-        Self.project(x, valueKernel, valueBias, into: &ws.v)
-        if training {
-            if ws.probabilities.count != batch * heads {
-                ws.probabilities = [Matrix](repeating: Matrix(rows: 0, cols: 0), count: batch * heads)
-            }
-        }
+        project(&ws.q, &ws.k, &ws.v)
+        let pairs = training ? batch * heads : 1
+        if ws.probabilities.count != pairs * L * L { ws.probabilities = [Float](repeating: 0, count: pairs * L * L) }
         ws.concat.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
-        let scale = 1 / Float(d).squareRoot()
-        /// Scores, softmax and P · V of one (sample, head), with P kept in `p`.
-        func attend(_ p: inout Matrix) {
-            BLAS.gemm(qh, transposeA: false, kh, transposeB: true, into: &p, alpha: scale)
-            Self.softmaxRows(&p)
-            BLAS.gemm(p, transposeA: false, vh, transposeB: false, into: &oh)
-        }
-        for b in 0..<batch {
-            for h in 0..<heads {
-                Self.extract(ws.q, sample: b, head: h, length: L, headSize: d, into: &qh)
-                Self.extract(ws.k, sample: b, head: h, length: L, headSize: d, into: &kh)
-                Self.extract(ws.v, sample: b, head: h, length: L, headSize: d, into: &vh)
-                if training {
-                    attend(&ws.probabilities[b * heads + h])
-                } else {
-                    attend(&scores)
-                }
-                Self.insert(oh, sample: b, head: h, length: L, headSize: d, into: &ws.concat)
-            }
-        }
+        Self.attendHeads(
+            q: ws.q, k: ws.k, v: ws.v, batch: batch, heads: heads, length: L, headSize: d,
+            probabilities: &ws.probabilities, keepAll: training, into: &ws.concat)
         let concat = ws.concat
-        return outputs.fill(rows: batch, cols: inputSize, training: training) { out in
+        return outputs.fill(rows: batch, cols: outputSize, training: training) { out in
             Self.project(concat, outputKernel, outputBias, into: &out)
         }
     }
@@ -131,47 +121,10 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         guard let x = cachedInput else {
             preconditionFailure("MultiHeadSelfAttention \(queryKernel.name): backward called before a training forward")
         }
-        let L = inputLength, C = inputChannels, d = headSize, batch = x.rows / L
-        precondition(
-            gradOutput.rows == batch && gradOutput.cols == inputSize && gradOutput.isConsistent,
-            "MultiHeadSelfAttention \(queryKernel.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(batch)x\(inputSize)"
-        )
-        checkParameterShapes()
-        var ws = Workspace()
-        swap(&ws, &trainingSpace)
-        defer { swap(&ws, &trainingSpace) }
-
-        let gradY = LayerMath.view(gradOutput, rows: batch * L, cols: C)
-        BLAS.gemm(ws.concat, transposeA: true, gradY, transposeB: false, into: &outputKernel.gradient, beta: 1)
-        LayerMath.addColumnSums(of: gradY, into: &outputBias.gradient)
-        BLAS.gemm(gradY, transposeA: false, outputKernel.value, transposeB: true, into: &gradConcat)
-        gradQ.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
-        gradK.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
-        gradV.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
-        let scale = 1 / Float(d).squareRoot()
-        for b in 0..<batch {
-            for h in 0..<heads {
-                Self.extract(gradConcat, sample: b, head: h, length: L, headSize: d, into: &gradOh)
-                Self.extract(ws.q, sample: b, head: h, length: L, headSize: d, into: &qh)
-                Self.extract(ws.k, sample: b, head: h, length: L, headSize: d, into: &kh)
-                Self.extract(ws.v, sample: b, head: h, length: L, headSize: d, into: &vh)
-                let p = ws.probabilities[b * heads + h]
-                // dP = dO · Vᵀ, dV = Pᵀ · dO
-                BLAS.gemm(gradOh, transposeA: false, vh, transposeB: true, into: &gradScores)
-                BLAS.gemm(p, transposeA: true, gradOh, transposeB: false, into: &gradVh)
-                // Softmax backward (row-wise), times the 1/sqrt(d) scaling: dS = P ⊙ (dP - rowsum(dP ⊙ P)) / sqrt(d).
-                Self.softmaxBackward(probabilities: p, gradient: &gradScores, scale: scale)
-                // dQ = dS · K, dK = dSᵀ · Q
-                BLAS.gemm(gradScores, transposeA: false, kh, transposeB: false, into: &gradQh)
-                BLAS.gemm(gradScores, transposeA: true, qh, transposeB: false, into: &gradKh)
-                Self.insert(gradQh, sample: b, head: h, length: L, headSize: d, into: &gradQ)
-                Self.insert(gradKh, sample: b, head: h, length: L, headSize: d, into: &gradK)
-                Self.insert(gradVh, sample: b, head: h, length: L, headSize: d, into: &gradV)
-            }
-        }
-        BLAS.gemm(x, transposeA: true, gradQ, transposeB: false, into: &queryKernel.gradient, beta: 1)
-        BLAS.gemm(x, transposeA: true, gradK, transposeB: false, into: &keyKernel.gradient, beta: 1)
-        BLAS.gemm(x, transposeA: true, gradV, transposeB: false, into: &valueKernel.gradient, beta: 1)
+        backwardToProjections(gradOutput)
+        BLAS.rowBlockedGradient(x, gradQ, into: &queryKernel.gradient)
+        BLAS.rowBlockedGradient(x, gradK, into: &keyKernel.gradient)
+        BLAS.rowBlockedGradient(x, gradV, into: &valueKernel.gradient)
         LayerMath.addColumnSums(of: gradQ, into: &queryBias.gradient)
         LayerMath.addColumnSums(of: gradK, into: &keyBias.gradient)
         LayerMath.addColumnSums(of: gradV, into: &valueBias.gradient)
@@ -179,78 +132,172 @@ public final class MultiHeadSelfAttention: SequenceLayer {
         BLAS.gemm(gradQ, transposeA: false, queryKernel.value, transposeB: true, into: &gradInput)
         BLAS.gemm(gradK, transposeA: false, keyKernel.value, transposeB: true, into: &gradInput, beta: 1)
         BLAS.gemm(gradV, transposeA: false, valueKernel.value, transposeB: true, into: &gradInput, beta: 1)
-        gradInput.rows = batch
+        gradInput.rows = trainingBatch
         gradInput.cols = inputSize
         return gradInput
     }
 
+    /// Backward to `gradQ`, `gradK` and `gradV` (adding the output projection's gradients).
+    func backwardToProjections(_ gradOutput: Matrix) {
+        let L = inputLength, C = inputChannels, d = headSize, batch = trainingBatch
+        precondition(batch >= 0, "MultiHeadSelfAttention \(queryKernel.name): backward called before a training forward")
+        precondition(
+            gradOutput.rows == batch && gradOutput.cols == outputSize && gradOutput.isConsistent,
+            "MultiHeadSelfAttention \(queryKernel.name): gradient is \(gradOutput.rows)x\(gradOutput.cols), expected \(batch)x\(outputSize)"
+        )
+        checkParameterShapes()
+        var ws = Workspace()
+        swap(&ws, &trainingSpace)
+        defer { swap(&ws, &trainingSpace) }
+
+        let gradY = LayerMath.view(gradOutput, rows: batch * L, cols: C)
+        BLAS.rowBlockedGradient(ws.concat, gradY, into: &outputKernel.gradient)
+        LayerMath.addColumnSums(of: gradY, into: &outputBias.gradient)
+        BLAS.gemm(gradY, transposeA: false, outputKernel.value, transposeB: true, into: &gradConcat)
+        gradQ.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
+        gradK.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
+        gradV.reshapeDiscardingContents(rows: batch * L, cols: innerWidth)
+        if gradScores.count != L * L { gradScores = [Float](repeating: 0, count: L * L) }
+        Self.attendHeadsBackward(
+            q: ws.q, k: ws.k, v: ws.v, probabilities: ws.probabilities, gradOutput: gradConcat,
+            batch: batch, heads: heads, length: L, headSize: d, scratch: &gradScores,
+            gradQ: &gradQ, gradK: &gradK, gradV: &gradV)
+    }
+
     /// `out = x · W + b`.
     private static func project(_ x: Matrix, _ w: Weight, _ b: Weight, into out: inout Matrix) {
-        BLAS.gemm(x, transposeA: false, w.value, transposeB: false, into: &out)
+        BLAS.rowBlockedProduct(x, w.value, into: &out)
         LayerMath.addRowVector(b.value, to: &out)
     }
 
-    /// `dst (L x d) = src[sample * L + i, head * d + j]`.
-    private static func extract(
-        _ src: Matrix, sample: Int, head: Int, length: Int, headSize: Int,
-        into dst: inout Matrix
+    /// Every (sample, head)'s `O_h = softmax(Q_h · K_hᵀ / sqrt(d)) · V_h` into its columns of
+    /// `out`, with P in `probabilities` (all of them when `keepAll`, else each over the last).
+    /// Q_h, K_h, V_h and O_h are read and written in place, rows `heads * d` apart: no copies.
+    private static func attendHeads(
+        q: Matrix, k: Matrix, v: Matrix, batch: Int, heads: Int, length L: Int, headSize d: Int,
+        probabilities: inout [Float], keepAll: Bool, into out: inout Matrix
     ) {
-        dst.reshapeDiscardingContents(rows: length, cols: headSize)
-        let width = src.cols
-        src.values.withUnsafeBufferPointer { sb in
-            dst.values.withUnsafeMutableBufferPointer { db in
-                let s = sb.baseAddress! + sample * length * width + head * headSize, d = db.baseAddress!
-                for i in 0..<length { (d + i * headSize).update(from: s + i * width, count: headSize) }
+        let width = heads * d, block = L * width
+        precondition(
+            [q, k, v, out].allSatisfy { $0.values.count == batch * block }
+                && probabilities.count >= (keepAll ? batch * heads : 1) * L * L,
+            "MultiHeadSelfAttention: buffer sizes differ from batch x length x heads x head size")
+        let scale = 1 / Float(d).squareRoot()
+        q.values.withUnsafeBufferPointer { qb in
+            k.values.withUnsafeBufferPointer { kb in
+                v.values.withUnsafeBufferPointer { vb in
+                    out.values.withUnsafeMutableBufferPointer { ob in
+                        probabilities.withUnsafeMutableBufferPointer { pb in
+                            guard let qp = qb.baseAddress, let kp = kb.baseAddress, let vp = vb.baseAddress,
+                                let op = ob.baseAddress, let pp = pb.baseAddress
+                            else { return }
+                            for b in 0..<batch {
+                                for h in 0..<heads {
+                                    let at = b * block + h * d
+                                    let p = pp + (keepAll ? (b * heads + h) * L * L : 0)
+                                    BLAS.gemm(
+                                        m: L, n: L, k: d, qp + at, lda: width, transposeA: false,
+                                        kp + at, ldb: width, transposeB: true, into: p, ldc: L, alpha: scale)
+                                    softmaxRows(p, rows: L, cols: L)
+                                    BLAS.gemm(
+                                        m: L, n: d, k: L, p, lda: L, transposeA: false,
+                                        vp + at, ldb: width, transposeB: false, into: op + at, ldc: width)
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }
 
-    /// `dst[sample * L + i, head * d + j] = src (L x d)`.
-    private static func insert(
-        _ src: Matrix, sample: Int, head: Int, length: Int, headSize: Int,
-        into dst: inout Matrix
+    /// The gradients of Q, K and V from the heads' output gradient `gradOutput` ((batch * L) x
+    /// heads·d), head by head in place as `attendHeads`; `scratch` (L x L) holds one head's dP, then dS.
+    private static func attendHeadsBackward(
+        q: Matrix, k: Matrix, v: Matrix, probabilities: [Float], gradOutput: Matrix,
+        batch: Int, heads: Int, length L: Int, headSize d: Int, scratch: inout [Float],
+        gradQ: inout Matrix, gradK: inout Matrix, gradV: inout Matrix
     ) {
-        let width = dst.cols
-        src.values.withUnsafeBufferPointer { sb in
-            dst.values.withUnsafeMutableBufferPointer { db in
-                let s = sb.baseAddress!, d = db.baseAddress! + sample * length * width + head * headSize
-                for i in 0..<length { (d + i * width).update(from: s + i * headSize, count: headSize) }
+        let width = heads * d, block = L * width
+        precondition(
+            [q, k, v, gradOutput, gradQ, gradK, gradV].allSatisfy { $0.values.count == batch * block }
+                && probabilities.count == batch * heads * L * L && scratch.count == L * L,
+            "MultiHeadSelfAttention: buffer sizes differ from batch x length x heads x head size")
+        let scale = 1 / Float(d).squareRoot()
+        q.values.withUnsafeBufferPointer { qb in
+            k.values.withUnsafeBufferPointer { kb in
+                v.values.withUnsafeBufferPointer { vb in
+                    probabilities.withUnsafeBufferPointer { pb in
+                        gradOutput.values.withUnsafeBufferPointer { gob in
+                            scratch.withUnsafeMutableBufferPointer { sb in
+                                gradQ.values.withUnsafeMutableBufferPointer { gqb in
+                                    gradK.values.withUnsafeMutableBufferPointer { gkb in
+                                        gradV.values.withUnsafeMutableBufferPointer { gvb in
+                                            guard let qp = qb.baseAddress, let kp = kb.baseAddress,
+                                                let vp = vb.baseAddress, let pp = pb.baseAddress,
+                                                let gop = gob.baseAddress, let ds = sb.baseAddress,
+                                                let gq = gqb.baseAddress, let gk = gkb.baseAddress,
+                                                let gv = gvb.baseAddress
+                                            else { return }
+                                            for b in 0..<batch {
+                                                for h in 0..<heads {
+                                                    let at = b * block + h * d
+                                                    let p = pp + (b * heads + h) * L * L
+                                                    // dP = dO · Vᵀ, dV = Pᵀ · dO
+                                                    BLAS.gemm(
+                                                        m: L, n: L, k: d, gop + at, lda: width, transposeA: false,
+                                                        vp + at, ldb: width, transposeB: true, into: ds, ldc: L)
+                                                    BLAS.gemm(
+                                                        m: L, n: d, k: L, p, lda: L, transposeA: true,
+                                                        gop + at, ldb: width, transposeB: false, into: gv + at, ldc: width)
+                                                    // dS = P ⊙ (dP - rowsum(dP ⊙ P)) / sqrt(d)
+                                                    softmaxBackward(
+                                                        probabilities: p, gradient: ds, rows: L, cols: L, scale: scale)
+                                                    // dQ = dS · K, dK = dSᵀ · Q
+                                                    BLAS.gemm(
+                                                        m: L, n: d, k: L, ds, lda: L, transposeA: false,
+                                                        kp + at, ldb: width, transposeB: false, into: gq + at, ldc: width)
+                                                    BLAS.gemm(
+                                                        m: L, n: d, k: L, ds, lda: L, transposeA: true,
+                                                        qp + at, ldb: width, transposeB: false, into: gk + at, ldc: width)
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }
 
     /// Numerically stable softmax of every row, in place. The exponentials run as one
     /// loop over the whole matrix (short per-row loops leave exp's latency exposed).
-    private static func softmaxRows(_ m: inout Matrix) {
-        let rows = m.rows, cols = m.cols
-        m.values.withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress, cols > 0 else { return }
-            for r in 0..<rows {
-                let row = base + r * cols
-                let top = LayerMath.maximum(row, cols)
-                for j in 0..<cols { row[j] = max(row[j] - top, -87) }
-            }
-            fe_exp_f32(base, rows * cols)  // FastMath.exp at the CPU's widest vector width
-            for r in 0..<rows {
-                let row = base + r * cols
-                let inv = 1 / LayerMath.sum(row, cols)
-                for j in 0..<cols { row[j] *= inv }
-            }
+    private static func softmaxRows(_ base: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
+        for r in 0..<rows {
+            let row = base + r * cols
+            let top = LayerMath.maximum(row, cols)
+            for j in 0..<cols { row[j] = max(row[j] - top, -87) }
+        }
+        fe_exp_f32(base, rows * cols)  // FastMath.exp at the CPU's widest vector width
+        for r in 0..<rows {
+            let row = base + r * cols
+            let inv = 1 / LayerMath.sum(row, cols)
+            for j in 0..<cols { row[j] *= inv }
         }
     }
 
     /// `g = scale · P ⊙ (g - rowsum(g ⊙ P))`, in place.
-    private static func softmaxBackward(probabilities p: Matrix, gradient g: inout Matrix, scale: Float) {
-        let rows = p.rows, cols = p.cols
-        p.values.withUnsafeBufferPointer { pb in
-            g.values.withUnsafeMutableBufferPointer { gb in
-                guard let pp = pb.baseAddress, let gp = gb.baseAddress else { return }
-                for r in 0..<rows {
-                    let pr = pp + r * cols, gr = gp + r * cols
-                    let dot = LayerMath.dot(gr, pr, cols)
-                    for j in 0..<cols { gr[j] = scale * pr[j] * (gr[j] - dot) }
-                }
-            }
+    private static func softmaxBackward(
+        probabilities p: UnsafePointer<Float>, gradient g: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+        scale: Float
+    ) {
+        for r in 0..<rows {
+            let pr = p + r * cols, gr = g + r * cols
+            let dot = LayerMath.dot(gr, pr, cols)
+            for j in 0..<cols { gr[j] = scale * pr[j] * (gr[j] - dot) }
         }
     }
 
