@@ -106,7 +106,7 @@ struct TensorSource {
             count = stored
         }
         var values: [Float]?
-        if let offset, offset >= 0, offset % 4 == 0, count * 4 <= attachment.count, offset <= attachment.count - count * 4 {
+        if let offset, Tensor.attachmentHolds(attachment, offset: offset, count: count) {
             values = attachment.withUnsafeBytes {
                 Tensor.copyFiniteValues(count: count, from: UnsafeRawBufferPointer(rebasing: $0[offset...]))
             }

@@ -188,11 +188,14 @@ extension Tensor {
 
     /// The `count` values at byte `offset` of an attachment, or nil if they are not all inside it or misaligned.
     static func attachmentValues(_ attachment: [UInt8], offset: Int, count: Int) -> [Float]? {
-        let byteCount = count * 4
-        guard offset >= 0, offset % 4 == 0, byteCount <= attachment.count, offset <= attachment.count - byteCount else {
-            return nil
-        }
+        guard attachmentHolds(attachment, offset: offset, count: count) else { return nil }
         return attachment.withUnsafeBytes { copyValues(count: count, from: UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+    }
+
+    /// Whether `count` values at byte `offset` lie wholly inside `attachment`, aligned.
+    static func attachmentHolds(_ attachment: [UInt8], offset: Int, count: Int) -> Bool {
+        let byteCount = count * 4
+        return offset >= 0 && offset % 4 == 0 && byteCount <= attachment.count && offset <= attachment.count - byteCount
     }
 
     /// The number of values `shape` holds, if it is a shape the protocol carries.
